@@ -1,0 +1,124 @@
+"""Custom actions: read the turn from the tracker, call bot/, send the replies back."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import AllSlotsReset, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.db import create_schema, make_engine, session_factory, session_scope
+from bot.dialogue import Reply, Turn, handle, new_state
+from bot.orientation import Orientation
+from bot.referrals import erase_for_sender
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+ERASE_SIGNAL = {"type": "effacer"}
+
+
+@functools.lru_cache(maxsize=1)
+def services() -> Orientation:
+    settings = get_settings()
+    engine = make_engine(settings.database_url, pool_pre_ping=True)
+    create_schema(engine)
+    return Orientation(session_factory(engine), settings)
+
+
+def _entity(tracker: Tracker, name: str) -> Optional[Any]:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name:
+            return entity.get("value")
+    return None
+
+
+def _float(value: Any) -> Optional[float]:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def turn_from(tracker: Tracker) -> Turn:
+    latest = tracker.latest_message or {}
+    return Turn(
+        text=latest.get("text") or "",
+        intent=(latest.get("intent") or {}).get("name"),
+        choice=_entity(tracker, "valeur"),
+        latitude=_float(_entity(tracker, "latitude")),
+        longitude=_float(_entity(tracker, "longitude")),
+        channel=tracker.get_latest_input_channel() or "desk",
+        sender_id=tracker.sender_id,
+    )
+
+
+def send(dispatcher: CollectingDispatcher, replies: List[Reply]) -> None:
+    for reply in replies:
+        if reply.buttons is None:
+            dispatcher.utter_message(response=reply.key, **reply.values)
+        else:
+            dispatcher.utter_message(text=reply.text(), buttons=reply.buttons)
+        if reply.custom:
+            dispatcher.utter_message(json_message=reply.custom)
+
+
+class ActionAiguiller(Action):
+    def name(self) -> Text:
+        return "action_aiguiller"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        turn = turn_from(tracker)
+        state = tracker.get_slot("etat")
+        # Database work is blocking: keep it off the action server's event loop.
+        replies, new_state = await asyncio.to_thread(handle, state, turn, services())
+        send(dispatcher, replies)
+        return [SlotSet("etat", new_state)]
+
+
+class ActionRecommencer(Action):
+    def name(self) -> Text:
+        return "action_recommencer"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(response="utter_recommencer")
+        dispatcher.utter_message(response="utter_ask_demarche")
+        state = dict(new_state(), asked=["demarche"], pending="demarche")
+        return [SlotSet("etat", state)]
+
+
+class ActionHumain(Action):
+    def name(self) -> Text:
+        return "action_humain"
+
+    async def run(self, dispatcher, tracker, domain):
+        state = tracker.get_slot("etat") or {}
+        place = state.get("place")
+        if place and place.get("telephone"):
+            dispatcher.utter_message(response="utter_humain_lieu", **place)
+        else:
+            dispatcher.utter_message(response="utter_humain_ligne", **services().helpline())
+        return []
+
+
+class ActionEffacer(Action):
+    """Erase this person's referrals now; the channel then deletes the conversation itself."""
+
+    def name(self) -> Text:
+        return "action_effacer"
+
+    async def run(self, dispatcher, tracker, domain):
+        def erase() -> int:
+            with session_scope(services().factory) as session:
+                return erase_for_sender(session, tracker.sender_id)
+
+        erased = await asyncio.to_thread(erase)
+        logger.info("erased %s referral(s) on request", erased)
+        dispatcher.utter_message(response="utter_efface")
+        dispatcher.utter_message(json_message=ERASE_SIGNAL)
+        return [AllSlotsReset()]

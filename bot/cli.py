@@ -1,0 +1,285 @@
+"""The `aiguillage` command: classify, import places, train, run the whole assistant."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+from bot.settings import PROJECT_ROOT, get_settings
+
+MODEL_INPUTS = ("config.yml", "domain", "data")
+DEMO_FILE = PROJECT_ROOT / "bot" / "directory" / "data" / "demo-rennes.csv"
+
+
+# --- model ---------------------------------------------------------------------------------------------
+
+def inputs_hash(root: Path = PROJECT_ROOT, config: str = "config.yml") -> str:
+    """Hash of everything training reads: the model is rebuilt only when this changes."""
+    digest = hashlib.sha256()
+    paths = [root / config] + [p for name in MODEL_INPUTS[1:] for p in sorted((root / name).rglob("*"))]
+    for path in paths:
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path(root: Path = PROJECT_ROOT, config: str = "config.yml") -> Path:
+    return root / "models" / f"aiguillage-{inputs_hash(root, config)}.tar.gz"
+
+
+def ensure_model(config: str = "config.yml", quiet: bool = False) -> Path:
+    target = model_path(config=config)
+    if target.exists():
+        if not quiet:
+            print(f"Modèle à jour : {target.name}", file=sys.stderr)
+        return target
+    print(f"Entraînement du modèle ({target.name})...", file=sys.stderr)
+    command = [sys.executable, "-m", "rasa", "train", "--domain", "domain", "--config", config, "--data", "data",
+               "--out", "models", "--fixed-model-name", target.name[: -len(".tar.gz")]]
+    subprocess.run(command, cwd=PROJECT_ROOT, check=True, stdout=sys.stderr)
+    return target
+
+
+# --- classify ------------------------------------------------------------------------------------------
+
+class Understanding:
+    """The trained NLU, loaded once; intents only (facts come from bot/)."""
+
+    def __init__(self, model: Path):
+        from rasa.core.agent import Agent
+
+        self.agent = Agent.load(str(model))
+
+    def intent(self, text: str) -> Optional[str]:
+        parsed = asyncio.run(self.agent.parse_message(text))
+        return (parsed.get("intent") or {}).get("name")
+
+
+def _services():
+    from bot.orientation import Orientation
+
+    return Orientation(factory=None)
+
+
+def _parse_answers(pairs: list[str]) -> dict:
+    answers = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--answer attend CLE=VALEUR, reçu « {pair} »")
+        answers[key.strip()] = value.strip()
+    return answers
+
+
+def cmd_classify(args) -> int:
+    from bot.classify import classify
+
+    if not args.message and not args.batch:
+        print("Donnez un message ou --batch FICHIER.", file=sys.stderr)
+        return 2
+    understanding = Understanding(Path(args.model) if args.model else ensure_model(quiet=True))
+    services = _services()
+
+    def one(text: str, answers: dict) -> dict:
+        return classify(text, understanding.intent(text), answers, services)
+
+    if args.batch:
+        source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
+        with source:
+            for number, line in enumerate(source, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                        raise ValueError("objet JSON avec un champ « text » attendu")
+                    result = one(item["text"], item.get("answers") or {})
+                except (ValueError, json.JSONDecodeError) as exc:
+                    result = {"line": number, "error": str(exc)}
+                print(json.dumps(result, ensure_ascii=False), flush=True)
+        return 0
+    result = one(args.message, _parse_answers(args.answer))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"niveau : {result['level']}")
+        if result["emergency_number"]:
+            print(f"appeler : {result['emergency_number']}")
+        for reason in result["reasons"]:
+            print(f"- {reason['texte']}")
+        if result["missing"]:
+            print(f"questions restantes : {', '.join(result['missing'])}")
+    return 0
+
+
+# --- directory -----------------------------------------------------------------------------------------
+
+def _factory():
+    from bot.db import create_schema, make_engine, session_factory
+
+    engine = make_engine(get_settings().database_url)
+    create_schema(engine)
+    return session_factory(engine)
+
+
+def cmd_import(args) -> int:
+    from bot.directory.importer import import_places
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"Fichier introuvable : {path}", file=sys.stderr)
+        return 2
+    report = import_places(_factory(), path, demo=args.demo)
+    for line in report.summary_lines():
+        print(line)
+    return 0 if report.created + report.updated + report.unchanged > 0 or not report.errors else 1
+
+
+def cmd_load_demo(args) -> int:
+    args.file, args.demo = str(DEMO_FILE), True
+    return cmd_import(args)
+
+
+def cmd_init_db(args) -> int:
+    _factory()
+    print("Base prête.")
+    return 0
+
+
+def cmd_train(args) -> int:
+    ensure_model(config=args.config)
+    return 0
+
+
+# --- run -----------------------------------------------------------------------------------------------
+
+def run_environment() -> dict:
+    settings = get_settings()
+    env = dict(os.environ)
+    env.setdefault("AIGUILLAGE_DATABASE_URL", settings.database_url)
+    env.setdefault("AIGUILLAGE_ACTION_URL", "http://127.0.0.1:5055/webhook")
+    env.setdefault("SQL_POOL_SIZE", "5")
+    env.setdefault("SQL_MAX_OVERFLOW", "5")
+    env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
+    return env
+
+
+def start_stack(model: Path, rasa_port: int = 5005, action_port: int = 5055, env: Optional[dict] = None,
+                log_dir: Optional[Path] = None) -> list[subprocess.Popen]:
+    """Start the action server and the Rasa server (with the desk page); returns the processes."""
+    env = dict(env or run_environment())
+    env["AIGUILLAGE_ACTION_URL"] = f"http://127.0.0.1:{action_port}/webhook"
+    log_dir = log_dir or PROJECT_ROOT / "var" / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions.triage_actions", "--port", str(action_port)],
+        cwd=PROJECT_ROOT, env=env, stdout=open(log_dir / "actions.log", "ab"), stderr=subprocess.STDOUT)
+    rasa = subprocess.Popen(
+        [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(rasa_port),
+         "--credentials", "credentials.yml", "--endpoints", "endpoints.yml", "--interface", "127.0.0.1"],
+        cwd=PROJECT_ROOT, env=env, stdout=open(log_dir / "rasa.log", "ab"), stderr=subprocess.STDOUT)
+    return [actions, rasa]
+
+
+def wait_until_ready(url: str, processes: list, timeout: float = 180.0) -> bool:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            return False
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    return False
+
+
+def cmd_run(args) -> int:
+    factory = _factory()
+    from bot.directory.stats import place_count
+
+    if place_count(factory) == 0:
+        print("Annuaire vide : chargement de l'annuaire de démonstration.", file=sys.stderr)
+        cmd_load_demo(args)
+    model = ensure_model()
+    processes = start_stack(model, rasa_port=args.port, action_port=args.action_port)
+    desk = f"http://127.0.0.1:{args.port}/webhooks/desk/"
+    if not wait_until_ready(desk, processes):
+        print("Le démarrage a échoué : voir var/log/rasa.log et var/log/actions.log", file=sys.stderr)
+        for process in processes:
+            process.terminate()
+        return 1
+    print(f"Aiguillage est prêt. Page d'accueil : {desk}", flush=True)
+
+    def stop(*_):
+        for process in processes:
+            process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for process in processes:
+            process.wait(timeout=30)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aiguillage", description="Aiguillage : orientation numérique.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("classify", help="classer un message (même compréhension et mêmes règles que la conversation)")
+    p.add_argument("message", nargs="?")
+    p.add_argument("--answer", action="append", metavar="CLE=VALEUR",
+                   help="réponse à une question : demarche, enjeu, equipement, souhait, commune")
+    p.add_argument("--batch", metavar="FICHIER", help="un objet JSON par ligne avec un champ text ('-' : entrée standard)")
+    p.add_argument("--json", action="store_true", help="sortie JSON")
+    p.add_argument("--model", help="modèle Rasa (par défaut : celui des données actuelles)")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("import-lieux", help="importer un fichier du schéma des lieux de médiation numérique")
+    p.add_argument("file")
+    p.add_argument("--demo", action="store_true", help="marquer les lieux comme données de démonstration")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("load-demo", help="charger l'annuaire de démonstration (Rennes)")
+    p.set_defaults(func=cmd_load_demo)
+
+    p = sub.add_parser("init-db", help="créer les tables")
+    p.set_defaults(func=cmd_init_db)
+
+    p = sub.add_parser("train", help="entraîner le modèle si ses entrées ont changé")
+    p.add_argument("--config", default="config.yml")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("run", help="lancer Rasa, le serveur d'actions et la page d'accueil")
+    p.add_argument("--port", type=int, default=int(os.environ.get("AIGUILLAGE_PORT", "5005")))
+    p.add_argument("--action-port", type=int, default=int(os.environ.get("AIGUILLAGE_ACTION_PORT", "5055")))
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

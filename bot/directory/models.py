@@ -1,0 +1,295 @@
+"""Places of digital mediation, stored as in the national standard "lieux de médiation numérique".
+
+The controlled vocabularies below are the standard's own values (schema v1.0.2). They live here,
+not in a file read at run time, so the bot never depends on the shared reference folder.
+Multi-valued fields are kept as the standard's `|`-joined text; `*_list` properties split them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import List, Optional
+
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, String, Text
+
+from bot.db import Base
+
+MULTI_SEPARATOR = "|"
+
+# --- Controlled vocabularies of the standard (canonical spelling = the schema's patterns) ---
+
+SERVICE_DEMARCHES = "Aide aux démarches administratives"
+SERVICES = (
+    SERVICE_DEMARCHES,
+    "Maîtrise des outils numériques du quotidien",
+    "Insertion professionnelle via le numérique",
+    "Utilisation sécurisée du numérique",
+    "Parentalité et éducation avec le numérique",
+    "Loisirs et créations numériques",
+    "Compréhension du monde numérique",
+    "Accès internet et matériel informatique",
+    "Acquisition de matériel informatique à prix solidaire",
+)
+
+MODALITE_AUTONOMIE = "En autonomie"
+MODALITE_INDIVIDUEL = "Accompagnement individuel"
+MODALITE_COLLECTIF = "Dans un atelier collectif"
+MODALITE_DISTANCE = "À distance"
+MODALITES_ACCOMPAGNEMENT = (MODALITE_AUTONOMIE, MODALITE_INDIVIDUEL, MODALITE_COLLECTIF, MODALITE_DISTANCE)
+
+ACCES_PAS_DE_PUBLIC = "Ce lieu n'accueille pas de public"
+MODALITES_ACCES = (
+    "Se présenter",
+    "Téléphoner",
+    "Contacter par mail",
+    "Prendre un RDV en ligne",
+    ACCES_PAS_DE_PUBLIC,
+    "Envoyer un mail avec une fiche de prescription",
+)
+
+PUBLICS = ("Jeunes", "Étudiants", "Familles et/ou enfants", "Seniors", "Femmes")
+
+PRISES_EN_CHARGE = (
+    "Surdité",
+    "Handicaps moteurs",
+    "Handicaps mentaux",
+    "Illettrisme",
+    "Langues étrangères (anglais)",
+    "Langues étrangères (autres)",
+    "Déficience visuelle",
+)
+
+FRAIS = ("Gratuit", "Gratuit sous condition", "Payant")
+
+PROGRAMME_AIDANTS_CONNECT = "Aidants Connect"
+PROGRAMME_FRANCE_SERVICES = "France Services"
+PROGRAMME_CONSEILLERS = "Conseillers numériques"
+DISPOSITIFS = (
+    PROGRAMME_AIDANTS_CONNECT,
+    "Bibliothèques numérique de référence",
+    "Certification PIX",
+    PROGRAMME_CONSEILLERS,
+    "Emmaüs Connect",
+    PROGRAMME_FRANCE_SERVICES,
+    "Grande école du numérique",
+    "La Croix Rouge",
+    "Point d'accès numérique CAF",
+    "Promeneurs du net",
+    "Relais numérique (Emmaüs Connect)",
+)
+
+# The schema's pattern writes "Étapes numériques(La Poste)" without a space; we keep its spelling
+# so that a re-export validates, and the importer also accepts the spaced form.
+FORMATIONS_LABELS = (
+    "Formé à « Mon Espace Santé »",
+    "Formé à « DUPLEX » (illettrisme)",
+    "Arnia/MedNum BFC (Bourgogne-Franche-Comté)",
+    "Collectif ressources et acteurs réemploi (Normandie)",
+    "Étapes numériques(La Poste)",
+    "Fabriques de Territoire",
+    "Les Éclaireurs du numérique (Drôme)",
+    "Mes Papiers (Métropole de Lyon)",
+    "ORDI 3.0",
+    "SUD LABS (PACA)",
+)
+
+ITINERANCE = ("Itinérant", "Fixe")
+
+# field name -> allowed values, for every enumerated multi-valued field of the standard
+ENUMERATIONS = {
+    "services": SERVICES,
+    "modalites_accompagnement": MODALITES_ACCOMPAGNEMENT,
+    "modalites_acces": MODALITES_ACCES,
+    "publics_specifiquement_adresses": PUBLICS,
+    "prise_en_charge_specifique": PRISES_EN_CHARGE,
+    "frais_a_charge": FRAIS,
+    "dispositif_programmes_nationaux": DISPOSITIFS,
+    "formations_labels": FORMATIONS_LABELS,
+    "itinerance": ITINERANCE,
+}
+
+# Columns of the standard, in its order (used by the importer and for exports).
+STANDARD_FIELDS = (
+    "id",
+    "pivot",
+    "nom",
+    "commune",
+    "code_postal",
+    "code_insee",
+    "adresse",
+    "complement_adresse",
+    "latitude",
+    "longitude",
+    "typologie",
+    "telephone",
+    "courriels",
+    "site_web",
+    "horaires",
+    "presentation_resume",
+    "presentation_detail",
+    "source",
+    "itinerance",
+    "structure_parente",
+    "date_maj",
+    "services",
+    "publics_specifiquement_adresses",
+    "prise_en_charge_specifique",
+    "frais_a_charge",
+    "dispositif_programmes_nationaux",
+    "formations_labels",
+    "autres_formations_labels",
+    "modalites_acces",
+    "modalites_accompagnement",
+    "fiche_acces_libre",
+    "prise_rdv",
+)
+REQUIRED_FIELDS = ("id", "pivot", "nom", "commune", "code_postal", "adresse", "date_maj")
+
+MULTI_VALUED_FIELDS = (
+    "typologie",
+    "courriels",
+    "site_web",
+    "itinerance",
+    "services",
+    "publics_specifiquement_adresses",
+    "prise_en_charge_specifique",
+    "frais_a_charge",
+    "dispositif_programmes_nationaux",
+    "formations_labels",
+    "modalites_acces",
+    "modalites_accompagnement",
+)
+
+
+def split_multi(value: Optional[str]) -> List[str]:
+    if not value:
+        return []
+    return [part.strip() for part in value.split(MULTI_SEPARATOR) if part.strip()]
+
+
+class Place(Base):
+    __tablename__ = "lieux"
+
+    id = Column(String(255), primary_key=True)
+    pivot = Column(String(32), nullable=False)
+    nom = Column(Text, nullable=False)
+    commune = Column(String(255), nullable=False)
+    code_postal = Column(String(5), nullable=False, index=True)
+    code_insee = Column(String(5), nullable=True, index=True)
+    adresse = Column(Text, nullable=False)
+    complement_adresse = Column(Text)
+    latitude = Column(Float, nullable=True, index=True)
+    longitude = Column(Float, nullable=True, index=True)
+    typologie = Column(Text)
+    telephone = Column(String(32))
+    courriels = Column(Text)
+    site_web = Column(Text)
+    horaires = Column(Text)
+    presentation_resume = Column(Text)
+    presentation_detail = Column(Text)
+    source = Column(Text)
+    itinerance = Column(String(64))
+    structure_parente = Column(Text)
+    date_maj = Column(Date, nullable=False)
+    services = Column(Text)
+    publics_specifiquement_adresses = Column(Text)
+    prise_en_charge_specifique = Column(Text)
+    frais_a_charge = Column(Text)
+    dispositif_programmes_nationaux = Column(Text)
+    formations_labels = Column(Text)
+    autres_formations_labels = Column(Text)
+    modalites_acces = Column(Text)
+    modalites_accompagnement = Column(Text)
+    fiche_acces_libre = Column(Text)
+    prise_rdv = Column(Text)
+
+    # Bookkeeping, not part of the standard.
+    is_demo = Column(Boolean, nullable=False, default=False)
+    imported_at = Column(DateTime, nullable=True)
+    row_hash = Column(String(64), nullable=True)
+
+    __table_args__ = (Index("ix_lieux_lat_lon", "latitude", "longitude"),)
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"<Place {self.id!r} {self.nom!r} ({self.commune})>"
+
+    # --- list views of the multi-valued fields ---
+    @property
+    def typologie_list(self) -> List[str]:
+        return split_multi(self.typologie)
+
+    @property
+    def courriels_list(self) -> List[str]:
+        return split_multi(self.courriels)
+
+    @property
+    def site_web_list(self) -> List[str]:
+        return split_multi(self.site_web)
+
+    @property
+    def itinerance_list(self) -> List[str]:
+        return split_multi(self.itinerance)
+
+    @property
+    def services_list(self) -> List[str]:
+        return split_multi(self.services)
+
+    @property
+    def publics_list(self) -> List[str]:
+        return split_multi(self.publics_specifiquement_adresses)
+
+    @property
+    def prise_en_charge_list(self) -> List[str]:
+        return split_multi(self.prise_en_charge_specifique)
+
+    @property
+    def frais_list(self) -> List[str]:
+        return split_multi(self.frais_a_charge)
+
+    @property
+    def dispositifs_list(self) -> List[str]:
+        return split_multi(self.dispositif_programmes_nationaux)
+
+    @property
+    def formations_labels_list(self) -> List[str]:
+        return split_multi(self.formations_labels)
+
+    @property
+    def modalites_acces_list(self) -> List[str]:
+        return split_multi(self.modalites_acces)
+
+    @property
+    def modalites_accompagnement_list(self) -> List[str]:
+        return split_multi(self.modalites_accompagnement)
+
+    # --- convenience predicates used by search and rendering ---
+    def has_service(self, service: str) -> bool:
+        return service in self.services_list
+
+    def has_modalite(self, modalite: str) -> bool:
+        return modalite in self.modalites_accompagnement_list
+
+    @property
+    def is_remote_only(self) -> bool:
+        modalites = self.modalites_accompagnement_list
+        return bool(modalites) and all(m == MODALITE_DISTANCE for m in modalites)
+
+    @property
+    def receives_public(self) -> bool:
+        return ACCES_PAS_DE_PUBLIC not in self.modalites_acces_list
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    def is_stale(self, today: date, months: int = 12) -> bool:
+        """True when date_maj is older than `months` months (hours and details need confirming)."""
+        if self.date_maj is None:
+            return True
+        return _months_between(self.date_maj, today) > months or (
+            _months_between(self.date_maj, today) == months and today.day > self.date_maj.day
+        )
+
+
+def _months_between(earlier: date, later: date) -> int:
+    return (later.year - earlier.year) * 12 + (later.month - earlier.month)

@@ -1,0 +1,169 @@
+"""Triage rules: which level of need, and why.
+
+The rules are a plain table, read top to bottom. The first group that has a matching rule
+gives the level; every matching rule of that group is a reason. Urgence rules come first
+because missing an urgence costs far more than over-triage. Each rule's reason, in French,
+is the domain response `utter_raison_<code>` (see `domain/responses_triage.yml`).
+
+Facts (all optional) come from `bot.understanding.extract_facts` and from the answers:
+  organisme, domaine, demarche   which body and procedure
+  enjeu      delai | probleme | premiere_demande | aucun | inconnu   (question 2)
+  equipement aucun | telephone | ordinateur                          (question 3)
+  souhait    faire_pour | apprendre | regulier                       (question 4)
+  commune    a commune was located                                   (question 5)
+  barriere   langue | lecture | accident
+  blocage    codes | email | peur | espace_personnel
+  recurrent, apprentissage, debutant (booleans), besoins (list), hors_champ (social | refus | hors_sujet)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+URGENCE = "urgence"
+INCLUSION = "inclusion"
+MONTEE = "montee_en_competence"
+HORS_CHAMP = "hors_champ"
+LEVELS = (URGENCE, INCLUSION, MONTEE, HORS_CHAMP)
+
+# The five questions of the brief, in the order they are asked.
+QUESTIONS = ("demarche", "enjeu", "equipement", "souhait", "commune")
+
+
+def _has_procedure(f: dict) -> bool:
+    return bool(f.get("organisme") or f.get("demarche"))
+
+
+def _cannot_do_alone(f: dict) -> bool:
+    return f.get("equipement") == "aucun" or f.get("barriere") in ("langue", "lecture", "accident")
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str            # names the reason response utter_raison_<code>
+    level: str
+    applies: Callable[[dict], bool]
+    summary: str         # one line for the social worker reading this table
+
+
+RULES: tuple[Rule, ...] = (
+    # --- urgence: a right, an allocation or a deadline is at stake now --------------------------
+    Rule("droit_menace", URGENCE, lambda f: f.get("enjeu") == "probleme",
+         "Something already went wrong: benefit cut or suspended, struck off, letter, penalty."),
+    Rule("delai_proche", URGENCE, lambda f: f.get("enjeu") == "delai",
+         "A deadline within days, with a right or money at stake."),
+    Rule("droit_a_ouvrir", URGENCE, lambda f: f.get("enjeu") == "premiere_demande",
+         "A right never opened and needed now (first application, registration)."),
+    Rule("seul_impossible", URGENCE,
+         lambda f: _has_procedure(f) and _cannot_do_alone(f) and f.get("enjeu") != "aucun",
+         "A procedure the person cannot do alone now: no device or connection, does not read French, life accident."),
+    Rule("dans_le_doute", URGENCE, lambda f: _has_procedure(f) and f.get("enjeu") == "inconnu",
+         "Unsure whether a date or a right is at stake: treated as an urgence."),
+    # --- out of scope: answered, not triaged ------------------------------------------------------
+    Rule("besoin_social", HORS_CHAMP, lambda f: f.get("hors_champ") == "social" and not _has_procedure(f),
+         "A social need that is not digital: a social worker (CCAS, Département)."),
+    Rule("refus_numerique", HORS_CHAMP, lambda f: f.get("hors_champ") == "refus" and not _has_procedure(f),
+         "Does not want to go digital: paper, phone and counter routes remain a right."),
+    Rule("hors_sujet", HORS_CHAMP, lambda f: f.get("hors_champ") == "hors_sujet" and not _has_procedure(f)
+         and not f.get("apprentissage"), "Not about a procedure or digital skills."),
+    # --- inclusion: progressive autonomy, a recurring helper ------------------------------------
+    Rule("difficulte_recurrente", INCLUSION, lambda f: bool(f.get("recurrent")),
+         "A recurring difficulty, or depends on relatives or neighbours."),
+    Rule("bloque", INCLUSION, lambda f: bool(f.get("blocage")),
+         "Could do it but is blocked: forgotten codes, no usable e-mail, fear of a mistake."),
+    Rule("aide_reguliere", INCLUSION, lambda f: f.get("souhait") == "regulier",
+         "Wants someone who helps regularly."),
+    Rule("faire_avec", INCLUSION,
+         lambda f: _has_procedure(f) and f.get("enjeu") == "aucun" and f.get("souhait") == "faire_pour",
+         "A procedure without a deadline, to be done with someone."),
+    Rule("acces_equipement", INCLUSION,
+         lambda f: _has_procedure(f) and f.get("enjeu") == "aucun" and _cannot_do_alone(f),
+         "No deadline, but cannot do it alone: access and individual help first."),
+    # --- montée en compétence: learning, no deadline ----------------------------------------------
+    Rule("envie_apprendre", MONTEE, lambda f: bool(f.get("apprentissage")) and not _has_procedure(f),
+         "Wants to learn, no procedure at stake."),
+    Rule("apprendre_la_demarche", MONTEE, lambda f: _has_procedure(f) and f.get("enjeu") == "aucun"
+         and f.get("souhait") == "apprendre", "Wants to learn to do the procedure alone, no deadline."),
+    Rule("bases_a_acquerir", MONTEE, lambda f: bool(f.get("debutant")) and not _has_procedure(f),
+         "Has never used a computer: the basics come before any procedure."),
+)
+
+# Groups in priority order: the first group with a matching rule decides.
+PRIORITY = (URGENCE, HORS_CHAMP, INCLUSION, MONTEE)
+
+
+@dataclass
+class TriageResult:
+    level: Optional[str]
+    reasons: list[str] = field(default_factory=list)    # rule codes
+    missing: list[str] = field(default_factory=list)    # question codes still needed
+    next_step: Optional[str] = None                    # level proposed after this one
+    equipment_first: bool = False                      # no device: access before skills
+
+    def as_dict(self) -> dict:
+        return {"level": self.level, "reasons": list(self.reasons), "missing": list(self.missing),
+                "next_step": self.next_step, "equipment_first": self.equipment_first}
+
+
+def matching_rules(facts: dict) -> list[Rule]:
+    return [rule for rule in RULES if rule.applies(facts)]
+
+
+def decide(facts: dict, asked: tuple[str, ...] = ()) -> TriageResult:
+    """Classify from the facts known so far, and list the questions still needed.
+
+    `asked` holds the questions already put to the person: an unanswered question is not asked
+    twice, and once every useful question is asked the best decision is taken with what is known.
+    """
+    matched = matching_rules(facts)
+    level: Optional[str] = None
+    for group in PRIORITY:
+        hits = [r for r in matched if r.level == group]
+        if hits:
+            level = group
+            reasons = [r.code for r in hits]
+            break
+    else:
+        reasons = []
+
+    missing: list[str] = []
+    if level is None:
+        missing = _questions_to_decide(facts, asked)
+        if not missing:
+            # Every question was asked and nothing decided: the safest useful answer.
+            level, reasons = _default_decision(facts)
+    elif level in (INCLUSION, MONTEE) and _has_procedure(facts) and "enjeu" not in facts and "enjeu" not in asked:
+        # Never miss an urgence: a procedure with an unknown stake needs question 2 first.
+        level, reasons = None, []
+        missing = ["enjeu"]
+
+    if level in (URGENCE, INCLUSION, MONTEE) and not facts.get("commune") and "commune" not in asked:
+        missing.append("commune")
+
+    next_step = INCLUSION if level == URGENCE else (MONTEE if level == INCLUSION else None)
+    return TriageResult(level=level, reasons=reasons, missing=missing, next_step=next_step,
+                        equipment_first=facts.get("equipement") == "aucun")
+
+
+def _questions_to_decide(facts: dict, asked: tuple[str, ...]) -> list[str]:
+    needed: list[str] = []
+    if not _has_procedure(facts) and not facts.get("apprentissage") and not facts.get("debutant"):
+        needed.append("demarche")
+    if _has_procedure(facts) or "demarche" in needed:
+        if "enjeu" not in facts:
+            needed.append("enjeu")
+        if "equipement" not in facts:
+            needed.append("equipement")
+        if "souhait" not in facts:
+            needed.append("souhait")
+    return [q for q in needed if q not in asked]
+
+
+def _default_decision(facts: dict) -> tuple[str, list[str]]:
+    if _has_procedure(facts):
+        # A procedure whose stake stayed unclear: in doubt, urgence.
+        if facts.get("enjeu") in (None, "inconnu"):
+            return URGENCE, ["dans_le_doute"]
+        return INCLUSION, ["faire_avec"]
+    return INCLUSION, ["par_defaut"]

@@ -1,0 +1,87 @@
+"""What every Aiguillage channel does around Rasa: redact before storing, erase on request."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, List, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+
+from bot import messages
+from bot.privacy import redact
+
+logger = logging.getLogger(__name__)
+
+ERASE_TYPE = "effacer"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    text: str
+    redacted_kinds: tuple
+
+
+def prepare_incoming(text: str) -> Incoming:
+    """Redact sensitive data before the text reaches the NLU, the tracker store or any log."""
+    result = redact(text or "")
+    return Incoming(text=result.text, redacted_kinds=result.kinds)
+
+
+def sensitive_warning() -> dict:
+    return {"text": messages.text("utter_donnee_sensible")}
+
+
+def split_erase_signal(bot_messages: List[dict]) -> tuple[List[dict], bool]:
+    """Drop the internal erase signal from the replies and tell whether it was there."""
+    kept, erase = [], False
+    for message in bot_messages:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and custom.get("type") == ERASE_TYPE:
+            erase = True
+            continue
+        kept.append(message)
+    return kept, erase
+
+
+def _unwrap(store: Any) -> Any:
+    # FailSafeTrackerStore (and similar wrappers) keep the real store in _tracker_store.
+    while hasattr(store, "_tracker_store"):
+        store = store._tracker_store
+    return store
+
+
+def erase_conversation(tracker_store: Any, sender_id: str) -> None:
+    """Delete every stored event of one conversation (the person said stop / effacer)."""
+    store = _unwrap(tracker_store)
+    if hasattr(store, "SQLEvent") and hasattr(store, "session_scope"):
+        with store.session_scope() as session:
+            session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender_id).delete(
+                synchronize_session=False)
+            session.commit()
+    elif hasattr(store, "store") and isinstance(store.store, dict):
+        store.store.pop(sender_id, None)
+    else:
+        logger.warning("tracker store %s cannot erase conversations", type(store).__name__)
+
+
+class AiguillageInput(InputChannel):
+    """Base for our channels: one place for redaction, the turn itself and erasure."""
+
+    async def run_turn(self, request, on_new_message, sender_id: str, text: str,
+                       metadata: Optional[dict] = None) -> List[dict]:
+        incoming = prepare_incoming(text)
+        meta = dict(metadata or {})
+        if incoming.redacted_kinds:
+            meta["redacted"] = list(incoming.redacted_kinds)
+        collector = CollectingOutputChannel()
+        await on_new_message(UserMessage(incoming.text, collector, sender_id, input_channel=self.name(),
+                                         metadata=meta))
+        replies, erase = split_erase_signal(collector.messages)
+        if erase:
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is not None:
+                erase_conversation(agent.tracker_store, sender_id)
+        if incoming.redacted_kinds:
+            replies.insert(0, dict(sensitive_warning(), recipient_id=sender_id))
+        return replies

@@ -1,0 +1,71 @@
+"""Reception-desk channel: the web page, and a REST-compatible webhook behind it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot.settings import get_settings
+from connectors.base import AiguillageInput
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static" / "desk"
+MAX_MESSAGE_CHARS = 2000
+
+
+class DeskInput(AiguillageInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "desk"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "DeskInput":
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        desk = Blueprint("desk_webhook", __name__)
+
+        @desk.route("/", methods=["GET"])
+        async def page(request: Request):
+            return await response.file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8")
+
+        @desk.route("/static/<name>", methods=["GET"])
+        async def static(request: Request, name: str):
+            path = (STATIC_DIR / name).resolve()
+            if path.parent != STATIC_DIR or not path.is_file():
+                return response.json({"erreur": "introuvable"}, status=404)
+            return await response.file(path)
+
+        @desk.route("/config", methods=["GET"])
+        async def config(request: Request):
+            settings = get_settings()
+            return response.json({"demo": _demo_loaded(),
+                                  "helpline": {"nom": settings.helpline_name, "telephone": settings.helpline_phone}})
+
+        @desk.route("/webhook", methods=["POST"])
+        async def receive(request: Request):
+            payload = request.json if isinstance(request.json, dict) else None
+            if payload is None:
+                return response.json({"erreur": "JSON attendu : {\"sender\": ..., \"message\": ...}"}, status=400)
+            sender = str(payload.get("sender") or "").strip()
+            text = payload.get("message")
+            if not sender or not isinstance(text, str):
+                return response.json({"erreur": "Champs « sender » et « message » obligatoires."}, status=400)
+            if len(text) > MAX_MESSAGE_CHARS:
+                text = text[:MAX_MESSAGE_CHARS]
+            replies = await self.run_turn(request, on_new_message, sender[:128], text, {"channel": "desk"})
+            return response.json(replies)
+
+        return desk
+
+
+def _demo_loaded() -> bool:
+    from bot.directory.stats import demo_places_loaded
+
+    return demo_places_loaded()

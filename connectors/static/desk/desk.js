@@ -1,0 +1,553 @@
+/* Aiguillage reception-desk page.
+ * Security rule: server text is only ever inserted with textContent / createTextNode,
+ * never innerHTML, so anything the bot says is shown literally. */
+(function () {
+  "use strict";
+
+  // Resolve endpoints from this script's own URL so the page works under any prefix,
+  // with or without a trailing slash on the page URL.
+  var scriptSrc = (document.currentScript && document.currentScript.src) || "";
+  var BASE = scriptSrc ? scriptSrc.replace(/static\/desk\.js(?:[?#].*)?$/, "") : "./";
+  var WEBHOOK_URL = BASE + "webhook";
+  var CONFIG_URL = BASE + "config";
+  var REQUEST_TIMEOUT_MS = 20000;
+
+  var LEVEL_CLASSES = {
+    urgence: "level-urgence",
+    inclusion: "level-inclusion",
+    montee_en_competence: "level-montee"
+  };
+  var LEVEL_ICONS = { urgence: "!", inclusion: "\u25CF", montee_en_competence: "\u2191" };
+
+  var state = { sender: newSenderId(), busy: false, result: null, resultIsNew: false, emergency: null };
+
+  var el = {};
+  function $(id) { return document.getElementById(id); }
+
+  function newSenderId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    var bytes = new Uint8Array(16);
+    if (window.crypto && window.crypto.getRandomValues) {
+      window.crypto.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < 16; i++) { bytes[i] = Math.floor(Math.random() * 256); }
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
+  }
+
+  /* ---------- small DOM helpers (text only) ---------- */
+
+  function make(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) { node.removeChild(node.firstChild); }
+  }
+
+  function isNonEmptyString(v) { return typeof v === "string" && v.trim() !== ""; }
+
+  function telHref(phone) {
+    return "tel:" + String(phone).replace(/[^0-9+]/g, "");
+  }
+
+  function telLink(phone, className) {
+    var a = make("a", className || "tel", phone);
+    a.href = telHref(phone);
+    return a;
+  }
+
+  function osmHref(lat, lon) {
+    var la = Number(lat), lo = Number(lon);
+    return "https://www.openstreetmap.org/?mlat=" + la + "&mlon=" + lo + "#map=17/" + la + "/" + lo;
+  }
+
+  function hasCoords(lieu) {
+    return lieu && lieu.latitude !== null && lieu.longitude !== null &&
+      isFinite(Number(lieu.latitude)) && isFinite(Number(lieu.longitude)) &&
+      lieu.latitude !== "" && lieu.longitude !== "";
+  }
+
+  // "Mo-Fr 09:00-12:00; Sa 10:00-12:00" -> "lun. au ven. 9h à 12h ; sam. 10h à 12h".
+  // Best effort: unknown tokens are left as they are.
+  var DAYS = { Mo: "lun.", Tu: "mar.", We: "mer.", Th: "jeu.", Fr: "ven.", Sa: "sam.", Su: "dim." };
+  function frenchHours(raw) {
+    if (!isNonEmptyString(raw)) { return ""; }
+    function time(t) {
+      var m = /^(\d{1,2}):(\d{2})$/.exec(t);
+      if (!m) { return t; }
+      return String(parseInt(m[1], 10)) + "h" + (m[2] === "00" ? "" : m[2]);
+    }
+    return raw.split(";").map(function (rule) {
+      return rule.trim()
+        .replace(/\b(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\b/g, function (_, a, b) { return time(a) + " à " + time(b); })
+        .replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su)\s*-\s*(Mo|Tu|We|Th|Fr|Sa|Su)\b/g, function (_, a, b) { return DAYS[a] + " au " + DAYS[b]; })
+        .replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su)\b/g, function (d) { return DAYS[d]; })
+        .replace(/\bPH\b/g, "jours fériés")
+        .replace(/\boff\b/g, "fermé")
+        .replace(/,(?=\S)/g, ", ");
+    }).filter(function (s) { return s !== ""; }).join(" ; ");
+  }
+
+  function formatDistance(km) {
+    var n = Number(km);
+    if (km === null || km === undefined || km === "" || !isFinite(n)) { return ""; }
+    var text = n < 10 ? n.toFixed(1) : String(Math.round(n));
+    return "à " + text.replace(".", ",") + " km";
+  }
+
+  function formatIsoDate(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(iso || ""));
+    return m ? m[3] + "/" + m[2] + "/" + m[1] : "";
+  }
+
+  // Spell out a reference code for screen readers: "K7M-4XP" -> "K 7 M tiret 4 X P".
+  function spokenReference(ref) {
+    return String(ref).split("").map(function (c) { return c === "-" ? "tiret" : c; }).join(" ");
+  }
+
+  function todayLabel() {
+    var now = new Date();
+    try {
+      return now.toLocaleDateString("fr-FR", { weekday: "long", day: "numeric", month: "long", year: "numeric" }) +
+        " à " + now.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+    } catch (e) {
+      return now.toISOString().slice(0, 16).replace("T", " ");
+    }
+  }
+
+  /* ---------- chat log ---------- */
+
+  function addBubble(who, text) {
+    var item = make("div", "msg msg-" + who);
+    var sr = make("span", "visually-hidden", who === "user" ? "Vous : " : "Aiguillage : ");
+    item.appendChild(sr);
+    // Keep the server's line breaks without interpreting any markup.
+    var body = make("span", "msg-text", text);
+    item.appendChild(body);
+    el.log.appendChild(item);
+    el.log.scrollTop = el.log.scrollHeight;
+    return item;
+  }
+
+  function showChoices(buttons) {
+    clear(el.choicesList);
+    if (!buttons.length) {
+      el.choices.hidden = true;
+      return;
+    }
+    buttons.forEach(function (b) {
+      var btn = make("button", "btn btn-choice", b.title);
+      btn.type = "button";
+      btn.addEventListener("click", function () {
+        if (state.busy) { return; }
+        send(b.payload, b.title, btn);
+      });
+      el.choicesList.appendChild(btn);
+    });
+    el.choices.hidden = false;
+  }
+
+  function setChoicesDisabled(disabled) {
+    Array.prototype.forEach.call(el.choicesList.querySelectorAll("button"), function (b) {
+      b.disabled = disabled;
+    });
+  }
+
+  /* ---------- emergency banner ---------- */
+
+  function showEmergency(custom) {
+    state.emergency = custom;
+    el.emergency.hidden = false; // visible before filling, so the alert is announced
+    clear(el.emergency);
+    var numero = isNonEmptyString(custom.numero) ? custom.numero : "";
+    var title = make("p", "emergency-title");
+    title.appendChild(document.createTextNode("Urgence : appelez le "));
+    if (numero) { title.appendChild(telLink(numero, "emergency-number")); }
+    el.emergency.appendChild(title);
+    if (isNonEmptyString(custom.libelle)) {
+      el.emergency.appendChild(make("p", "emergency-text", custom.libelle));
+    }
+    renderSlip();
+  }
+
+  /* ---------- result card ---------- */
+
+  function listBlock(title, items, className) {
+    var wrap = make("div", "block " + (className || ""));
+    wrap.appendChild(make("h3", "block-title", title));
+    var ul = make("ul", "list");
+    items.forEach(function (t) { ul.appendChild(make("li", null, t)); });
+    wrap.appendChild(ul);
+    return wrap;
+  }
+
+  function strings(arr) {
+    return Array.isArray(arr) ? arr.filter(isNonEmptyString) : [];
+  }
+
+  function levelBadge(r) {
+    var key = String(r.niveau || "");
+    var badge = make("p", "level " + (LEVEL_CLASSES[key] || "level-other"));
+    badge.setAttribute("data-level", key);
+    var icon = make("span", "level-icon", LEVEL_ICONS[key] || "\u2022");
+    icon.setAttribute("aria-hidden", "true");
+    badge.appendChild(icon);
+    badge.appendChild(make("span", "level-text", isNonEmptyString(r.niveau_libelle) ? r.niveau_libelle : key));
+    return badge;
+  }
+
+  function placeBlock(lieu) {
+    var wrap = make("div", "block place");
+    wrap.appendChild(make("h3", "block-title", "Où aller"));
+    if (lieu.demo) { wrap.appendChild(make("p", "demo-badge demo-inline", "Données de démonstration")); }
+    wrap.appendChild(make("p", "place-name", lieu.nom || ""));
+
+    var addr = [lieu.adresse, [lieu.code_postal, lieu.commune].filter(isNonEmptyString).join(" ")]
+      .filter(isNonEmptyString);
+    if (addr.length) {
+      var p = make("p", "place-address");
+      addr.forEach(function (line, i) {
+        if (i) { p.appendChild(document.createElement("br")); }
+        p.appendChild(document.createTextNode(line));
+      });
+      var dist = formatDistance(lieu.distance_km);
+      if (dist) { p.appendChild(make("span", "distance", " (" + dist + ")")); }
+      wrap.appendChild(p);
+    }
+    if (isNonEmptyString(lieu.prochaine_ouverture)) {
+      wrap.appendChild(make("p", "next-opening", lieu.prochaine_ouverture));
+    }
+    if (isNonEmptyString(lieu.horaires)) {
+      var h = make("p", "hours");
+      h.appendChild(make("span", "field-label", "Horaires : "));
+      h.appendChild(document.createTextNode(frenchHours(lieu.horaires)));
+      wrap.appendChild(h);
+    }
+    if (lieu.horaires_a_confirmer) {
+      wrap.appendChild(make("p", "to-confirm", "Horaires à confirmer : appelez avant de vous déplacer."));
+    }
+    var links = make("p", "place-links");
+    if (isNonEmptyString(lieu.telephone)) {
+      var phone = make("span", "phone");
+      phone.appendChild(make("span", "field-label", "Téléphone : "));
+      phone.appendChild(telLink(lieu.telephone, "tel"));
+      links.appendChild(phone);
+    }
+    if (hasCoords(lieu)) {
+      var map = make("a", "map-link", "Voir sur la carte (OpenStreetMap)");
+      map.href = osmHref(lieu.latitude, lieu.longitude);
+      map.target = "_blank";
+      map.rel = "noopener noreferrer";
+      links.appendChild(map);
+    }
+    if (links.childNodes.length) { wrap.appendChild(links); }
+    var maj = formatIsoDate(lieu.date_maj);
+    if (maj) { wrap.appendChild(make("p", "updated", "Informations mises à jour le " + maj)); }
+    return wrap;
+  }
+
+  function alternativesBlock(alts) {
+    var wrap = make("div", "block alternatives");
+    wrap.appendChild(make("h3", "block-title", "Autres contacts"));
+    var ul = make("ul", "list");
+    alts.forEach(function (a) {
+      var li = make("li");
+      li.appendChild(make("span", "alt-name", a.nom || ""));
+      if (isNonEmptyString(a.telephone)) {
+        li.appendChild(document.createTextNode(" – "));
+        li.appendChild(telLink(a.telephone, "tel"));
+      }
+      if (isNonEmptyString(a.modalite)) { li.appendChild(make("span", "alt-mode", " (" + a.modalite + ")")); }
+      ul.appendChild(li);
+    });
+    wrap.appendChild(ul);
+    return wrap;
+  }
+
+  function referenceBlock(ref) {
+    var wrap = make("div", "block reference");
+    wrap.appendChild(make("h3", "block-title", "Code de suivi"));
+    var code = make("p", "reference-code", ref);
+    code.setAttribute("aria-label", spokenReference(ref));
+    wrap.appendChild(code);
+    return wrap;
+  }
+
+  function renderCard(r) {
+    clear(el.card);
+    el.card.appendChild(levelBadge(r));
+    var reasons = strings(r.raisons);
+    if (reasons.length) { el.card.appendChild(listBlock("Pourquoi", reasons, "reasons")); }
+    if (isNonEmptyString(r.prochaine_etape)) {
+      var next = make("div", "block next-step");
+      next.appendChild(make("h3", "block-title", "Prochaine étape"));
+      next.appendChild(make("p", null, r.prochaine_etape));
+      el.card.appendChild(next);
+    }
+    if (r.lieu && typeof r.lieu === "object") { el.card.appendChild(placeBlock(r.lieu)); }
+    if (isNonEmptyString(r.reference)) { el.card.appendChild(referenceBlock(r.reference)); }
+    var bring = strings(r.a_apporter);
+    if (bring.length) { el.card.appendChild(listBlock("À apporter", bring, "bring")); }
+    var alts = Array.isArray(r.alternatives) ? r.alternatives.filter(function (a) { return a && typeof a === "object"; }) : [];
+    if (alts.length) { el.card.appendChild(alternativesBlock(alts)); }
+  }
+
+  function showResult(r) {
+    state.result = r;
+    state.resultIsNew = true;
+    renderCard(r);
+    renderSlip();
+    el.result.hidden = false;
+  }
+
+  /* ---------- printable slip (one A4 page) ---------- */
+
+  function slipLine(parent, label, value, className) {
+    if (!isNonEmptyString(value)) { return; }
+    var p = make("p", "slip-line " + (className || ""));
+    p.appendChild(make("strong", null, label + " : "));
+    p.appendChild(document.createTextNode(value));
+    parent.appendChild(p);
+  }
+
+  function slipList(parent, title, items) {
+    if (!items.length) { return; }
+    parent.appendChild(make("h3", "slip-h", title));
+    var ul = make("ul", "slip-list");
+    items.forEach(function (t) { ul.appendChild(make("li", null, t)); });
+    parent.appendChild(ul);
+  }
+
+  function renderSlip() {
+    var s = el.slip;
+    clear(s);
+    var r = state.result;
+    if (!r && !state.emergency) { return; }
+
+    var head = make("header", "slip-header");
+    head.appendChild(make("p", "slip-logo", "Aiguillage"));
+    head.appendChild(make("p", "slip-date", "Fiche remise le " + todayLabel()));
+    s.appendChild(head);
+
+    if (state.emergency) {
+      var e = make("p", "slip-emergency");
+      e.textContent = "Urgence : appelez le " + (state.emergency.numero || "") +
+        (isNonEmptyString(state.emergency.libelle) ? " – " + state.emergency.libelle : "");
+      s.appendChild(e);
+    }
+    if (!r) { return; }
+
+    var lvl = make("p", "slip-level");
+    lvl.appendChild(make("strong", null, "Niveau : "));
+    lvl.appendChild(document.createTextNode(isNonEmptyString(r.niveau_libelle) ? r.niveau_libelle : String(r.niveau || "")));
+    s.appendChild(lvl);
+
+    if (isNonEmptyString(r.reference)) {
+      var ref = make("p", "slip-reference");
+      ref.appendChild(make("span", "slip-ref-label", "Code de suivi : "));
+      ref.appendChild(make("span", "slip-ref-code", r.reference));
+      s.appendChild(ref);
+    }
+
+    slipList(s, "Pourquoi", strings(r.raisons));
+
+    if (isNonEmptyString(r.prochaine_etape)) {
+      s.appendChild(make("h3", "slip-h", "Prochaine étape"));
+      s.appendChild(make("p", "slip-next", r.prochaine_etape));
+    }
+    var l = r.lieu;
+    if (l && typeof l === "object") {
+      s.appendChild(make("h3", "slip-h", "Où aller"));
+      var name = make("p", "slip-place", l.nom || "");
+      s.appendChild(name);
+      var addr = [l.adresse, [l.code_postal, l.commune].filter(isNonEmptyString).join(" ")].filter(isNonEmptyString).join(", ");
+      slipLine(s, "Adresse", addr);
+      slipLine(s, "Prochaine ouverture", l.prochaine_ouverture);
+      slipLine(s, "Horaires", frenchHours(l.horaires) + (l.horaires_a_confirmer ? " (horaires à confirmer)" : ""));
+      slipLine(s, "Téléphone", l.telephone);
+      if (l.demo) { s.appendChild(make("p", "slip-demo", "Données de démonstration : ce lieu n’est pas réel.")); }
+    }
+
+    slipList(s, "À apporter", strings(r.a_apporter));
+    var alts = Array.isArray(r.alternatives) ? r.alternatives.filter(function (a) { return a && typeof a === "object"; }) : [];
+    slipList(s, "Autres contacts", alts.map(function (a) {
+      return [a.nom, a.telephone, a.modalite].filter(isNonEmptyString).join(" – ");
+    }).filter(isNonEmptyString));
+    s.appendChild(make("p", "slip-footer", "Ne donnez jamais vos mots de passe ni vos codes d’accès, même à un aidant."));
+  }
+
+  /* ---------- server exchange ---------- */
+
+  function handleMessages(messages) {
+    var buttons = [];
+    (Array.isArray(messages) ? messages : []).forEach(function (m) {
+      if (!m || typeof m !== "object") { return; }
+      if (isNonEmptyString(m.text)) { addBubble("bot", m.text); }
+      if (Array.isArray(m.buttons)) {
+        m.buttons.forEach(function (b) {
+          if (b && isNonEmptyString(b.title) && typeof b.payload === "string") {
+            buttons.push({ title: b.title, payload: b.payload });
+          }
+        });
+      }
+      var c = m.custom;
+      if (c && typeof c === "object") {
+        if (c.type === "resultat") { showResult(c); }
+        else if (c.type === "urgence_vitale") { showEmergency(c); }
+      }
+    });
+    showChoices(buttons);
+  }
+
+  function setBusy(busy) {
+    state.busy = busy;
+    el.send.disabled = busy;
+    setChoicesDisabled(busy);
+    el.log.setAttribute("aria-busy", busy ? "true" : "false");
+    el.status.textContent = busy ? "Envoi en cours…" : "";
+  }
+
+  function showError(text) {
+    el.error.textContent = text;
+    el.error.hidden = false;
+  }
+
+  function hideError() {
+    el.error.hidden = true;
+    el.error.textContent = "";
+  }
+
+  // message: what the server gets (text or button payload); shown: what the user bubble says.
+  function send(message, shown, sourceButton) {
+    if (state.busy || !isNonEmptyString(message)) { return; }
+    var sender = state.sender;
+    var fromInput = shown === undefined;
+    hideError();
+    setBusy(true);
+
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+
+    fetch(WEBHOOK_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: sender, message: message, metadata: { channel: "desk" } }),
+      signal: controller ? controller.signal : undefined,
+      credentials: "same-origin",
+      cache: "no-store"
+    }).then(function (resp) {
+      if (!resp.ok) { throw new Error("HTTP " + resp.status); }
+      return resp.json();
+    }).then(function (messages) {
+      // The desk moved on to a new person while we waited: drop the stale answer.
+      if (sender !== state.sender) { return; }
+      addBubble("user", fromInput ? message : shown);
+      if (fromInput) { el.input.value = ""; }
+      handleMessages(messages);
+      setBusy(false);
+      if (state.resultIsNew) {
+        // Move to the result once, when it first appears, so screen readers reach it.
+        state.resultIsNew = false;
+        el.resultTitle.focus();
+      } else if (fromInput || el.choices.hidden) {
+        el.input.focus();
+      } else {
+        // The clicked choice is gone: continue on the first new choice.
+        el.choicesList.querySelector("button").focus();
+      }
+    }).catch(function () {
+      if (sender !== state.sender) { return; }
+      setBusy(false);
+      showError("Le serveur ne répond pas. Votre message est gardé : réessayez dans un instant " +
+        "(bouton « Envoyer » ou la réponse choisie).");
+      if (fromInput) { el.input.focus(); }
+      else if (sourceButton && sourceButton.isConnected) { sourceButton.focus(); }
+    }).then(function () {
+      if (timer) { clearTimeout(timer); }
+    });
+  }
+
+  function newPerson() {
+    state.sender = newSenderId();
+    state.result = null;
+    state.emergency = null;
+    state.resultIsNew = false;
+    setBusy(false);
+    clear(el.log);
+    clear(el.card);
+    clear(el.slip);
+    clear(el.emergency);
+    showChoices([]);
+    el.emergency.hidden = true;
+    el.result.hidden = true;
+    el.input.value = "";
+    hideError();
+    el.input.focus();
+  }
+
+  function loadConfig() {
+    fetch(CONFIG_URL, { cache: "no-store", credentials: "same-origin" })
+      .then(function (resp) { return resp.ok ? resp.json() : null; })
+      .then(function (cfg) {
+        if (!cfg || typeof cfg !== "object") { return; }
+        el.demoBanner.hidden = cfg.demo !== true;
+        var h = cfg.helpline;
+        if (h && typeof h === "object" && (isNonEmptyString(h.nom) || isNonEmptyString(h.telephone))) {
+          clear(el.helpline);
+          el.helpline.appendChild(document.createTextNode("Besoin d’aide après le rendez-vous ? "));
+          if (isNonEmptyString(h.nom)) { el.helpline.appendChild(make("strong", null, h.nom)); }
+          if (isNonEmptyString(h.telephone)) {
+            el.helpline.appendChild(document.createTextNode(" : "));
+            el.helpline.appendChild(telLink(h.telephone, "tel"));
+          }
+          el.helpline.hidden = false;
+        }
+      })
+      .catch(function () { /* config is optional: the page works without it */ });
+  }
+
+  function init() {
+    el.log = $("log");
+    el.form = $("composer");
+    el.input = $("message");
+    el.send = $("send");
+    el.status = $("status");
+    el.error = $("error");
+    el.choices = $("choices");
+    el.choicesList = $("choices-list");
+    el.result = $("result");
+    el.resultTitle = $("result-title");
+    el.card = $("card");
+    el.slip = $("slip");
+    el.emergency = $("emergency");
+    el.demoBanner = $("demo-banner");
+    el.helpline = $("helpline");
+
+    el.form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      send(el.input.value.trim());
+    });
+    $("new-person").addEventListener("click", newPerson);
+    $("print").addEventListener("click", function () { window.print(); });
+    // Re-stamp the date if the slip is printed later than it was built.
+    window.addEventListener("beforeprint", renderSlip);
+
+    loadConfig();
+    el.input.focus();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

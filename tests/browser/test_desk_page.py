@@ -1,0 +1,385 @@
+"""Reception-desk page, driven in real headless Chromium like an agent would use it."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+from playwright.sync_api import Page, expect  # noqa: E402
+
+SCREENSHOT = "/tmp/desk.png"
+FIRST_MESSAGE = "Je n'arrive pas à faire mon dossier CAF"
+BOT = ".msg-bot .msg-text"
+USER = ".msg-user .msg-text"
+XSS = '<img src=x onerror="window.__xss=1;alert(1)">'
+
+
+# ---------- helpers ----------
+
+
+def send_text(page: Page, text: str) -> None:
+    page.locator("#message").fill(text)
+    page.locator("#message").press("Enter")
+
+
+def webhook_bodies(page: Page) -> list[dict]:
+    """Record every JSON body the page POSTs to the webhook."""
+    bodies: list[dict] = []
+
+    def on_request(request) -> None:  # noqa: ANN001
+        if request.method == "POST" and request.url.endswith("/webhook"):
+            bodies.append(json.loads(request.post_data or "{}"))
+
+    page.on("request", on_request)
+    return bodies
+
+
+def tab_to(page: Page, name: str, max_tabs: int = 15) -> None:
+    """Press Tab until the focused element's text is `name` (keyboard only, no click)."""
+    for _ in range(max_tabs):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.textContent.trim()") == name:
+            return
+    raise AssertionError(f"could not reach {name!r} with Tab")
+
+
+def reach_result(page: Page) -> None:
+    send_text(page, FIRST_MESSAGE)
+    expect(page.locator("#choices-list button")).to_have_count(3)
+    page.locator("#choices-list button", has_text="Oui, dans moins de 7 jours").click()
+    expect(page.locator("#result")).to_be_visible()
+
+
+def fulfill_json(payload: object):
+    return lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(payload, ensure_ascii=False)
+    )
+
+
+# ---------- page basics ----------
+
+
+def test_page_is_french_accessible_and_focused_on_load(page: Page) -> None:
+    assert page.get_attribute("html", "lang") == "fr"
+    # The agent can type straight away.
+    assert page.evaluate("document.activeElement.id") == "message"
+    expect(page.get_by_label("Votre message")).to_be_visible()
+    expect(page.locator("#log")).to_have_attribute("aria-live", "polite")
+    base_px = float(page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)"))
+    assert base_px >= 18
+    expect(page.get_by_role("button", name="Envoyer")).to_be_visible()
+    expect(page.get_by_role("button", name="Nouvelle personne")).to_be_visible()
+
+
+def test_header_shows_demo_badge_and_footer_the_helpline(page: Page, fake_only) -> None:
+    expect(page.locator("header .demo-badge")).to_have_text("Données de démonstration")
+    expect(page.locator("#helpline")).to_contain_text("Solidarité Numérique")
+    expect(page.locator("#helpline a")).to_have_attribute("href", "tel:0170772372")
+
+
+def test_no_demo_badge_when_server_says_real_data(browser, desk_url: str) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.route("**/config", fulfill_json({"demo": False, "helpline": {"nom": "Ligne test", "telephone": "3939"}}))
+        page.goto(desk_url)
+        expect(page.locator("#helpline")).to_contain_text("Ligne test")
+        expect(page.locator("header .demo-badge")).to_be_hidden()
+    finally:
+        context.close()
+
+
+# ---------- conversation ----------
+
+
+def test_typing_and_enter_sends_and_shows_reply_with_buttons(page: Page, fake_only) -> None:
+    bodies = webhook_bodies(page)
+    send_text(page, FIRST_MESSAGE)
+
+    expect(page.locator(USER)).to_have_text(re.compile(re.escape(FIRST_MESSAGE)))
+    expect(page.locator(BOT).first).to_contain_text("date limite")
+    expect(page.locator("#choices-list button")).to_have_text(
+        ["Oui, dans moins de 7 jours", "Oui, plus tard", "Non, ou je ne sais pas"]
+    )
+    expect(page.locator("#message")).to_have_value("")
+    assert page.evaluate("document.activeElement.id") == "message"
+
+    assert len(bodies) == 1
+    body = bodies[0]
+    assert body["message"] == FIRST_MESSAGE
+    assert body["metadata"] == {"channel": "desk"}
+    assert re.fullmatch(r"[0-9a-f-]{36}", body["sender"])
+
+
+def test_bot_line_breaks_are_kept(page: Page, fake_only) -> None:
+    send_text(page, FIRST_MESSAGE)
+    bubble = page.locator(BOT).first
+    expect(bubble).to_be_visible()
+    # Two visual lines, not one run-on line.
+    assert "\n" in bubble.inner_text()
+
+
+def test_send_is_disabled_while_waiting_and_enter_does_not_double_send(page: Page) -> None:
+    pending = []
+    page.route("**/webhook", lambda route: pending.append(route))
+    bodies = webhook_bodies(page)
+    send_text(page, "bonjour")
+    expect(page.locator("#send")).to_be_disabled()
+    expect(page.locator("#status")).to_have_text("Envoi en cours…")
+    page.locator("#message").press("Enter")
+    page.wait_for_timeout(200)
+    assert len(bodies) == 1
+    pending[0].fulfill(status=200, content_type="application/json", body='[{"text": "Bonjour !"}]')
+    expect(page.locator(BOT)).to_have_text(["Bonjour !"])
+    expect(page.locator("#send")).to_be_enabled()
+
+
+def test_button_is_usable_with_keyboard_only(page: Page, fake_only) -> None:
+    bodies = webhook_bodies(page)
+    send_text(page, FIRST_MESSAGE)
+    expect(page.locator("#choices-list button")).to_have_count(3)
+
+    tab_to(page, "Oui, plus tard")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "focused button must show a focus ring"
+    page.keyboard.press("Enter")
+
+    expect(page.locator(USER).last).to_contain_text("Oui, plus tard")
+    expect(page.locator("#result")).to_be_visible()
+    assert bodies[-1]["message"] == '/informer{"delai": "plus_tard"}'
+    assert bodies[-1]["sender"] == bodies[0]["sender"]
+
+
+def test_space_also_activates_a_button(page: Page, fake_only) -> None:
+    send_text(page, FIRST_MESSAGE)
+    expect(page.locator("#choices-list button")).to_have_count(3)
+    tab_to(page, "Non, ou je ne sais pas")
+    page.keyboard.press("Space")
+    expect(page.locator(USER).last).to_contain_text("Non, ou je ne sais pas")
+
+
+# ---------- result card ----------
+
+
+def test_result_card_shows_everything_the_person_needs(page: Page, desk_url: str, fake_only) -> None:
+    hosts: set[str] = set()
+    page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
+    reach_result(page)
+    card = page.locator("#card")
+
+    badge = card.locator(".level")
+    expect(badge).to_contain_text("Urgence numérique")  # text, not colour alone
+    expect(badge).to_have_class(re.compile(r"\blevel-urgence\b"))
+    expect(card.locator(".reasons li")).to_have_text(
+        ["Vos droits CAF sont suspendus", "La date limite est dans moins de 7 jours"]
+    )
+    expect(card.locator(".place-name")).to_contain_text("Espace numérique des Lices")
+    expect(card.locator(".place-address")).to_contain_text("12 place des Lices")
+    expect(card.locator(".place-address")).to_contain_text("35000 Rennes")
+    expect(card.locator(".place-address")).to_contain_text("à 1,2 km")
+    expect(card.locator(".next-opening")).to_have_text("ouvre demain à 9h")
+    expect(card.locator(".hours")).to_contain_text("lun. au ven. 9h à 12h ; mer. 14h à 17h30")
+    expect(card.locator(".to-confirm")).to_contain_text("Horaires à confirmer")
+    expect(card.locator(".place .tel")).to_have_attribute("href", "tel:0299000000")
+    expect(card.locator(".map-link")).to_have_attribute(
+        "href", "https://www.openstreetmap.org/?mlat=48.1119&mlon=-1.6819#map=17/48.1119/-1.6819"
+    )
+    expect(card.locator(".place .demo-badge")).to_have_text("Données de démonstration")
+    expect(card.locator(".reference-code")).to_have_text("K7M-4XP")
+    ref_style = page.evaluate(
+        "(() => { const s = getComputedStyle(document.querySelector('.reference-code'));"
+        " return [parseFloat(s.fontSize), parseFloat(s.letterSpacing)]; })()"
+    )
+    assert ref_style[0] >= 30 and ref_style[1] > 0, "reference must be large and spaced"
+    expect(card.locator(".bring li")).to_have_count(3)
+    expect(card.locator(".next-step")).to_contain_text("Un médiateur vous aide")
+    expect(card.locator(".alternatives")).to_contain_text("Solidarité Numérique")
+    # Focus moves to the result so a screen reader reaches it.
+    assert page.evaluate("document.activeElement.id") == "result-title"
+
+    # Nothing outside the desk server was loaded (no CDN, fonts, tiles).
+    assert hosts == {urlsplit(desk_url).netloc}
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+def test_print_button_calls_window_print(page: Page, fake_only) -> None:
+    reach_result(page)
+    page.evaluate("window.__printed = 0; window.print = () => { window.__printed += 1; }; true")
+    page.get_by_role("button", name="Imprimer la fiche").click()
+    assert page.evaluate("window.__printed") == 1
+
+
+def test_print_shows_only_a_one_page_slip(page: Page, fake_only) -> None:
+    reach_result(page)
+    expect(page.locator("#slip")).to_be_hidden()  # not on screen
+
+    page.emulate_media(media="print")
+    slip = page.locator("#slip")
+    expect(slip).to_be_visible()
+    for hidden in ("#log", "#composer", "#choices", "#card", "#print", "#new-person", ".site-header", ".site-footer"):
+        expect(page.locator(hidden)).to_be_hidden()
+    expect(page.locator("button:visible")).to_have_count(0)
+    text = slip.inner_text()
+    for expected in (
+        "Aiguillage",
+        "Urgence numérique",
+        "Vos droits CAF sont suspendus",
+        "Espace numérique des Lices",
+        "12 place des Lices, 35000 Rennes",
+        "ouvre demain à 9h",
+        "lun. au ven. 9h à 12h",
+        "horaires à confirmer",
+        "02 99 00 00 00",
+        "K7M-4XP",
+        "Votre pièce d'identité",
+        "Un médiateur vous aide",
+        "Données de démonstration",
+    ):
+        assert expected in text, expected
+    assert re.search(r"Fiche remise le \S+ \d{1,2} \S+ 20\d\d", text), "slip must carry the date"
+
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert pages == 1, f"slip should fit one A4 page, got {pages}"
+
+
+# ---------- emergency ----------
+
+
+def test_street_emergency_shows_115_banner(page: Page, fake_only) -> None:
+    expect(page.locator("#emergency")).to_be_hidden()
+    send_text(page, "je suis à la rue")
+    banner = page.locator("#emergency")
+    expect(banner).to_be_visible()
+    expect(banner).to_have_attribute("role", "alert")
+    expect(banner.locator("a")).to_have_text("115")
+    expect(banner.locator("a")).to_have_attribute("href", "tel:115")
+    expect(banner).to_contain_text("Hébergement d'urgence")
+
+
+# ---------- failures ----------
+
+
+@pytest.mark.parametrize("failure", ["network", "http500"])
+def test_server_down_shows_french_error_and_keeps_text(page: Page, failure: str) -> None:
+    if failure == "network":
+        page.route("**/webhook", lambda route: route.abort())
+    else:
+        page.route("**/webhook", lambda route: route.fulfill(status=500, body="boom"))
+    send_text(page, "mon dossier France Travail")
+
+    error = page.locator("#error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Le serveur ne répond pas")
+    expect(page.locator("#message")).to_have_value("mon dossier France Travail")
+    expect(page.locator("#send")).to_be_enabled()
+    expect(page.locator(".msg")).to_have_count(0)
+
+    # Once the server is back, the same text goes through and the error goes away.
+    page.unroute("**/webhook")
+    page.route("**/webhook", fulfill_json([{"text": "Je vous écoute."}]))
+    page.locator("#message").press("Enter")
+    expect(page.locator(USER)).to_contain_text("mon dossier France Travail")
+    expect(error).to_be_hidden()
+
+
+def test_server_down_after_button_keeps_the_choices(page: Page, fake_only) -> None:
+    send_text(page, FIRST_MESSAGE)
+    expect(page.locator("#choices-list button")).to_have_count(3)
+    page.route("**/webhook", lambda route: route.abort())
+    page.locator("#choices-list button").first.click()
+    expect(page.locator("#error")).to_be_visible()
+    expect(page.locator("#choices-list button").first).to_be_enabled()
+    page.unroute("**/webhook")
+    page.locator("#choices-list button").first.click()
+    expect(page.locator("#result")).to_be_visible()
+    expect(page.locator("#error")).to_be_hidden()
+
+
+# ---------- new person ----------
+
+
+def test_new_person_clears_everything_and_changes_sender(page: Page, fake_only) -> None:
+    bodies = webhook_bodies(page)
+    send_text(page, "je suis a la rue")
+    expect(page.locator("#emergency")).to_be_visible()
+    reach_result(page)
+    page.locator("#message").fill("texte pas encore envoyé")
+    first_sender = bodies[0]["sender"]
+
+    page.get_by_role("button", name="Nouvelle personne").click()
+
+    expect(page.locator(".msg")).to_have_count(0)
+    expect(page.locator("#result")).to_be_hidden()
+    expect(page.locator("#card")).to_be_empty()
+    expect(page.locator("#choices")).to_be_hidden()
+    expect(page.locator("#emergency")).to_be_hidden()
+    expect(page.locator("#message")).to_have_value("")
+    assert page.evaluate("document.activeElement.id") == "message"
+    page.emulate_media(media="print")
+    assert page.locator("#slip").inner_text().strip() == ""  # nothing left to print
+    page.emulate_media(media="screen")
+
+    send_text(page, "bonjour")
+    expect(page.locator(USER)).to_have_count(1)
+    assert bodies[-1]["sender"] != first_sender
+
+
+def test_late_answer_for_previous_person_is_dropped(page: Page) -> None:
+    pending = []
+    page.route("**/webhook", lambda route: pending.append(route))
+    send_text(page, "données de la personne précédente")
+    expect(page.locator("#send")).to_be_disabled()
+    page.get_by_role("button", name="Nouvelle personne").click()
+    pending[0].fulfill(status=200, content_type="application/json", body='[{"text": "réponse tardive"}]')
+    page.wait_for_timeout(300)
+    expect(page.locator(".msg")).to_have_count(0)
+    expect(page.locator("#send")).to_be_enabled()
+
+
+# ---------- escaping ----------
+
+
+def test_server_text_is_shown_literally_never_executed(page: Page) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    card = {
+        "type": "resultat",
+        "niveau": "inclusion",
+        "niveau_libelle": XSS,
+        "raisons": [XSS],
+        "prochaine_etape": XSS,
+        "reference": XSS,
+        "a_apporter": [XSS],
+        "lieu": {
+            "nom": XSS, "adresse": XSS, "code_postal": "35000", "commune": XSS, "telephone": XSS,
+            "prochaine_ouverture": XSS, "horaires": XSS, "horaires_a_confirmer": False,
+            "latitude": "1&x=<b>", "longitude": 2, "distance_km": None, "demo": False, "date_maj": None,
+        },
+        "alternatives": [{"nom": XSS, "telephone": "3939", "modalite": XSS}],
+    }
+    page.route(
+        "**/webhook",
+        fulfill_json([
+            {"text": XSS, "buttons": [{"title": XSS, "payload": "/x"}]},
+            {"custom": card},
+            {"custom": {"type": "urgence_vitale", "numero": "115", "libelle": XSS}},
+        ]),
+    )
+    send_text(page, "test")
+
+    expect(page.locator(BOT)).to_have_text([XSS])
+    expect(page.locator("#choices-list button")).to_have_text([XSS])
+    expect(page.locator("#card .reasons li")).to_have_text([XSS])
+    expect(page.locator("#card .reference-code")).to_have_text(XSS)
+    expect(page.locator("#emergency")).to_contain_text(XSS)
+    assert page.locator("main img, #slip img, main b").count() == 0
+    assert page.locator("#card .map-link").count() == 0  # bad coordinates: no broken map link
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__xss") is None
+    assert dialogs == []
