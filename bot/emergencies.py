@@ -60,39 +60,45 @@ class VitalEmergency:
 
 
 # Reusable fragments (normalised text: no accents, apostrophes are spaces).
-_CHILD = r"(?:enfants?|fils|filles?|bebes?|petite?s?|gamin\w*|gosses?|mome?s?|ado\w*|mineure?s?|neveu\w*|niece\w*)"
+_CHILD = r"(?:enfants?|fils|filles?|bebes?|petite?s?|gamin\w*|gosses?|mome?s?|ado|ados|adolescente?s?|mineure?s?|neveux?|nieces?)"
 _DET = r"(?:son|sa|ses|mon|ma|mes|les|le|la|l|un|une|des|leur|leurs|notre|nos|cet|cette|ce)"
-_HIT = r"(?:frap+\w*|bat|battu\w*|bats|battre|tape\w*|cogne\w*|violente\w*|maltrait\w*|brutalis\w*|viol\w*|secou\w*|abuse\w*|enferme\w*|etrangl\w*)"
+_HIT = (
+    r"(?:(?<!faute de )frap+\w*|bat|battu\w*|bats|battre|tape|tapent|taper|cogne\w*|violente\w*|maltrait\w*|"
+    r"brutalis\w*|viol|viole\w*|violer|secoue\w*|etrangl\w*)"
+)
 _PARTNER = (
     r"(?:mari|conjoint\w*|compagnon|compagne|copain|copine|concubin\w*|partenaire|petit ami|petite amie|"
     r"ex|ex mari|ex conjoint|ex compagnon|mec|homme|epoux|epouse|femme)"
 )
 _PARENT = r"(?:pere|mere|beau pere|belle mere|parents?|daron\w*|papa|maman)"
-_I = r"(?:je|j|moi)"
+_WITH = r"(?:avec|avc|ac)"
 _NOW = r"(?:ce soir|cette nuit|sta nuit|aujourd hui|maintenant|demain soir|depuis \w+ (?:jours?|nuits?|semaines?))"
 _NOT_A_LOSS = r"(?! d(?:e|u|es)? (?!mort\b))"  # "en danger de perdre son apl" is not physical danger
+# "mourir de rire / d'ennui / de faim" are figures of speech.
+_DIE = r"mourir(?! (?:de|d) (?:rire|rigoler|honte|ennui|fatigue|faim|chaud|froid|envie|impatience|curiosite|peur)\b)"
 
 # The table reviewed by social workers: (kind, phrase patterns). The number comes from NUMBERS.
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "child_danger",
         (
-            rf"{_HIT} {_DET} {_CHILD}",  # "mon voisin bat son enfant"
-            rf"{_HIT} (?:sur )?{_DET}? ?{_CHILD}",
-            rf"{_CHILD} (?:est |sont )?(?:battu\w*|frappe\w*|maltraite\w*|violente\w*|abuse\w*)",
+            rf"{_HIT} (?:sur )?(?:{_DET} )?{_CHILD}",  # "mon voisin bat son enfant"
+            rf"{_CHILD} (?:est |sont |a ete |ont ete |se fait |se font )?(?:battu\w*|frap+e\w*|maltraite\w*|violente\w*|viole\w*|abuse\w*)",
             rf"{_CHILD} (?:est |sont |qui est |qui sont )?en danger{_NOT_A_LOSS}",
             r"maltraitance|inceste|attouchements?|pedophil\w*|pedocriminel\w*",
-            rf"{_PARENT} (?:me|m) (?:frap+\w*|bat|tape\w*|cogne\w*|viol\w*|enferme\w*|a frap+\w*|a battu\w*|a viol\w*)",
+            rf"{_PARENT} (?:me|m) (?:a )?(?:frap+\w*|bat|battu\w*|tape|cogne\w*|viol\w*|enferme\w*)",
+            rf"(?:enleve|kidnappe|pris) (?:mon|ma|mes|notre|nos) {_CHILD}",
         ),
     ),
     (
         "violence_women",
         (
             rf"(?:mon|ma|mon ex|le|l) {_PARTNER} (?:me|m|m a|ma) (?:a )?{_HIT}",  # "mon mari me frappe"
-            rf"(?:mon|ma|le) {_PARTNER} (?:me|m) (?:menace\w*|tue\w*|fait du mal|fait mal|etrangle\w*|insulte\w* et)",
-            rf"\bil (?:me|m) (?:frap+\w*|bat|battu\w*|tape\w*|cogne\w*|viol\w*|etrangl\w*|a frap+\w*|a battu\w*|a viol\w*)",
+            rf"(?:mon|ma|le) {_PARTNER} (?:me|m) (?:a )?(?:menace\w*|tue|fait du mal|fait mal|etrangl\w*)",
+            rf"il (?:me|m) (?:a )?(?:frap+\w*|bat|battu\w*|tape|cogne\w*|viol\w*|etrangl\w*)",
             r"violences? (?:conjugales?|domestiques?|familiales?|faites aux femmes|sexuelles?)",
             rf"violences? (?:de|par|du) (?:mon|ma|mon ex) {_PARTNER}",
+            rf"(?:mon|ma|mon ex|le) {_PARTNER} est (?:tres |trop |super )?violente?",
             r"femmes? battues?|je suis battue|victime de violences?|subis des violences|(?:on|il|ils) m a violee?",
             r"je me suis fait(?:e)? violer|viol conjugal",
         ),
@@ -102,27 +108,29 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             r"urgence (?:vitale|medicale)",
             r"(?:un|en|fait|fais|faire) (?:un )?malaise",
-            r"(?:ne |n )?respire (?:plus|pas|mal|difficilement)|(?:ne |n )?respir\w* plus|(?:peut|peux|arrive) (?:plus|pas) (?:a )?respirer|etouf+e\w*|s etouffe",
-            r"(?:crise|arret) cardiaque|infarctus|\bavc\b|crise d epilepsie|convuls\w*",
-            r"over ?dose|surdose|intoxi\w*|empoisonn\w*",
-            r"inconscient\w*|(?:perdu|perd) connaissance|evanoui\w*|se reveille (?:plus|pas)|ne bouge plus",
+            r"respir\w* (?:plus|pas|mal|difficilement)|(?:peut|peux|arrive|arrivons) (?:plus|pas) (?:a )?respir\w*",
+            r"(?:s|il|elle|bebe) etouf+e\w*",
+            r"(?:crise|arret) cardiaque|infarctus|(?:un|d un|fait|fais|faire|eu) avc|crise d epilepsie|convuls\w*",
+            r"over ?dose|surdose|intoxication|empoisonnement|(?:s est|a ete|suis|est) empoisonne\w*",
+            r"(?:il|elle|qui|bebe|personne) (?:est |reste )?inconscient\w*|(?:perdu|perd) connaissance|evanoui\w*",
+            r"ne se reveille (?:plus|pas)|(?:il|elle|bebe) ne bouge plus",
             r"saigne\w* (?:beaucoup|abondamment|enormement|partout)|hemorragie",
             r"(?:douleur|mal) (?:a|dans) la poitrine|douleurs? thoraciques?",
-            r"(?:avale|pris) (?:toute |tous |une boite |des |trop de |plein de )(?:mes |les |ses )?(?:medicaments|cachets|comprimes|pilules)",
-            r"tentative de suicide|(?:a|j ai|il a|elle a) tente de se suicider|s est (?:pendu|ouvert les veines)",
+            r"(?:avale|pris) (?:\w+ ){0,3}?(?:boites?|plaquettes?|trop|tous|toutes|plein|tube) (?:\w+ ){0,2}?"
+            r"(?:medicaments|medocs|cachets|comprimes|pilules|somniferes)",
+            r"tentative de suicide|tente de (?:me|se) suicider|s est (?:pendu|ouvert les veines)",
         ),
     ),
     (
         "suicide",
         (
-            rf"{_I} (?:ne )?(?:veux|voudrais|veut|vais|va|souhaite|prefere|prefererais) (?:juste |plutot )?mourir",
+            rf"(?:veux|voudrais|veut|vais|souhaite|prefere|prefererais|aimerais) (?:juste |plutot |bien )?{_DIE}",
             r"envie de (?:mourir|crever|disparaitre|me tuer|me suicider)",
-            r"(?:veux|vais|voudrais|envie de|envie d|pense a|pense a me) (?:me )?(?:suicid\w*|tuer)\b",
-            r"me suicid\w*|suicidaire|idees? (?:noires|suicidaires)",
-            r"(?:en )?finir avec (?:la vie|ma vie|tout|moi)|(?:envie d|veux|vais|voudrais) en finir",
-            r"mettre fin a (?:mes jours|ma vie)|me foutre en l air|me jeter (?:sous|par|du haut|d un|dans)|me pendre|m ouvrir les veines",
-            r"(?:ne )?(?:veux|veut|ai|a) plus (?:envie de )?vivre|marre de (?:la vie|vivre)|plus (?:envie|la force) de vivre",
-            r"(?:vais|va|veux) mourir(?! de (?:rire|rigoler|honte|ennui|fatigue|faim|chaud|froid)| d ennui)",
+            r"(?:veux|vais|voudrais|envie de|pense a) me (?:suicid\w*|tuer)",
+            r"me suicid\w*|suicidaire|idees? (?:noires|suicidaires)|pense\w* au suicide",
+            r"en finir(?! avec (?!la vie|ma vie|moi|tout\b))",
+            r"mettre fin a (?:mes jours|ma vie)|me foutre en l air|me jeter (?:sous|par|du haut|d un)|me pendre|m ouvrir les veines",
+            r"(?:veux|veut|ai|a) plus (?:envie de )?vivre|marre de (?:la vie|vivre)|plus (?:envie|la force) de vivre",
         ),
     ),
     (
@@ -130,75 +138,77 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             r"(?:quelqu un|quelqu|on|ils|il|des gens|des hommes|un homme|des personnes) (?:essaie|essaye|tente|veut|veulent|essaient|essayent|tentent) d (?:entrer|rentrer|forcer|defoncer)",
             r"(?:force|forcent|defonce\w*|casse\w*) (?:ma|la|notre) porte",
-            r"cambriol\w*|intrus\w*",
-            r"menace\w* (?:avec|d) (?:un|une) (?:couteau|arme|pistolet|fusil|flingue|revolver|batte|hache)",
+            r"cambriolage en cours|(?:en train de|veut|veulent|essaie\w*|essaye\w*) (?:me |nous )?cambrioler|un intrus|des intrus",
+            rf"menace\w* (?:{_WITH}|d) (?:un|une) (?:couteau|arme|pistolet|fusil|flingue|revolver|batte|hache)",
             r"(?:a|ont) (?:un|une) (?:couteau|arme|pistolet|fusil|flingue)",
-            r"menaces? de mort|menace\w* de (?:me|nous) tuer|veut (?:me|nous) tuer|va (?:me|nous) tuer",
-            r"(?:me|m) (?:suit|suivent|poursuit|agress\w*|a agress\w*)|agression|(?:fait|faite) agresser",
-            r"sequestr\w*|kidnap\w*|enleve\w* (?:mon|ma|mes)",
-            rf"{_I} suis en danger{_NOT_A_LOSS}|(?:nous sommes|on est) en danger{_NOT_A_LOSS}",
+            r"menaces? de mort|menace\w* de (?:me|nous) tuer|(?:veut|veulent|va|vont) (?:me|nous) tuer",
+            r"(?:me|m) (?:agress\w*|a agress\w*)|agression|(?:fait|faite) agresser",
+            r"sequestr\w*",
+            r"(?:je|j|moi) suis en danger" + _NOT_A_LOSS + r"|(?:nous sommes|on est) en danger" + _NOT_A_LOSS,
         ),
     ),
     (
         "shelter",
         (
             r"(?:suis|sommes|est|sont|etre|retrouve\w*|mis\w*|jete\w*|me voila|bientot) a la rue(?! (?:de|du|des|d|saint|st)\b)",
-            r"\b(?:je|on|nous) (?:suis|est|sommes) (?:a la rue|dehors|sans abri|sans logement|sans toit|sdf)\b(?! (?:de|du|des) )",
-            r"\bsans abris?\b|\bsdf\b|sans domicile|sans toit|sans logement ce soir",
+            r"(?:je|on|nous) (?:suis|est|sommes) (?:sans abri|sans logement|sans toit|sdf)",
+            r"sans abris?|sdf|sans domicile|sans toit",
             rf"dehors {_NOW}|{_NOW} dehors",
             r"(?:dormir|dors|dort|dormons|dorment|dormi|coucher|couche|passer la nuit) (?:dehors|dans la rue|a la rue)",
-            r"(?:dormir|dors|dort|dormons|dorment|dormi|couche|passer la nuit|vis|vit|vivons|habite) dans (?:ma|la|une|notre|sa|mon|un) (?:voiture|auto|bagnole|caisse|gare|tente|parc|cage d escalier|hall)",
+            r"(?:dormir|dors|dort|dormons|dorment|dormi|couche|passer la nuit|vis|vit|vivons) dans (?:ma|la|une|notre|sa|mon|un) (?:voiture|auto|bagnole|caisse|gare|tente|parc|cage d escalier|hall)",
             rf"pas (?:de|d) (?:logement|toit|endroit|hebergement|abri)s? (?:pour )?(?:{_NOW}|dormir|ou dormir)",
             r"(?:ou|nulle part ou|pas ou|rien pour) dormir",
-            r"hebergement d urgence|\b115\b",
-            r"expuls\w* (?:de|du|d) (?:mon |ma |notre |l |la |le )?(?:logement|appartement|appart|maison|domicile|studio|chambre|hlm|foyer|hotel|chez moi|chez nous)",
+            r"hebergement d urgence|(?:appeler|appelle|appele|contacter|joindre) (?:le )?115",
+            r"(?:m a|m ont|nous a|nous ont|ai ete|avons ete|a ete|ont ete|suis|sommes|me suis fait|nous sommes fait) expulse\w* (?:de|du|d) (?:mon |ma |notre |l |la |le )?(?:logement|appartement|appart|maison|domicile|studio|chambre|hlm|foyer|hotel|chez moi|chez nous)",
             r"(?:m a|m ont|nous a|nous ont|suis|sommes|ai ete|avons ete) (?:mis\w* dehors|jete\w* dehors|vire\w* de chez)",
         ),
     ),
     (
         "general",
         (
-            r"accident grave|grave accident|gravement blesse\w*|(?:il y a|y a) (?:eu )?un accident",
-            r"incendie|au feu\b|(?:le )?feu (?:chez|dans|a la maison)|(?:ca|la maison|l appart\w*) brule",
-            r"fuite de gaz|odeur de gaz|explosion",
+            r"accident grave|grave accident|gravement blesse\w*|blesses? graves?",
+            r"incendie|au feu|feu (?:chez|dans|a la maison)|(?:ca|la maison|l appart\w*) brule",
+            r"fuite de gaz|odeur de gaz|explosion de gaz|(?:il y a eu|y a eu|entendu) une explosion",
             r"noyade|se noie|(?:appelez|appeler|appelle) (?:les )?(?:secours|pompiers)",
         ),
     ),
 )
 
-# SMS spellings -> the words the patterns expect (applied token by token after normalisation).
+# SMS spellings -> the words the patterns expect (applied word by word after normalisation).
 _SMS: dict[str, str] = {
     "jsuis": "je suis", "jsui": "je suis", "chui": "je suis", "chuis": "je suis", "jss": "je suis",
     "jveux": "je veux", "jveu": "je veux", "jvx": "je veux", "veu": "veux", "vx": "veux",
-    "jvais": "je vais", "jvai": "je vais", "jvé": "je vais", "jv": "je vais", "vai": "vais",
+    "jvais": "je vais", "jvai": "je vais", "jv": "je vais", "vai": "vais",
     "jai": "j ai", "g": "j ai", "jpeux": "je peux", "jpeu": "je peux", "peu": "peux",
     "jdors": "je dors", "jdor": "je dors", "dor": "dors", "jme": "je me", "jm": "je me",
-    "pa": "pas", "po": "pas", "plu": "plus", "mn": "mon", "ds": "dans", "ss": "sans", "ac": "avec", "avc": "avec",
+    "pa": "pas", "po": "pas", "plu": "plus", "mn": "mon", "ds": "dans", "ss": "sans",
     "qqn": "quelqu un", "qqun": "quelqu un", "qq1": "quelqu un", "kelkun": "quelqu un", "quelquun": "quelqu un",
-    "ki": "qui", "ke": "que", "koi": "quoi", "tt": "tout", "ts": "tous", "jamé": "jamais",
-    "mourrir": "mourir", "mouri": "mourir", "mourire": "mourir", "crevé": "crever",
-    "ce soir": "ce soir", "2m1": "demain", "auj": "aujourd hui", "ajd": "aujourd hui", "aujourdhui": "aujourd hui",
-    "ya": "y a", "ilya": "il y a", "sa": "sa", "c": "c", "dehor": "dehors", "dehord": "dehors",
-    "fraper": "frapper", "frape": "frappe", "bas": "bat",
+    "ki": "qui", "ke": "que", "koi": "quoi", "tt": "tout",
+    "mourrir": "mourir", "mouri": "mourir", "mourire": "mourir",
+    "2m1": "demain", "auj": "aujourd hui", "ajd": "aujourd hui", "aujourdhui": "aujourd hui",
+    "ya": "y a", "ilya": "il y a", "dehor": "dehors", "dehord": "dehors", "deor": "dehors",
+    "fraper": "frapper", "frape": "frappe", "frap": "frappe", "envi": "envie", "ru": "rue", "ve": "veux",
 }
-# "avc" in SMS can mean "avec"; keep the stroke reading when written in capitals ("AVC"): see _expand.
-# "bas"->"bat" only matters inside "me bas"; other uses of "bas" match no pattern.
+# "bas" is "bat" only right after an object pronoun ("il me bas"); "en bas" must stay.
+_BAS_AFTER = frozenset({"me", "m", "te", "le", "la", "les", "nous", "vous", "l"})
 
 # Long key words worth correcting when mistyped (one edit for 7-8 letters, two from 9 letters on).
 _KEYWORDS: tuple[str, ...] = (
-    "suicider", "suicidaire", "conjugales", "conjugale", "violences", "violence", "cardiaque", "overdose",
+    "suicider", "suicide", "suicidaire", "conjugales", "conjugale", "violences", "violence", "cardiaque", "overdose",
     "expulse", "expulsee", "expulses", "malaise", "respire", "respirer", "couteau", "logement", "menace",
     "conjoint", "compagnon", "inconscient", "evanoui", "evanouie", "hebergement", "cambriolage", "incendie",
     "maltraitance", "maltraite", "hemorragie", "infarctus", "agression", "agresse", "etouffe", "pistolet",
     "domestiques", "connaissance", "medicaments",
 )
-# Real words one edit away from a key word, never to be "corrected".
-_PROTECTED = frozenset({"violente", "violent", "violents", "violentes", "menage", "menaces", "menaces", "respira"})
+# Real words one or two edits away from a key word, never to be "corrected".
+_PROTECTED = frozenset(
+    {"violente", "violent", "violents", "violentes", "menage", "menaces", "respira", "compagnie", "compagnies"}
+)
 
 
 @lru_cache(maxsize=1)
 def _compiled() -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
-    return tuple((kind, tuple(re.compile(rf"(?:{p})") for p in patterns)) for kind, patterns in RULES)
+    return tuple((kind, tuple(re.compile(rf"\b(?:{p})\b") for p in patterns)) for kind, patterns in RULES)
 
 
 @lru_cache(maxsize=4096)
@@ -215,12 +225,11 @@ def _correct(token: str) -> str:
 
 def _expand(text: str) -> str:
     """Normalised text with SMS spellings expanded and mistyped key words corrected, space padded."""
-    capital_avc = bool(re.search(r"\bAVC\b", text))
     words = normalize(text).replace("'", " ").split()
     out: list[str] = []
-    for word in words:
-        if word == "avc" and capital_avc:
-            out.append(word)
+    for index, word in enumerate(words):
+        if word == "bas" and index and words[index - 1] in _BAS_AFTER:
+            out.append("bat")
             continue
         out.append(_SMS.get(word) or _correct(word))
     return " " + " ".join(out) + " "
@@ -229,9 +238,11 @@ def _expand(text: str) -> str:
 def detect_all(text: Any) -> list[VitalEmergency]:
     """Every kind of vital emergency found in ``text``, most specific first. Never raises."""
     try:
+        if isinstance(text, (bytes, bytearray)):
+            text = bytes(text).decode("utf-8", errors="replace")
         if not isinstance(text, str) or not text.strip():
             return []
-        expanded = _expand(text[:5000])
+        expanded = _expand(text)  # no truncation: a cry for help at the end of a long message still counts
         found: list[VitalEmergency] = []
         for kind, patterns in _compiled():
             if any(p.search(expanded) for p in patterns):

@@ -21,7 +21,7 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ2345679"
 CODE_LENGTH = 6  # plus one check character
 
 # Facts that may travel to a mediator: codes from bot.understanding, never free text.
-SHAREABLE_FACTS = ("organisme", "domaine", "demarche", "enjeu", "equipement", "souhait", "barriere", "blocage",
+SHAREABLE_FACTS = ("organisme", "domaine", "demarche", "enjeu", "enjeux", "equipement", "souhait", "barriere", "blocage",
                    "besoins", "recurrent", "apprentissage", "debutant", "sujet", "commune", "commune_insee")
 
 STATUS_OPEN = "ouverte"

@@ -8,6 +8,7 @@ is the domain response `utter_raison_<code>` (see `domain/responses_triage.yml`)
 Facts (all optional) come from `bot.understanding.extract_facts` and from the answers:
   organisme, domaine, demarche   which body and procedure
   enjeu      delai | probleme | premiere_demande | aucun | inconnu   (question 2)
+  enjeux     every stake found in the text (enjeu is the first)
   equipement aucun | telephone | ordinateur                          (question 3)
   souhait    faire_pour | apprendre | regulier                       (question 4)
   commune    a commune was located                                   (question 5)
@@ -35,6 +36,10 @@ def _has_procedure(f: dict) -> bool:
     return bool(f.get("organisme") or f.get("demarche"))
 
 
+def _stakes(f: dict) -> set:
+    return set(f.get("enjeux") or ()) | {f.get("enjeu")}
+
+
 def _cannot_do_alone(f: dict) -> bool:
     return f.get("equipement") == "aucun" or f.get("barriere") in ("langue", "lecture", "accident")
 
@@ -49,11 +54,11 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     # --- urgence: a right, an allocation or a deadline is at stake now --------------------------
-    Rule("droit_menace", URGENCE, lambda f: f.get("enjeu") == "probleme",
-         "Something already went wrong: benefit cut or suspended, struck off, letter, penalty."),
-    Rule("delai_proche", URGENCE, lambda f: f.get("enjeu") == "delai",
+    Rule("delai_proche", URGENCE, lambda f: "delai" in _stakes(f) and _has_procedure(f),
          "A deadline within days, with a right or money at stake."),
-    Rule("droit_a_ouvrir", URGENCE, lambda f: f.get("enjeu") == "premiere_demande",
+    Rule("droit_menace", URGENCE, lambda f: "probleme" in _stakes(f),
+         "Something already went wrong: benefit cut or suspended, struck off, letter, penalty."),
+    Rule("droit_a_ouvrir", URGENCE, lambda f: "premiere_demande" in _stakes(f),
          "A right never opened and needed now (first application, registration)."),
     Rule("seul_impossible", URGENCE,
          lambda f: _has_procedure(f) and _cannot_do_alone(f) and f.get("enjeu") != "aucun",

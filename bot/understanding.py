@@ -72,7 +72,7 @@ PROBLEM_PATTERNS = [
     r"\bmajoration", r"\bamende", r"\btrop percu", r"\bindu\b", r"\bmise en demeure", r"\bcontrole\b",
     r"\berreur (dans|sur) (mon|le|ma) (dossier|compte|declaration)", r"\brefus", r"\bbloque[es]? (mon|le|ma|mes) "
     r"(paiement|versement|droit|allocation|rsa|apl)", r"\b(paiement|versement|droits?|allocation|rsa|apl|aide) "
-    r"(bloque|arrete|stoppe|suspendu)", r"\bexpire", r"\bperime", r"\b(recu|eu) (un|une) (courrier|lettre|mail|sms)"
+    r"(bloque|arrete|stoppe|suspendu)", r"\bexpire(?! dans| le| bientot| fin)", r"\bperime(?! dans| le| bientot)", r"\b(recu|eu) (un|une) (courrier|lettre|mail|sms)"
     r"\b.*\b(coup|suspen|radi|rembours|stop|arret|supprim)", r"\bva (etre )?(coupe|suspendu|radie)",
 ]
 DEADLINE_PATTERNS = [
@@ -80,7 +80,7 @@ DEADLINE_PATTERNS = [
     r"\bdernier (delai|jour)", r"\bau plus tard", r"\b(aujourd'?hui|ajd|ajourdhui|demain|dmain|ce soir)\b",
     r"\bcette semaine\b", r"\bdans (\d+|deux|trois|quatre|cinq|quelques) jours?\b", r"\burgen(t|te|ce)\b",
     r"\bvite\b", r"\bsinon\b", r"\b(rdv|rendez vous) (le|lundi|mardi|mercredi|jeudi|vendredi|demain)",
-    r"\bconvocation", r"\bfin du mois\b", r"\bdelai\b",
+    r"\bconvocation", r"\bconvoque", r"\b(ce|avant|pour|jusqu'a|d'ici|d ici) (lundi|mardi|mercredi|jeudi|vendredi|samedi)\b", r"\bfin du mois\b", r"\bdelai\b", r"\b(expire|perime|fin de validite)\w* (dans|le|bientot|fin)",
 ]
 FIRST_CLAIM_PATTERNS = [
     r"\bpremiere (demande|fois)", r"\bjamais (fait|demande|eu) (de |d'|l'|la |ma )?(demande|droit|dossier)",
@@ -94,7 +94,8 @@ _ART = r"(\s+(de|d'|un|une|mon|ma|d|l')\s*|\s*d'?\s*|\s+)"
 NO_DEVICE_PATTERNS = [
     rf"\b{_NEG}{_ART}(ordi|ordinateur|pc|internet|wifi|wi fi|telephone|portable|smartphone|forfait|credit|connexion|"
     rf"reseau|tablette|equipement|materiel|data|donnees mobiles)\b",
-    r"\b(ordi|ordinateur|pc|telephone|portable|tel) (en panne|casse|vole|perdu|marche plus|marche pas)",
+    r"\b(ordi|ordinateur|pc|telephone|portable|tel) (est |a ete |s'est )?(en panne|casse|vole|perdu|marche plus|"
+    r"marche pas|bloque)",
     r"\bj'?ai rien\b", r"\bj'?ai aucun (appareil|materiel)",
 ]
 PHONE_ONLY_PATTERNS = [
@@ -294,16 +295,15 @@ def find_procedure(text: str) -> Optional[str]:
     return None
 
 
-def find_stake(text: str) -> Optional[str]:
+def find_stakes(text: str) -> list[str]:
+    """Every stake signalled in the text, most pressing first."""
     norm = normalize(text)
     lex = lexicon().patterns
-    if _any(lex["problem"], norm):
-        return "probleme"
-    if _any(lex["deadline"], norm):
-        return "delai"
-    if _any(lex["first_claim"], norm):
-        return "premiere_demande"
-    return None
+    found = []
+    for code, key in (("delai", "deadline"), ("probleme", "problem"), ("premiere_demande", "first_claim")):
+        if _any(lex[key], norm):
+            found.append(code)
+    return found
 
 
 def find_equipment(text: str) -> Optional[str]:
@@ -350,9 +350,10 @@ def extract_facts(text: str) -> dict:
     procedure = find_procedure(text)
     if procedure:
         facts["demarche"] = procedure
-    stake = find_stake(text)
-    if stake:
-        facts["enjeu"] = stake
+    stakes = find_stakes(text)
+    if stakes:
+        facts["enjeu"] = stakes[0]
+        facts["enjeux"] = stakes
     equipment = find_equipment(text)
     if equipment:
         facts["equipement"] = equipment

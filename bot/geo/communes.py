@@ -64,6 +64,13 @@ class LookupResult:
 
 
 _NOT_FOUND = LookupResult(NOT_FOUND, ())
+# A homonym this big and this much bigger than the next one is taken without asking.
+BIG_CITY = 20_000
+HOMONYM_RATIO = 50
+# A commune named like a département is meant only if it is a real town (Mayenne, Vienne).
+DEP_NAMESAKE_MIN = 5_000
+# One-word names after a bare preposition must be at least this big ("le fils de vincent").
+WEAK_CUE_MIN_POPULATION = 2_000
 
 # --- text keys ---------------------------------------------------------------
 
@@ -81,6 +88,7 @@ def _key(text: str) -> str:
     return " ".join(_words(text))
 
 
+_HAS_ABBREVIATION = re.compile(r"\b(?:st|ste|sts|stes)\b")
 _SEPARATOR = " zq9qz "  # survives normalize() and is no word of any name
 
 
@@ -99,6 +107,8 @@ def _keys_many(names: list[str]) -> list[str]:
     parts = bulk.split(_SEPARATOR.strip())
     if len(parts) != len(names):  # cannot happen with real names; stay correct anyway
         return [_key(n) for n in names]
+    if not _HAS_ABBREVIATION.search(bulk):
+        return [" ".join(part.split()) for part in parts]
     return [" ".join(_ABBREVIATIONS.get(w, w) for w in part.split()) for part in parts]
 
 
@@ -153,14 +163,16 @@ def _max_typos(key: str) -> int:
 
 # --- free-text cues ----------------------------------------------------------
 
-# Cues after which a place name is expected. Strong cues also allow typos.
+# Cues after which a place name is expected, by strength:
+# 3 = "j'habite", "ma commune": typos tolerated; 2 = "je suis a": sound-alike spelling
+# tolerated; 1 = a bare preposition ("a", "de", "sur"): exact names only.
 _LOCATIVES = ("a", "au", "aux", "sur", "vers", "pres")
-_STRONG_CUES = (
-    {(verb,) for verb in ("habite", "habites", "habitons", "habitez", "jhabite", "jabite", "abite")}
-    | {(w,) for w in ("commune", "ville", "village", "domicilie", "domiciliee", "reside", "localite")}
-    | {(verb, loc) for verb in ("suis", "jsuis", "vis", "vit", "vivons", "sommes") for loc in _LOCATIVES}
-)
-_WEAK_CUES = {("a",), ("au",), ("aux",), ("sur",), ("vers",), ("pres", "de"), ("de",), ("du",), ("cote", "de")}
+_CUES: dict[tuple[str, ...], int] = {
+    **{(w,): 3 for w in ("habite", "habites", "habitons", "habitez", "jhabite", "jabite", "abite")},
+    **{(w,): 3 for w in ("commune", "ville", "village", "domicilie", "domiciliee", "reside", "localite")},
+    **{(verb, loc): 2 for verb in ("suis", "jsuis", "vis", "vit", "vivons", "sommes") for loc in _LOCATIVES},
+    **{cue: 1 for cue in (("a",), ("au",), ("aux",), ("sur",), ("vers",), ("pres", "de"), ("de",), ("du",))},
+}
 # Words that may sit between a cue and the name ("j'habite a", "ma ville c'est").
 _CUE_FILLERS = {"a", "au", "aux", "sur", "vers", "pres", "de", "du", "en", "dans", "c", "est", "cest", "actuellement", "maintenant"}
 _AU = {"au": "le", "aux": "les", "du": "le"}
@@ -168,7 +180,7 @@ _AU = {"au": "le", "aux": "les", "du": "le"}
 _COMMON_WORDS = frozenset(
     """
     a y eu bu us ri ris sus son mer vers viens vue ville villes place plan plans pont ponts port mont monts
-    long vert bois four fours bus cours contre moyen simple parent plaisir confort ecole chemin maire marie
+    long vert bois four fours bus cours contre moyen simple parent confort ecole chemin maire marie
     mars avril change charge force grand faux doux vieux riche maisons routes route job boulot lent luxe prince
     pere mere fille hommes don courant cesse devise piano avion degre taule jury signes ligne lance vire
     bar pis lies priez allons irai serez saurais sache espere rions soyons aucun lue vira passa monte pleure
@@ -228,10 +240,12 @@ class CommuneIndex:
             for cp in c.postcodes:
                 self._by_postcode[cp].append(c)
 
-        # Fuzzy search only compares keys of similar length.
+        # Fuzzy search compares keys of similar length, same first letter first.
         self._keys_by_len: dict[int, list[str]] = defaultdict(list)
+        self._keys_by_len_initial: dict[tuple[int, str], list[str]] = defaultdict(list)
         for key in self._by_key:
             self._keys_by_len[len(key)].append(key)
+            self._keys_by_len_initial[(len(key), key[0])].append(key)
 
         self._dep_names: dict[str, tuple[str, ...]] = {}
         for code, name in self._departements.items():
@@ -305,6 +319,9 @@ class CommuneIndex:
         if numbers:
             return self._lookup_with_postcode(numbers[0], [w for w in words if w != numbers[0]], limit)
 
+        if self._is_departement_not_commune(key):
+            return _NOT_FOUND
+
         matched = self._match_exact(key)
         if matched:
             return self._result(matched, limit)
@@ -349,7 +366,7 @@ class CommuneIndex:
 
     def _result(self, communes: list[Commune], limit: int, force_ambiguous: bool = False) -> LookupResult:
         ordered = sorted(communes, key=lambda c: -c.population)
-        if len(ordered) == 1 and not force_ambiguous:
+        if not force_ambiguous and (len(ordered) == 1 or _overwhelming(ordered)):
             return LookupResult(FOUND, (ordered[0],))
         return LookupResult(AMBIGUOUS, tuple(ordered[: max(limit, 1)]))
 
@@ -393,21 +410,25 @@ class CommuneIndex:
         limit = _max_typos(key) if max_typos is None else max_typos
         if limit <= 0:
             return []
-        scored: list[tuple[int, Commune]] = []
         n = len(key)
-        for length in range(n - limit, n + limit + 1):
-            choices = self._keys_by_len.get(length)
-            if not choices:
-                continue
-            for choice, dist, _ in process.extract(
-                key, choices, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
-            ):
-                for c in self._filter(self._by_key[choice], deps, within):
-                    scored.append((dist, c))
-        if not scored:
-            return []
-        best = min(d for d, _ in scored)
-        return self._dominant([c for d, c in scored if d == best])
+        lengths = range(n - limit, n + limit + 1)
+        # Typos rarely hit the first letter: try those keys first, then everything.
+        for buckets in (
+            [self._keys_by_len_initial.get((length, key[0])) for length in lengths],
+            [self._keys_by_len.get(length) for length in lengths],
+        ):
+            scored: list[tuple[int, Commune]] = []
+            for choices in buckets:
+                if not choices:
+                    continue
+                for choice, dist, _ in process.extract(
+                    key, choices, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+                ):
+                    scored.extend((dist, c) for c in self._filter(self._by_key[choice], deps, within))
+            if scored:
+                best = min(d for d, _ in scored)
+                return self._dominant([c for d, c in scored if d == best])
+        return []
 
     def _dominant(self, hits: list[Commune]) -> list[Commune]:
         """Among different names equally close to the query, a much bigger town wins.
@@ -449,6 +470,12 @@ class CommuneIndex:
         key = " ".join(words)
         return self._dep_names.get(key) or self._dep_names.get(_strip_article(key), ())
 
+    def _is_departement_not_commune(self, key: str) -> bool:
+        """"creuse", "la reunion": a département named, not its small namesake commune."""
+        if key not in self._dep_names and _strip_article(key) not in self._dep_names:
+            return False
+        return all(c.population < DEP_NAMESAKE_MIN for c in self._by_key.get(key, ()))
+
     def _departement_of_postcode(self, cp: str) -> tuple[str, ...]:
         if cp.startswith(("97", "98")):
             return (cp[:3],)
@@ -476,7 +503,7 @@ class CommuneIndex:
         # A short message that is only a place name.
         if len(words) <= 4:
             key = " ".join(words)
-            if _strip_article(key) not in _COMMON_WORDS:
+            if _strip_article(key) not in _COMMON_WORDS and not self._is_departement_not_commune(key):
                 hits = self._arrondissement(key)
                 if hits:
                     return LookupResult(FOUND, (hits,))
@@ -490,7 +517,7 @@ class CommuneIndex:
 
         best: Optional[tuple[int, int, LookupResult]] = None  # (strength, position)
         for start, strength in _cue_positions(words):
-            hit = self._name_after(words, start, strong=strength == 2)
+            hit = self._name_after(words, start, strength)
             if hit and (best is None or strength > best[0]):
                 best = (strength, start, hit)
         return best[2] if best else None
@@ -514,41 +541,45 @@ class CommuneIndex:
             return self._result([self._with_arrondissement(c, w) for c in served], 5)
         return None
 
-    def _name_after(self, words: list[str], start: int, strong: bool) -> Optional[LookupResult]:
+    def _name_after(self, words: list[str], start: int, strength: int) -> Optional[LookupResult]:
         implied_article = _AU.get(words[start - 1])
-        # The name may start after a few fillers; articles stay part of the name.
-        starts = [start]
+        # The name may come after a few fillers ("j'habite a cote de"); articles belong to it.
         i = start
-        while strong and i < len(words) - 1 and words[i] in _CUE_FILLERS and i - start < 3:
+        while strength > 1 and i < len(words) - 1 and words[i] in _CUE_FILLERS and i - start < 3:
             implied_article = _AU.get(words[i], implied_article)
             i += 1
-            starts.append(i)
-        for first in starts:
-            for span in range(min(6, len(words) - first), 0, -1):
-                name_words = words[first : first + span]
-                if any(w.isdigit() for w in name_words):
-                    continue
-                key = " ".join(name_words)
-                bare = _strip_article(key)
-                if bare in _COMMON_WORDS or key in _COMMON_WORDS or len(_compact(bare)) < 3:
-                    continue
-                probes = [f"{implied_article} {key}", key] if implied_article else [key]
-                for probe in probes:
-                    hits = self._match_text_name(probe, strong)
-                    if hits:
-                        return self._refine_from_context(hits, words[first + span : first + span + 4])
+        if words[i] in _CUE_FILLERS:
+            return None
+        for span in range(min(6, len(words) - i), 0, -1):
+            name_words = words[i : i + span]
+            if any(w.isdigit() for w in name_words):
+                continue
+            key = " ".join(name_words)
+            bare = _strip_article(key)
+            if bare in _COMMON_WORDS or key in _COMMON_WORDS or len(_compact(bare)) < 3:
+                continue
+            if self._is_departement_not_commune(key):
+                continue
+            probes = [f"{implied_article} {key}", key] if implied_article else [key]
+            for probe in probes:
+                hits = self._match_text_name(probe, strength)
+                if hits and strength == 1 and " " not in probe:
+                    # After a bare "a"/"de", a one-word hamlet is more likely a common word or a name.
+                    hits = [c for c in hits if c.population >= WEAK_CUE_MIN_POPULATION]
+                if hits:
+                    return self._refine_from_context(hits, words[i + span : i + span + 4])
         return None
 
-    def _match_text_name(self, key: str, strong: bool) -> list[Commune]:
+    def _match_text_name(self, key: str, strength: int) -> list[Commune]:
         # Exact (spacing/accents aside); articles must be as written, so "la rue" is not Rue.
         hits = list(self._by_key.get(key, ())) or list(self._by_compact.get(_compact(key), ()))
-        if hits:
+        if hits or strength < 2 or len(_compact(key)) < 5 or key.count(" ") > 3:
             return hits
-        if strong and len(_compact(key)) >= 6:
-            hits = self._filter(self._by_phonetic.get(_phonetic(key), ()))
-            if hits:
-                return self._dominant(hits)
-            return self._match_fuzzy(key, max_typos=min(2, _max_typos(key)))
+        hits = self._filter(self._by_phonetic.get(_phonetic(key), ()))
+        if hits:
+            return self._dominant(hits)
+        if strength >= 3 and len(_compact(key)) >= 6:
+            return self._match_fuzzy(key, max_typos=1 if len(key) < 10 else 2)
         return []
 
     def _refine_from_context(self, hits: list[Commune], following: list[str]) -> LookupResult:
@@ -567,6 +598,15 @@ class CommuneIndex:
         return self._result(hits, 5)
 
 
+def _overwhelming(ordered: list[Commune]) -> bool:
+    """A city among hamlets of the same name ("La Rochelle" 17 vs 70): nobody means the hamlet.
+
+    Comparable homonyms (Saint-Denis 93 / 974) stay ambiguous.
+    """
+    top, second = ordered[0].population, ordered[1].population
+    return top >= BIG_CITY and top >= HOMONYM_RATIO * max(second, 1)
+
+
 def _trim(words: list[str], drop: set[str]) -> list[str]:
     start, end = 0, len(words)
     while start < end and words[start] in drop:
@@ -577,13 +617,14 @@ def _trim(words: list[str], drop: set[str]) -> list[str]:
 
 
 def _cue_positions(words: list[str]) -> list[tuple[int, int]]:
-    """(index just after the cue, strength) with strength 2 = strong, 1 = weak."""
+    """(index just after the cue, strength), longest cue first at each position."""
     out = []
     for i in range(len(words)):
-        for cues, strength in ((_STRONG_CUES, 2), (_WEAK_CUES, 1)):
-            for cue in cues:
-                if tuple(words[i : i + len(cue)]) == cue and i + len(cue) < len(words):
-                    out.append((i + len(cue), strength))
+        for size in (2, 1):
+            cue = tuple(words[i : i + size])
+            if len(cue) == size and cue in _CUES and i + size < len(words):
+                out.append((i + size, _CUES[cue]))
+                break
     return out
 
 

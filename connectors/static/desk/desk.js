@@ -11,6 +11,8 @@
   var WEBHOOK_URL = BASE + "webhook";
   var CONFIG_URL = BASE + "config";
   var REQUEST_TIMEOUT_MS = 20000;
+  var SLIP_NORMAL_MAX = 22;   // estimated text lines that fit one A4 page at normal size
+  var SLIP_COMPACT_MAX = 34;  // ... at compact size; beyond, dense
 
   var LEVEL_CLASSES = {
     urgence: "level-urgence",
@@ -330,6 +332,7 @@
   function renderSlip() {
     var s = el.slip;
     clear(s);
+    s.className = "slip";
     var r = state.result;
     if (!r && !state.emergency) { return; }
 
@@ -383,6 +386,19 @@
       return [a.nom, a.telephone, a.modalite].filter(isNonEmptyString).join(" – ");
     }).filter(isNonEmptyString));
     s.appendChild(make("p", "slip-footer", "Ne donnez jamais vos mots de passe ni vos codes d’accès, même à un aidant."));
+    s.className = "slip " + slipDensity(r, alts);
+  }
+
+  // Print can't be measured from script, so estimate the variable text's lines and shrink
+  // the type on long cards to keep the slip on one A4 page (thresholds checked by tests).
+  function slipDensity(r, alts) {
+    function lines(t) { return Math.max(1, Math.ceil(String(t).length / 75)); }
+    var load = state.emergency ? 2 : 0;
+    strings(r.raisons).concat(strings(r.a_apporter)).forEach(function (t) { load += lines(t); });
+    alts.forEach(function (a) { load += lines([a.nom, a.telephone, a.modalite].join(" – ")); });
+    if (isNonEmptyString(r.prochaine_etape)) { load += lines(r.prochaine_etape); }
+    if (load <= SLIP_NORMAL_MAX) { return ""; }
+    return load <= SLIP_COMPACT_MAX ? "slip-compact" : "slip-dense";
   }
 
   /* ---------- server exchange ---------- */

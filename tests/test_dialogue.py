@@ -1,0 +1,192 @@
+"""The triage conversation, turn by turn, with in-memory services (no Rasa, no database)."""
+
+from types import SimpleNamespace
+
+from bot.dialogue import Turn, handle
+
+RENNES = SimpleNamespace(insee="35238", name="Rennes", postcodes=("35000", "35200", "35700"),
+                         latitude=48.11, longitude=-1.68, departement="35", population=220000)
+SAINT_DENIS_93 = SimpleNamespace(insee="93066", name="Saint-Denis", postcodes=("93200",), latitude=48.93,
+                                 longitude=2.35, departement="93", population=110000)
+SAINT_DENIS_974 = SimpleNamespace(insee="97411", name="Saint-Denis", postcodes=("97400",), latitude=-20.88,
+                                  longitude=55.45, departement="974", population=150000)
+
+
+class FakeServices:
+    def __init__(self, places=True):
+        self.places = places
+        self.referrals = []
+        self.searches = []
+
+    def locate(self, text, whole_answer):
+        t = text.lower()
+        if "rennes" in t or "35000" in t:
+            return SimpleNamespace(status="found", commune=RENNES, candidates=(RENNES,))
+        if "saint denis" in t or "st denis" in t:
+            return SimpleNamespace(status="ambiguous", commune=None, candidates=(SAINT_DENIS_974, SAINT_DENIS_93))
+        return SimpleNamespace(status="not_found", commune=None, candidates=()) if whole_answer else None
+
+    def commune(self, insee):
+        return {c.insee: c for c in (RENNES, SAINT_DENIS_93, SAINT_DENIS_974)}.get(insee)
+
+    def radius(self, wide):
+        return 50.0 if wide else 15.0
+
+    def search(self, latitude, longitude, level, needs, radius_km):
+        self.searches.append((level, tuple(needs), radius_km))
+        if not self.places and radius_km < 50:
+            return SimpleNamespace(matches=[])
+        return SimpleNamespace(matches=[SimpleNamespace(name="Espace Blosne", level=level)])
+
+    def remote(self, level, needs):
+        return [SimpleNamespace(name="Aide à distance", level=level)]
+
+    def present(self, match):
+        return {"id": "demo-1", "nom": match.name, "adresse": "1 rue X", "code_postal": "35000", "commune": "Rennes",
+                "telephone": "02 99 00 00 00", "distance": "1,2", "ouverture": "ouvert maintenant",
+                "demo": True, "horaires_a_confirmer": False}
+
+    def create_referral(self, state, channel, sender_id):
+        self.referrals.append((state["level"], channel, sender_id, dict(state["facts"])))
+        return "ABC-DEFG"
+
+    def helpline(self):
+        return {"ligne_nom": "Ligne test", "ligne_telephone": "01 02 03 04 05"}
+
+
+def converse(services, *turns):
+    state, transcript = None, []
+    for turn in turns:
+        if isinstance(turn, str):
+            turn = Turn(text=turn, sender_id="tester")
+        replies, state = handle(state, turn, services)
+        transcript.append([r.key for r in replies])
+        last_replies = replies
+    return state, transcript, last_replies
+
+
+def choice(value):
+    return Turn(text=f'/choix{{"valeur": "{value}"}}', intent="choix", choice=value, sender_id="tester")
+
+
+def test_acceptance_urgence_in_one_message_then_consent_gives_reference():
+    services = FakeServices()
+    text = ("bjr jdois faire ma declaration trimestrielle caf avant le 5 sinon ils coupent le rsa, "
+            "jai pas dordi, jsuis a rennes")
+    state, transcript, replies = converse(services, Turn(text=text, intent="demarche", sender_id="tester"),
+                                          choice("oui"))
+    first = transcript[0]
+    assert first[0] == "utter_resultat_urgence"  # no question asked: the message said it all
+    assert "utter_lieu" in first and first[-1] == "utter_demande_consentement"
+    assert services.searches[0][0] == "urgence"
+    assert transcript[1][0] == "utter_recapitulatif"
+    assert state["reference"] == "ABC-DEFG"
+    card = replies[0].custom
+    assert card["niveau"] == "urgence" and card["reference"] == "ABC-DEFG"
+    assert "utter_prochaine_etape_inclusion" in transcript[1]
+    assert services.referrals[0][0] == "urgence"
+
+
+def test_questions_are_asked_only_for_what_is_missing_and_free_text_answers_work():
+    services = FakeServices()
+    state, transcript, _ = converse(
+        services,
+        Turn(text="slt jvoudrais mactualiser pole emploi", intent="demarche"),
+        Turn(text="jsp", intent="ne_sait_pas"),
+        Turn(text="je suis a rennes", intent="informer"),
+    )
+    assert transcript[0] == ["utter_ask_enjeu"]
+    assert transcript[1] == ["utter_ask_commune"]  # unsure about a deadline: urgence, no more questions
+    assert transcript[2][0] == "utter_resultat_urgence"
+    assert state["reasons"] == ["dans_le_doute"]
+
+
+def test_never_more_than_five_questions():
+    services = FakeServices()
+    answers = ["bonjour", "euh", "euh", "euh", "euh", "nulle part", "toujours rien", "rien"]
+    state, transcript, _ = converse(services, *answers)
+    asked = [key for turn in transcript for key in turn if key.startswith("utter_ask_") and key != "utter_ask_commune_precision"]
+    assert len(set(asked)) == len(asked) <= 5
+
+
+def test_learning_wish_goes_to_workshops_after_the_commune():
+    services = FakeServices()
+    state, transcript, _ = converse(services, Turn(text="je voudrais apprendre a faire des visios", intent="apprendre"),
+                                    Turn(text="Rennes"))
+    assert transcript[0] == ["utter_ask_commune"]
+    assert transcript[1][0] == "utter_resultat_montee_en_competence"
+    assert services.searches[-1][0] == "montee_en_competence"
+
+
+def test_homonyms_are_asked_about_then_resolved_by_button():
+    services = FakeServices()
+    state, transcript, replies = converse(services, Turn(text="je veux apprendre internet", intent="apprendre"),
+                                          Turn(text="saint denis"))
+    assert transcript[1] == ["utter_ask_commune_precision"]
+    assert [b["title"] for b in replies[0].buttons] == ["Saint-Denis (974)", "Saint-Denis (93)"]
+    _, state2 = handle(state, choice("insee:93066"), services)
+    assert state2["facts"]["commune_insee"] == "93066"
+
+
+def test_unknown_town_is_asked_again_without_counting_a_new_question():
+    services = FakeServices()
+    state, transcript, _ = converse(services, Turn(text="je veux apprendre internet", intent="apprendre"),
+                                    Turn(text="xqzw"), Turn(text="35000"))
+    assert transcript[1] == ["utter_commune_inconnue"]
+    assert transcript[2][0] == "utter_resultat_montee_en_competence"
+
+
+def test_refusing_consent_shares_nothing():
+    services = FakeServices()
+    state, transcript, _ = converse(services, Turn(text="je voudrais apprendre a faire des visios", intent="apprendre"),
+                                    Turn(text="rennes"), Turn(text="non", intent="non"))
+    assert transcript[-1] == ["utter_sans_envoi"]
+    assert services.referrals == []
+    assert state["reference"] is None
+
+
+def test_unclear_consent_is_asked_again():
+    services = FakeServices()
+    state, transcript, _ = converse(services, Turn(text="je voudrais apprendre a faire des visios", intent="apprendre"),
+                                    Turn(text="rennes"), Turn(text="peut etre"))
+    assert transcript[-1] == ["utter_pas_compris_reponse", "utter_demande_consentement"]
+    assert services.referrals == []
+
+
+def test_no_place_nearby_offers_alternatives_then_wider_search():
+    services = FakeServices(places=False)
+    state, transcript, _ = converse(services, Turn(text="je voudrais apprendre a faire des visios", intent="apprendre"),
+                                    Turn(text="rennes"), choice("plus_loin"))
+    assert transcript[1][-1] == "utter_aucun_lieu"
+    assert "utter_lieu" in transcript[2]
+    assert services.searches[-1][2] == 50.0
+
+
+def test_remote_help_when_the_person_cannot_travel():
+    services = FakeServices()
+    state, transcript, _ = converse(services, Turn(text="je voudrais apprendre a faire des visios", intent="apprendre"),
+                                    choice("a_distance"))
+    assert transcript[1][0] == "utter_resultat_montee_en_competence"
+    assert "utter_aide_a_distance" in transcript[1]
+
+
+def test_shared_location_skips_the_commune_question():
+    services = FakeServices()
+    state, transcript, _ = converse(services, Turn(text="je voudrais apprendre a faire des visios", intent="apprendre"),
+                                    Turn(text="/position", intent="position", latitude=48.1, longitude=-1.6))
+    assert transcript[1][0] == "utter_resultat_montee_en_competence"
+
+
+def test_after_a_referral_the_reference_is_repeated():
+    services = FakeServices()
+    state, transcript, _ = converse(services, Turn(text="je voudrais apprendre a faire des visios", intent="apprendre"),
+                                    Turn(text="rennes"), choice("oui"), Turn(text="et maintenant ?"))
+    assert transcript[-1] == ["utter_deja_envoye"]
+
+
+def test_referral_facts_never_hold_the_message_text():
+    services = FakeServices()
+    converse(services, Turn(text="je voudrais apprendre a faire des visios mon mdp est [MOT_DE_PASSE]",
+                            intent="apprendre"), Turn(text="rennes"), choice("oui"))
+    facts = services.referrals[0][3]
+    assert all("MOT_DE_PASSE" not in str(v) for v in facts.values())

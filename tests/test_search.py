@@ -1,0 +1,252 @@
+"""Nearest-place search: level filters, specific needs, radius, ranking, remote help, scale."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.pool import StaticPool
+
+from bot.db import Base, make_engine, session_factory
+from bot.directory.models import Place
+from bot.directory.search import (
+    LEVELS,
+    Need,
+    bounding_box,
+    find_places,
+    haversine_km,
+    matches_level,
+    places_within,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2024, 5, 2, 10, 0, tzinfo=PARIS)  # Thursday 10:00
+HOME = (48.1106, -1.6796)  # Rennes, place de la République
+KM_LAT = 1 / 111.2  # degrees of latitude per km
+KM_LON = 1 / (111.2 * 0.6671)  # degrees of longitude per km at 48.1°N
+
+DEMARCHES = "Aide aux démarches administratives"
+INDIVIDUEL = "Accompagnement individuel"
+COLLECTIF = "Dans un atelier collectif"
+DISTANCE = "À distance"
+
+
+@pytest.fixture()
+def session():
+    engine = make_engine("sqlite:///:memory:", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    Base.metadata.create_all(engine)
+    with session_factory(engine)() as s:
+        yield s
+
+
+def place(pid, north_km=0.0, east_km=0.0, **kw):
+    values = dict(
+        id=pid,
+        pivot="123456789",
+        nom=pid,
+        commune="Rennes",
+        code_postal="35000",
+        adresse="1 rue test",
+        latitude=HOME[0] + north_km * KM_LAT,
+        longitude=HOME[1] + east_km * KM_LON,
+        date_maj=date(2024, 3, 1),
+        services=DEMARCHES,
+        modalites_accompagnement=INDIVIDUEL,
+        horaires="Mo-Fr 09:00-17:00",
+    )
+    values.update(kw)
+    return Place(**values)
+
+
+def ids(matches):
+    return [m.place.id for m in matches]
+
+
+def search(session, level="urgence", specific=(), **kw):
+    kw.setdefault("now", NOW)
+    return find_places(session, HOME[0], HOME[1], Need(level, frozenset(specific)), **kw)
+
+
+def test_level_filters(session):
+    session.add_all([
+        place("demarches-individuel", 1),
+        place("demarches-atelier", 1.2, modalites_accompagnement=COLLECTIF),
+        place("outils-individuel", 1.4, services="Maîtrise des outils numériques du quotidien"),
+        place("tout", 1.6, modalites_accompagnement=f"{INDIVIDUEL}|{COLLECTIF}"),
+        place("sans-public", 0.5, modalites_acces="Ce lieu n'accueille pas de public"),
+    ])
+    session.flush()
+    assert set(ids(search(session, "urgence", limit=10).matches)) == {"demarches-individuel", "tout"}
+    assert set(ids(search(session, "inclusion", limit=10).matches)) == {"demarches-individuel", "outils-individuel", "tout"}
+    assert set(ids(search(session, "montee_en_competence", limit=10).matches)) == {"demarches-atelier", "tout"}
+
+
+def test_specific_needs_must_be_met(session):
+    session.add_all([
+        place("plain", 0.5),
+        place("deaf", 3, prise_en_charge_specifique="Surdité"),
+        place("deaf-langs", 4, prise_en_charge_specifique="Surdité|Langues étrangères (autres)"),
+        place("english", 2, prise_en_charge_specifique="Langues étrangères (anglais)"),
+    ])
+    session.flush()
+    assert set(ids(search(session, specific={"Surdité"}).matches)) == {"deaf", "deaf-langs"}
+    assert ids(search(session, specific={"surdite", "Langues étrangères (autres)"}).matches) == ["deaf-langs"]
+    # an unqualified "Langues étrangères" accepts either language variant
+    assert set(ids(search(session, specific={"Langues étrangères"}).matches)) == {"english", "deaf-langs"}
+
+
+def test_radius_and_places_without_coordinates(session):
+    session.add_all([
+        place("near", 5),
+        place("edge-out", 0, 15.3),
+        place("far", -40),
+        place("nowhere", latitude=None, longitude=None),
+    ])
+    session.flush()
+    result = search(session, radius_km=15, limit=10)
+    assert ids(result.matches) == ["near"] and result.radius_km == 15
+    assert result.matches[0].distance_km == pytest.approx(5, abs=0.1)
+    assert set(ids(search(session, radius_km=50, limit=10).matches)) == {"near", "edge-out", "far"}
+
+
+def test_empty_result_is_normal(session):
+    session.add(place("far", 100))
+    session.flush()
+    result = search(session)
+    assert result.matches == [] and result.empty
+
+
+def test_urgence_prefers_open_soon_over_slightly_nearer(session):
+    session.add_all([
+        place("near-next-week", 1, horaires="Tu 09:00-12:00"),  # Thursday now -> Tuesday
+        place("open-now", 4),
+        place("opens-afternoon", 2, horaires="Th 14:00-17:00"),
+    ])
+    session.flush()
+    assert ids(search(session).matches) == ["opens-afternoon", "open-now", "near-next-week"]
+    # For learning, distance dominates: the nearest comes first despite the wait
+    session.execute(
+        Place.__table__.update().values(modalites_accompagnement=COLLECTIF, services="Maîtrise des outils numériques du quotidien")
+    )
+    session.expire_all()
+    assert ids(search(session, "montee_en_competence").matches)[0] == "near-next-week"
+
+
+def test_urgence_programmes_get_a_bonus(session):
+    session.add_all([
+        place("plain", 1),
+        place("aidants-connect", 3, dispositif_programmes_nationaux="Aidants Connect"),
+        place("france-services", 3.5, dispositif_programmes_nationaux="France Services|Aidants Connect"),
+    ])
+    session.flush()
+    assert ids(search(session).matches) == ["france-services", "aidants-connect", "plain"]
+    # Not for workshops: the programme is irrelevant there
+    assert ids(search(session, "inclusion").matches)[0] == "plain"
+
+
+def test_match_reports_opening_and_limit(session):
+    session.add_all([place(f"p{i}", i * 0.5) for i in range(1, 6)] + [place("closed", 0.1, horaires="Sa 10:00-12:00")])
+    session.flush()
+    result = search(session, limit=3)
+    assert len(result.matches) == 3
+    first = result.matches[0]
+    assert first.open_now is True and first.next_opening == NOW
+    closed = [m for m in search(session, limit=10).matches if m.place.id == "closed"][0]
+    assert closed.open_now is False and closed.next_opening == datetime(2024, 5, 4, 10, 0, tzinfo=PARIS)
+
+
+def test_stale_hours_flag(session):
+    session.add_all([
+        place("fresh", 1, date_maj=date(2023, 6, 1)),
+        place("stale", 2, date_maj=date(2023, 4, 1)),
+        place("bad-hours", 3, horaires="sur rendez-vous"),
+    ])
+    session.flush()
+    by_id = {m.place.id: m for m in search(session).matches}
+    assert by_id["fresh"].hours_stale is False and by_id["stale"].hours_stale is True
+    assert by_id["bad-hours"].open_now is None and by_id["bad-hours"].next_opening is None
+
+
+def test_remote_list(session):
+    session.add_all([
+        place("local", 1),
+        place("helpline", 500, modalites_accompagnement=DISTANCE, modalites_acces="Ce lieu n'accueille pas de public"),
+        place("helpline-nocoord", latitude=None, longitude=None, modalites_accompagnement=DISTANCE),
+        place("remote-workshops", 20, services="Loisirs et créations numériques", modalites_accompagnement=DISTANCE),
+        place("both", 2, modalites_accompagnement=f"{INDIVIDUEL}|{DISTANCE}"),
+        place("remote-deaf", 300, modalites_accompagnement=DISTANCE, prise_en_charge_specifique="Surdité"),
+    ])
+    session.flush()
+    urgence = search(session)
+    # the remote-only place is never an in-person match, whatever the distance
+    assert "helpline" not in ids(search(session, radius_km=1000, limit=10).matches)
+    assert set(ids(urgence.matches)) == {"local", "both"}
+    # remote help matches the level (démarches for an urgence), excludes places already listed,
+    # nearest first, places without coordinates last
+    assert ids(urgence.remote) == ["remote-deaf", "helpline", "helpline-nocoord"]
+    assert urgence.remote[2].distance_km is None
+    assert "remote-workshops" in ids(search(session, "montee_en_competence", limit=10).remote)
+    assert ids(search(session, specific={"Surdité"}).remote) == ["remote-deaf"]
+
+
+def test_bounding_box_across_greenwich_and_antimeridian(session):
+    session.add_all([
+        place("west-of-greenwich", latitude=49.49, longitude=-0.05),
+        place("east-of-greenwich", latitude=49.49, longitude=0.05),
+        place("east-of-180", latitude=-16.5, longitude=179.95),
+        place("west-of-180", latitude=-16.5, longitude=-179.95),
+    ])
+    session.flush()
+    need = Need("urgence")
+    near_greenwich = find_places(session, 49.49, 0.0, need, radius_km=10, now=NOW, limit=10)
+    assert set(ids(near_greenwich.matches)) == {"west-of-greenwich", "east-of-greenwich"}
+    across = find_places(session, -16.5, -179.99, need, radius_km=20, now=NOW, limit=10)
+    assert set(ids(across.matches)) == {"east-of-180", "west-of-180"}
+    min_lat, max_lat, ranges = bounding_box(-16.5, -179.99, 20)
+    assert len(ranges) == 2
+
+
+def test_unknown_level_is_rejected():
+    with pytest.raises(ValueError):
+        Need("urgent")
+
+
+def test_bbox_prefilter_matches_naive_scan_on_20000_places(session):
+    rng = random.Random(42)
+    services = [DEMARCHES, "Maîtrise des outils numériques du quotidien", f"{DEMARCHES}|Loisirs et créations numériques"]
+    modalites = [INDIVIDUEL, COLLECTIF, f"{INDIVIDUEL}|{COLLECTIF}", DISTANCE, "En autonomie"]
+    rows = []
+    for i in range(20000):
+        if i % 4 == 0:  # a dense cluster around Rennes
+            lat, lon = HOME[0] + rng.uniform(-0.4, 0.4), HOME[1] + rng.uniform(-0.6, 0.6)
+        else:  # metropolitan France and overseas-like spots
+            lat, lon = rng.uniform(41.3, 51.1), rng.uniform(-5.2, 9.6)
+        rows.append(dict(
+            id=f"p{i:05d}", pivot="123456789", nom=f"Lieu {i}", commune="X", code_postal="00000", adresse="-",
+            latitude=lat, longitude=lon, date_maj=date(2024, 1, 1), is_demo=False,
+            services=rng.choice(services), modalites_accompagnement=rng.choice(modalites),
+            horaires=rng.choice(["Mo-Fr 09:00-12:00", "Sa 10:00-12:00", "", "We 14:00-18:00"]),
+            prise_en_charge_specifique=rng.choice(["", "", "Surdité", "Illettrisme|Surdité"]),
+        ))
+    session.execute(insert(Place.__table__), rows)
+    session.flush()
+
+    for center in [HOME, (43.6, 1.44), (50.9, 2.5), (45.0, -0.0)]:
+        for radius in (3.0, 15.0, 40.0):
+            naive = {
+                r["id"] for r in rows
+                if haversine_km(center[0], center[1], r["latitude"], r["longitude"]) <= radius
+            }
+            got = {p.id for p, _ in places_within(session, center[0], center[1], radius)}
+            assert got == naive, (center, radius)
+
+    for level in LEVELS:
+        result = find_places(session, HOME[0], HOME[1], Need(level, frozenset({"Surdité"})), radius_km=10, now=NOW, limit=100000)
+        nearby = [Place(**r) for r in rows if haversine_km(HOME[0], HOME[1], r["latitude"], r["longitude"]) <= 10]
+        expected = {p.id for p in nearby if matches_level(p, level) and "Surdité" in p.prise_en_charge_list}
+        assert expected and {m.place.id for m in result.matches} == expected
+        scores = [m.score for m in result.matches]
+        assert scores == sorted(scores)
