@@ -26,10 +26,15 @@ Documented choices:
   right, not physical danger ("en danger de mort" still triggers).
 - "les impots me tuent", "ca me tue", "je vais mourir de rire" -> nothing: figurative; only a first person
   wish or plan triggers 3114 ("je veux mourir", "je vais me tuer", "en finir").
-- "il me frappe"/"il me bat" without saying who -> 3919 (most frequent case for this line, which also
-  redirects men); a parent hitting the writer -> 119 (likely a minor).
-- "expulse" alone -> nothing ("expulsé de pôle emploi" is administrative); expelled from a home, or
-  any mention of sleeping outside tonight -> 115.
+- "il me frappe"/"il me bat" without saying who -> 3919 (the most frequent case); a partner threatening
+  with a knife -> 3919 too (partner is the more specific signal; ``detect_all`` also returns 17);
+  a parent hitting the writer -> 119 (likely a minor).
+- "je veux en finir avec ce dossier" -> nothing; "en finir" alone or "avec la vie / tout / moi" -> 3114.
+- "expulse" alone -> nothing ("expulsé de pôle emploi" is administrative), nor a future eviction
+  ("je vais être expulsé en mars": a social worker's matter); expelled from a home, or sleeping
+  outside / in a car tonight -> 115.
+- past events told for a procedure ("accident du travail", "déclarer un incendie à l'assurance",
+  "carte d'identité volée") -> nothing; they are ordinary triage.
 - the words "urgent"/"urgence" alone never trigger: urgent digital procedures are this bot's daily work.
 """
 
@@ -63,7 +68,8 @@ class VitalEmergency:
 _CHILD = r"(?:enfants?|fils|filles?|bebes?|petite?s?|gamin\w*|gosses?|mome?s?|ado|ados|adolescente?s?|mineure?s?|neveux?|nieces?)"
 _DET = r"(?:son|sa|ses|mon|ma|mes|les|le|la|l|un|une|des|leur|leurs|notre|nos|cet|cette|ce)"
 _HIT = (
-    r"(?:(?<!faute de )frap+\w*|bat|battu\w*|bats|battre|tape|tapent|taper|cogne\w*|violente\w*|maltrait\w*|"
+    r"(?:(?<!faute de )frap+\w*|bat|battu\w*|bats|battre|(?:tape|tapent|taper)(?! sur (?:les|le|mon) (?:nerfs|systeme))|"
+    r"cogne\w*|violente\w*|maltrait\w*|"
     r"brutalis\w*|viol|viole\w*|violer|secoue\w*|etrangl\w*)"
 )
 _PARTNER = (
@@ -86,7 +92,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             rf"{_CHILD} (?:est |sont |a ete |ont ete |se fait |se font )?(?:battu\w*|frap+e\w*|maltraite\w*|violente\w*|viole\w*|abuse\w*)",
             rf"{_CHILD} (?:est |sont |qui est |qui sont )?en danger{_NOT_A_LOSS}",
             r"maltraitance|inceste|attouchements?|pedophil\w*|pedocriminel\w*",
-            rf"{_PARENT} (?:me|m) (?:a )?(?:frap+\w*|bat|battu\w*|tape|cogne\w*|viol\w*|enferme\w*)",
+            rf"{_PARENT} (?:me|m) (?:a )?(?:{_HIT}|enferme\w*)",
             rf"(?:enleve|kidnappe|pris) (?:mon|ma|mes|notre|nos) {_CHILD}",
         ),
     ),
@@ -95,7 +101,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             rf"(?:mon|ma|mon ex|le|l) {_PARTNER} (?:me|m|m a|ma) (?:a )?{_HIT}",  # "mon mari me frappe"
             rf"(?:mon|ma|le) {_PARTNER} (?:me|m) (?:a )?(?:menace\w*|tue|fait du mal|fait mal|etrangl\w*)",
-            rf"il (?:me|m) (?:a )?(?:frap+\w*|bat|battu\w*|tape|cogne\w*|viol\w*|etrangl\w*)",
+            rf"il (?:me|m) (?:a )?{_HIT}",
             r"violences? (?:conjugales?|domestiques?|familiales?|faites aux femmes|sexuelles?)",
             rf"violences? (?:de|par|du) (?:mon|ma|mon ex) {_PARTNER}",
             rf"(?:mon|ma|mon ex|le) {_PARTNER} est (?:tres |trop |super )?violente?",
@@ -142,7 +148,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             rf"menace\w* (?:{_WITH}|d) (?:un|une) (?:couteau|arme|pistolet|fusil|flingue|revolver|batte|hache)",
             r"(?:a|ont) (?:un|une) (?:couteau|arme|pistolet|fusil|flingue)",
             r"menaces? de mort|menace\w* de (?:me|nous) tuer|(?:veut|veulent|va|vont) (?:me|nous) tuer",
-            r"(?:me|m) (?:agress\w*|a agress\w*)|agression|(?:fait|faite) agresser",
+            r"(?:me|m) (?:agress\w*|a agress\w*)|agression|(?:fait|faite) agress\w*",
             r"sequestr\w*",
             r"(?:je|j|moi) suis en danger" + _NOT_A_LOSS + r"|(?:nous sommes|on est) en danger" + _NOT_A_LOSS,
         ),
@@ -167,7 +173,8 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "general",
         (
             r"accident grave|grave accident|gravement blesse\w*|blesses? graves?",
-            r"incendie|au feu|feu (?:chez|dans|a la maison)|(?:ca|la maison|l appart\w*) brule",
+            r"incendie (?:chez|dans|en cours|a la maison)|il y a (?:un incendie|le feu)|au feu|le feu (?:chez|dans|a la maison)",
+            r"(?:ca|la maison|l appart\w*|l immeuble|la cuisine) brule",
             r"fuite de gaz|odeur de gaz|explosion de gaz|(?:il y a eu|y a eu|entendu) une explosion",
             r"noyade|se noie|(?:appelez|appeler|appelle) (?:les )?(?:secours|pompiers)",
         ),
@@ -199,6 +206,8 @@ _KEYWORDS: tuple[str, ...] = (
     "conjoint", "compagnon", "inconscient", "evanoui", "evanouie", "hebergement", "cambriolage", "incendie",
     "maltraitance", "maltraite", "hemorragie", "infarctus", "agression", "agresse", "etouffe", "pistolet",
     "domestiques", "connaissance", "medicaments",
+    # inflections, so that a correct word is never pulled towards a neighbour
+    "agresser", "agressee", "menacer", "menacee", "etouffer", "expulser", "maltraiter", "evanouir", "respirez",
 )
 # Real words one or two edits away from a key word, never to be "corrected".
 _PROTECTED = frozenset(

@@ -193,7 +193,7 @@ _PASSWORD_CUE = (
 # Weak cue: a bare "mon code" needs a connector and a value with a digit ("code postal" never matches).
 _WEAK_CODE_CUE = r"\b(?:mon|ma|mes|le|son|ton|votre|notre|leur|ce)\s+code\b"
 _CONNECTOR = (
-    r"(?:\s*(?:[:=]|->|=>)\s*"
+    r"(?:\s*(?:=>|->|[:=])\s*"
     rf"|\s+(?:c{_APO}\s*|c\s+|ce\s+)?(?:est|{_E}tait|sera)\b\s*(?:[:=]\s*)?"
     r"|\s+(?:cest|c|is|vaut)\b\s*(?:[:=]\s*)?)"
 )

@@ -182,6 +182,11 @@ def test_non_csv_file_gives_a_clear_error_and_loses_nothing(factory, tmp_path, c
     assert get(factory, "deja-la") is not None and count(factory) == 1
 
 
+def test_missing_file_gives_a_clear_error(factory, tmp_path):
+    with pytest.raises(ImportFileError, match="Impossible de lire"):
+        import_places(factory, tmp_path / "absent.csv")
+
+
 def test_header_missing_required_columns_names_them(factory):
     text = "id,nom,commune\nx,Lieu,Rennes\n"
     with pytest.raises(ImportFileError, match="code_postal"):

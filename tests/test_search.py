@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -235,17 +235,15 @@ def test_bbox_prefilter_matches_naive_scan_on_20000_places(session):
     session.flush()
 
     for center in [HOME, (43.6, 1.44), (50.9, 2.5), (45.0, -0.0)]:
+        distances = [(r["id"], haversine_km(center[0], center[1], r["latitude"], r["longitude"])) for r in rows]
         for radius in (3.0, 15.0, 40.0):
-            naive = {
-                r["id"] for r in rows
-                if haversine_km(center[0], center[1], r["latitude"], r["longitude"]) <= radius
-            }
+            naive = {pid for pid, d in distances if d <= radius}
             got = {p.id for p, _ in places_within(session, center[0], center[1], radius)}
             assert got == naive, (center, radius)
 
+    nearby = [Place(**r) for r in rows if haversine_km(HOME[0], HOME[1], r["latitude"], r["longitude"]) <= 10]
     for level in LEVELS:
         result = find_places(session, HOME[0], HOME[1], Need(level, frozenset({"Surdité"})), radius_km=10, now=NOW, limit=100000)
-        nearby = [Place(**r) for r in rows if haversine_km(HOME[0], HOME[1], r["latitude"], r["longitude"]) <= 10]
         expected = {p.id for p in nearby if matches_level(p, level) and "Surdité" in p.prise_en_charge_list}
         assert expected and {m.place.id for m in result.matches} == expected
         scores = [m.score for m in result.matches]

@@ -16,14 +16,13 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import itertools
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+from typing import Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
 import phonenumbers
 from sqlalchemy import select
@@ -54,6 +53,7 @@ MSG_DUPLICATE = "id « {value} » : déjà présent ligne {line}"
 MSG_EXTRA_COLUMNS = "ligne : {count} valeur(s) en trop par rapport à l'en-tête"
 
 MSG_FILE_EMPTY = "Le fichier est vide."
+MSG_FILE_UNREADABLE = "Impossible de lire le fichier « {path} » : {reason}."
 MSG_FILE_BINARY = "Ce fichier n'est pas un fichier texte CSV (contenu binaire)."
 MSG_FILE_ENCODING = "Le fichier n'est pas lisible en UTF-8 (ligne {line}). Enregistrez-le en CSV UTF-8."
 MSG_FILE_NOT_STANDARD = (
@@ -169,8 +169,11 @@ Source = Union[str, "os.PathLike[str]", TextIO]
 
 
 def _open_path(path: Union[str, "os.PathLike[str]"]) -> TextIO:
-    with open(path, "rb") as raw:
-        head = raw.read(SNIFF_BYTES)
+    try:
+        with open(path, "rb") as raw:
+            head = raw.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise ImportFileError(MSG_FILE_UNREADABLE.format(path=path, reason=exc.strerror or exc)) from None
     if not head.strip():
         raise ImportFileError(MSG_FILE_EMPTY)
     if b"\x00" in head:

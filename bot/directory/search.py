@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import FrozenSet, Iterable, List, Optional, Tuple
 
 from sqlalchemy import and_, or_, select
 
@@ -256,7 +256,8 @@ def find_places(
     """Best `limit` in-person places within `radius_km`, plus up to `limit` remote ones.
 
     `remote` lists places offering "À distance" for the level, whatever their distance (nearest
-    first after score), excluding places already in `matches`. An empty `matches` is a normal
+    first, with the programme bonus; places without coordinates last), excluding places already
+    in `matches`. An empty `matches` is a normal
     outcome: the caller may widen the radius or offer remote help / the helpline.
     """
     now = to_paris(now)

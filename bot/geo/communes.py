@@ -188,7 +188,8 @@ _COMMON_WORDS = frozenset(
     parc pas passage bourg temple val montagne riviere vallee plaine terrasse loge syndicat quartier halles
     places hopital union saint fin fins rang centre centres don porte portes poste gare caf mairie
     maison urgence demain soir matin midi nuit jour jours pied pieds main mains partir plus peu cause
-    nouveau nouvelle ordi internet telephone net oui non ok merci bonjour
+    nouveau nouvelle ordi internet telephone net oui non ok merci bonjour bonne bonnes chatte creances
+    plat plats court sec bout decouvert heure retraite fac bord bords frais
     """.split()
 )
 _NUMBER_UNITS = {"euros", "euro", "eur", "e", "balles", "dollars", "km", "m", "kg", "h", "min", "fois", "ans", "mois", "personnes"}
@@ -573,7 +574,7 @@ class CommuneIndex:
     def _match_text_name(self, key: str, strength: int) -> list[Commune]:
         # Exact (spacing/accents aside); articles must be as written, so "la rue" is not Rue.
         hits = list(self._by_key.get(key, ())) or list(self._by_compact.get(_compact(key), ()))
-        if hits or strength < 2 or len(_compact(key)) < 5 or key.count(" ") > 3:
+        if hits or strength < 2 or len(_compact(key)) < (5 if strength >= 3 else 6) or key.count(" ") > 3:
             return hits
         hits = self._filter(self._by_phonetic.get(_phonetic(key), ()))
         if hits:

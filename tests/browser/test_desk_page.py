@@ -54,6 +54,12 @@ def reach_result(page: Page) -> None:
     expect(page.locator("#result")).to_be_visible()
 
 
+def pdf_pages(page: Page) -> int:
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF")
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
 def fulfill_json(payload: object):
     return lambda route: route.fulfill(
         status=200, content_type="application/json", body=json.dumps(payload, ensure_ascii=False)
@@ -242,10 +248,28 @@ def test_print_shows_only_a_one_page_slip(page: Page, fake_only) -> None:
         assert expected in text, expected
     assert re.search(r"Fiche remise le \S+ \d{1,2} \S+ 20\d\d", text), "slip must carry the date"
 
-    pdf = page.pdf(format="A4", print_background=True)
-    assert pdf.startswith(b"%PDF")
-    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
-    assert pages == 1, f"slip should fit one A4 page, got {pages}"
+    assert pdf_pages(page) == 1, "slip should fit one A4 page"
+
+
+def test_long_result_still_prints_on_one_page(page: Page) -> None:
+    long_card = {
+        "type": "resultat",
+        "niveau": "inclusion",
+        "niveau_libelle": "Besoin d'accompagnement",
+        "raisons": [f"Raison {i} : le dossier de demande d'aide est bloqué depuis plusieurs semaines" for i in range(7)],
+        "prochaine_etape": "Prenez rendez-vous au lieu indiqué et venez avec vos papiers. " * 3,
+        "reference": "ABC-123",
+        "a_apporter": [f"Document {i} : justificatif de domicile de moins de trois mois" for i in range(7)],
+        "lieu": None,
+        "alternatives": [{"nom": f"Contact {i}", "telephone": "01 02 03 04 05", "modalite": "par téléphone"} for i in range(6)],
+    }
+    page.route("**/webhook", fulfill_json([{"custom": long_card}, {"custom": {"type": "urgence_vitale", "numero": "115"}}]))
+    send_text(page, "bonjour")
+    expect(page.locator("#result")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.locator("#slip")).to_contain_text("Raison 6")
+    expect(page.locator("#slip")).to_contain_text("Contact 5")
+    assert pdf_pages(page) == 1
 
 
 # ---------- emergency ----------

@@ -1,0 +1,32 @@
+"""Small read-only facts about the loaded directory (for start-up and the desk page header)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from bot.db import create_schema, make_engine, session_factory
+from bot.directory.models import Place
+from bot.settings import get_settings
+
+
+@functools.lru_cache(maxsize=4)
+def _factory_for(url: str) -> sessionmaker:
+    engine = make_engine(url)
+    create_schema(engine)
+    return session_factory(engine)
+
+
+def place_count(factory: Optional[sessionmaker] = None) -> int:
+    factory = factory or _factory_for(get_settings().database_url)
+    with factory() as session:
+        return session.execute(select(func.count()).select_from(Place)).scalar_one()
+
+
+def demo_places_loaded(factory: Optional[sessionmaker] = None) -> bool:
+    factory = factory or _factory_for(get_settings().database_url)
+    with factory() as session:
+        return session.execute(select(func.count()).select_from(Place).where(Place.is_demo.is_(True))).scalar_one() > 0

@@ -1,0 +1,85 @@
+"""The real stack for conversation tests: trained model, Rasa server, action server, SQLite, demo places."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot import cli
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """Start the whole assistant once for the session; yields its base URL and database URL."""
+    workdir = tmp_path_factory.mktemp("stack")
+    database_url = f"sqlite:///{workdir / 'aiguillage.db'}"
+    env = dict(os.environ, AIGUILLAGE_DATABASE_URL=database_url, AIGUILLAGE_SECRET_KEY="stack-test-key",
+               PYTHONPATH=str(cli.PROJECT_ROOT))
+    os.environ.update({"AIGUILLAGE_DATABASE_URL": database_url, "AIGUILLAGE_SECRET_KEY": "stack-test-key"})
+    from bot.db import create_schema, make_engine, session_factory
+    from bot.directory.importer import import_places
+
+    engine = make_engine(database_url)
+    create_schema(engine)
+    report = import_places(session_factory(engine), cli.DEMO_FILE, demo=True)
+    assert not report.errors, report.errors
+    model = cli.ensure_model(quiet=True)
+    rasa_port, action_port = free_port(), free_port()
+    env = dict(cli.run_environment(), **env)
+    processes = cli.start_stack(model, rasa_port=rasa_port, action_port=action_port, env=env, log_dir=workdir)
+    base = f"http://127.0.0.1:{rasa_port}"
+    try:
+        ready = cli.wait_until_ready(f"{base}/webhooks/desk/", processes, timeout=240)
+        if not ready:
+            logs = "\n".join((workdir / name).read_text(errors="replace")[-3000:]
+                             for name in ("rasa.log", "actions.log") if (workdir / name).exists())
+            pytest.fail(f"the stack did not start:\n{logs}")
+        yield {"base": base, "database_url": database_url, "engine": engine, "workdir": workdir}
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except Exception:
+                process.kill()
+
+
+class Conversation:
+    """One person talking to the desk webhook."""
+
+    def __init__(self, base: str, sender: str | None = None):
+        self.url = f"{base}/webhooks/desk/webhook"
+        self.sender = sender or f"test-{uuid.uuid4().hex[:10]}"
+        self.client = httpx.Client(timeout=60)
+
+    def say(self, text: str) -> list[dict]:
+        reply = self.client.post(self.url, json={"sender": self.sender, "message": text})
+        reply.raise_for_status()
+        return reply.json()
+
+    @staticmethod
+    def texts(replies: list[dict]) -> str:
+        return "\n".join(r.get("text", "") for r in replies if r.get("text"))
+
+    @staticmethod
+    def card(replies: list[dict]) -> dict | None:
+        cards = [r["custom"] for r in replies if isinstance(r.get("custom"), dict)
+                 and r["custom"].get("type") == "resultat"]
+        return cards[-1] if cards else None
+
+
+@pytest.fixture()
+def conversation(stack):
+    return Conversation(stack["base"])
