@@ -231,9 +231,9 @@ def test_lookup_is_fast(index):
     queries = ["rennes", "st brieuc", "saint-briec", "22000", "saint denis 93", "bordo", "paris 15", "renes", "le havre"]
     timings = []
     for q in queries * 5:
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: wall time is unreliable on a shared machine
         index.lookup(q)
-        timings.append(time.perf_counter() - start)
+        timings.append(time.process_time() - start)
     assert statistics.median(timings) < 0.005
 
 
@@ -241,13 +241,13 @@ def test_no_work_at_import_and_load_is_cached():
     code = (
         "import time, bot.geo.communes as m\n"
         "assert m.default_index.cache_info().currsize == 0\n"
-        "t = time.perf_counter(); a = m.default_index(); d = time.perf_counter() - t\n"
+        "t = time.process_time(); a = m.default_index(); d = time.process_time() - t\n"
         "assert m.default_index() is a\n"
         "print(d)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert float(out.stdout) < 3.0  # ~0.5 s on an idle machine; generous for a busy CI
+    assert float(out.stdout) < 2.0  # CPU seconds: ~0.6 s here; wall time is unreliable on a shared box
 
 
 # --- free text --------------------------------------------------------------------------
@@ -281,6 +281,25 @@ def test_find_in_text_detects_place(index, text, insee):
     assert result is not None, text
     assert result.status == "found", (text, names(result))
     assert result.commune.insee == insee
+
+
+def test_find_in_text_long_message_and_departement_names(index):
+    chatter = "je dois aller a la caf de ma ville pour voir la dame de l accueil " * 20
+    start = time.process_time()
+    result = index.find_in_text(chatter + "j'habite a rennes")
+    assert time.process_time() - start < 0.5
+    assert result.commune.insee == "35238"
+    assert index.find_in_text(chatter) is None
+    # A département is not a commune, but a commune starting with a département name is.
+    assert index.find_in_text("j'habite en seine saint denis") is None
+    assert index.find_in_text("j'habite a gironde sur dropt").commune.insee == "33193"
+
+
+def test_bulk_keys_match_single_keys(index):
+    from bot.geo.communes import _key, _keys_many
+
+    names = [c.name for c in index]
+    assert _keys_many(names) == [_key(n) for n in names]
 
 
 def test_find_in_text_paris_arrondissement(index):

@@ -71,6 +71,8 @@ HOMONYM_RATIO = 50
 DEP_NAMESAKE_MIN = 5_000
 # One-word names after a bare preposition must be at least this big ("le fils de vincent").
 WEAK_CUE_MIN_POPULATION = 2_000
+# Bounds the work on a long message.
+MAX_CUES = 40
 
 # --- text keys ---------------------------------------------------------------
 
@@ -131,7 +133,7 @@ _PHONETIC_RULES = [
     (re.compile(r"[ae]i|ei"), "e"),
     (re.compile(r"(?<![cs])h"), ""),
     (re.compile(r"ill?e?"), "il"),
-    (re.compile(r"([a-z])\1+"), r"\1"),
+    (re.compile(r"([a-z])\1+"), lambda m: m.group(1)),  # a callable is faster than a template
     # Silent endings, keeping at least one letter of the word.
     (re.compile(r"(?<=[a-z])(?:[sxtdz]|e[sz]?)(?![a-z])"), ""),
     (re.compile(r" "), ""),
@@ -222,24 +224,28 @@ class CommuneIndex:
             for cp in arr.postcodes:
                 self._arr_by_postcode.setdefault(cp, arr)
 
-        self._by_postcode: dict[str, list[Commune]] = defaultdict(list)
-        self._by_key: dict[str, list[Commune]] = defaultdict(list)
-        self._by_compact: dict[str, list[Commune]] = defaultdict(list)
-        self._by_bare: dict[str, list[Commune]] = defaultdict(list)
-        self._by_phonetic: dict[str, list[Commune]] = defaultdict(list)
-        self._key_of: dict[str, str] = {}
+        by_postcode: dict[str, list[Commune]] = defaultdict(list)
+        by_key: dict[str, list[Commune]] = defaultdict(list)
+        by_compact: dict[str, list[Commune]] = defaultdict(list)
+        by_bare: dict[str, list[Commune]] = defaultdict(list)
+        by_phonetic: dict[str, list[Commune]] = defaultdict(list)
+        key_of: dict[str, str] = {}
         keys = _keys_many([c.name for c in self._communes])
         sounds = _phonetic_many(keys)
+        articles = _ARTICLES
         for c, key, sound in zip(self._communes, keys, sounds):  # population order kept in buckets
-            self._key_of[c.insee] = key
-            self._by_key[key].append(c)
-            self._by_compact[_compact(key)].append(c)
-            bare = _compact(_strip_article(key))
-            if bare != _compact(key):
-                self._by_bare[bare].append(c)
-            self._by_phonetic[sound].append(c)
+            key_of[c.insee] = key
+            by_key[key].append(c)
+            compact = key.replace(" ", "")
+            by_compact[compact].append(c)
+            head, _, rest = key.partition(" ")
+            if rest and head in articles:
+                by_bare[rest.replace(" ", "")].append(c)
+            by_phonetic[sound].append(c)
             for cp in c.postcodes:
-                self._by_postcode[cp].append(c)
+                by_postcode[cp].append(c)
+        self._by_postcode, self._by_key, self._by_compact = by_postcode, by_key, by_compact
+        self._by_bare, self._by_phonetic, self._key_of = by_bare, by_phonetic, key_of
 
         # Fuzzy search compares keys of similar length, same first letter first.
         self._keys_by_len: dict[int, list[str]] = defaultdict(list)
@@ -348,7 +354,7 @@ class CommuneIndex:
         served = self._by_postcode.get(cp, [])
         if not served and cp in self._by_insee:  # someone typed the INSEE code
             served = [self._by_insee[cp]]
-        rest = [w for w in rest if w not in ("cp", "code", "postal")]
+        rest = [w for w in rest if w not in ("cp", "code", "postal", "cedex")]
         if served:
             if rest:
                 hits = self._match_name(" ".join(rest), within={c.insee for c in served})
@@ -407,17 +413,19 @@ class CommuneIndex:
             return hits
         return self._match_fuzzy(key, deps, within)
 
-    def _match_fuzzy(self, key: str, deps=None, within=None, max_typos: Optional[int] = None) -> list[Commune]:
+    def _match_fuzzy(
+        self, key: str, deps=None, within=None, max_typos: Optional[int] = None, same_initial: bool = False
+    ) -> list[Commune]:
         limit = _max_typos(key) if max_typos is None else max_typos
         if limit <= 0:
             return []
         n = len(key)
         lengths = range(n - limit, n + limit + 1)
         # Typos rarely hit the first letter: try those keys first, then everything.
-        for buckets in (
-            [self._keys_by_len_initial.get((length, key[0])) for length in lengths],
-            [self._keys_by_len.get(length) for length in lengths],
-        ):
+        passes = [[self._keys_by_len_initial.get((length, key[0])) for length in lengths]]
+        if not same_initial:
+            passes.append([self._keys_by_len.get(length) for length in lengths])
+        for buckets in passes:
             scored: list[tuple[int, Commune]] = []
             for choices in buckets:
                 if not choices:
@@ -516,12 +524,18 @@ class CommuneIndex:
         if found:
             return found
 
-        best: Optional[tuple[int, int, LookupResult]] = None  # (strength, position)
-        for start, strength in _cue_positions(words):
-            hit = self._name_after(words, start, strength)
-            if hit and (best is None or strength > best[0]):
-                best = (strength, start, hit)
-        return best[2] if best else None
+        best: Optional[tuple[int, LookupResult]] = None  # (strength, result)
+        cache: dict[tuple[str, int], list[Commune]] = {}
+        cues = sorted(_cue_positions(words), key=lambda cue: -cue[1])  # stable: strongest, then first
+        for start, strength in cues[:MAX_CUES]:
+            if best is not None and strength <= best[0]:
+                continue
+            hit = self._name_after(words, start, strength, cache)
+            if hit:
+                best = (strength, hit)
+                if strength == 3:
+                    break
+        return best[1] if best else None
 
     def _postcode_in_text(self, words: list[str]) -> Optional[LookupResult]:
         for i, w in enumerate(words):
@@ -542,7 +556,9 @@ class CommuneIndex:
             return self._result([self._with_arrondissement(c, w) for c in served], 5)
         return None
 
-    def _name_after(self, words: list[str], start: int, strength: int) -> Optional[LookupResult]:
+    def _name_after(
+        self, words: list[str], start: int, strength: int, cache: dict[tuple[str, int], list[Commune]]
+    ) -> Optional[LookupResult]:
         implied_article = _AU.get(words[start - 1])
         # The name may come after a few fillers ("j'habite a cote de"); articles belong to it.
         i = start
@@ -556,6 +572,8 @@ class CommuneIndex:
             if any(w.isdigit() for w in name_words):
                 continue
             key = " ".join(name_words)
+            if key in self._dep_names and not self._by_key.get(key):
+                return None  # "j'habite en Seine-Saint-Denis": a département, not a commune
             bare = _strip_article(key)
             if bare in _COMMON_WORDS or key in _COMMON_WORDS or len(_compact(bare)) < 3:
                 continue
@@ -563,7 +581,9 @@ class CommuneIndex:
                 continue
             probes = [f"{implied_article} {key}", key] if implied_article else [key]
             for probe in probes:
-                hits = self._match_text_name(probe, strength)
+                if (probe, strength) not in cache:
+                    cache[(probe, strength)] = self._match_text_name(probe, strength)
+                hits = cache[(probe, strength)]
                 if hits and strength == 1 and " " not in probe:
                     # After a bare "a"/"de", a one-word hamlet is more likely a common word or a name.
                     hits = [c for c in hits if c.population >= WEAK_CUE_MIN_POPULATION]
@@ -579,8 +599,8 @@ class CommuneIndex:
         hits = self._filter(self._by_phonetic.get(_phonetic(key), ()))
         if hits:
             return self._dominant(hits)
-        if strength >= 3 and len(_compact(key)) >= 6:
-            return self._match_fuzzy(key, max_typos=1 if len(key) < 10 else 2)
+        if strength >= 3 and len(_compact(key)) >= 6 and key.count(" ") < 3:
+            return self._match_fuzzy(key, max_typos=1 if len(key) < 10 else 2, same_initial=True)
         return []
 
     def _refine_from_context(self, hits: list[Commune], following: list[str]) -> LookupResult:

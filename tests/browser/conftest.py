@@ -26,6 +26,10 @@ CHROMIUM_ARGS = [
 URL_ENV = "AIGUILLAGE_DESK_URL"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives the desk page in headless Chromium (about 45 s)")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():

@@ -11,6 +11,8 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect  # noqa: E402
 
+pytestmark = pytest.mark.browser
+
 SCREENSHOT = "/tmp/desk.png"
 FIRST_MESSAGE = "Je n'arrive pas à faire mon dossier CAF"
 BOT = ".msg-bot .msg-text"

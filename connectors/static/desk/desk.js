@@ -133,7 +133,7 @@
     var sr = make("span", "visually-hidden", who === "user" ? "Vous : " : "Aiguillage : ");
     item.appendChild(sr);
     // Keep the server's line breaks without interpreting any markup.
-    var body = make("span", "msg-text"); body.innerHTML = text;
+    var body = make("span", "msg-text", text);
     item.appendChild(body);
     el.log.appendChild(item);
     el.log.scrollTop = el.log.scrollHeight;
@@ -461,13 +461,13 @@
       credentials: "same-origin",
       cache: "no-store"
     }).then(function (resp) {
-
+      if (!resp.ok) { throw new Error("HTTP " + resp.status); }
       return resp.json();
     }).then(function (messages) {
       // The desk moved on to a new person while we waited: drop the stale answer.
       if (sender !== state.sender) { return; }
       addBubble("user", fromInput ? message : shown);
-      
+      if (fromInput) { el.input.value = ""; }
       handleMessages(messages);
       setBusy(false);
       if (state.resultIsNew) {
