@@ -292,7 +292,7 @@ def test_find_in_text_long_message_and_departement_names(index):
     assert index.find_in_text(chatter) is None
     # A département is not a commune, but a commune starting with a département name is.
     assert index.find_in_text("j'habite en seine saint denis") is None
-    assert index.find_in_text("j'habite a gironde sur dropt").commune.insee == "33193"
+    assert index.find_in_text("j'habite a gironde sur dropt").commune.insee == "33187"
 
 
 def test_bulk_keys_match_single_keys(index):

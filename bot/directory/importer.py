@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
@@ -110,10 +111,12 @@ def _build_enum_lookup() -> Dict[str, Dict[str, str]]:
 _ENUM_LOOKUP = _build_enum_lookup()
 
 
+@lru_cache(maxsize=8192)
 def canonical_enum_value(field_name: str, value: str) -> Optional[str]:
     """Standard spelling of `value` for an enumerated field, or None if it is not in the standard.
 
     Tolerates case, accents, curly apostrophes and extra spaces ("point d’acces numerique caf").
+    Cached: a national export repeats the same few values thousands of times.
     """
     return _ENUM_LOOKUP[field_name].get(_enum_key(value))
 
@@ -251,10 +254,15 @@ class _Rows:
 # --- Validation -------------------------------------------------------------------------------
 
 
+_NEEDS_TYPOGRAPHY = re.compile(r"[\u2018\u2019\u02bc`\u00b4\u00a0\u202f]|\s\s|[\t\r\n]")
+
+
 def _clean(value: Optional[str]) -> Optional[str]:
     if value is None:
         return None
-    value = fix_typography(value)
+    value = value.strip()
+    if _NEEDS_TYPOGRAPHY.search(value):  # most cells are already clean: skip the heavier pass
+        value = fix_typography(value)
     return value or None
 
 
@@ -270,6 +278,8 @@ def _parse_number(value: str) -> Optional[float]:
 
 def normalize_phone(value: str) -> Optional[str]:
     """E.164 form allowed by the standard (+33XXXXXXXXX), or None if the number is not usable."""
+    if PHONE_RE.match(value):
+        return value  # already in the standard's form: nothing to normalise
     for region in PHONE_REGIONS:
         try:
             parsed = phonenumbers.parse(value, region)
@@ -285,15 +295,16 @@ def normalize_phone(value: str) -> Optional[str]:
 
 def _parse_date(value: str) -> Optional[date]:
     text = value.strip()
-    for pattern, fmt in (
-        (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
-        (r"^\d{2}/\d{2}/\d{4}$", "%d/%m/%Y"),
-    ):
-        if re.match(pattern, text):
-            try:
-                return datetime.strptime(text, fmt).date()
-            except ValueError:
-                return None
+    if re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    if re.match(r"^\d{2}/\d{2}/\d{4}$", text):  # French JJ/MM/AAAA
+        try:
+            return datetime.strptime(text, "%d/%m/%Y").date()
+        except ValueError:
+            return None
     # ISO date-time, as some exports write it (2024-04-02T10:00:00Z)
     match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}", text)
     if match:
