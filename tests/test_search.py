@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.pool import StaticPool
 
 from bot.db import Base, make_engine, session_factory
+from bot.directory.importer import import_places
 from bot.directory.models import Place
 from bot.directory.search import (
     LEVELS,
@@ -35,10 +37,15 @@ DISTANCE = "À distance"
 
 
 @pytest.fixture()
-def session():
+def factory():
     engine = make_engine("sqlite:///:memory:", poolclass=StaticPool, connect_args={"check_same_thread": False})
     Base.metadata.create_all(engine)
-    with session_factory(engine)() as s:
+    return session_factory(engine)
+
+
+@pytest.fixture()
+def session(factory):
+    with factory() as s:
         yield s
 
 
@@ -147,6 +154,13 @@ def test_urgence_programmes_get_a_bonus(session):
     assert ids(search(session, "inclusion").matches)[0] == "plain"
 
 
+def test_programme_place_beyond_several_nearer_ones_is_still_found(session):
+    session.add_all([place(f"plain-{i}", 1 + i * 0.1) for i in range(5)])
+    session.add(place("france-services", 2.5, dispositif_programmes_nationaux="France Services|Aidants Connect"))
+    session.flush()
+    assert ids(search(session, limit=3).matches)[0] == "france-services"
+
+
 def test_match_reports_opening_and_limit(session):
     session.add_all([place(f"p{i}", i * 0.5) for i in range(1, 6)] + [place("closed", 0.1, horaires="Sa 10:00-12:00")])
     session.flush()
@@ -226,7 +240,8 @@ def test_bbox_prefilter_matches_naive_scan_on_20000_places(session):
             lat, lon = rng.uniform(41.3, 51.1), rng.uniform(-5.2, 9.6)
         rows.append(dict(
             id=f"p{i:05d}", pivot="123456789", nom=f"Lieu {i}", commune="X", code_postal="00000", adresse="-",
-            latitude=lat, longitude=lon, date_maj=date(2024, 1, 1), is_demo=False,
+            latitude=lat, longitude=lon, date_maj=rng.choice([date(2024, 1, 1), date(2022, 6, 1)]), is_demo=False,
+            dispositif_programmes_nationaux=rng.choice(["", "", "Aidants Connect", "France Services|Aidants Connect"]),
             services=rng.choice(services), modalites_accompagnement=rng.choice(modalites),
             horaires=rng.choice(["Mo-Fr 09:00-12:00", "Sa 10:00-12:00", "", "We 14:00-18:00"]),
             prise_en_charge_specifique=rng.choice(["", "", "Surdité", "Illettrisme|Surdité"]),
@@ -248,3 +263,27 @@ def test_bbox_prefilter_matches_naive_scan_on_20000_places(session):
         assert expected and {m.place.id for m in result.matches} == expected
         scores = [m.score for m in result.matches]
         assert scores == sorted(scores)
+        # the early stop used for a short list gives the same top places as a full ranking
+        top = find_places(session, HOME[0], HOME[1], Need(level, frozenset({"Surdité"})), radius_km=10, now=NOW, limit=3)
+        assert ids(top.matches) == ids(result.matches[:3])
+        assert all(isinstance(m.place, Place) for m in top.matches + top.remote)
+
+
+def test_demo_directory_scenarios(factory, session):
+    demo = Path(__file__).resolve().parent.parent / "bot" / "directory" / "data" / "demo-rennes.csv"
+    assert import_places(factory, demo, demo=True).errors == []
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)  # a Thursday morning
+    blosne = (48.0870, -1.6600)
+
+    urgence = find_places(session, *blosne, Need("urgence"), now=now)
+    assert urgence.matches[0].place.id == "demo-rennes-blosne-zagreb"
+    assert all("Aide aux démarches administratives" in m.place.services_list for m in urgence.matches)
+    assert "demo-allo-numerique-35" in ids(urgence.remote)
+    assert "demo-allo-numerique-35" not in ids(find_places(session, *blosne, Need("inclusion"), radius_km=30, limit=50, now=now).matches)
+
+    deaf = find_places(session, *blosne, Need("urgence", frozenset({"Surdité"})), now=now)
+    assert set(ids(deaf.matches)) == {"demo-rennes-centre-signes-et-clics", "demo-saint-jacques-pole-social"}
+
+    vitre = (48.1236, -1.2095)
+    assert find_places(session, *vitre, Need("montee_en_competence"), now=now).matches == []
+    assert ids(find_places(session, *vitre, Need("urgence"), now=now).matches) == ["demo-vitre-france-services"]

@@ -284,12 +284,12 @@ class Place(Base):
 
     def is_stale(self, today: date, months: int = 12) -> bool:
         """True when date_maj is older than `months` months (hours and details need confirming)."""
-        if self.date_maj is None:
-            return True
-        return _months_between(self.date_maj, today) > months or (
-            _months_between(self.date_maj, today) == months and today.day > self.date_maj.day
-        )
+        return date_is_stale(self.date_maj, today, months)
 
 
-def _months_between(earlier: date, later: date) -> int:
-    return (later.year - earlier.year) * 12 + (later.month - earlier.month)
+def date_is_stale(date_maj: Optional[date], today: date, months: int = 12) -> bool:
+    """True when `date_maj` is more than `months` months before `today`, or missing."""
+    if date_maj is None:
+        return True
+    elapsed = (today.year - date_maj.year) * 12 + (today.month - date_maj.month)
+    return elapsed > months or (elapsed == months and today.day > date_maj.day)

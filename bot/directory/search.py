@@ -2,8 +2,9 @@
 
 Pipeline: a bounding-box SQL prefilter on (latitude, longitude) (indexed), a coarse SQL text
 filter on the level's vocabulary, then exact checks, haversine distance and opening hours in
-Python. This stays fast on the ~20,000-place national directory: only places inside the box are
-loaded.
+Python. This stays fast on the ~20,000-place national directory: only a few columns of the
+places inside the box are read, candidates are scored nearest first with an early stop (a score
+is never below distance - MAX_PROGRAMME_BONUS_KM), and only the winners are loaded as Place.
 
 Levels (national strategy for digital inclusion):
 - "urgence": service "Aide aux démarches administratives" AND "Accompagnement individuel";
@@ -17,8 +18,14 @@ Score (lower is better), expressed in "equivalent kilometres":
             - sum of PROGRAMME_BONUS_KM[level] for the place's national programmes (capped)
 `wait_hours` is the time until the next opening (0 if open now); unknown or unparseable hours
 count as UNKNOWN_WAIT_HOURS, and no opening within the hours horizon as MAX_WAIT_HOURS.
-For an urgence, waiting matters a lot (a place open today beats a nearer one open next week) and
-Aidants Connect / France Services places get a bonus since they can act *for* the person.
+For an urgence, waiting matters a lot (0.25 km per hour: a day's wait weighs 6 km, so a place
+open today beats a nearer one open next week) and Aidants Connect / France Services places get a
+bonus since they can act *for* the person. For inclusion and workshops, distance dominates
+(a week's wait weighs under 2 km) and Conseillers numériques get a small bonus.
+
+Remote list: places offering "À distance" that fit the level (for an urgence, the démarches
+service) and the specific needs, whatever their distance; ranked by distance minus the programme
+bonus (a nearby remote service knows the local offices), places without coordinates last.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import FrozenSet, Iterable, List, Optional, Tuple
 from sqlalchemy import and_, or_, select
 
 from bot.directory.models import (
+    ACCES_PAS_DE_PUBLIC,
     MODALITE_COLLECTIF,
     MODALITE_DISTANCE,
     MODALITE_INDIVIDUEL,
@@ -39,6 +47,8 @@ from bot.directory.models import (
     PROGRAMME_FRANCE_SERVICES,
     SERVICE_DEMARCHES,
     Place,
+    date_is_stale,
+    split_multi,
 )
 from bot.hours import Opening, opening_status, to_paris
 
@@ -131,19 +141,33 @@ def bounding_box(latitude: float, longitude: float, radius_km: float) -> Tuple[f
 
 
 # --- Matching ---------------------------------------------------------------------------------
+# Predicates take a Place or a light SQL row with the same attribute names (see _LIGHT_COLUMNS):
+# searching loads only these few columns, and full Place objects for the winners only.
+
+_LIGHT_COLUMNS = (
+    Place.id,
+    Place.latitude,
+    Place.longitude,
+    Place.services,
+    Place.modalites_accompagnement,
+    Place.modalites_acces,
+    Place.prise_en_charge_specifique,
+    Place.dispositif_programmes_nationaux,
+    Place.horaires,
+    Place.date_maj,
+)
 
 
 def _canonical_specific(values: Iterable[str]) -> FrozenSet[str]:
     from bot.directory.importer import canonical_enum_value
 
-    out = set()
-    for value in values:
-        out.add(canonical_enum_value("prise_en_charge_specifique", value) or value)
-    return frozenset(out)
+    return frozenset(canonical_enum_value("prise_en_charge_specifique", v) or v for v in values)
 
 
-def _specific_ok(place: Place, wanted: FrozenSet[str]) -> bool:
-    offered = place.prise_en_charge_list
+def _specific_ok(place, wanted: FrozenSet[str]) -> bool:
+    if not wanted:
+        return True
+    offered = split_multi(place.prise_en_charge_specifique)
     for need in wanted:
         # "Langues étrangères" (unqualified) accepts either the English or the "autres" variant.
         if not any(value == need or value.startswith(need + " (") for value in offered):
@@ -151,22 +175,23 @@ def _specific_ok(place: Place, wanted: FrozenSet[str]) -> bool:
     return True
 
 
-def matches_level(place: Place, level: str) -> bool:
+def matches_level(place, level: str) -> bool:
     """In-person fit for the level (remote-only places are handled separately)."""
-    if not place.receives_public:
+    if ACCES_PAS_DE_PUBLIC in split_multi(place.modalites_acces):
         return False
+    modalites = split_multi(place.modalites_accompagnement)
     if level == LEVEL_URGENCE:
-        return place.has_service(SERVICE_DEMARCHES) and place.has_modalite(MODALITE_INDIVIDUEL)
+        return SERVICE_DEMARCHES in split_multi(place.services) and MODALITE_INDIVIDUEL in modalites
     if level == LEVEL_INCLUSION:
-        return place.has_modalite(MODALITE_INDIVIDUEL)
-    return place.has_modalite(MODALITE_COLLECTIF)
+        return MODALITE_INDIVIDUEL in modalites
+    return MODALITE_COLLECTIF in modalites
 
 
-def matches_remote(place: Place, level: str) -> bool:
-    if not place.has_modalite(MODALITE_DISTANCE):
+def matches_remote(place, level: str) -> bool:
+    if MODALITE_DISTANCE not in split_multi(place.modalites_accompagnement):
         return False
     if level == LEVEL_URGENCE:
-        return place.has_service(SERVICE_DEMARCHES)
+        return SERVICE_DEMARCHES in split_multi(place.services)
     return True
 
 
@@ -182,12 +207,14 @@ def _level_sql(level: str):
     return Place.modalites_accompagnement.like(f"%{MODALITE_COLLECTIF}%")
 
 
-def _is_stale(place: Place, today: date) -> bool:
-    return place.is_stale(today, STALE_AFTER_MONTHS)
+def _programme_bonus(place, level: str) -> float:
+    bonuses = PROGRAMME_BONUS_KM[level]
+    total = sum(bonuses.get(p, 0.0) for p in split_multi(place.dispositif_programmes_nationaux))
+    return min(MAX_PROGRAMME_BONUS_KM, total)
 
 
 def _score(level: str, distance_km: float, opening: Optional[Opening], now: datetime, stale: bool,
-           place: Place) -> float:
+           place) -> float:
     if opening is None:
         wait = UNKNOWN_WAIT_HOURS
     elif opening.open_now:
@@ -196,14 +223,17 @@ def _score(level: str, distance_km: float, opening: Optional[Opening], now: date
         wait = MAX_WAIT_HOURS
     else:
         wait = min(MAX_WAIT_HOURS, max(0.0, (opening.next_opening - now).total_seconds() / 3600.0))
-    bonuses = PROGRAMME_BONUS_KM[level]
-    bonus = min(MAX_PROGRAMME_BONUS_KM, sum(bonuses.get(p, 0.0) for p in place.dispositifs_list))
-    return distance_km + wait * WAIT_KM_PER_HOUR[level] + (STALE_PENALTY_KM if stale else 0.0) - bonus
+    return (
+        distance_km
+        + wait * WAIT_KM_PER_HOUR[level]
+        + (STALE_PENALTY_KM if stale else 0.0)
+        - _programme_bonus(place, level)
+    )
 
 
-def _make_match(place: Place, distance: Optional[float], level: str, now: datetime, today: date) -> PlaceMatch:
+def _make_match(place, distance: Optional[float], level: str, now: datetime, today: date) -> PlaceMatch:
     opening = opening_status(place.horaires, now)
-    stale = _is_stale(place, today)
+    stale = date_is_stale(place.date_maj, today, STALE_AFTER_MONTHS)
     score = _score(level, distance if distance is not None else 0.0, opening, now, stale, place)
     return PlaceMatch(
         place=place,
@@ -221,26 +251,41 @@ def _sort_key(match: PlaceMatch) -> Tuple[float, float, str]:
     return (round(match.score, 6), distance, match.place.id)
 
 
-def places_within(session, latitude: float, longitude: float, radius_km: float, extra_filter=None
-                  ) -> List[Tuple[Place, float]]:
-    """All places within `radius_km` (exact haversine), nearest first; bbox prefilter in SQL."""
+def _within_stmt(columns, latitude: float, longitude: float, radius_km: float):
     min_lat, max_lat, lon_ranges = bounding_box(latitude, longitude, radius_km)
-    lon_clause = or_(*[Place.longitude.between(lo, hi) for lo, hi in lon_ranges])
-    stmt = select(Place).where(
+    return select(*columns).where(
         Place.latitude.is_not(None),
         Place.longitude.is_not(None),
         Place.latitude.between(min_lat, max_lat),
-        lon_clause,
+        or_(*[Place.longitude.between(lo, hi) for lo, hi in lon_ranges]),
     )
-    if extra_filter is not None:
-        stmt = stmt.where(extra_filter)
+
+
+def _nearest_first(rows, latitude: float, longitude: float, radius_km: float) -> List[Tuple[object, float]]:
     found = []
-    for place in session.execute(stmt).scalars():
-        distance = haversine_km(latitude, longitude, place.latitude, place.longitude)
+    for row in rows:
+        distance = haversine_km(latitude, longitude, row.latitude, row.longitude)
         if distance <= radius_km:
-            found.append((place, distance))
+            found.append((row, distance))
     found.sort(key=lambda item: (item[1], item[0].id))
     return found
+
+
+def places_within(session, latitude: float, longitude: float, radius_km: float) -> List[Tuple[Place, float]]:
+    """All places within `radius_km` (exact haversine), nearest first; bbox prefilter in SQL."""
+    rows = session.execute(_within_stmt((Place,), latitude, longitude, radius_km)).scalars()
+    return _nearest_first(rows, latitude, longitude, radius_km)
+
+
+def _load_places(session, matches: List[PlaceMatch]) -> List[PlaceMatch]:
+    """Swap the light rows of the winners for full Place objects."""
+    if not matches:
+        return matches
+    ids = [m.place.id for m in matches]
+    places = {p.id: p for p in session.execute(select(Place).where(Place.id.in_(ids))).scalars()}
+    for match in matches:
+        match.place = places[match.place.id]
+    return matches
 
 
 def find_places(
@@ -257,40 +302,40 @@ def find_places(
 
     `remote` lists places offering "À distance" for the level, whatever their distance (nearest
     first, with the programme bonus; places without coordinates last), excluding places already
-    in `matches`. An empty `matches` is a normal
-    outcome: the caller may widen the radius or offer remote help / the helpline.
+    in `matches`. An empty `matches` is a normal outcome: the caller may widen the radius or
+    offer remote help / the helpline.
     """
     now = to_paris(now)
     today = now.date()
     level = need.level
     wanted = _canonical_specific(need.specific)
 
+    stmt = _within_stmt(_LIGHT_COLUMNS, latitude, longitude, radius_km).where(_level_sql(level))
     matches: List[PlaceMatch] = []
-    for place, distance in places_within(session, latitude, longitude, radius_km, _level_sql(level)):
-        if matches_level(place, level) and _specific_ok(place, wanted):
-            matches.append(_make_match(place, distance, level, now, today))
-    matches.sort(key=_sort_key)
-    matches = matches[:limit]
+    for row, distance in _nearest_first(session.execute(stmt), latitude, longitude, radius_km):
+        # Candidates come nearest first and a score is never below distance - max bonus, so once
+        # that bound exceeds the limit-th best score no farther place can enter the top list.
+        # This keeps hours evaluation to a handful of places in dense cities.
+        if len(matches) >= limit and distance - MAX_PROGRAMME_BONUS_KM > matches[-1].score:
+            break
+        if matches_level(row, level) and _specific_ok(row, wanted):
+            matches.append(_make_match(row, distance, level, now, today))
+            matches.sort(key=_sort_key)
+            del matches[limit:]
+    matches = _load_places(session, matches)
 
     shown = {m.place.id for m in matches}
-    candidates: List[Tuple[float, str, Place, Optional[float]]] = []
-    stmt = select(Place).where(Place.modalites_accompagnement.like(f"%{MODALITE_DISTANCE}%"))
-    for place in session.execute(stmt).scalars():
-        if place.id in shown or not matches_remote(place, level) or not _specific_ok(place, wanted):
+    candidates: List[Tuple[float, str, object, Optional[float]]] = []
+    stmt = select(*_LIGHT_COLUMNS).where(Place.modalites_accompagnement.like(f"%{MODALITE_DISTANCE}%"))
+    for row in session.execute(stmt):
+        if row.id in shown or not matches_remote(row, level) or not _specific_ok(row, wanted):
             continue
-        distance = (
-            haversine_km(latitude, longitude, place.latitude, place.longitude) if place.has_coordinates else None
-        )
+        has_coords = row.latitude is not None and row.longitude is not None
+        distance = haversine_km(latitude, longitude, row.latitude, row.longitude) if has_coords else None
         # Remote help needs no travel, but a nearby service knows the local offices: rank by
         # distance minus the programme bonus; places without coordinates come last.
-        candidates.append((_remote_rank(place, distance, level), place.id, place, distance))
+        rank = math.inf if distance is None else distance - _programme_bonus(row, level)
+        candidates.append((rank, row.id, row, distance))
     candidates.sort(key=lambda c: (c[0], c[1]))
-    remote = [_make_match(place, distance, level, now, today) for _, _, place, distance in candidates[:limit]]
-    return SearchResult(matches=matches, radius_km=radius_km, remote=remote)
-
-
-def _remote_rank(place: Place, distance: Optional[float], level: str) -> float:
-    if distance is None:
-        return math.inf
-    bonuses = PROGRAMME_BONUS_KM[level]
-    return distance - min(MAX_PROGRAMME_BONUS_KM, sum(bonuses.get(p, 0.0) for p in place.dispositifs_list))
+    remote = [_make_match(row, distance, level, now, today) for _, _, row, distance in candidates[:limit]]
+    return SearchResult(matches=matches, radius_km=radius_km, remote=_load_places(session, remote))
