@@ -133,13 +133,13 @@ def _factory():
 
 
 def cmd_import(args) -> int:
-    from bot.directory.importer import import_places
+    from bot.directory.importer import ImportFileError, import_places
 
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"Fichier introuvable : {path}", file=sys.stderr)
+    try:
+        report = import_places(_factory(), Path(args.file), demo=args.demo)
+    except ImportFileError as exc:
+        print(str(exc), file=sys.stderr)
         return 2
-    report = import_places(_factory(), path, demo=args.demo)
     for line in report.summary_lines():
         print(line)
     return 0 if report.created + report.updated + report.unchanged > 0 or not report.errors else 1

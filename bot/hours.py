@@ -1,7 +1,7 @@
 """Opening hours in OpenStreetMap syntax (the standard's `horaires` field), evaluated in Europe/Paris.
 
 Functions return data (datetimes, booleans); `format_next_opening` is the only place that turns
-them into a short French phrase, from the templates just below. Invalid or empty hours give None,
+them into a short French phrase, from the domain's `utter_horaire_*` responses. Invalid or empty hours give None,
 never an exception: directory data is often hand-written.
 """
 
@@ -13,18 +13,7 @@ from functools import lru_cache
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-# --- French templates (citizen-facing) --------------------------------------------------------
-TPL_OPEN_UNTIL = "ouvert maintenant jusqu'à {time}"
-TPL_OPEN_NOW = "ouvert maintenant"
-TPL_OPENS_TODAY = "ouvre aujourd'hui à {time}"
-TPL_OPENS_TOMORROW = "ouvre demain à {time}"
-TPL_OPENS_WEEKDAY = "ouvre {weekday} à {time}"
-TPL_OPENS_DATE = "ouvre le {day} {month} à {time}"
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)
+# The French phrases are domain responses (utter_horaire_*), like every text a person reads.
 
 PARIS = ZoneInfo("Europe/Paris")
 # How far ahead we look for the next opening; beyond that the place is treated as not opening.
@@ -148,22 +137,30 @@ def format_next_opening(
     closes_at: Optional[datetime] = None,
 ) -> Optional[str]:
     """Short French phrase: "ouvert maintenant jusqu'à 12h", "ouvre demain à 9h", "ouvre lundi à 14h"."""
+    from bot.messages import text
+
     now = to_paris(now)
     if open_now:
         if closes_at is not None:
-            return TPL_OPEN_UNTIL.format(time=_time(to_paris(closes_at)))
-        return TPL_OPEN_NOW
+            return text("utter_horaire_ouvert_jusqua", time=_time(to_paris(closes_at)))
+        return text("utter_horaire_ouvert")
     if dt is None:
         return None
     dt = to_paris(dt)
     days = (dt.date() - now.date()).days
     if days <= 0:
-        return TPL_OPENS_TODAY.format(time=_time(dt))
+        return text("utter_horaire_aujourdhui", time=_time(dt))
     if days == 1:
-        return TPL_OPENS_TOMORROW.format(time=_time(dt))
+        return text("utter_horaire_demain", time=_time(dt))
     if days < 7:
-        return TPL_OPENS_WEEKDAY.format(weekday=WEEKDAYS_FR[dt.weekday()], time=_time(dt))
-    return TPL_OPENS_DATE.format(day=_day(dt.date()), month=MONTHS_FR[dt.month - 1], time=_time(dt))
+        return text("utter_horaire_jour", weekday=_names("utter_jours_semaine")[dt.weekday()], time=_time(dt))
+    return text("utter_horaire_date", day=_day(dt.date()), month=_names("utter_mois")[dt.month - 1], time=_time(dt))
+
+
+def _names(key: str) -> list[str]:
+    from bot.messages import text
+
+    return [name.strip() for name in text(key).split(",")]
 
 
 def format_opening(status: Optional[Opening], now: Optional[datetime] = None) -> Optional[str]:

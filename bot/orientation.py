@@ -12,7 +12,8 @@ from sqlalchemy.orm import sessionmaker
 from bot.db import session_scope
 from bot.directory.search import Need, find_places, find_remote
 from bot.geo.communes import CommuneIndex, default_index
-from bot.hours import format_next_opening
+from bot import messages
+from bot.hours import format_opening
 from bot.referrals import ReferralRequest, create_referral
 from bot.settings import Settings, get_settings
 
@@ -60,17 +61,17 @@ class Orientation:
                 session.expunge(match.place)
             return result
 
-    def remote(self, level, needs) -> list:
+    def remote(self, level, needs, latitude=None, longitude=None) -> list:
         with session_scope(self.factory) as session:
-            matches = find_remote(session, Need(level, frozenset(needs or ())), now=self._clock(), limit=3)
+            matches = find_remote(session, Need(level, frozenset(needs or ())), latitude=latitude,
+                                  longitude=longitude, now=self._clock(), limit=3)
             for match in matches:
                 session.expunge(match.place)
             return matches
 
     def present(self, match) -> dict:
         place = match.place
-        now = self._clock()
-        opening = format_next_opening(place.horaires, now) if place.horaires else None
+        opening = format_opening(match.opening, self._clock()) or messages.text("utter_horaire_inconnu")
         return {
             "id": place.id,
             "nom": place.nom,
@@ -80,8 +81,8 @@ class Orientation:
             "telephone": format_phone(place.telephone),
             "distance": f"{match.distance_km:.1f}".replace(".", ",") if match.distance_km is not None else "",
             "distance_km": round(match.distance_km, 1) if match.distance_km is not None else None,
-            "ouverture": opening or "Horaires non connus",
-            "prochaine_ouverture": opening or "Horaires non connus",
+            "ouverture": opening,
+            "prochaine_ouverture": opening,
             "horaires": place.horaires or "",
             "horaires_a_confirmer": bool(match.hours_stale),
             "latitude": place.latitude,

@@ -38,7 +38,7 @@ class FakeServices:
             return SimpleNamespace(matches=[])
         return SimpleNamespace(matches=[SimpleNamespace(name="Espace Blosne", level=level)])
 
-    def remote(self, level, needs):
+    def remote(self, level, needs, latitude=None, longitude=None):
         return [SimpleNamespace(name="Aide à distance", level=level)]
 
     def present(self, match):

@@ -23,7 +23,7 @@ def test_open_now_until_noon():
     assert status.open_now is True and is_open(WEEKDAYS, now) is True
     assert next_opening(WEEKDAYS, now) == now
     assert status.closes_at == paris(2024, 5, 3, 12, 0) == next_closing(WEEKDAYS, now)
-    assert format_opening(status, now) == "ouvert maintenant jusqu'à 12h"
+    assert format_opening(status, now) == "Ouvert maintenant jusqu'à 12h"
 
 
 def test_lunch_break_reopens_same_day():
@@ -31,7 +31,7 @@ def test_lunch_break_reopens_same_day():
     assert is_open(WEEKDAYS, now) is False
     assert next_opening(WEEKDAYS, now) == paris(2024, 5, 3, 14, 0)
     assert next_closing(WEEKDAYS, now) == paris(2024, 5, 3, 17, 30)
-    assert format_next_opening(next_opening(WEEKDAYS, now), now) == "ouvre aujourd'hui à 14h"
+    assert format_next_opening(next_opening(WEEKDAYS, now), now) == "Ouvre aujourd'hui à 14h"
 
 
 def test_next_opening_over_a_weekend():
@@ -39,7 +39,7 @@ def test_next_opening_over_a_weekend():
     assert is_open(WEEKDAYS, now) is False
     nxt = next_opening(WEEKDAYS, now)
     assert nxt == paris(2024, 5, 6, 9, 0)
-    assert format_next_opening(nxt, now) == "ouvre lundi à 9h"
+    assert format_next_opening(nxt, now) == "Ouvre lundi à 9h"
 
 
 def test_public_holiday_off():
@@ -49,7 +49,7 @@ def test_public_holiday_off():
     assert is_open("Mo-Fr 09:00-12:00", now) is True  # same hours without "PH off"
     nxt = next_opening(WEEKDAYS, now)
     assert nxt == paris(2024, 5, 2, 9, 0)
-    assert format_next_opening(nxt, now) == "ouvre demain à 9h"
+    assert format_next_opening(nxt, now) == "Ouvre demain à 9h"
 
 
 def test_easter_monday_and_daylight_saving_change():
@@ -58,14 +58,14 @@ def test_easter_monday_and_daylight_saving_change():
     nxt = next_opening(WEEKDAYS, now)
     assert nxt == paris(2024, 4, 2, 9, 0)
     assert nxt.utcoffset().total_seconds() == 2 * 3600
-    assert format_next_opening(nxt, now) == "ouvre mardi à 9h"
+    assert format_next_opening(nxt, now) == "Ouvre mardi à 9h"
 
 
 def test_saturday_only_place_next_week():
     now = paris(2024, 5, 5, 15, 0)  # Sunday
     nxt = next_opening("Sa 09:30-12:30", now)
     assert nxt == paris(2024, 5, 11, 9, 30)
-    assert format_next_opening(nxt, now) == "ouvre samedi à 9h30"
+    assert format_next_opening(nxt, now) == "Ouvre samedi à 9h30"
 
 
 @pytest.mark.parametrize("value", ["sur rendez-vous", "Mo-Fr 9h-12h", "lundi au vendredi", "", "   ", None, "Mo-Xx 25:00"])
@@ -105,9 +105,9 @@ def test_closed_for_good_has_no_next_opening():
 def test_always_open_has_no_closing_time():
     status = opening_status("24/7", paris(2024, 5, 3, 10, 0))
     assert status.open_now is True and status.closes_at is None
-    assert format_opening(status, paris(2024, 5, 3, 10, 0)) == "ouvert maintenant"
+    assert format_opening(status, paris(2024, 5, 3, 10, 0)) == "Ouvert maintenant"
 
 
 def test_far_opening_is_given_as_a_date():
     now = paris(2024, 5, 3, 10, 0)
-    assert format_next_opening(paris(2024, 6, 1, 14, 30), now) == "ouvre le 1er juin à 14h30"
+    assert format_next_opening(paris(2024, 6, 1, 14, 30), now) == "Ouvre le 1er juin à 14h30"

@@ -324,18 +324,32 @@ def find_places(
             del matches[limit:]
     matches = _load_places(session, matches)
 
-    shown = {m.place.id for m in matches}
+    remote = _remote_matches(session, level, wanted, latitude, longitude, {m.place.id for m in matches}, now,
+                             limit)
+    return SearchResult(matches=matches, radius_km=radius_km, remote=remote)
+
+
+def find_remote(session, need: Need, *, latitude: Optional[float] = None, longitude: Optional[float] = None,
+                now: Optional[datetime] = None, limit: int = 3) -> List[PlaceMatch]:
+    """Places offering remote help for the level, for a person who cannot or will not travel."""
+    return _remote_matches(session, need.level, _canonical_specific(need.specific), latitude, longitude, set(),
+                           to_paris(now), limit)
+
+
+def _remote_matches(session, level: str, wanted, latitude: Optional[float], longitude: Optional[float],
+                    shown: set, now: datetime, limit: int) -> List[PlaceMatch]:
+    located = latitude is not None and longitude is not None
     candidates: List[Tuple[float, str, object, Optional[float]]] = []
     stmt = select(*_LIGHT_COLUMNS).where(Place.modalites_accompagnement.like(f"%{MODALITE_DISTANCE}%"))
     for row in session.execute(stmt):
         if row.id in shown or not matches_remote(row, level) or not _specific_ok(row, wanted):
             continue
-        has_coords = row.latitude is not None and row.longitude is not None
+        has_coords = located and row.latitude is not None and row.longitude is not None
         distance = haversine_km(latitude, longitude, row.latitude, row.longitude) if has_coords else None
         # Remote help needs no travel, but a nearby service knows the local offices: rank by
-        # distance minus the programme bonus; places without coordinates come last.
+        # distance minus the programme bonus; places without coordinates (or no location) come last.
         rank = math.inf if distance is None else distance - _programme_bonus(row, level)
         candidates.append((rank, row.id, row, distance))
-    candidates.sort(key=lambda c: (c[0], c[1]))
-    remote = [_make_match(row, distance, level, now, today) for _, _, row, distance in candidates[:limit]]
-    return SearchResult(matches=matches, radius_km=radius_km, remote=_load_places(session, remote))
+    candidates.sort(key=lambda c: (c[0], -_programme_bonus(c[2], level), c[1]))
+    remote = [_make_match(row, distance, level, now, now.date()) for _, _, row, distance in candidates[:limit]]
+    return _load_places(session, remote)

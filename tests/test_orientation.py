@@ -1,0 +1,84 @@
+"""The conversation's services on a real SQLite database with the demo directory (no Rasa)."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.cli import DEMO_FILE
+from bot.db import create_schema, make_engine, session_factory
+from bot.dialogue import Turn, handle
+from bot.directory.importer import import_places
+from bot.orientation import Orientation
+from bot.referrals import Referral
+from bot.settings import Settings
+
+THURSDAY_10H = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+@pytest.fixture()
+def orientation(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "k")
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    create_schema(engine)
+    factory = session_factory(engine)
+    report = import_places(factory, DEMO_FILE, demo=True)
+    assert not report.errors
+    return Orientation(factory, Settings(), clock=lambda: THURSDAY_10H)
+
+
+def run(orientation, *turns):
+    state, all_replies = None, []
+    for turn in turns:
+        replies, state = handle(state, turn, orientation)
+        all_replies.append(replies)
+    return state, all_replies
+
+
+def test_urgence_in_rennes_gets_an_aidants_connect_or_france_services_place_with_hours(orientation):
+    text = ("bjr jdois faire ma declaration trimestrielle caf avant le 5 sinon ils coupent le rsa, "
+            "jai pas dordi, jsuis a rennes")
+    state, replies = run(orientation, Turn(text=text, intent="demarche", sender_id="p1"),
+                         Turn(choice="oui", intent="choix", text="/choix", sender_id="p1"))
+    place = state["place"]
+    assert place["demo"] is True
+    assert place["commune"] and place["telephone"].startswith("0")
+    assert place["ouverture"][0].isupper()
+    recap = replies[1][0]
+    assert recap.key == "utter_recapitulatif"
+    text = recap.text()
+    assert state["reference"] in text and place["nom"] in text
+    with orientation.factory() as session:
+        stored = session.query(Referral).one()
+        assert stored.place_id == place["id"] and stored.level == "urgence"
+        from bot.directory.models import Place
+
+        chosen = session.get(Place, place["id"])
+        assert "Aide aux démarches administratives" in chosen.services
+        assert "Accompagnement individuel" in chosen.modalites_accompagnement
+
+
+def test_workshop_for_learning_and_remote_alternative(orientation):
+    state, replies = run(orientation, Turn(text="je voudrais apprendre a faire des visios avec mes petits enfants",
+                                           intent="apprendre"), Turn(text="Rennes"))
+    card = next(r.custom for r in replies[1] if r.custom)
+    assert card["niveau"] == "montee_en_competence"
+    with orientation.factory() as session:
+        from bot.directory.models import Place
+
+        assert "Dans un atelier collectif" in session.get(Place, card["lieu"]["id"]).modalites_accompagnement
+
+
+def test_remote_help_without_any_location(orientation):
+    state, replies = run(orientation, Turn(text="je voudrais apprendre a utiliser mon smartphone", intent="apprendre"),
+                         Turn(choice="a_distance", intent="choix", text="/choix"))
+    keys = [r.key for r in replies[1]]
+    assert "utter_aide_a_distance" in keys or "utter_ligne_aide" in keys
+
+
+def test_far_away_town_offers_alternatives(orientation):
+    state, replies = run(orientation, Turn(text="je voudrais apprendre a utiliser mon smartphone", intent="apprendre"),
+                         Turn(text="Marseille"))
+    assert replies[1][-1].key == "utter_aucun_lieu"
+    more, _ = handle(state, Turn(choice="ligne_aide", intent="choix", text="/choix"), orientation)
+    assert more[0].key == "utter_ligne_aide" and orientation.settings.helpline_phone in more[0].text()
