@@ -30,7 +30,7 @@ def classify(text: str, intent: Optional[str] = None, answers: Optional[dict] = 
     absorb(state, Turn(text=text or "", intent=intent), services, [])
     for key, value in (answers or {}).items():
         if key not in QUESTIONS:
-            raise ValueError(f"unknown question {key!r}; expected one of {', '.join(QUESTIONS)}")
+            raise ValueError(f"question inconnue « {key} » ; attendu : {', '.join(QUESTIONS)}")
         state["pending"] = key
         state["asked"].append(key)
         choice = value if value in CHOICE_CODES[key] else None

@@ -56,8 +56,14 @@ class Understanding:
     """The trained NLU, loaded once; intents only (facts come from bot/)."""
 
     def __init__(self, model: Path):
-        from rasa.core.agent import Agent
+        import logging
 
+        from rasa.core.agent import Agent
+        from rasa.utils.log_utils import configure_structlog
+
+        # Rasa logs each parse at debug level on stdout, which is reserved for the JSON results.
+        configure_structlog(logging.WARNING)
+        logging.getLogger("rasa").setLevel(logging.WARNING)
         self.agent = Agent.load(str(model))
 
     def intent(self, text: str) -> Optional[str]:
@@ -104,11 +110,17 @@ def cmd_classify(args) -> int:
                     if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                         raise ValueError("objet JSON avec un champ « text » attendu")
                     result = one(item["text"], item.get("answers") or {})
-                except (ValueError, json.JSONDecodeError) as exc:
+                except json.JSONDecodeError:
+                    result = {"line": number, "error": "ligne illisible : un objet JSON est attendu"}
+                except ValueError as exc:
                     result = {"line": number, "error": str(exc)}
                 print(json.dumps(result, ensure_ascii=False), flush=True)
         return 0
-    result = one(args.message, _parse_answers(args.answer))
+    try:
+        result = one(args.message, _parse_answers(args.answer))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
