@@ -183,6 +183,8 @@ def run_environment() -> dict:
     env.setdefault("SQL_POOL_SIZE", "5")
     env.setdefault("SQL_MAX_OVERFLOW", "5")
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
+    # No telemetry or error reports leave the machine.
+    env["RASA_TELEMETRY_ENABLED"] = "false"
     return env
 
 
@@ -289,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    os.environ["RASA_TELEMETRY_ENABLED"] = "false"  # also for the rasa subprocesses (train, run)
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -2,6 +2,7 @@
 # Run every test: unit tests of bot/, the trained model through Rasa and the action server, the desk page in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false  # nothing leaves the machine
 bash scripts/setup.sh
 
 # Headless Chromium for the desk page test (Debian packages; never a downloaded browser).

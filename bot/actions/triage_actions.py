@@ -78,7 +78,7 @@ class ActionAiguiller(Action):
         # Database work is blocking: keep it off the action server's event loop.
         replies, new_state = await asyncio.to_thread(handle, state, turn, services())
         send(dispatcher, replies)
-        return [SlotSet("etat", new_state)]
+        return [SlotSet("etat", new_state), SlotSet("attente", new_state.get("pending") is not None)]
 
 
 class ActionRecommencer(Action):
@@ -89,7 +89,7 @@ class ActionRecommencer(Action):
         dispatcher.utter_message(response="utter_recommencer")
         dispatcher.utter_message(response="utter_ask_demarche")
         state = dict(new_state(), asked=["demarche"], pending="demarche")
-        return [SlotSet("etat", state)]
+        return [SlotSet("etat", state), SlotSet("attente", True)]
 
 
 class ActionHumain(Action):
