@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import text
 
-from tests.stack.conftest import Conversation
+from tests.conftest import Conversation
 
 REFERENCE = re.compile(r"\b[A-Z2-9]{3}-[A-Z2-9]{4}\b")
 

@@ -1,4 +1,5 @@
-"""The real stack for conversation tests: trained model, Rasa server, action server, SQLite, demo places."""
+"""Shared fixtures. The real stack (trained model, Rasa server, action server, SQLite, demo places)
+starts once per session, only for the tests that ask for it."""
 
 from __future__ import annotations
 

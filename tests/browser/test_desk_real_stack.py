@@ -1,0 +1,63 @@
+"""The desk page on the real stack: a reception agent runs the acceptance scenarios in Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.stack]
+
+
+@pytest.fixture
+def desk(browser, stack):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30000)
+    page = context.new_page()
+    page.goto(f"{stack['base']}/webhooks/desk/")
+    page.wait_for_selector("#message")
+    yield page
+    context.close()
+
+
+def send(page, text: str) -> None:
+    page.fill("#message", text)
+    page.keyboard.press("Enter")
+    expect(page.locator("#send")).to_be_enabled()
+
+
+def test_urgence_scenario_ends_with_place_reference_and_a_one_page_slip(desk):
+    expect(desk.locator("#demo-banner")).to_be_visible()  # demo data is announced
+    send(desk, "bjr jdois faire ma declaration trimestrielle caf avant le 5 sinon ils coupent le rsa, "
+               "jai pas dordi, jsuis a rennes")
+    card = desk.locator("#card")
+    expect(card.locator(".level")).to_contain_text("Urgence")
+    expect(card.locator(".reasons li").first).to_be_visible()
+    expect(card.locator(".next-opening")).not_to_be_empty()
+    expect(card.locator(".map-link")).to_have_attribute("href", re.compile(r"openstreetmap\.org/\?mlat="))
+    # Consent with the keyboard only: Tab from the message field to the first choice.
+    choice = desk.locator("#choices-list button").first
+    expect(choice).to_contain_text("Oui")
+    choice.focus()
+    desk.keyboard.press("Enter")
+    expect(card.locator(".reference-code")).to_have_text(re.compile(r"^[A-Z2-9]{3}-[A-Z2-9]{4}$"))
+    desk.emulate_media(media="print")
+    expect(desk.locator("#slip")).to_be_visible()
+    expect(desk.locator("#log")).to_be_hidden()
+    pdf = desk.pdf(format="A4")
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
+    desk.emulate_media(media="screen")
+    desk.screenshot(path="/tmp/desk-real.png", full_page=True)
+
+
+def test_learning_scenario_gets_a_workshop(desk):
+    send(desk, "je voudrais apprendre a faire des visios avec mes petits enfants")
+    send(desk, "Rennes")
+    expect(desk.locator("#card .level")).to_contain_text("Apprentissage")
+
+
+def test_street_tonight_gets_115_at_once(desk):
+    send(desk, "je suis a la rue ce soir")
+    expect(desk.locator("#emergency")).to_contain_text("115")
+    expect(desk.locator("#emergency a[href^='tel:']")).to_have_attribute("href", re.compile("115"))
