@@ -24,7 +24,7 @@ def classify(text: str, intent: Optional[str] = None, answers: Optional[dict] = 
     emergency = detect_emergency(text or "")
     if emergency is not None or intent == "urgence_vitale":
         return {"level": None, "emergency_number": emergency.number if emergency else "112",
-                "emergency_kind": emergency.kind if emergency else "general", "intent": intent,
+                "emergency_kind": emergency.kind if emergency else "possible", "intent": intent,
                 "reasons": [], "facts": {}, "missing": []}
     state = new_state()
     absorb(state, Turn(text=text or "", intent=intent), services, [])

@@ -134,6 +134,18 @@ def cmd_classify(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    from bot.evaluation import evaluate, load_cases
+
+    understanding = Understanding(Path(args.model) if args.model else ensure_model(quiet=True))
+    scores = evaluate(load_cases(Path(args.file)), understanding.intent, _services())
+    report = dict(scores.as_dict(), per_intent=scores.per_intent)
+    if args.errors:
+        report["errors"] = scores.errors
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
 # --- directory -----------------------------------------------------------------------------------------
 
 def _factory():
@@ -267,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="sortie JSON")
     p.add_argument("--model", help="modèle Rasa (par défaut : celui des données actuelles)")
     p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("evaluate", help="scores sur le jeu de test étiqueté (jamais appris)")
+    p.add_argument("--file", default=str(PROJECT_ROOT / "tests" / "nlu_eval" / "heldout.yml"))
+    p.add_argument("--model")
+    p.add_argument("--errors", action="store_true", help="lister les erreurs")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("import-lieux", help="importer un fichier du schéma des lieux de médiation numérique")
     p.add_argument("file")

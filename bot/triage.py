@@ -105,10 +105,12 @@ class TriageResult:
     missing: list[str] = field(default_factory=list)    # question codes still needed
     next_step: Optional[str] = None                    # level proposed after this one
     equipment_first: bool = False                      # no device: access before skills
+    provisional: bool = False                          # urgence by doubt: the questions may lower it
 
     def as_dict(self) -> dict:
         return {"level": self.level, "reasons": list(self.reasons), "missing": list(self.missing),
-                "next_step": self.next_step, "equipment_first": self.equipment_first}
+                "next_step": self.next_step, "equipment_first": self.equipment_first,
+                "provisional": self.provisional}
 
 
 def matching_rules(facts: dict) -> list[Rule]:
@@ -133,22 +135,25 @@ def decide(facts: dict, asked: tuple[str, ...] = ()) -> TriageResult:
         reasons = []
 
     missing: list[str] = []
+    provisional = False
     if level is None:
         missing = _questions_to_decide(facts, asked)
         if not missing:
             # Every question was asked and nothing decided: the safest useful answer.
             level, reasons = _default_decision(facts)
     elif level in (INCLUSION, MONTEE) and _has_procedure(facts) and "enjeu" not in facts and "enjeu" not in asked:
-        # Never miss an urgence: a procedure with an unknown stake needs question 2 first.
-        level, reasons = None, []
+        # A blocked or learning person may still have a deadline: question 2 comes first.
         missing = ["enjeu"]
+    if missing and _has_procedure(facts) and "enjeu" not in facts:
+        # Never miss an urgence: while the stake of a procedure is unknown, it is treated as one.
+        level, reasons, provisional = URGENCE, ["dans_le_doute"], True
 
     if level in (URGENCE, INCLUSION, MONTEE) and not facts.get("commune") and "commune" not in asked:
         missing.append("commune")
 
     next_step = INCLUSION if level == URGENCE else (MONTEE if level == INCLUSION else None)
     return TriageResult(level=level, reasons=reasons, missing=missing, next_step=next_step,
-                        equipment_first=facts.get("equipement") == "aucun")
+                        equipment_first=facts.get("equipement") == "aucun", provisional=provisional)
 
 
 def _questions_to_decide(facts: dict, asked: tuple[str, ...]) -> list[str]:

@@ -44,10 +44,11 @@ def test_unknown_stake_for_a_procedure_is_treated_as_urgence():
     assert result.reasons == ["dans_le_doute"]
 
 
-def test_procedure_with_unknown_stake_asks_the_deadline_question_before_settling_lower():
+def test_procedure_with_unknown_stake_is_a_provisional_urgence_until_the_deadline_question():
     # A blocked person might still have a deadline: never conclude inclusion before asking.
     result = classify_text("j'arrive pas a me connecter sur ameli, j'ai oublie mon mot de passe")
-    assert result.level is None
+    assert result.level == URGENCE and result.provisional
+    assert result.reasons == ["dans_le_doute"]
     assert result.missing[0] == "enjeu"
     after = decide(dict(extract_facts("j'arrive pas a me connecter sur ameli"), enjeu="aucun"), asked=("enjeu",))
     assert after.level == INCLUSION
@@ -90,6 +91,14 @@ def test_deadline_wins_over_a_learning_wish():
 def test_social_need_without_procedure_is_out_of_scope_but_a_procedure_is_not():
     assert decide({"hors_champ": "social"}).level == HORS_CHAMP
     assert decide({"hors_champ": "social", "organisme": "caf", "enjeu": "delai"}).level == URGENCE
+
+
+def test_a_bare_procedure_is_an_urgence_in_doubt_with_its_questions():
+    result = classify_text("slt jvoudrais mactualiser pole emploi")
+    assert result.level == URGENCE and result.provisional
+    assert result.missing == ["enjeu", "equipement", "souhait", "commune"]
+    settled = decide(dict(extract_facts("slt jvoudrais mactualiser pole emploi"), enjeu="delai"), asked=("enjeu",))
+    assert settled.level == URGENCE and not settled.provisional and settled.missing == ["commune"]
 
 
 def test_nothing_known_asks_at_most_the_five_questions_in_order():

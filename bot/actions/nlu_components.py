@@ -14,6 +14,10 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.emergencies import detect_emergency
 
 EMERGENCY_INTENT = "urgence_vitale"
+# Below this confidence, a model-only emergency is too likely a misreading ("il faut que ce soit
+# fait jeudi"): the next intent is kept. Above it, the person is asked whether someone is in danger.
+MODEL_ONLY_THRESHOLD = 0.7
+POSSIBLE_KIND, POSSIBLE_NUMBER = "possible", "112"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -32,17 +36,34 @@ class RedFlagClassifier(GraphComponent):
                 continue  # button payloads are not free text
             emergency = detect_emergency(text)
             if emergency is None:
+                self._check_model_only(message, text)
                 continue
             intent = {"name": EMERGENCY_INTENT, "confidence": 1.0}
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
-            entities = [e for e in (message.get(ENTITIES) or []) if e.get("entity") not in ("urgence_type",
-                                                                                               "numero_urgence")]
-            entities += [
-                {"entity": "urgence_type", "value": emergency.kind, "start": 0, "end": len(text),
-                 "extractor": self.__class__.__name__},
-                {"entity": "numero_urgence", "value": emergency.number, "start": 0, "end": len(text),
-                 "extractor": self.__class__.__name__},
-            ]
-            message.set(ENTITIES, entities, add_to_output=True)
+            self._set_kind(message, text, emergency.kind, emergency.number)
         return messages
+
+    def _check_model_only(self, message: Message, text: str) -> None:
+        predicted = message.get(INTENT) or {}
+        if predicted.get("name") != EMERGENCY_INTENT:
+            return
+        if (predicted.get("confidence") or 0.0) >= MODEL_ONLY_THRESHOLD:
+            self._set_kind(message, text, POSSIBLE_KIND, POSSIBLE_NUMBER)
+            return
+        ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != EMERGENCY_INTENT]
+        if ranking:
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    def _set_kind(self, message: Message, text: str, kind: str, number: str) -> None:
+        # Always set both slots: an earlier emergency's number must never be repeated by mistake.
+        entities = [e for e in (message.get(ENTITIES) or []) if e.get("entity") not in ("urgence_type",
+                                                                                           "numero_urgence")]
+        entities += [
+            {"entity": "urgence_type", "value": kind, "start": 0, "end": len(text),
+             "extractor": self.__class__.__name__},
+            {"entity": "numero_urgence", "value": number, "start": 0, "end": len(text),
+             "extractor": self.__class__.__name__},
+        ]
+        message.set(ENTITIES, entities, add_to_output=True)

@@ -1,0 +1,48 @@
+"""The red-flag NLU component: deterministic emergencies override the model, model-only ones are checked."""
+
+import pytest
+
+pytest.importorskip("rasa")
+
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+
+from bot.actions.nlu_components import RedFlagClassifier  # noqa: E402
+
+
+def message(text, intent, confidence, ranking=()):
+    msg = Message(data={"text": text})
+    msg.set("intent", {"name": intent, "confidence": confidence})
+    msg.set("intent_ranking", [{"name": intent, "confidence": confidence}, *ranking])
+    return msg
+
+
+def entities(msg):
+    return {e["entity"]: e["value"] for e in msg.get("entities") or []}
+
+
+def test_deterministic_emergency_overrides_the_model():
+    msg = message("je suis a la rue ce soir", "informer", 0.9)
+    RedFlagClassifier().process([msg])
+    assert msg.get("intent")["name"] == "urgence_vitale" and msg.get("intent")["confidence"] == 1.0
+    assert entities(msg) == {"urgence_type": "shelter", "numero_urgence": "115"}
+
+
+def test_unsure_model_only_emergency_is_demoted_to_the_next_intent():
+    msg = message("il faut que ce soit fait jeudi au plus tard", "urgence_vitale", 0.4,
+                  [{"name": "informer", "confidence": 0.3}])
+    RedFlagClassifier().process([msg])
+    assert msg.get("intent")["name"] == "informer"
+    assert "urgence_type" not in entities(msg)
+
+
+def test_confident_model_only_emergency_asks_about_danger_with_112():
+    msg = message("ca va tres mal a la maison ce soir", "urgence_vitale", 0.9)
+    RedFlagClassifier().process([msg])
+    assert msg.get("intent")["name"] == "urgence_vitale"
+    assert entities(msg) == {"urgence_type": "possible", "numero_urgence": "112"}
+
+
+def test_button_payloads_are_left_alone():
+    msg = message('/choix{"valeur": "oui"}', "choix", 1.0)
+    RedFlagClassifier().process([msg])
+    assert msg.get("intent")["name"] == "choix"
