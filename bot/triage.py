@@ -15,6 +15,7 @@ Facts (all optional) come from `bot.understanding.extract_facts` and from the an
   barriere   langue | lecture | accident
   blocage    codes | email | peur | espace_personnel
   recurrent, apprentissage, debutant (booleans), besoins (list), hors_champ (social | refus | hors_sujet)
+  accompagnement_demande  the NLU read a wish for regular help (a guess, weaker than the lexicon)
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ RULES: tuple[Rule, ...] = (
          "A recurring difficulty, or depends on relatives or neighbours."),
     Rule("bloque", INCLUSION, lambda f: bool(f.get("blocage")),
          "Could do it but is blocked: forgotten codes, no usable e-mail, fear of a mistake."),
-    Rule("aide_reguliere", INCLUSION, lambda f: f.get("souhait") == "regulier",
+    Rule("aide_reguliere", INCLUSION, lambda f: f.get("souhait") == "regulier"
+         or (bool(f.get("accompagnement_demande")) and not (_has_procedure(f) and "enjeu" not in f)),
          "Wants someone who helps regularly."),
     Rule("faire_avec", INCLUSION,
          lambda f: _has_procedure(f) and f.get("enjeu") == "aucun" and f.get("souhait") == "faire_pour",
@@ -88,8 +90,9 @@ RULES: tuple[Rule, ...] = (
     # --- montée en compétence: learning, no deadline ----------------------------------------------
     Rule("envie_apprendre", MONTEE, lambda f: bool(f.get("apprentissage")) and not _has_procedure(f),
          "Wants to learn, no procedure at stake."),
-    Rule("apprendre_la_demarche", MONTEE, lambda f: _has_procedure(f) and f.get("enjeu") == "aucun"
-         and f.get("souhait") == "apprendre", "Wants to learn to do the procedure alone, no deadline."),
+    Rule("apprendre_la_demarche", MONTEE, lambda f: _has_procedure(f) and f.get("souhait") == "apprendre"
+         and not _stakes(f) & {"delai", "probleme", "premiere_demande", "inconnu"},
+         "Wants to learn to do the procedure alone, no deadline."),
     Rule("bases_a_acquerir", MONTEE, lambda f: bool(f.get("debutant")) and not _has_procedure(f),
          "Has never used a computer: the basics come before any procedure."),
 )
@@ -105,7 +108,7 @@ class TriageResult:
     missing: list[str] = field(default_factory=list)    # question codes still needed
     next_step: Optional[str] = None                    # level proposed after this one
     equipment_first: bool = False                      # no device: access before skills
-    provisional: bool = False                          # urgence by doubt: the questions may lower it
+    provisional: bool = False                          # the questions still missing may change the level
 
     def as_dict(self) -> dict:
         return {"level": self.level, "reasons": list(self.reasons), "missing": list(self.missing),
@@ -141,12 +144,13 @@ def decide(facts: dict, asked: tuple[str, ...] = ()) -> TriageResult:
         if not missing:
             # Every question was asked and nothing decided: the safest useful answer.
             level, reasons = _default_decision(facts)
+        elif _has_procedure(facts) and "enjeu" not in facts:
+            # Never miss an urgence: while the stake of a procedure is unknown, it is treated as one.
+            level, reasons, provisional = URGENCE, ["dans_le_doute"], True
     elif level in (INCLUSION, MONTEE) and _has_procedure(facts) and "enjeu" not in facts and "enjeu" not in asked:
-        # A blocked or learning person may still have a deadline: question 2 comes first.
+        # A blocked or learning person may still have a deadline: question 2 is asked before settling.
         missing = ["enjeu"]
-    if missing and _has_procedure(facts) and "enjeu" not in facts:
-        # Never miss an urgence: while the stake of a procedure is unknown, it is treated as one.
-        level, reasons, provisional = URGENCE, ["dans_le_doute"], True
+        provisional = True
 
     if level in (URGENCE, INCLUSION, MONTEE) and not facts.get("commune") and "commune" not in asked:
         missing.append("commune")

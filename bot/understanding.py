@@ -29,7 +29,8 @@ ORGANISATIONS: list[tuple[str, str, tuple[str, ...]]] = [
                           "declaration d'impot", "avis d'imposition", "taxe d'habitation", "taxe fonciere",
                           "prelevement a la source", "fisc")),
     ("ants", "transports", ("ants", "carte grise", "permis de conduire", "permis", "certificat d'immatriculation",
-                            "immatriculation")),
+                            "immatriculation", "code de cession", "declaration de cession", "vendu ma voiture",
+                            "changement de titulaire")),
     ("ants_identite", "papiers", ("carte d'identite", "carte identite", "cni", "passeport")),
     ("prefecture", "etranger", ("prefecture", "pref", "titre de sejour", "carte de sejour", "recepisse",
                                 "naturalisation", "anef", "renouvellement de titre", "sejour")),
@@ -40,7 +41,8 @@ ORGANISATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("logement", "logement", ("logement social", "demande de logement", "hlm", "dossier logement")),
     ("energie", "argent", ("cheque energie",)),
     ("ecole", "famille", ("pronote", "ecole directe", "bourse scolaire", "inscription scolaire", "cantine",
-                          "ent du college", "parcoursup")),
+                          "ent du college", "parcoursup", "educonnect", "demande de bourse", "portail famille",
+                          "centre aere", "centre de loisirs")),
     ("justice", "justice", ("casier judiciaire", "porter plainte", "aide juridictionnelle")),
 ]
 
@@ -67,6 +69,8 @@ PROCEDURES: list[tuple[str, tuple[str, ...]]] = [
 # --- Stakes (question 2) --------------------------------------------------------------------------
 # Regexes over normalised text. "problem": something already went wrong. "deadline": a date in days.
 PROBLEM_PATTERNS = [
+    r"\b(date|delai)( limite)? (est |a ete )?(passee?|depasse)", r"\btrop tard\b",
+    r"\b(rate|loupe|zappe|oublie) (mon|ma|la|le|l') ?(actualisation|declaration|rdv|rendez vous|date|echeance)",
     r"\b(coupe|coupee|coupes|coupent|couper|coupure)\b", r"\bsuspendu", r"\bsupprime", r"\bradie", r"\bradiation",
     r"\bplus (paye|touche|recu|verse)", r"\b(pas|rien) (recu|touche|paye)\b", r"\bsanction", r"\bpenalite",
     r"\bmajoration", r"\bamende", r"\btrop percu", r"\bindu\b", r"\bmise en demeure", r"\bcontrole\b",
@@ -107,7 +111,7 @@ COMPUTER_PATTERNS = [r"\b(j'?ai|avec) (un|mon) (ordi|ordinateur|pc|tablette)\b",
 # --- Blocks and barriers --------------------------------------------------------------------------
 BLOCK_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
     ("codes", (r"\boubli\w* (mon|mes|le|les) (mot de passe|mdp|code|identifiant)", r"\b(mot de passe|mdp|code|"
-               r"identifiant)s? (oublie|perdu)", r"\barrive (pas|plus) a (me )?connecter", r"\bconnecter\b.*\b(pas|plus)\b",
+               r"identifiant)s? (oublie|perdu)", r"\barrive (pas|plus|jamais) a (me )?(connecter|souvenir|retrouver)", r"\bconnecter\b.*\b(pas|plus)\b",
                r"\bcompte (bloque|verrouille)", r"\bfranceconnect\b", r"\bfrance connect\b")),
     ("email", (rf"\b{_NEG}{_ART}(adresse )?(mail|email|e mail|courriel|boite mail)",
                r"\b(mail|boite mail|email) (marche plus|bloque|pirate)")),
@@ -155,6 +159,8 @@ LEARN_PATTERNS = [
     r"\bapprendre\b", r"\bapprenne\b", r"\bformation", r"\batelier", r"\bcours (d'|de |d )?(informatique|"
     r"ordi|internet|numerique|smartphone)", r"\bm'?initier", r"\binitiation", r"\bme former\b", r"\bpix\b",
     r"\bsavoir (utiliser|me servir|faire (seul|toute?|moi))", r"\b(autonome|autonomie)\b",
+    r"\bdecouvrir (internet|l'informatique|le numerique|l'ordinateur|l'ordi|le smartphone)",
+    r"\ba (son|mon|leur|votre) rythme\b",
     r"\b(faire|me debrouiller|y arriver) (tout )?seule?s?\b", r"\bcomprendre comment",
 ]
 REGULAR_HELP_PATTERNS = [
@@ -164,6 +170,7 @@ REGULAR_HELP_PATTERNS = [
 BEGINNER_PATTERNS = [
     r"\bjamais touche", r"\bconnais rien\b", r"\bnul(le)? en (informatique|ordi|internet)", r"\bdebutant",
     r"\bsais? (pas|meme pas) (allumer|utiliser) (un|l'|mon)", r"\bj'?y connais rien\b",
+    r"\bm'?y connais (pas|rien)\b",
 ]
 LEARNING_TOPICS: list[tuple[str, tuple[str, ...]]] = [
     ("visio", (r"\bvisios?\b", r"\bvideo", r"\bwhatsapp", r"\bskype", r"\bfacetime", r"\bzoom\b", r"\bappel video")),
@@ -387,7 +394,8 @@ def extract_facts(text: str) -> dict:
 # Intents (from the statistical NLU) that carry a fact by themselves.
 INTENT_FACTS = {
     "apprendre": {"apprentissage": True},
-    "accompagnement": {"souhait": "regulier"},
+    # A statistical guess: it never outweighs an unknown deadline (see the aide_reguliere rule).
+    "accompagnement": {"accompagnement_demande": True},
     "besoin_social": {"hors_champ": "social"},
     "refus_numerique": {"hors_champ": "refus"},
     "hors_sujet": {"hors_champ": "hors_sujet"},

@@ -44,14 +44,15 @@ def test_unknown_stake_for_a_procedure_is_treated_as_urgence():
     assert result.reasons == ["dans_le_doute"]
 
 
-def test_procedure_with_unknown_stake_is_a_provisional_urgence_until_the_deadline_question():
-    # A blocked person might still have a deadline: never conclude inclusion before asking.
-    result = classify_text("j'arrive pas a me connecter sur ameli, j'ai oublie mon mot de passe")
-    assert result.level == URGENCE and result.provisional
-    assert result.reasons == ["dans_le_doute"]
+def test_blocked_person_is_inclusion_but_the_deadline_question_comes_first():
+    # A blocked person might still have a deadline: the level stays open until question 2.
+    text = "j'arrive pas a me connecter sur ameli, j'ai oublie mon mot de passe"
+    result = classify_text(text)
+    assert result.level == INCLUSION and result.provisional
     assert result.missing[0] == "enjeu"
-    after = decide(dict(extract_facts("j'arrive pas a me connecter sur ameli"), enjeu="aucun"), asked=("enjeu",))
-    assert after.level == INCLUSION
+    assert decide(dict(extract_facts(text), enjeu="delai"), asked=("enjeu",)).level == URGENCE
+    after = decide(dict(extract_facts(text), enjeu="aucun"), asked=("enjeu",))
+    assert after.level == INCLUSION and not after.provisional
     assert "bloque" in after.reasons
 
 
