@@ -7,7 +7,7 @@ from typing import Optional
 from bot import messages
 from bot.dialogue import Turn, absorb, new_state
 from bot.emergencies import detect_emergency
-from bot.triage import QUESTIONS, decide
+from bot.triage import HORS_CHAMP, QUESTIONS, decide
 
 CHOICE_CODES = {
     "demarche": {"caf", "france_travail", "impots", "ants", "ants_identite", "prefecture", "ameli", "autre",
@@ -23,9 +23,11 @@ def classify(text: str, intent: Optional[str] = None, answers: Optional[dict] = 
     """The JSON-ready classification of a message: level, emergency number, reasons, facts, missing."""
     emergency = detect_emergency(text or "")
     if emergency is not None or intent == "urgence_vitale":
-        return {"level": None, "emergency_number": emergency.number if emergency else "112",
+        # Answered, not triaged: the emergency number comes before anything else.
+        return {"level": HORS_CHAMP, "emergency_number": emergency.number if emergency else "112",
                 "emergency_kind": emergency.kind if emergency else "possible", "intent": intent,
-                "reasons": [], "facts": {}, "missing": []}
+                "reasons": [{"code": "urgence_vitale", "texte": messages.reason_text("urgence_vitale")}],
+                "facts": {}, "missing": [], "next_step": None}
     state = new_state()
     absorb(state, Turn(text=text or "", intent=intent), services, [])
     for key, value in (answers or {}).items():

@@ -60,8 +60,7 @@ def load_cases(path: Path) -> list[dict]:
 
 
 def predicted_level(result: dict) -> Optional[str]:
-    # A vital emergency is answered, not triaged: the labelled set calls it out of scope.
-    return "hors_champ" if result.get("emergency_number") else result.get("level")
+    return result.get("level")
 
 
 def evaluate(cases: list[dict], intent_of: Callable[[str], Optional[str]], services=None) -> Scores:

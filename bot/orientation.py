@@ -50,6 +50,11 @@ class Orientation:
     def commune(self, insee: str):
         return self.communes.by_insee(insee)
 
+    def commune_label(self, commune) -> str:
+        """"Saint-Denis (La Réunion)": homonyms told apart by their département's name."""
+        area = self.communes.departement_name(commune.departement) or commune.departement
+        return f"{commune.name} ({area})"
+
     def radius(self, wide: bool) -> float:
         return self.settings.wide_radius_km if wide else self.settings.search_radius_km
 

@@ -29,6 +29,9 @@ class FakeServices:
     def commune(self, insee):
         return {c.insee: c for c in (RENNES, SAINT_DENIS_93, SAINT_DENIS_974)}.get(insee)
 
+    def commune_label(self, commune):
+        return f"{commune.name} ({commune.departement})"
+
     def radius(self, wide):
         return 50.0 if wide else 15.0
 

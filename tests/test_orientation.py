@@ -82,3 +82,10 @@ def test_far_away_town_offers_alternatives(orientation):
     assert replies[1][-1].key == "utter_aucun_lieu"
     more, _ = handle(state, Turn(choice="ligne_aide", intent="choix", text="/choix"), orientation)
     assert more[0].key == "utter_ligne_aide" and orientation.settings.helpline_phone in more[0].text()
+
+
+def test_homonyms_are_offered_with_their_departement_name(orientation):
+    state, replies = run(orientation, Turn(text="je voudrais apprendre a utiliser mon smartphone", intent="apprendre"),
+                         Turn(text="Saint-Denis"))
+    titles = [b["title"] for b in replies[1][0].buttons]
+    assert "Saint-Denis (La Réunion)" in titles and "Saint-Denis (Seine-Saint-Denis)" in titles
