@@ -28,6 +28,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Unio
 import phonenumbers
 from sqlalchemy import select
 
+from bot.db import session_scope
 from bot.directory.models import (
     ENUMERATIONS,
     MULTI_SEPARATOR,
@@ -437,8 +438,7 @@ def _flush_batch(factory, batch: Sequence[Tuple[Dict[str, object], str]], demo: 
                  report: ImportReport) -> None:
     if not batch:
         return
-    session = factory()
-    try:
+    with session_scope(factory) as session:
         ids = [values["id"] for values, _ in batch]
         existing = {p.id: p for p in session.execute(select(Place).where(Place.id.in_(ids))).scalars()}
         for values, digest in batch:
@@ -457,12 +457,6 @@ def _flush_batch(factory, batch: Sequence[Tuple[Dict[str, object], str]], demo: 
                 place.imported_at = imported_at
                 place.row_hash = digest
                 report.updated += 1
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def import_places(factory, source: Source, *, demo: bool = False, now: Optional[datetime] = None,
