@@ -146,7 +146,9 @@ def _on_answer(state: dict, question: str, turn: Turn, services: Services, repli
 
 def _locate_from_turn(state: dict, turn: Turn, services: Services, replies: list, whole_answer: bool) -> None:
     if turn.latitude is not None and turn.longitude is not None:
-        state["facts"].update({"commune": "position", "latitude": turn.latitude, "longitude": turn.longitude})
+        # About a kilometre of precision: enough to find places, not enough to locate a home.
+        state["facts"].update({"commune": "position", "latitude": round(turn.latitude, 2),
+                               "longitude": round(turn.longitude, 2)})
         return
     if not turn.text or turn.text.startswith("/"):
         return

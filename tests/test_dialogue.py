@@ -176,8 +176,9 @@ def test_remote_help_when_the_person_cannot_travel():
 def test_shared_location_skips_the_commune_question():
     services = FakeServices()
     state, transcript, _ = converse(services, Turn(text="je voudrais apprendre a faire des visios", intent="apprendre"),
-                                    Turn(text="/position", intent="position", latitude=48.1, longitude=-1.6))
+                                    Turn(text="/position", intent="position", latitude=48.11734, longitude=-1.68012))
     assert transcript[1][0] == "utter_resultat_montee_en_competence"
+    assert (state["facts"]["latitude"], state["facts"]["longitude"]) == (48.12, -1.68)  # not the exact spot
 
 
 def test_after_a_referral_the_reference_is_repeated():
