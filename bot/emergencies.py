@@ -36,6 +36,25 @@ Documented choices:
 - past events told for a procedure ("accident du travail", "déclarer un incendie à l'assurance",
   "carte d'identité volée") -> nothing; they are ordinary triage.
 - the words "urgent"/"urgence" alone never trigger: urgent digital procedures are this bot's daily work.
+- indirect wishes to die -> 3114, each with its ordinary look-alike left alone: "ne plus me réveiller"
+  (not "me réveiller à 5h"), "disparaître" (not "disparaître des fichiers"), "plus la force de continuer"
+  (not "... ces démarches"), "je vais sauter" only at the end or before a place (not "sauter une étape"),
+  "tout arrêter" only near words about life, "se tuer au travail / à la tâche" is an idiom. A relative
+  reporting it ("il veut se suicider", "elle parle de mourir") -> 3114 too.
+- means set aside: "j'ai préparé des / tous mes cachets" -> 3114, but "préparé mes médicaments pour la
+  semaine" -> nothing; swallowed: "avalé des / 30 cachets", "pris des médicaments pour mourir" -> 15;
+  "a pris des médocs" or "avalé ses médicaments" -> nothing (a daily dose as far as we can tell).
+- "il fait une crise" about someone else -> 15; "crise de colère / nerfs / angoisse / foie" and the
+  writer's own "je fais une crise" -> nothing.
+- a child left alone, beaten, unfed, locked up, touched, with bruises, run away or vanished -> 119; a
+  neighbour's child crying is not enough without blows, calls for help or "every night". "Disparu du
+  dossier" stays administrative.
+- an adult's bruises, fear of going home or of the partner, being locked in -> 3919; a stranger hitting
+  ("un homme m'a frappée") -> 17.
+- an armed person nearby, being followed, someone still inside the home -> 17; "quelqu'un est entré chez
+  moi" told in the past (for a complaint or documents) -> nothing.
+- "mis à la porte" -> 115, except "de pôle emploi" / "par mon patron" (struck off, fired).
+- "au secours" as the whole message -> 112; "au secours, je comprends rien à ce site" -> nothing.
 """
 
 from __future__ import annotations
@@ -65,11 +84,11 @@ class VitalEmergency:
 
 
 # Reusable fragments (normalised text: no accents, apostrophes are spaces).
-_CHILD = r"(?:enfants?|fils|filles?|bebes?|petite?s?|gamin\w*|gosses?|mome?s?|ado|ados|adolescente?s?|mineure?s?|neveux?|nieces?)"
+_CHILD = r"(?:enfants?|fils|filles?|bebes?|petite?s?|gamin\w*|gosses?|mome?s?|ado|ados|adolescente?s?|mineure?s?|neveux?|nieces?|nourrissons?)"
 _DET = r"(?:son|sa|ses|mon|ma|mes|les|le|la|l|un|une|des|leur|leurs|notre|nos|cet|cette|ce)"
 _HIT = (
     r"(?:(?<!faute de )frap+\w*|bat|battu\w*|bats|battre|(?:tape|tapent|taper)(?! sur (?:les|le|mon) (?:nerfs|systeme))|"
-    r"cogne\w*|violente\w*|maltrait\w*|"
+    r"cogne\w*|violente\w*|maltrait\w*|gifl\w*|tabass\w*|"
     r"brutalis\w*|viol|viole\w*|violer|secoue\w*|etrangl\w*)"
 )
 _PARTNER = (
@@ -79,9 +98,30 @@ _PARTNER = (
 _PARENT = r"(?:pere|mere|beau pere|belle mere|parents?|daron\w*|papa|maman)"
 _WITH = r"(?:avec|avc|ac)"
 _NOW = r"(?:ce soir|cette nuit|sta nuit|aujourd hui|maintenant|demain soir|depuis \w+ (?:jours?|nuits?|semaines?))"
-_NOT_A_LOSS = r"(?! d(?:e|u|es)? (?!mort\b))"  # "en danger de perdre son apl" is not physical danger
+_NOT_A_LOSS = r"(?! d(?:e|u)? (?!mort\b))"  # "en danger de perdre son apl" is not physical danger
 # "mourir de rire / d'ennui / de faim" are figures of speech.
 _DIE = r"mourir(?! (?:de|d) (?:rire|rigoler|honte|ennui|fatigue|faim|chaud|froid|envie|impatience|curiosite|peur)\b)"
+_OFTEN = r"(?:encore |deja |souvent |toujours |de nouveau |parfois |tout le temps |tous les jours |une fois de plus )?"
+_WISH = r"(?:veux|veut|voudrais|voudrai|aimerais|aimerai|souhaite|prefere|prefererais|envie de|envie d)"
+# Someone whose health a relative reports.
+_PERSON = (
+    rf"(?:il|elle|{_CHILD}|{_PARENT}|mari|femme|conjoint\w*|compagnon|compagne|copain|copine|frere|soeur|"
+    r"grand mere|grand pere|mamie|papi|voisin\w*|monsieur|dame)"
+)
+_MEDS = r"(?:medicaments|medocs|cachets|comprimes|pilules|somniferes|anxiolytiques|antidepresseurs)"
+_WEAPON = r"(?:couteaux?|armes?|fusils?|pistolets?|flingues?|revolvers?|battes?|haches?|machettes?|sabres?|cutters?|barres? de fer)"
+# Someone present, as a neighbour or a frightened resident names them.
+_SOMEONE = (
+    r"(?:quelqu un|un homme|des hommes|un type|des types|un mec|des mecs|un gars|des gars|un individu|des individus|"
+    r"un inconnu|des inconnus|une personne|des personnes|des jeunes|un voisin|le voisin|mon voisin|il|ils)"
+)
+# Places where a threat is at hand, not a story told for a procedure.
+_AT_HOME = (
+    r"(?:devant (?:ma|la|notre) porte|devant chez (?:moi|nous)|en bas de chez (?:moi|nous)|sous (?:mes|nos) fenetres|"
+    r"dans (?:la|ma|notre) cage d escalier|dans (?:l|les) escaliers?|dans le hall|dans l immeuble|dans le couloir|"
+    r"chez (?:moi|nous)|dans (?:ma|la|notre) maison|dans (?:mon|l|notre) appart\w*)"
+)
+_NIGHTLY = r"(?:toutes les nuits|tous les soirs|chaque nuit|chaque soir|tous les jours|sans arret|de douleur|au secours|a l aide)"
 
 # The table reviewed by social workers: (kind, phrase patterns). The number comes from NUMBERS.
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -89,24 +129,63 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "child_danger",
         (
             rf"{_HIT} (?:sur )?(?:{_DET} )?{_CHILD}",  # "mon voisin bat son enfant"
-            rf"{_CHILD} (?:est |sont |a ete |ont ete |se fait |se font )?(?:battu\w*|frap+e\w*|maltraite\w*|violente\w*|viole\w*|abuse\w*)",
+            rf"{_CHILD}(?: de \d+ ans| (?:du|des|de la|de l|d en|d a) \w+)? (?:est |sont |a ete |ont ete |se fait |se font )?(?:battre|frapper|taper|agress\w*|battu\w*|frap+e\w*|tape\w*|cogne\w*|gifle\w*|tabasse\w*|maltraite\w*|violente\w*|viole\w*|abuse\w*)",
             rf"{_CHILD} (?:est |sont |qui est |qui sont )?en danger{_NOT_A_LOSS}",
             r"maltraitance|inceste|attouchements?|pedophil\w*|pedocriminel\w*",
             rf"{_PARENT} (?:me|m) (?:a )?(?:{_HIT}|enferme\w*)",
             rf"(?:enleve|kidnappe|pris) (?:mon|ma|mes|notre|nos) {_CHILD}",
+            rf"{_CHILD} (?:a ete|ont ete|s est fait|est|sont) (?:enleve|kidnappe)\w*|(?:enlevement|rapt) (?:d un|d une|de mon|de ma|de mes|de son|de sa) {_CHILD}",
+            # left alone: a baby alone is enough; an older child alone for nights or days
+            r"(?:bebes?|nourrissons?) (?:est |sont |reste |restent |laisse\w* )?(?:tout |toute )?seule?s?\b(?! (?:responsable|titulaire)\b)",
+            rf"{_CHILD}(?: \w+){{0,3}}? (?:est|sont|reste\w*|laisse\w*|abandonne\w*)(?: laisse\w*| tout| toute| toutes| tous)* seule?s? "
+            r"(?:depuis|toute la|toutes les|la nuit|des jours|des heures|plusieurs|chaque|tous les|pendant|\d+|deux|trois|quatre|"
+            r"dans l|dans la|dans le|dans une|dans un|a la maison|chez|enferme\w*|sans)",
+            rf"laisse\w* (?:{_DET} )?{_CHILD}(?: \w+){{0,2}}? (?:tout |toute )?seule?s? (?:depuis|toute la|toutes les|la nuit|des jours|plusieurs|chaque|tous les|pendant des|\d+ jours)",
+            r"abandonne\w* (?:un|son|sa|leur|le|ses|leurs|les) (?:bebe|nourrisson)s?|(?:bebe|nourrisson)s? abandonne\w*",
+            # screaming with blows, or heard by a neighbour night after night
+            rf"{_CHILD}(?: \w+){{0,6}}? (?:hurl\w*|crie\w*|cris|pleur\w*)(?: \w+){{0,6}}? (?:des coups|coups|frap+\w*|battu\w*|tape\w*|au secours|a l aide|de douleur)",
+            rf"(?:entend\w*|voisin\w*|d a cote|d en face|du dessus|du dessous)(?: \w+){{0,3}}? {_CHILD}(?: \w+){{0,3}}? (?:hurl\w*|crie\w*|cris)(?: \w+){{0,3}}? {_NIGHTLY}",
+            rf"{_CHILD} (?:des voisins?|du voisin|de la voisine|d a cote|d en face|du dessus|du dessous) (?:hurl\w*|crie\w*)(?: \w+){{0,3}}? {_NIGHTLY}",
+            # not fed, locked up
+            rf"{_CHILD} (?:n est|ne sont|est|sont) (?:pas|plus|jamais|pas assez|mal) nourri\w*",
+            rf"{_CHILD} (?:ne )?(?:mange|mangent) (?:pas|plus|rien)(?: \w+){{0,3}}? (?:depuis|des jours|plusieurs jours)",
+            rf"(?:nourri\w*|donne\w*) (?:pas|plus|jamais|rien)(?: a manger)? (?:a )?(?:{_DET} )?{_CHILD}",
+            rf"{_CHILD}(?: (?:du|des|de la|de l|d en|d a) \w+)? (?:est|sont|a ete|ont ete|reste|restent|qui est) (?:tout |toujours )?enferme\w*(?! dehors)",
+            rf"enferme\w* (?:{_DET} )?{_CHILD}(?! dehors)",
+            # sexual abuse in plain words
+            rf"(?:touche\w*|tripot\w*|caresse\w*) (?:a )?(?:ma|mon|mes|sa|son|ses|notre|nos|leur|leurs) {_CHILD}",
+            rf"abuse\w* (?:de|d) (?:ma|mon|mes|sa|son|ses|notre|nos|leur|leurs) {_CHILD}",
+            # marks of blows on a child
+            rf"{_CHILD} (?:a|ont|avait|revient avec|rentre avec) (?:des |plein de )?(?:bleus|marques de coups|traces de coups)",
+            # a minor who ran away or vanished (not "disparu du dossier")
+            rf"{_CHILD}(?: \w+){{0,3}}? (?:a fugue\w*|ont fugue\w*|fugue|a fait une fugue|ont fait une fugue|est en fugue|sont en fugue)",
+            rf"{_CHILD}(?: de \d+ ans)? (?:a|ont|est|sont) disparu\w*(?! (?:des|du|de la|de l|de mon|de ma|de son|de sa|sur|dans|de) "
+            r"(?:ecran|dossier|liste|fichier|compte|site|declaration|attestation|radar|espace|appli|application|logiciel|caf|papier|formulaire|releve|portail|base|photo)\w*\b)",
         ),
     ),
     (
         "violence_women",
         (
-            rf"(?:mon|ma|mon ex|le|l) {_PARTNER} (?:me|m|m a|ma) (?:a )?{_HIT}",  # "mon mari me frappe"
-            rf"(?:mon|ma|le) {_PARTNER} (?:me|m) (?:a )?(?:menace\w*|tue|fait du mal|fait mal|etrangl\w*)",
-            rf"il (?:me|m) (?:a )?{_HIT}",
+            rf"(?:mon|ma|mon ex|le|l) {_PARTNER} (?:me|m|m a|ma) (?:a )?{_OFTEN}{_HIT}",  # "mon mari me frappe"
+            rf"(?:mon|ma|le) {_PARTNER} (?:me|m|ma) (?:a )?(?:menace\w*|tue|fait du mal|fait mal|etrangl\w*|harcel\w*|enferm\w*|sequestr\w*)",
+            rf"il (?:me|m|ma) (?:a )?{_OFTEN}(?:{_HIT}|enferm\w*)",
+            r"il (?:va|veut|menace de) (?:encore )?me (?:frapper|taper|battre|tabasser|cogner)",  # death threats stay 17
+            r"il est (?:tres |trop |super |devenu |de plus en plus )?violent\b",
+            # strangling in plain words
+            r"serre\w* (?:le|mon) cou|mains? autour (?:du|de mon) cou|(?:m|me) (?:a )?(?:prise? |attrape\w* |tenue? )?(?:a|par) la gorge",
             r"violences? (?:conjugales?|domestiques?|familiales?|faites aux femmes|sexuelles?)",
             rf"violences? (?:de|par|du) (?:mon|ma|mon ex) {_PARTNER}",
             rf"(?:mon|ma|mon ex|le) {_PARTNER} est (?:tres |trop |super )?violente?",
             r"femmes? battues?|je suis battue|victime de violences?|subis des violences|(?:on|il|ils) m a violee?",
             r"je me suis fait(?:e)? violer|viol conjugal",
+            # blows named as nouns: "il m'a mis des claques" (not "un coup de main")
+            rf"(?:il|mon {_PARTNER}|mon ex) (?:me|m|m a|ma) (?:met|mets|mis|donne|donnes|file|fout|fou) (?:des |une |un |plein de )?"
+            r"(?:coups?(?! d(?:e|u)? (?:main|fil|pouce|oeil|telephone|stress|coeur|chance|balai|neuf|frein|pied au cul)\b)|claques?|gifles?|baffes?|beignes?|tartes?)",
+            r"(?:me|m|m a|ma) (?:a )?pousse\w* (?:dans|contre|par|en bas de) (?:l escalier|les escaliers|le mur|terre|la fenetre)",
+            r"bleus (?:partout|sur tout le corps|sur (?:le|les|mon|ma|mes) (?:visage|bras|corps|cou|jambes?|figure))|couverte? de bleus|(?:marques|traces) de coups",
+            # fear of the home or of the partner
+            r"peur de (?:rentrer|retourner) (?:chez moi|chez nous|a la maison|a l appart\w*|a mon domicile)",
+            rf"peur de (?:mon|ma|mon ex) {_PARTNER}\b",
         ),
     ),
     (
@@ -114,17 +193,33 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             r"urgence (?:vitale|medicale)",
             r"(?:un|en|fait|fais|faire) (?:un )?malaise",
-            r"respir\w* (?:plus|pas|mal|difficilement)|(?:peut|peux|arrive|arrivons) (?:plus|pas) (?:a )?respir\w*",
+            r"respir\w* (?:presque |quasi |quasiment |vraiment |tres |de plus en plus )?(?:plus|pas|mal|difficilement)|respire a peine|"
+            r"(?:peut|peux|arrive|arrivons) (?:plus|pas) (?:a )?respir\w*",
             r"(?:s|il|elle|bebe) etouf+e\w*",
-            r"(?:crise|arret) cardiaque|infarctus|(?:un|d un|fait|fais|faire|eu) avc|crise d epilepsie|convuls\w*",
+            r"(?:crise|arret) cardiaque|infarctus|(?:un|d un|fait|fais|faire|eu) avc|crise d epilepsie|crise d asthme|convuls\w*",
+            # "il fait une crise" (seizure); not anger, nerves or anxiety, and not the writer
+            rf"(?:qui|{_PERSON}) "
+            r"(?:fait|a fait|est en train de faire|est en|refait|a refait) (?:une )?crise(?! (?:de|d|du) (?:colere|nerfs|angoisse|panique|rire|larmes|jalousie|foie|ado\w*|hysterie|la|l|folie|boulimie)\b)",
             r"over ?dose|surdose|intoxication|empoisonnement|(?:s est|a ete|suis|est) empoisonne\w*",
             r"(?:il|elle|qui|bebe|personne) (?:est |reste )?inconscient\w*|(?:perdu|perd) connaissance|evanoui\w*",
+            r"(?<!\bc )(?<!\bce qui )(?:est|reste|sont) (?:toujours |completement |encore )?inconscient\w*(?! de)",
             r"ne se reveille (?:plus|pas)|(?:il|elle|bebe) ne bouge plus",
-            r"saigne\w* (?:beaucoup|abondamment|enormement|partout)|hemorragie",
+            rf"{_PERSON} (?:est |s est )?(?:tombe\w*|par terre|au sol)(?: \w+){{0,4}}? (?:ne )?(?:se releve|bouge|reagit|repond) (?:plus|pas)",
+            r"(?:peut|peux|arrive) (?:plus|pas) (?:a )?se relever",
+            r"(?:ne )?(?:se releve|reagit) (?:plus|pas)",
+            r"saigne\w* (?:beaucoup|abondamment|enormement|partout|de la tete|du crane|de partout|sans arret|sans s arreter|bcp)|hemorragie|pisse le sang|perd beaucoup de sang",
             r"(?:douleur|mal) (?:a|dans) la poitrine|douleurs? thoraciques?",
             r"(?:avale|pris) (?:\w+ ){0,3}?(?:boites?|plaquettes?|trop|tous|toutes|plein|tube) (?:\w+ ){0,2}?"
             r"(?:medicaments|medocs|cachets|comprimes|pilules|somniferes)",
+            # swallowed pills or a poison ("avalé ses médicaments" is the daily dose, not an alarm)
+            rf"(?:avale|ingere) (?:des|de|d|les|plusieurs|beaucoup de|plein de|pleins de|\d+) (?:\w+ )?{_MEDS}",
+            r"(?:avale|bu|ingere) (?:de la |du |de l |d |un |une )?(?:javel|produit menager|produit d entretien|detergent|deboucheur|destop|poison|mort aux rats|white spirit|essence|antigel|pile|piles)\b",
             r"tentative de suicide|tente de (?:me|se) suicider|s est (?:pendu|ouvert les veines)",
+            rf"(?:pris|avale) (?:\w+ ){{0,3}}?{_MEDS} pour (?:mourir|en finir|me tuer|ne plus me reveiller|dormir)",
+            # a floppy or blue baby, bleeding in pregnancy
+            rf"(?:bebe|nourrisson|{_CHILD}|il|elle) (?:est |devient |a les levres )?(?:tout |toute )?(?:mou|molle|bleu|bleue|violet|violette)\b(?! (?:de|d)\b)",
+            r"enceinte(?: \w+){0,4}? (?:saigne\w*|perd du sang|perds du sang)|saigne\w*(?: \w+){0,4}? enceinte",
+            r"(?:besoin d une|faut une|envoyez une|appelez une|vite une) ambulance|ambulance vite|(?:appelez|envoyez|besoin du|vite le|faut appeler le) samu",
         ),
     ),
     (
@@ -132,11 +227,37 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             rf"(?:veux|voudrais|veut|vais|souhaite|prefere|prefererais|aimerais) (?:juste |plutot |bien )?{_DIE}",
             r"envie de (?:mourir|crever|disparaitre|me tuer|me suicider)",
-            r"(?:veux|vais|voudrais|envie de|pense a) me (?:suicid\w*|tuer)",
+            r"(?:veux|vais|voudrais|envie de|pense a) me (?:suicid\w*|tuer(?! a la tache| au travail| au boulot| a la peine))",
             r"me suicid\w*|suicidaire|idees? (?:noires|suicidaires)|pense\w* au suicide",
             r"en finir(?! avec (?!la vie|ma vie|moi|tout\b))",
+            # reported by a relative or a mediator: "il veut se tuer", "elle parle de mourir"
+            r"mettre fin a (?:ses|leurs|tes) jours|(?:veut|veulent|va|vont|menace de|parle de|parle de se|pense a) se (?:suicider|tuer(?! a la tache| au travail| au boulot| a la peine)|pendre|jeter|foutre en l air)|parle de (?:mourir|se suicider|en finir|suicide)",
             r"mettre fin a (?:mes jours|ma vie)|me foutre en l air|me jeter (?:sous|par|du haut|d un)|me pendre|m ouvrir les veines",
-            r"(?:veux|veut|ai|a) plus (?:envie de )?vivre|marre de (?:la vie|vivre)|plus (?:envie|la force) de vivre",
+            r"(?:veux|veut|ai|a) (?:plus|pu) (?:envie de )?vivre|marre de (?:la vie|vivre)|(?:plus|pu) (?:envie|la force) de vivre",
+            # never wake up / sleep forever
+            rf"(?:{_WISH}|et|espere) (?:ne )?(?:plus|pu|jamais|pas) (?:jamais )?me reveiller(?! (?:a|pour|avant|si|aussi|tot|en|le|la|les|chaque|tous|demain a)\b)",
+            rf"{_WISH} (?:juste )?(?:m endormir|dormir)(?: et)? (?:pour toujours|a jamais|pour l eternite|definitivement|pour de bon)",
+            # disappear: from life, not from a file ("disparaître des fichiers de la caf")
+            rf"(?:{_WISH}|vais) (?:juste )?disparaitre(?! (?:des|du|d|de)\b)",
+            r"disparaitre (?:de|d) (?:cette vie|ce monde|la surface|la terre|cette terre|la vie de tout le monde)",
+            r"(?:veux|voudrais|envie d|envie de) (?:plus|pas) exister|(?:plus|pu) envie d exister|marre d exister",
+            rf"(?:{_WISH}|vais) (?:juste )?crever(?! (?:de|d) (?:faim|chaud|froid|rire|ennui|envie)\b)",
+            # no strength left (not for "these procedures")
+            r"plus (?:la force|le courage|l energie|envie|la volonte) de (?:continuer|me battre|lutter|tenir)"
+            r"(?! (?:ces|ce|cette|les|mes|mon|ma|le|la|l|a (?:remplir|faire|chercher|envoyer|relancer|appeler|attendre|courir))\b)",
+            r"(?:la|ma) vie n a (?:plus|pas|aucun) (?:de )?sens|la vie ne vaut (?:plus|pas) (?:la peine|le coup)|sert a rien de vivre|supporte (?:plus|pas) (?:la vie|ma vie|de vivre)",
+            # "tout arrêter" only next to words about life
+            r"tout arreter(?: \w+){0,6}? (?:la vie|ma vie|vivre|plus de sens|en peux plus|a quoi bon|plus la force|mourir|disparaitre)\b",
+            r"(?:vie|vivre|en peux plus|a quoi bon|plus la force)(?: \w+){0,6}? (?:veux|vais|envie de|voudrais) tout arreter",
+            # jump, in a plan ("sauter une étape", "sauter le pas" stay ordinary)
+            r"(?:vais|veux|voudrais|envie de|pense a|prete a) (?:me )?(?:sauter|jeter)"
+            r"(?= $| (?:du (?!lit)|par|d un|d une|de la|de mon|dans le vide|dans la seine|dans le fleuve|sous|depuis|en bas|du haut)\b)",
+            # nobody would care, a goodbye letter, means set aside
+            r"personne (?:ne )?me (?:regrett\w*|pleur\w*)|personne (?:ne )?(?:remarquerait|verrait|remarquera) (?:mon absence|si je (?:disparaissais|mourais|partais))",
+            r"(?:tout le monde|ils|mes enfants|ma famille|mes proches) (?:serait|seraient|sera|seront|vivrait|vivraient) mieux sans moi|(?:serais|serait) mieux mort\w*",
+            r"lettres? d adieux?|mots? d adieux?",
+            rf"(?:prepare|stocke|accumule|amasse|mis de cote) (?:tous mes |toutes mes |des |plein de |assez de |une boite de |les boites de |des boites de |une reserve de |beaucoup de ){_MEDS}",
+            r"(?:prepare|achete|trouve) (?:une|la) corde",
         ),
     ),
     (
@@ -146,11 +267,32 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"(?:force|forcent|defonce\w*|casse\w*) (?:ma|la|notre) porte",
             r"cambriolage en cours|(?:en train de|veut|veulent|essaie\w*|essaye\w*) (?:me |nous )?cambrioler|un intrus|des intrus",
             rf"menace\w* (?:{_WITH}|d) (?:un|une) (?:couteau|arme|pistolet|fusil|flingue|revolver|batte|hache)",
-            r"(?:a|ont) (?:un|une) (?:couteau|arme|pistolet|fusil|flingue)",
-            r"menaces? de mort|menace\w* de (?:me|nous) tuer|(?:veut|veulent|va|vont) (?:me|nous) tuer",
+            r"(?<!\by )(?:a|ont) (?:un|une) (?:couteau|arme|pistolet|fusil|flingue)",
+            # "on veut me tuer", but not "on veut me tuer avec ces papiers"
+            r"menaces? de mort|menace\w* de (?:me|nous) tuer|(?:veut|veulent|va|vont) (?:me|nous) tuer"
+            r"(?! avec (?:ces|leurs|leur|vos|tous|toutes|ses|des|les) (?:papiers|demarches|dossiers|formulaires|questions|procedures|mails|courriers|impots)\b)",
             r"(?:me|m) (?:agress\w*|a agress\w*)|agression|(?:fait|faite) agress\w*",
             r"sequestr\w*",
             r"(?:je|j|moi) suis en danger" + _NOT_A_LOSS + r"|(?:nous sommes|on est) en danger" + _NOT_A_LOSS,
+            # an armed person nearby (a knife in a recipe is not a threat)
+            rf"{_SOMEONE} (?:arme\w* |qui est |est )?(?:avec|qui a|qui ont|arme\w* d|arme\w* avec) (?:un|une|des|son|sa) {_WEAPON}",
+            rf"(?:homme|type|mec|gars|individu|inconnu|personne|voisin|jeune)s? arme\w*",
+            rf"{_AT_HOME}(?: \w+){{0,2}}? (?:avec|arme\w* d) (?:un|une|des|son|sa) {_WEAPON}",
+            # followed or watched right now (not "mon conseiller me suit depuis 2 ans")
+            rf"(?:{_SOMEONE}|on|mon ex|une voiture) (?:me|nous) (?:suit|suivent|poursuit|poursuivent|traque\w*|guette\w*|piste\w*)"
+            r"(?! (?:a|au|aux|sur|pour|dans mes demarches|dans mon dossier|depuis \d+ ans|depuis (?:des|plusieurs|deux|trois) (?:ans|annees|mois))\b)",
+            r"(?:suis|sommes) suivie?s? par (?:un (?:homme|type|mec|inconnu|individu|gars)|des (?:hommes|types|mecs|inconnus|individus|gars)|quelqu un|une voiture)",
+            rf"harcel\w*(?: \w+){{0,6}}? (?:{_AT_HOME}|me suit|nous suit)",
+            # someone inside the home while the writer hides
+            r"(?:quelqu un|inconnus?|hommes?|intrus|cambrioleurs?|ils?)(?: \w+){0,5}? (?:je suis|je me suis|je me|on est|on s est|on se|nous sommes|nous nous sommes) cache\w*",
+            r"cambrioleurs? (?:est|sont) (?:encore |toujours |en ce moment |la |ici )?(?:dans|chez|la|ici|en bas)",
+            r"(?:entre\w*|rentre\w*|intrus|cambrioleurs?)(?: \w+){0,4}? (?:il|ils|elle) (?:est|sont) (?:encore|toujours) (?:la|ici|dedans|chez moi|dans)",
+            r"peur pour ma vie",
+            r"(?:va|vont|veut|veulent) (?:me|nous) (?:frapper|tabasser|egorger|planter|poignarder)",
+            r"(?:un homme|un type|un mec|un inconnu|des hommes|des types|des mecs|des inconnus|quelqu un|on|un individu|des jeunes|un voisin|mon voisin|le voisin) "
+            rf"(?:me|m|m a|ma|m ont|nous a|nous ont) (?:a )?{_HIT}",
+            r"crie\w* (?:au secours|a l aide|a la mort)|hurle\w* (?:au secours|a l aide)",
+            r"(?:appelez|envoyez|venez vite|vite)(?: \w+){0,2}? (?:la police|les flics|les gendarmes|la gendarmerie)|(?:police|gendarmes?|flics) vite",
         ),
     ),
     (
@@ -162,11 +304,21 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             rf"dehors {_NOW}|{_NOW} dehors",
             r"(?:dormir|dors|dort|dormons|dorment|dormi|coucher|couche|passer la nuit) (?:dehors|dans la rue|a la rue)",
             r"(?:dormir|dors|dort|dormons|dorment|dormi|couche|passer la nuit|vis|vit|vivons) dans (?:ma|la|une|notre|sa|mon|un) (?:voiture|auto|bagnole|caisse|gare|tente|parc|cage d escalier|hall)",
-            rf"pas (?:de|d) (?:logement|toit|endroit|hebergement|abri)s? (?:pour )?(?:{_NOW}|dormir|ou dormir)",
+            rf"(?:pas|plus) (?:de|d) (?:logement|toit|endroit|hebergement|abri)s? (?:pour )?(?:{_NOW}|dormir|ou dormir)",
             r"(?:ou|nulle part ou|pas ou|rien pour) dormir",
+            r"nul(?:le)? part ou (?:aller|dormir|loger)|(?:pas|plus|aucun) d? ?endroit ou (?:aller|dormir|loger)",
+            r"(?:ai|a|avons|ont) (?:pas|plus) (?:de|d) toit",
+            rf"{_NOW} (?:\w+ ){{0,3}}?(?:pas|plus) (?:de|d) (?:toit|logement|hebergement|abri)",
+            r"dehors avec (?:un|une|mon|ma|mes|des|les|nos|notre|deux|trois|\d+) (?:\w+ )?(?:bebes?|enfants?|petits?|gosses?|nourrissons?|filles?|fils)",
+            r"(?:le )?115 (?:repond|decroche) (?:pas|plus|jamais)|(?:pas de|aucune) place au 115|115 (?:est )?(?:plein|sature)",
+            r"vire\w* (?:du|de mon|de ma|de l|de la|de notre) (?:foyer|logement|appart\w*|hotel|chambre|squat|centre d hebergement|maison|studio|domicile)",
             r"hebergement d urgence|(?:appeler|appelle|appele|contacter|joindre) (?:le )?115",
             r"(?:m a|m ont|nous a|nous ont|ai ete|avons ete|a ete|ont ete|suis|sommes|me suis fait|nous sommes fait) expulse\w* (?:de|du|d) (?:mon |ma |notre |l |la |le )?(?:logement|appartement|appart|maison|domicile|studio|chambre|hlm|foyer|hotel|chez moi|chez nous)",
             r"(?:m a|m ont|nous a|nous ont|suis|sommes|ai ete|avons ete) (?:mis\w* dehors|jete\w* dehors|vire\w* de chez)",
+            # put out of the home ("mis à la porte de pôle emploi / par mon patron" is administrative or a job)
+            r"(?:mis\w*|mettre|fout\w*|fou|jete\w*|fichu\w*) a la porte"
+            r"(?: de chez (?:moi|nous|lui|elle|eux|mes|mon|ma)\w*| de la maison| de (?:mon|ma|notre|l) (?:appart\w*|logement|maison|domicile|foyer|chambre|studio|hotel))?"
+            r"(?! (?:de|du|d|des|par mon (?:patron|employeur|chef)|par la boite)\b)",
         ),
     ),
     (
@@ -176,6 +328,8 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"incendie (?:chez|dans|en cours|a la maison)|il y a (?:un incendie|le feu)|au feu|le feu (?:chez|dans|a la maison)",
             r"(?:ca|la maison|l appart\w*|l immeuble|la cuisine) brule",
             r"fuite de gaz|odeur de gaz|explosion de gaz|(?:il y a eu|y a eu|entendu) une explosion",
+            # a bare cry for help as the whole message ("au secours, le site plante" stays ordinary)
+            r"(?<=^ )(?:au secours|a l aide)(?: (?:vite|svp|s il vous plait|aidez moi|aidez nous|au secours))*(?= $)",
             r"noyade|se noie|(?:appelez|appeler|appelle) (?:les )?(?:secours|pompiers)",
         ),
     ),
@@ -194,6 +348,10 @@ _SMS: dict[str, str] = {
     "mourrir": "mourir", "mouri": "mourir", "mourire": "mourir",
     "2m1": "demain", "auj": "aujourd hui", "ajd": "aujourd hui", "aujourdhui": "aujourd hui",
     "ya": "y a", "ilya": "il y a", "dehor": "dehors", "dehord": "dehors", "deor": "dehors",
+    "jvoudrai": "je voudrais", "jvoudrais": "je voudrais", "voudrai": "voudrais", "jaimerai": "j aimerais",
+    "jsp": "je sais pas", "jsais": "je sais", "chais": "je sais", "jen": "j en", "jpp": "j en peux plus",
+    "pr": "pour", "bcp": "beaucoup", "tjrs": "toujours", "tjs": "toujours", "mnt": "maintenant", "mtn": "maintenant",
+    "dmain": "demain", "2main": "demain", "nulpart": "nulle part",
     "fraper": "frapper", "frape": "frappe", "frap": "frappe", "envi": "envie", "ru": "rue", "ve": "veux",
 }
 # "bas" is "bat" only right after an object pronoun ("il me bas"); "en bas" must stay.
