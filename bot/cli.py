@@ -267,6 +267,34 @@ def cmd_run(args) -> int:
     return 0
 
 
+# --- telegram ------------------------------------------------------------------------------------------
+
+def cmd_telegram(args) -> int:
+    """telegram-webhook registers our webhook; telegram-poll forwards long-polled updates to it."""
+    from bot import telegram_support as tg
+
+    settings = tg.TelegramSettings.from_env()
+    try:
+        if args.command == "telegram-webhook":
+            info = asyncio.run(tg.register_webhook(settings, args.url, drop_pending_updates=args.drop_pending))
+            print(f"Webhook enregistré pour @{info['username']} : {info['url']}")
+            return 0
+        print(f"Relève Telegram vers {settings.forward_url} (Ctrl+C pour arrêter).", file=sys.stderr)
+        try:
+            report = asyncio.run(tg.poll_updates(settings, max_iterations=args.max_iterations,
+                                                 drop_pending_updates=args.drop_pending))
+        except KeyboardInterrupt:
+            return 0
+        print(f"{report.forwarded} message(s) transmis.", file=sys.stderr)
+        return 0
+    except tg.TelegramSetupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except Exception as exc:  # network or Telegram refusal: a readable line, not a traceback
+        print(f"Échec de l'appel à Telegram : {exc}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiguillage", description="Aiguillage : orientation numérique.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -305,6 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("AIGUILLAGE_PORT", "5005")))
     p.add_argument("--action-port", type=int, default=int(os.environ.get("AIGUILLAGE_ACTION_PORT", "5055")))
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("telegram-webhook", help="enregistrer le webhook Telegram (avec le secret)")
+    p.add_argument("--url", required=True, help="https://.../webhooks/telegram/webhook")
+    p.add_argument("--drop-pending", action="store_true", help="oublier les messages en attente")
+    p.set_defaults(func=cmd_telegram)
+
+    p = sub.add_parser("telegram-poll", help="test local sans URL publique : relève Telegram et transmet au serveur")
+    p.add_argument("--max-iterations", type=int, default=None, help="arrêter après N relèves")
+    p.add_argument("--drop-pending", action="store_true", help="oublier les messages en attente")
+    p.set_defaults(func=cmd_telegram)
     return parser
 
 

@@ -35,6 +35,9 @@ def create_schema(engine: Engine) -> None:
     # Import models so they register on Base.metadata.
     from bot.directory import models as _directory_models  # noqa: F401
     from bot import referrals as _referrals  # noqa: F401
+    from bot import telegram_support as _telegram_support  # noqa: F401
+    from bot import helpline as _helpline  # noqa: F401
+    from bot.sms import store as _sms_store  # noqa: F401
 
     Base.metadata.create_all(engine)
 

@@ -10,8 +10,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sanic import Sanic
+
+# Sanic 21.12 refuses a second app in one process outside test mode; channel tests start several.
+Sanic.test_mode = True
 
 from bot import cli
+
+
+TELEGRAM_TOKEN = "4242:STACK"
+TELEGRAM_SECRET = "stack-telegram-secret"
+SMS_SECRET = "stack-sms-secret"
 
 
 def free_port() -> int:
@@ -37,6 +46,19 @@ def stack(tmp_path_factory):
     assert not report.errors, report.errors
     model = cli.ensure_model(quiet=True)
     rasa_port, action_port = free_port(), free_port()
+    # The channels talk to fake Telegram and SMS servers on loopback, as they would to the real ones.
+    from tests.fakes.sms_gateway import FakeGateway
+    from tests.fakes.telegram_api import FakeTelegramAPI
+
+    telegram_api = FakeTelegramAPI(token=TELEGRAM_TOKEN).start()
+    sms_gateway = FakeGateway().__enter__()
+    env.update({
+        "AIGUILLAGE_TELEGRAM_TOKEN": TELEGRAM_TOKEN, "AIGUILLAGE_TELEGRAM_SECRET": TELEGRAM_SECRET,
+        "AIGUILLAGE_TELEGRAM_API_URL": telegram_api.url,
+        "AIGUILLAGE_SMS_PROVIDER": "json", "AIGUILLAGE_SMS_SEND_URL": f"{sms_gateway.url}/send",
+        "AIGUILLAGE_SMS_SHARED_SECRET": SMS_SECRET, "AIGUILLAGE_SMS_FROM": "+33900000000",
+        "AIGUILLAGE_SMS_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}/webhooks/sms/webhook",
+    })
     env = dict(cli.run_environment(), **env)
     processes = cli.start_stack(model, rasa_port=rasa_port, action_port=action_port, env=env, log_dir=workdir)
     base = f"http://127.0.0.1:{rasa_port}"
@@ -46,8 +68,11 @@ def stack(tmp_path_factory):
             logs = "\n".join((workdir / name).read_text(errors="replace")[-3000:]
                              for name in ("rasa.log", "actions.log") if (workdir / name).exists())
             pytest.fail(f"the stack did not start:\n{logs}")
-        yield {"base": base, "database_url": database_url, "engine": engine, "workdir": workdir}
+        yield {"base": base, "database_url": database_url, "engine": engine, "workdir": workdir,
+               "telegram_api": telegram_api, "sms_gateway": sms_gateway}
     finally:
+        telegram_api.stop()
+        sms_gateway.__exit__(None, None, None)
         for process in processes:
             process.terminate()
         for process in processes:

@@ -1,0 +1,1 @@
+"""SMS channel logic without Rasa: encoding and segments, numbered choices, gateway adapters, storage."""

@@ -1,0 +1,142 @@
+"""What the SMS channel remembers, always under a pseudonymised number (never the number itself)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import JSON, Column, DateTime, String, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from bot.db import Base, create_schema, make_engine, session_factory, session_scope
+from bot.referrals import pseudonymise
+
+
+def number_key(e164: str) -> str:
+    """Keyed hash of an E.164 number; also the Rasa sender id of that person on SMS."""
+    return pseudonymise("sms:" + e164)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SmsChoices(Base):
+    __tablename__ = "sms_choices"
+    number_key = Column(String(64), primary_key=True)
+    choices = Column(JSON, nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class SmsOptOut(Base):
+    __tablename__ = "sms_opt_outs"
+    number_key = Column(String(64), primary_key=True)
+    opted_out_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class SmsProcessedMessage(Base):
+    __tablename__ = "sms_processed_messages"
+    message_id = Column(String(160), primary_key=True)  # "<provider>:<gateway id>"
+    received_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class SmsDelivery(Base):
+    __tablename__ = "sms_deliveries"
+    reference = Column(String(160), primary_key=True)  # our client_ref, or the gateway id
+    gateway_id = Column(String(160), nullable=True, index=True)
+    status = Column(String(40), nullable=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class SmsStore:
+    def __init__(self, factory: sessionmaker):
+        self.factory = factory
+
+    # Idempotence on the gateway's message id
+    def claim_message(self, message_id: str) -> bool:
+        """True the first time a message id is seen, False for a retried webhook."""
+        try:
+            with session_scope(self.factory) as session:
+                session.add(SmsProcessedMessage(message_id=message_id[:160], received_at=_now()))
+        except IntegrityError:
+            return False
+        return True
+
+    # Last numbered choices
+    def remember_choices(self, key: str, choices: list[dict]) -> None:
+        with session_scope(self.factory) as session:
+            row = session.get(SmsChoices, key)
+            if not choices:
+                if row is not None:
+                    session.delete(row)
+                return
+            if row is None:
+                session.add(SmsChoices(number_key=key, choices=list(choices), updated_at=_now()))
+            else:
+                row.choices, row.updated_at = list(choices), _now()
+
+    def last_choices(self, key: str) -> list[dict]:
+        with session_scope(self.factory) as session:
+            row = session.get(SmsChoices, key)
+            return list(row.choices) if row else []
+
+    # Opt-outs (STOP)
+    def opt_out(self, key: str) -> bool:
+        """Record the opt-out; False if it was already recorded."""
+        with session_scope(self.factory) as session:
+            if session.get(SmsOptOut, key) is not None:
+                return False
+            session.add(SmsOptOut(number_key=key, opted_out_at=_now()))
+            session.execute(delete(SmsChoices).where(SmsChoices.number_key == key))
+        return True
+
+    def is_opted_out(self, key: str) -> bool:
+        with session_scope(self.factory) as session:
+            return session.get(SmsOptOut, key) is not None
+
+    def lift_opt_out(self, key: str) -> bool:
+        with session_scope(self.factory) as session:
+            return (session.execute(delete(SmsOptOut).where(SmsOptOut.number_key == key)).rowcount or 0) > 0
+
+    # Delivery reports
+    def record_sent(self, reference: str, gateway_id: Optional[str]) -> None:
+        with session_scope(self.factory) as session:
+            row = session.get(SmsDelivery, reference)
+            if row is None:
+                session.add(SmsDelivery(reference=reference, gateway_id=gateway_id, status="sent",
+                                        updated_at=_now()))
+            else:
+                row.gateway_id, row.updated_at = gateway_id, _now()
+
+    def record_status(self, reference: str, status: str) -> None:
+        """Idempotent: the same report twice leaves the same state."""
+        with session_scope(self.factory) as session:
+            row = session.get(SmsDelivery, reference) or session.execute(
+                select(SmsDelivery).where(SmsDelivery.gateway_id == reference)).scalars().first()
+            if row is None:
+                session.add(SmsDelivery(reference=reference, gateway_id=reference, status=status,
+                                        updated_at=_now()))
+            elif row.status != status:
+                row.status, row.updated_at = status, _now()
+
+    def delivery_status(self, reference: str) -> Optional[str]:
+        with session_scope(self.factory) as session:
+            row = session.get(SmsDelivery, reference) or session.execute(
+                select(SmsDelivery).where(SmsDelivery.gateway_id == reference)).scalars().first()
+            return row.status if row else None
+
+
+@functools.lru_cache(maxsize=4)
+def _store_for(database_url: str) -> SmsStore:
+    engine = make_engine(database_url)
+    create_schema(engine)
+    return SmsStore(session_factory(engine))
+
+
+def default_store() -> SmsStore:
+    """The store on AIGUILLAGE_DATABASE_URL, created on first use (never at import time)."""
+    from bot.settings import get_settings
+
+    return _store_for(get_settings().database_url)

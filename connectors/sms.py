@@ -1,0 +1,225 @@
+"""SMS channel through a gateway (Twilio-compatible or generic signed JSON), chosen in configuration.
+
+The webhook checks the gateway's signature, acknowledges at once and handles the message in a
+task: STOP opt-outs, numbered choices mapped back to button payloads, one Rasa turn, then each
+reply sent as its own SMS of at most 3 segments. Phone numbers are never stored: the Rasa sender
+id and every table use a keyed hash of the number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot import messages
+from bot.db import session_scope
+from bot.referrals import erase_for_sender
+from bot.sms import choices as sms_choices
+from bot.sms.providers import (NotConfigured, OptedOut, PayloadError, SendError, SignatureError, SmsSender,
+                               SmsSettings, build_sender, make_provider, normalise_number)
+from bot.sms.store import SmsStore, default_store, number_key
+from bot.text import normalize
+from connectors.base import AiguillageInput, erase_conversation
+
+logger = logging.getLogger(__name__)
+
+STOP_WORDS = {"stop", "arret"}  # after normalize(): "ARRÊT !" -> "arret"
+# Custom payloads whose content the SMS text already carries (result card, emergency number).
+REDUNDANT_CUSTOMS = {"resultat", "urgence_vitale"}
+
+
+def is_stop(text: str) -> bool:
+    return normalize(text or "") in STOP_WORDS
+
+
+class SmsOutput(OutputChannel):
+    """Sends to a phone number (E.164 or French national form) through the configured gateway."""
+
+    def __init__(self, sender: SmsSender):
+        self.sender = sender
+
+    @classmethod
+    def name(cls) -> Text:
+        return "sms"
+
+    async def send_text(self, to_number: str, text: str) -> str:
+        return await self.sender.send(to_number, text)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        try:
+            await self.send_text(recipient_id, text)
+        except (OptedOut, SendError, NotConfigured) as exc:
+            logger.warning("SMS not sent: %s", exc)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        rendered = sms_choices.render(text, sms_choices.choices_from_buttons(buttons))
+        await self.send_text_message(recipient_id, rendered)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        return None  # result cards and emergency numbers are already in the text
+
+
+class SmsInput(AiguillageInput):
+    def __init__(self, settings: Optional[SmsSettings] = None, store: Optional[SmsStore] = None,
+                 sender: Optional[SmsSender] = None):
+        self.settings = settings or SmsSettings()
+        self._store = store
+        self._sender = sender
+        self._tasks: set = set()
+
+    @classmethod
+    def name(cls) -> Text:
+        return "sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SmsInput":
+        return cls()  # configuration comes from AIGUILLAGE_SMS_* environment variables
+
+    @property
+    def store(self) -> SmsStore:
+        if self._store is None:
+            self._store = default_store()
+        return self._store
+
+    @property
+    def sender(self) -> SmsSender:
+        if self._sender is None:
+            # An injected store needs its own sender; otherwise share the pooled one.
+            self._sender = (SmsSender(self.settings, self._store) if self._store is not None
+                            else build_sender(self.settings))
+        return self._sender
+
+    def get_output_channel(self) -> SmsOutput:
+        return SmsOutput(self.sender)
+
+    async def drain(self) -> None:
+        """Wait for the messages being handled (tests, graceful shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _unconfigured(self):
+        return response.json({"erreur": "Le canal SMS n'est pas configuré.",
+                              "manquant": self.settings.problems()}, status=503)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sms = Blueprint("sms_webhook", __name__)
+
+        @sms.route("/", methods=["GET"])
+        async def health(request: Request):
+            if not self.settings.configured:
+                return self._unconfigured()
+            return response.json({"status": "ok", "fournisseur": self.settings.provider})
+
+        @sms.route("/webhook", methods=["POST"])
+        async def receive(request: Request):
+            if not self.settings.configured:
+                return self._unconfigured()
+            provider = make_provider(self.settings)
+            body = request.body or b""
+            try:
+                provider.verify(request.headers, body, self.settings.public_url)
+            except (SignatureError, PayloadError) as exc:
+                logger.warning("SMS webhook rejected: %s", exc)
+                return response.json({"erreur": "Signature absente ou invalide."}, status=403)
+            try:
+                inbound = provider.parse_inbound(body)
+            except PayloadError as exc:
+                return response.json({"erreur": f"Message illisible : {exc}"}, status=400)
+            ack_body, ack_type = provider.acknowledgement()
+            if not self.store.claim_message(f"{provider.name}:{inbound.message_id}"):
+                logger.info("SMS webhook retried for an already handled message")
+                return response.text(ack_body, content_type=ack_type)
+            task = asyncio.create_task(self._handle(request, on_new_message, inbound.from_number, inbound.text))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return response.text(ack_body, content_type=ack_type)
+
+        @sms.route("/status", methods=["POST"])
+        async def status(request: Request):
+            if not self.settings.configured:
+                return self._unconfigured()
+            provider = make_provider(self.settings)
+            body = request.body or b""
+            try:
+                provider.verify(request.headers, body, self.settings.status_url())
+            except (SignatureError, PayloadError):
+                return response.json({"erreur": "Signature absente ou invalide."}, status=403)
+            try:
+                report = provider.parse_status(body)
+            except PayloadError as exc:
+                return response.json({"erreur": f"Rapport illisible : {exc}"}, status=400)
+            self.store.record_status(report.reference, report.status)
+            return response.json({"ok": True})
+
+        return sms
+
+    async def _handle(self, request: Request, on_new_message, raw_number: str, text: str) -> None:
+        try:
+            await self.handle_message(request, on_new_message, raw_number, text)
+        except Exception:
+            logger.exception("SMS handling failed")
+
+    async def handle_message(self, request: Request, on_new_message, raw_number: str, text: str) -> None:
+        number = normalise_number(raw_number)
+        if number is None:
+            logger.warning("SMS from an invalid number ignored")
+            return
+        key = number_key(number)
+        text = (text or "")[: self.settings.max_inbound_chars]
+        if is_stop(text):
+            await self.opt_out(request, number, key)
+            return
+        if self.store.lift_opt_out(key):
+            logger.info("an opted-out person wrote again: opt-out lifted")
+        chosen = sms_choices.match(text, [sms_choices.Choice.from_dict(c) for c in self.store.last_choices(key)])
+        if chosen is not None:
+            text = chosen.payload
+        replies = await self.run_turn(request, on_new_message, key, text, {"channel": "sms"})
+        await self.send_replies(number, key, replies)
+
+    def render_replies(self, replies: List[dict]) -> tuple[list[str], list[dict]]:
+        """SMS texts for the bot replies, and the numbered choices to remember (the last buttons)."""
+        texts, remembered = [], []
+        for reply in replies:
+            custom = reply.get("custom")
+            if isinstance(custom, dict) and custom.get("type") not in REDUNDANT_CUSTOMS:
+                logger.debug("custom payload %s dropped on SMS", custom.get("type"))
+            choices = sms_choices.choices_from_buttons(reply.get("buttons") or [])
+            text = reply.get("text") or ""
+            if choices:
+                remembered = [c.as_dict() for c in choices]
+                text = sms_choices.render(text, choices)
+            if text.strip():
+                texts.append(text)
+        return texts, remembered
+
+    async def send_replies(self, number: str, key: str, replies: List[dict]) -> None:
+        texts, remembered = self.render_replies(replies)
+        self.store.remember_choices(key, remembered)
+        for text in texts:
+            try:
+                await self.sender.send(number, text)
+            except OptedOut:
+                return
+            except (SendError, NotConfigured) as exc:
+                logger.error("SMS reply not sent: %s", exc)
+
+    async def opt_out(self, request: Request, number: str, key: str) -> None:
+        """STOP: record it, erase this person's data, confirm once, then stay silent."""
+        first = self.store.opt_out(key)
+        with session_scope(self.store.factory) as session:
+            erase_for_sender(session, key)
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is not None:
+            erase_conversation(agent.tracker_store, key)
+        if first:
+            try:
+                await self.sender.deliver(number, messages.text("utter_sms_stop_confirme"), check_opt_out=False)
+            except (SendError, NotConfigured) as exc:
+                logger.error("STOP confirmation not sent: %s", exc)

@@ -1,0 +1,197 @@
+"""Telegram channel (webhook). The logic lives in bot.telegram_support; this is the Rasa adapter.
+
+Choices (see docs/channels.md): the Rasa turn and the sends run inside the webhook request, so
+Telegram's own redelivery covers a crash; the update id is claimed first in a shared table so a
+redelivery is never processed twice. The sender id given to Rasa is a keyed hash of the chat
+id; the chat id itself only lives in memory for the turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot import telegram_support as tg
+from bot.referrals import pseudonymise
+from connectors.base import AiguillageInput
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+NOT_CONFIGURED = ("Canal Telegram non configuré : définissez AIGUILLAGE_TELEGRAM_TOKEN et "
+                  "AIGUILLAGE_TELEGRAM_SECRET (lettres, chiffres, _ ou -).")
+
+
+def sender_for(chat_id: int) -> str:
+    return pseudonymise(f"{CHANNEL}:{chat_id}")
+
+
+class TelegramOutput(OutputChannel):
+    """Sends to a Telegram chat id given explicitly (the webhook turn, or later proactive messages)."""
+
+    def __init__(self, bot, policy: tg.RetryPolicy, choices: tg.ChoiceStore):
+        self.bot = bot
+        self.policy = policy
+        self.choices = choices
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    async def send_replies(self, chat_id: int, replies: List[dict]) -> int:
+        return await tg.send_outgoing(self.bot, int(chat_id), tg.render_replies(replies, self.choices.encode),
+                                      self.policy)
+
+    async def send_notice(self, chat_id: int, key: str, offer_location: bool = False) -> int:
+        return await tg.send_outgoing(self.bot, int(chat_id), tg.notice(key, offer_location), self.policy)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        # Keep text, buttons and card of one response together (Rasa's default splits them).
+        await self.send_replies(int(recipient_id), [message])
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_replies(int(recipient_id), [{"text": text}])
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        await self.send_replies(int(recipient_id), [{"text": text, "buttons": buttons}])
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self.send_replies(int(recipient_id), [{"custom": json_message}])
+
+
+class TurnFailed(Exception):
+    pass
+
+
+class TelegramInput(AiguillageInput):
+    def __init__(self, settings: Optional[tg.TelegramSettings] = None, factory=None):
+        self.settings = settings or tg.TelegramSettings.from_env()
+        self._factory = factory
+        self._bot = None
+        self._updates: Optional[tg.UpdateStore] = None
+        self._choices: Optional[tg.ChoiceStore] = None
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TelegramInput":
+        # Configuration comes from the environment only: no token in credentials.yml.
+        return cls()
+
+    # Lazy: nothing touches the database or the network before the first request.
+    def _stores(self) -> tuple:
+        if self._updates is None:
+            factory = self._factory
+            if factory is None:
+                from bot.db import make_engine, session_factory
+                from bot.settings import get_settings
+
+                engine = make_engine(get_settings().database_url)
+                tg.create_tables(engine)
+                factory = session_factory(engine)
+            self._factory = factory
+            self._updates, self._choices = tg.UpdateStore(factory), tg.ChoiceStore(factory)
+        return self._updates, self._choices
+
+    def output(self) -> TelegramOutput:
+        if self._bot is None:
+            self._bot = tg.make_bot(self.settings)
+        return TelegramOutput(self._bot, self.settings.retry_policy(), self._stores()[1])
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return self.output() if self.settings.configured else None
+
+    async def close(self) -> None:
+        if self._bot is not None:
+            await self._bot.shutdown()
+            self._bot = None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        telegram = Blueprint("telegram_webhook", __name__)
+
+        @telegram.listener("after_server_stop")
+        async def shutdown(app, loop):
+            await self.close()
+
+        @telegram.route("/", methods=["GET"])
+        async def health(request: Request):
+            if not self.settings.configured:
+                return response.json({"erreur": NOT_CONFIGURED}, status=503)
+            return response.json({"status": "ok"})
+
+        @telegram.route("/webhook", methods=["POST"])
+        async def receive(request: Request):
+            if not self.settings.configured:
+                return response.json({"erreur": NOT_CONFIGURED}, status=503)
+            if not self.settings.secret_matches(request.headers.get(tg.SECRET_HEADER)):
+                return response.json({"erreur": "Accès refusé."}, status=403)
+            try:
+                payload = request.json
+            except Exception:
+                payload = None
+            inbound = tg.parse_update(payload)
+            if inbound is None:
+                return response.json({"erreur": "Mise à jour Telegram attendue."}, status=400)
+            if inbound.kind == "ignored" or inbound.chat_id is None:
+                return response.json({"ok": True})
+            updates, _ = self._stores()
+            if not updates.claim(inbound.update_id):
+                return response.json({"ok": True, "doublon": True})
+            try:
+                await self._handle(request, on_new_message, inbound)
+            except TurnFailed:
+                # Let Telegram redeliver: forget the id so the retry is processed.
+                updates.release(inbound.update_id)
+                return response.json({"erreur": "Réessayez plus tard."}, status=500)
+            return response.json({"ok": True})
+
+        return telegram
+
+    async def _handle(self, request: Request, on_new_message, inbound: tg.Inbound) -> None:
+        from telegram.error import TelegramError
+
+        output = self.output()
+        chat_id = inbound.chat_id
+        text = inbound.text
+        try:
+            if inbound.kind == "callback":
+                await self._answer_callback(inbound.callback_query_id)
+                text = output.choices.decode(inbound.text or "")
+                if not text:
+                    await output.send_notice(chat_id, "utter_telegram_bouton_expire")
+                    return
+            if inbound.kind == "unsupported":
+                await output.send_notice(chat_id, tg.unsupported_response(inbound.unsupported), offer_location=True)
+                return
+        except TelegramError as exc:
+            logger.error("Telegram send failed: %s", exc)
+            return
+        try:
+            replies = await self.run_turn(request, on_new_message, sender_for(chat_id), text, {"channel": CHANNEL})
+        except Exception as exc:
+            logger.exception("Rasa turn failed")
+            raise TurnFailed() from exc
+        try:
+            await output.send_replies(chat_id, replies)
+        except TelegramError as exc:
+            # The turn already happened: a redelivery would run it twice, so we only log.
+            logger.error("Telegram send failed after retries: %s", exc)
+
+    async def _answer_callback(self, callback_query_id: Optional[str]) -> None:
+        from telegram.error import TelegramError
+
+        if not callback_query_id:
+            return
+        try:
+            # A short policy: the spinner only matters for a few seconds.
+            policy = tg.RetryPolicy(max_attempts=2, base_delay=self.settings.backoff_base)
+            await policy.call(lambda: self.output().bot.answer_callback_query(callback_query_id))
+        except TelegramError as exc:
+            logger.warning("answerCallbackQuery failed: %s", exc)

@@ -1,0 +1,106 @@
+"""Telegram and SMS through the real Rasa server and action server, against fake provider servers."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import httpx
+
+from bot.sms.providers import signed_headers
+from tests.conftest import SMS_SECRET, TELEGRAM_SECRET
+
+
+def wait_for(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def telegram_update(update_id: int, chat_id: int, **content) -> dict:
+    user = {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": "fr"}
+    return {"update_id": update_id, "message": dict({"message_id": update_id, "from": user,
+                                                     "chat": {"id": chat_id, "type": "private"},
+                                                     "date": int(time.time())}, **content)}
+
+
+def post_telegram(stack, update):
+    reply = httpx.post(f"{stack['base']}/webhooks/telegram/webhook", json=update,
+                       headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, timeout=60)
+    assert reply.status_code == 200, reply.text
+
+
+def telegram_texts(stack, chat_id: int, after: int = 0) -> list[dict]:
+    return [c for c in stack["telegram_api"].requests("sendMessage")[after:] if str(c.get("chat_id")) == str(chat_id)]
+
+
+def test_telegram_location_goes_straight_to_the_nearest_workshop(stack):
+    chat = 7000000 + uuid.uuid4().int % 100000
+    post_telegram(stack, telegram_update(1, chat, text="je voudrais apprendre a faire des visios avec mes petits enfants"))
+    asked = telegram_texts(stack, chat)
+    keyboard = json.loads(asked[-1]["reply_markup"])["keyboard"]
+    assert keyboard[0][0]["request_location"] is True
+    before = len(stack["telegram_api"].requests("sendMessage"))
+    post_telegram(stack, telegram_update(2, chat, location={"latitude": 48.1173, "longitude": -1.6778}))
+    answer = "\n".join(c["text"] for c in telegram_texts(stack, chat, before))
+    assert "atelier" in answer.lower()
+    assert "Tél" in answer
+    # The exact position never reached the tracker store.
+    with stack["engine"].connect() as connection:
+        rows = connection.exec_driver_sql("SELECT data FROM events WHERE data LIKE '%position%'").all()
+    assert rows and all("48.1173" not in row[0] for row in rows)
+
+
+def test_telegram_duplicate_update_is_answered_once(stack):
+    chat = 7100000 + uuid.uuid4().int % 100000
+    update = telegram_update(99, chat, text="bonjour")
+    post_telegram(stack, update)
+    post_telegram(stack, update)
+    assert len([c for c in telegram_texts(stack, chat) if "Aiguillage" in c["text"]]) == 1
+
+
+def post_sms(stack, number: str, text: str) -> None:
+    body = json.dumps({"id": uuid.uuid4().hex, "from": number, "to": "+33900000000", "text": text,
+                       "received_at": "2026-11-26T10:00:00+01:00"}).encode()
+    reply = httpx.post(f"{stack['base']}/webhooks/sms/webhook", content=body, timeout=60,
+                       headers=dict(signed_headers(SMS_SECRET, body), **{"Content-Type": "application/json"}))
+    assert reply.status_code == 200, reply.text
+
+
+def sms_to(stack, number: str) -> list[str]:
+    gateway = stack["sms_gateway"]
+    return [r.json()["text"] for r in list(gateway.requests) if r.json()["to"] == number]
+
+
+def test_sms_numbered_choice_gives_a_reference(stack):
+    number = f"+3361{uuid.uuid4().int % 10**7:07d}"
+    post_sms(stack, number, "je voudrais apprendre a utiliser internet")
+    wait_for(lambda: sms_to(stack, number))
+    post_sms(stack, number, "Rennes")
+    consent = wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez" in t or "Repondez" in t])
+    assert "1" in consent[-1]
+    count = len(sms_to(stack, number))
+    post_sms(stack, number, "1")
+    recap = wait_for(lambda: [t for t in sms_to(stack, number)[count:] if "numéro" in t or "numero" in t])
+    assert any(ch.isdigit() for ch in recap[0])
+
+
+def test_sms_stop_erases_and_confirms_once(stack):
+    number = f"+3362{uuid.uuid4().int % 10**7:07d}"
+    post_sms(stack, number, "je suis a la rue ce soir")
+    assert "115" in wait_for(lambda: sms_to(stack, number))[0]
+    post_sms(stack, number, "STOP")
+    wait_for(lambda: len(sms_to(stack, number)) >= 2)
+    time.sleep(1)
+    assert len(sms_to(stack, number)) == 2
+    from bot.referrals import pseudonymise
+
+    with stack["engine"].connect() as connection:
+        left = connection.exec_driver_sql("SELECT count(*) FROM events WHERE sender_id = ?",
+                                          (pseudonymise("sms:" + number),)).scalar_one()
+    assert left == 0

@@ -1,0 +1,344 @@
+"""The SMS channel for real: Sanic app on loopback, fake Rasa, fake gateway recording outbound SMS."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import types
+import uuid
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from sanic import Sanic
+
+from bot import messages
+from bot.db import create_schema, make_engine, session_factory, session_scope
+from bot.referrals import Referral, ReferralRequest, create_referral
+from bot.sms.providers import SmsSender, SmsSettings, hmac_sha256, signed_headers, twilio_signature
+from bot.sms.store import SmsStore, number_key
+from connectors.sms import SmsInput
+from tests.fakes.sms_gateway import FakeGateway
+
+NUMBER = "+33612345678"
+SECRET = "partage-secret"
+TOKEN = "twilio-token"
+
+
+class FakeRasa:
+    """Plays Rasa: records each message, answers with scripted replies."""
+
+    def __init__(self):
+        self.received = []
+        self.replies = [{"text": "Bonjour, je vous écoute."}]
+
+    async def __call__(self, message):
+        self.received.append((message.text, message.sender_id))
+        for reply in self.replies:
+            await message.output_channel.send_response(message.sender_id, dict(reply))
+
+
+class FakeTrackerStore:
+    def __init__(self):
+        self.store = {}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def secret_key(monkeypatch):
+    monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "sms-test-key")
+
+
+@pytest.fixture()
+def store(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'sms.db'}")
+    create_schema(engine)
+    return SmsStore(session_factory(engine))
+
+
+class Harness:
+    def __init__(self, channel, rasa, gateway, base, agent):
+        self.channel, self.rasa, self.gateway, self.base, self.agent = channel, rasa, gateway, base, agent
+        self.client = httpx.AsyncClient(timeout=10)
+
+    @property
+    def url(self):
+        return f"{self.base}/webhooks/sms/webhook"
+
+    async def post_json(self, payload, secret=SECRET, stamp=None, raw=None, path="webhook"):
+        body = raw if raw is not None else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret:
+            headers.update(signed_headers(secret, body, now=stamp))
+        reply = await self.client.post(f"{self.base}/webhooks/sms/{path}", content=body, headers=headers)
+        await self.channel.drain()
+        return reply
+
+    async def sms(self, text, number=NUMBER, message_id=None):
+        return await self.post_json({"id": message_id or uuid.uuid4().hex, "from": number, "to": "+33700000000",
+                                     "text": text, "received_at": "2025-01-01T10:00:00Z"})
+
+    async def post_twilio(self, params, signature="auto", public_url=None):
+        body = urlencode(params).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if signature == "auto":
+            signature = twilio_signature(TOKEN, public_url or self.channel.settings.public_url, sorted(params.items()))
+        if signature:
+            headers["X-Twilio-Signature"] = signature
+        reply = await self.client.post(self.url, content=body, headers=headers)
+        await self.channel.drain()
+        return reply
+
+
+async def start(settings, store, twilio=False):
+    gateway = FakeGateway(twilio=twilio).__enter__()
+    channel = SmsInput(settings(gateway.url), store=store)
+    rasa = FakeRasa()
+    Sanic.test_mode = True  # lets several apps start in one process (what sanic-testing does)
+    app = Sanic(f"sms_test_{uuid.uuid4().hex[:8]}")
+    agent = types.SimpleNamespace(tracker_store=FakeTrackerStore())
+    app.ctx.agent = agent
+    app.blueprint(channel.blueprint(rasa), url_prefix="/webhooks/sms")
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.start_serving()
+    harness = Harness(channel, rasa, gateway, f"http://127.0.0.1:{port}", agent)
+    return harness, server
+
+
+def json_settings(url):
+    return SmsSettings(provider="json", send_url=f"{url}/send", shared_secret=SECRET, from_number="+33700000000",
+                       public_url="https://aiguillage.example/webhooks/sms/webhook", retries=2, backoff=0.01,
+                       timeout=2)
+
+
+def twilio_settings(url):
+    return SmsSettings(provider="twilio", api_url=url, account_sid="AC123", auth_token=TOKEN,
+                       from_number="+33700000000", public_url="https://aiguillage.example/webhooks/sms/webhook",
+                       retries=2, backoff=0.01, timeout=2)
+
+
+@pytest.fixture()
+async def json_channel(store):
+    harness, server = await start(json_settings, store)
+    yield harness
+    await harness.client.aclose()
+    await harness.channel.sender.aclose()
+    server.close()
+    await server.wait_closed()
+    harness.gateway.__exit__()
+
+
+@pytest.fixture()
+async def twilio_channel(store):
+    harness, server = await start(twilio_settings, store, twilio=True)
+    yield harness
+    await harness.client.aclose()
+    await harness.channel.sender.aclose()
+    server.close()
+    await server.wait_closed()
+    harness.gateway.__exit__()
+
+
+# --- Twilio-compatible form webhook ------------------------------------------------------------
+
+TWILIO_FORM = {"From": "06 12 34 56 78", "To": "+33700000000", "Body": "Bonjour", "MessageSid": "SM1",
+               "AccountSid": "AC123", "NumSegments": "1"}
+
+
+async def test_twilio_signed_form_is_answered_by_sms(twilio_channel):
+    h = twilio_channel
+    reply = await h.post_twilio(TWILIO_FORM)
+    assert reply.status_code == 200 and "<Response>" in reply.text
+    assert h.rasa.received == [("Bonjour", number_key(NUMBER))]
+    sent = h.gateway.requests
+    assert len(sent) == 1 and sent[0].path == "/2010-04-01/Accounts/AC123/Messages.json"
+    assert sent[0].form() == {"To": NUMBER, "From": "+33700000000", "Body": "Bonjour, je vous écoute.",
+                              "StatusCallback": "https://aiguillage.example/webhooks/sms/status"}
+    assert sent[0].headers["Authorization"].startswith("Basic ")
+
+
+async def test_twilio_wrong_or_missing_signature_is_refused(twilio_channel):
+    h = twilio_channel
+    wrong = await h.post_twilio(TWILIO_FORM, public_url="http://127.0.0.1/webhooks/sms/webhook")
+    missing = await h.post_twilio(dict(TWILIO_FORM, MessageSid="SM2"), signature=None)
+    tampered = twilio_signature(TOKEN, h.channel.settings.public_url, sorted(TWILIO_FORM.items()))
+    forged = await h.post_twilio(dict(TWILIO_FORM, Body="autre"), signature=tampered)
+    assert (wrong.status_code, missing.status_code, forged.status_code) == (403, 403, 403)
+    assert h.rasa.received == [] and h.gateway.requests == []
+    # Nothing stored either: the same message correctly signed is still handled.
+    assert (await h.post_twilio(TWILIO_FORM)).status_code == 200
+    assert len(h.rasa.received) == 1
+
+
+# --- generic JSON webhook ------------------------------------------------------------------------
+
+async def test_json_signed_message_is_answered(json_channel):
+    h = json_channel
+    reply = await h.sms("Bonjour")
+    assert reply.status_code == 200
+    assert h.rasa.received == [("Bonjour", number_key(NUMBER))]
+    sent = h.gateway.requests[0]
+    payload = sent.json()
+    assert payload["to"] == NUMBER and payload["from"] == "+33700000000"
+    assert payload["text"] == "Bonjour, je vous écoute." and payload["client_ref"]
+    assert sent.headers["X-Aiguillage-Signature"] == hmac_sha256(SECRET, sent.body)
+
+
+async def test_json_bad_signature_replay_and_malformed(json_channel):
+    h = json_channel
+    payload = {"id": "m1", "from": NUMBER, "to": "+33700000000", "text": "Bonjour"}
+    assert (await h.post_json(payload, secret="pas-le-bon")).status_code == 403
+    assert (await h.post_json(payload, secret=None)).status_code == 403
+    assert (await h.post_json(payload, stamp=time.time() - 3600)).status_code == 403
+    assert h.rasa.received == [] and h.gateway.requests == []
+    assert (await h.post_json(None, raw=b"{pas du json")).status_code == 400
+    assert (await h.post_json(None, raw=b"{pas du json", secret=None)).status_code == 403
+    assert (await h.post_json({"id": "m2", "text": "sans numero"})).status_code == 400
+    assert h.rasa.received == []
+    assert (await h.post_json(payload)).status_code == 200
+    assert len(h.rasa.received) == 1
+
+
+async def test_duplicate_message_id_is_processed_once(json_channel):
+    h = json_channel
+    for _ in range(3):
+        assert (await h.sms("Bonjour", message_id="gw-42")).status_code == 200
+    assert len(h.rasa.received) == 1 and len(h.gateway.requests) == 1
+
+
+async def test_unconfigured_channel_answers_503(store):
+    harness, server = await start(lambda url: SmsSettings(provider=""), store)
+    try:
+        reply = await harness.client.post(harness.url, content=b"{}")
+        assert reply.status_code == 503 and "configuré" in reply.json()["erreur"]
+    finally:
+        await harness.client.aclose()
+        server.close()
+        await server.wait_closed()
+        harness.gateway.__exit__()
+
+
+# --- numbered choices ----------------------------------------------------------------------------
+
+CONSENT = {"text": messages.text("utter_demande_consentement"),
+           "buttons": messages.catalogue().buttons("utter_demande_consentement")}
+
+
+async def test_buttons_become_numbers_and_replies_become_payloads(json_channel):
+    h = json_channel
+    h.rasa.replies = [CONSENT]
+    await h.sms("je veux de l'aide")
+    assert h.gateway.texts()[0].endswith("1. Oui, envoyer\n2. Non\nRépondez 1 ou 2.")
+    await h.sms(" 2 ")
+    await h.sms("oui envoier")
+    h.rasa.replies = [{"text": "Merci."}]
+    await h.sms("n°1")
+    await h.sms("1")  # the last reply had no buttons: "1" is ordinary text now
+    assert [text for text, _ in h.rasa.received] == [
+        "je veux de l'aide", '/choix{"valeur": "non"}', '/choix{"valeur": "oui"}', '/choix{"valeur": "oui"}', "1"]
+
+
+async def test_unrelated_reply_goes_to_rasa_as_text(json_channel):
+    h = json_channel
+    h.rasa.replies = [CONSENT]
+    await h.sms("bonjour")
+    await h.sms("je ne comprends pas la question")
+    assert h.rasa.received[-1][0] == "je ne comprends pas la question"
+
+
+async def test_result_card_and_emergency_custom_are_not_sent(json_channel):
+    h = json_channel
+    h.rasa.replies = [{"text": "Appelez le 115."}, {"custom": {"type": "urgence_vitale", "numero": "115"}},
+                      {"text": "C'est envoyé.", "custom": {"type": "resultat", "reference": "ABC-DEFG"}},
+                      {"custom": {"type": "autre"}}]
+    await h.sms("je dors dehors")
+    assert h.gateway.texts() == ["Appelez le 115.", "C'est envoyé."]
+
+
+async def test_over_long_inbound_text_is_truncated(json_channel):
+    h = json_channel
+    await h.sms("a" * 10_000)
+    assert len(h.rasa.received) == 1 and len(h.rasa.received[0][0]) == 1000
+    assert len(h.gateway.requests) == 1
+
+
+async def test_long_reply_stays_within_three_segments(json_channel):
+    h = json_channel
+    h.rasa.replies = [{"text": "Une phrase assez longue pour remplir. " * 30}]
+    await h.sms("Bonjour")
+    from bot.sms.encoding import count
+    assert count(h.gateway.texts()[0]).count <= 3
+
+
+# --- STOP ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("word", ["STOP", " stop. ", "Arret", "ARRÊT !"])
+async def test_stop_opts_out_erases_and_confirms_once(json_channel, store, word):
+    h = json_channel
+    key = number_key(NUMBER)
+    await h.sms("Bonjour")
+    with session_scope(store.factory) as session:
+        create_referral(session, ReferralRequest(level="urgence", reasons=[], facts={}, place_id=None,
+                                                 channel="sms", sender_id=key))
+    h.agent.tracker_store.store[key] = ["événements"]
+    h.gateway.requests.clear()
+
+    await h.sms(word)
+    await h.sms("STOP")
+    assert h.gateway.texts() == [messages.text("utter_sms_stop_confirme")]
+    assert [t for t, _ in h.rasa.received] == ["Bonjour"]  # STOP never reaches Rasa
+    assert key not in h.agent.tracker_store.store
+    with session_scope(store.factory) as session:
+        assert session.query(Referral).count() == 0
+
+    from bot.sms.providers import OptedOut
+    with pytest.raises(OptedOut):
+        await h.channel.sender.send("06 12 34 56 78", "Un rappel")
+    assert len(h.gateway.requests) == 1
+
+    await h.sms("Bonjour, j'ai une nouvelle demande")  # writing again lifts the opt-out
+    assert len(h.gateway.requests) == 2
+    assert await h.channel.sender.send(NUMBER, "Un rappel")
+
+
+async def test_phone_numbers_are_never_stored(json_channel, store, tmp_path):
+    h = json_channel
+    h.rasa.replies = [CONSENT]
+    await h.sms("Bonjour")
+    await h.sms("STOP")
+    raw = (tmp_path / "sms.db").read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("sms.db-*"))
+    assert b"612345678" not in raw
+
+
+# --- delivery reports ----------------------------------------------------------------------------
+
+async def test_delivery_report_is_recorded_idempotently(json_channel, store):
+    h = json_channel
+    await h.sms("Bonjour")
+    sent = h.gateway.requests[0].json()
+    report = {"client_ref": sent["client_ref"], "status": "delivered"}
+    for _ in range(2):
+        assert (await h.post_json(report, path="status")).status_code == 200
+    assert store.delivery_status(sent["client_ref"]) == "delivered"
+    assert store.delivery_status("gw-1") == "delivered"
+    assert (await h.post_json(report, path="status", secret="faux")).status_code == 403
+    assert (await h.post_json({"status": "x"}, path="status")).status_code == 400
+
+
+async def test_twilio_status_callback(twilio_channel, store):
+    h = twilio_channel
+    params = {"MessageSid": "SM9", "MessageStatus": "undelivered"}
+    body = urlencode(params).encode()
+    signature = twilio_signature(TOKEN, "https://aiguillage.example/webhooks/sms/status", sorted(params.items()))
+    reply = await h.client.post(f"{h.base}/webhooks/sms/status", content=body,
+                                headers={"Content-Type": "application/x-www-form-urlencoded",
+                                         "X-Twilio-Signature": signature})
+    assert reply.status_code == 200 and store.delivery_status("SM9") == "undelivered"
