@@ -24,7 +24,12 @@ CODE_LENGTH = 6  # plus one check character
 SHAREABLE_FACTS = ("organisme", "domaine", "demarche", "enjeu", "enjeux", "equipement", "souhait", "barriere", "blocage",
                    "besoins", "recurrent", "apprentissage", "debutant", "sujet", "commune", "commune_insee")
 
+# Life of a referral (mediator side): ouverte -> prise_en_charge -> cloturee (with an outcome).
 STATUS_OPEN = "ouverte"
+STATUS_CLAIMED = "prise_en_charge"
+STATUS_CLOSED = "cloturee"
+STATUSES = (STATUS_OPEN, STATUS_CLAIMED, STATUS_CLOSED)
+OUTCOMES = ("fait", "reoriente", "injoignable")
 
 
 class Referral(Base):
@@ -41,6 +46,12 @@ class Referral(Base):
     conversation_key = Column(String(64), nullable=False, index=True)
     consent_at = Column(DateTime(timezone=True), nullable=False)
     status = Column(String(32), nullable=False, default=STATUS_OPEN)
+    # Filled by the mediators' side (issue 4): who claimed it and when, how it ended.
+    claimed_at = Column(DateTime(timezone=True), nullable=True)
+    claimed_by = Column(Integer, nullable=True)          # mediator account id
+    closed_at = Column(DateTime(timezone=True), nullable=True)
+    outcome = Column(String(32), nullable=True)          # one of OUTCOMES once closed
+    updated_at = Column(DateTime(timezone=True), nullable=True)
 
 
 def _check_char(body: str) -> str:
