@@ -180,6 +180,21 @@ def cmd_init_db(args) -> int:
     return 0
 
 
+def cmd_purge(args) -> int:
+    """Delete personal data older than the retention delay (statistics survive)."""
+    from bot.db import make_engine
+    from bot.retention import RetentionError, purge
+
+    try:
+        report = purge(make_engine(get_settings().database_url), days=args.days, dry_run=args.dry_run)
+    except RetentionError as exc:
+        print(f"Délai de conservation invalide : {exc}", file=sys.stderr)
+        return 2
+    for line in report.summary_lines():
+        print(line)
+    return 0
+
+
 def cmd_train(args) -> int:
     ensure_model(config=args.config)
     return 0
@@ -295,6 +310,205 @@ def cmd_telegram(args) -> int:
         return 1
 
 
+# --- notifications -------------------------------------------------------------------------------------
+
+def _notify_factory():
+    from bot.notifications.outbox import ensure_schema
+
+    factory = _factory()
+    ensure_schema(factory.kw["bind"])  # until create_schema knows these tables
+    return factory
+
+
+def _when(moment) -> str:
+    if moment is None:
+        return "-"
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(get_settings().timezone)).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def _print_delivery(row: dict) -> None:
+    line = f"{row['reference']}  {row['kind']:<8} {row['target']}  {row['status']}  tentatives={row['attempts']}"
+    if row["sent_at"]:
+        line += f"  envoyé={_when(row['sent_at'])}"
+    if row["next_attempt_at"]:
+        line += f"  prochain essai={_when(row['next_attempt_at'])}"
+    if row["last_error"]:
+        line += f"  erreur={row['last_error']}"
+    print(line)
+
+
+def cmd_notify(args) -> int:
+    """Deliver due notifications: one pass with --once, else poll until Ctrl+C."""
+    from bot.db import session_scope
+    from bot.notifications.outbox import Dispatcher, retry_failed
+
+    factory = _notify_factory()
+    if args.retry:
+        with session_scope(factory) as session:
+            count = retry_failed(session, None if args.retry == "*" else args.retry)
+        print(f"{count} notification(s) remise(s) en file.")
+    dispatcher = Dispatcher(factory)
+    if args.once:
+        report = asyncio.run(dispatcher.run_once())
+        print(f"envoyées : {report.sent}, à réessayer : {report.retried}, en échec : {report.failed}")
+        return 0 if report.failed == 0 else 1
+    print(f"Envoi des notifications toutes les {args.interval:g} s (Ctrl+C pour arrêter).", file=sys.stderr)
+    try:
+        asyncio.run(dispatcher.run_forever(interval=args.interval))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_notify_config(args) -> int:
+    from bot.db import session_scope
+    from bot.directory.models import Place
+    from bot.notifications.config import ChannelConfigError, place_channels, set_place_channels
+
+    factory = _notify_factory()
+    webhooks = args.webhook or []
+    secrets_ = args.webhook_secret or []
+    if webhooks and len(secrets_) not in (1, len(webhooks)):
+        print("Donnez un --webhook-secret par --webhook (ou un seul pour tous).", file=sys.stderr)
+        return 2
+    pairs = [(url, secrets_[0] if len(secrets_) == 1 else secrets_[i]) for i, url in enumerate(webhooks)]
+    change = args.clear or args.email or args.telegram_chat or webhooks
+    with session_scope(factory) as session:
+        if session.get(Place, args.place_id) is None:
+            print(f"Lieu inconnu : {args.place_id}", file=sys.stderr)
+            return 2
+        if change:
+            try:
+                set_place_channels(session, args.place_id, emails=args.email or [],
+                                   telegram_chats=args.telegram_chat or [], webhooks=pairs)
+            except ChannelConfigError as exc:
+                print(f"Réglage refusé ({exc.code}) : {exc.value}", file=sys.stderr)
+                return 2
+        channels = place_channels(session, args.place_id, active_only=False)
+        if not channels:
+            print("Aucun canal : courriel à la première adresse de l'annuaire (si SMTP est configuré).")
+        for channel in channels:
+            print(f"{channel.kind:<8} {channel.target}" + ("  (signé)" if channel.secret else ""))
+    return 0
+
+
+def cmd_notify_status(args) -> int:
+    from bot.db import session_scope
+    from bot.notifications.outbox import delivery_status, status_counts, undelivered
+
+    factory = _notify_factory()
+    with session_scope(factory) as session:
+        if args.reference:
+            rows = delivery_status(session, args.reference)
+            if not rows:
+                print(f"Aucune notification pour {args.reference}.")
+                return 1
+        else:
+            counts = status_counts(session)
+            print("  ".join(f"{status} : {n}" for status, n in counts.items()))
+            rows = undelivered(session)
+    for row in rows:
+        _print_delivery(row)
+    return 0
+
+
+def _add_notify_parsers(sub) -> None:
+    p = sub.add_parser("notify", help="envoyer aux lieux les notifications d'orientation en attente")
+    p.add_argument("--once", action="store_true", help="un seul passage puis quitter")
+    p.add_argument("--interval", type=float, default=30.0, help="secondes entre deux passages (max 300)")
+    p.add_argument("--retry", nargs="?", const="*", metavar="REFERENCE",
+                   help="remettre en file les notifications en échec (toutes, ou d'une référence)")
+    p.set_defaults(func=cmd_notify)
+
+    p = sub.add_parser("notify-config", help="canaux de notification d'un lieu (remplace les canaux existants)")
+    p.add_argument("place_id")
+    p.add_argument("--email", action="append", help="adresse courriel (répétable)")
+    p.add_argument("--telegram-chat", action="append", help="identifiant de discussion Telegram (répétable)")
+    p.add_argument("--webhook", action="append", help="URL https à appeler (répétable)")
+    p.add_argument("--webhook-secret", action="append", help="secret de signature HMAC du webhook")
+    p.add_argument("--clear", action="store_true", help="retirer tous les canaux")
+    p.set_defaults(func=cmd_notify_config)
+
+    p = sub.add_parser("notify-status", help="état d'envoi des notifications (d'une référence, ou en attente)")
+    p.add_argument("reference", nargs="?")
+    p.set_defaults(func=cmd_notify_status)
+
+
+# --- mediators' console accounts --------------------------------------------------------------------
+
+ACCOUNT_ERRORS = {
+    "email_invalide": "Adresse e-mail invalide.",
+    "mot_de_passe_court": "Mot de passe trop court (12 caractères au moins).",
+    "mot_de_passe_long": "Mot de passe trop long.",
+    "role_invalide": "Rôle invalide.",
+    "lieu_obligatoire": "Un compte de médiateur doit être rattaché à un lieu (--lieu).",
+    "lieu_inconnu": "Lieu inconnu dans l'annuaire.",
+    "email_existant": "Un compte existe déjà avec cette adresse.",
+}
+
+
+def _read_new_password() -> Optional[str]:
+    """From stdin when piped (one line), else typed twice; never from the command line."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Mot de passe (12 caractères au moins) : ")
+    if getpass.getpass("Confirmez le mot de passe : ") != first:
+        print("Les deux saisies diffèrent.", file=sys.stderr)
+        return None
+    return first
+
+
+def cmd_account(args) -> int:
+    from bot.console import accounts
+    from bot.db import create_schema, make_engine, session_factory, session_scope
+
+    engine = make_engine(get_settings().database_url)
+    create_schema(engine)
+    accounts.ensure_schema(engine)
+    factory = session_factory(engine)
+    if args.action == "desactiver":
+        with session_scope(factory) as session:
+            if not accounts.deactivate_account(session, args.email):
+                print("Aucun compte avec cette adresse.", file=sys.stderr)
+                return 1
+        print("Compte désactivé ; ses sessions sont fermées.")
+        return 0
+    if not args.coordinateur and not args.lieu:
+        print(ACCOUNT_ERRORS["lieu_obligatoire"], file=sys.stderr)
+        return 2
+    password = _read_new_password()
+    if password is None:
+        return 2
+    role = accounts.ROLE_COORDINATOR if args.coordinateur else accounts.ROLE_MEDIATOR
+    try:
+        with session_scope(factory) as session:
+            account = accounts.create_account(session, args.email, password, args.lieu, role)
+            summary = f"Compte {account.id} créé : {account.email}, " + (
+                "coordinateur (tous les lieux)" if account.is_coordinator else f"médiateur du lieu {account.place_id}")
+    except accounts.AccountError as exc:
+        print(ACCOUNT_ERRORS.get(exc.code, exc.code), file=sys.stderr)
+        return 2
+    print(summary)
+    return 0
+
+
+def _add_account_parsers(sub) -> None:
+    p = sub.add_parser("compte", help="comptes de la console des médiateurs")
+    actions = p.add_subparsers(dest="action", required=True)
+    c = actions.add_parser("creer", help="créer un compte (mot de passe lu sur l'entrée standard ou demandé)")
+    c.add_argument("--email", required=True)
+    c.add_argument("--lieu", help="identifiant du lieu (obligatoire pour un médiateur)")
+    c.add_argument("--coordinateur", action="store_true", help="coordinateur du territoire : voit tous les lieux")
+    c.set_defaults(func=cmd_account)
+    d = actions.add_parser("desactiver", help="désactiver un compte et fermer ses sessions")
+    d.add_argument("--email", required=True)
+    d.set_defaults(func=cmd_account)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiguillage", description="Aiguillage : orientation numérique.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -325,6 +539,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init-db", help="créer les tables")
     p.set_defaults(func=cmd_init_db)
 
+    p = sub.add_parser("purge", help="supprimer les données personnelles au-delà du délai de conservation")
+    p.add_argument("--days", type=int, default=None,
+                   help="délai en jours (par défaut : AIGUILLAGE_RETENTION_DAYS, sinon 90)")
+    p.add_argument("--dry-run", action="store_true", help="compter sans rien modifier")
+    p.set_defaults(func=cmd_purge)
+
     p = sub.add_parser("train", help="entraîner le modèle si ses entrées ont changé")
     p.add_argument("--config", default="config.yml")
     p.set_defaults(func=cmd_train)
@@ -343,6 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-iterations", type=int, default=None, help="arrêter après N relèves")
     p.add_argument("--drop-pending", action="store_true", help="oublier les messages en attente")
     p.set_defaults(func=cmd_telegram)
+    _add_notify_parsers(sub)
+    _add_account_parsers(sub)
     return parser
 
 

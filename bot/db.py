@@ -38,6 +38,8 @@ def create_schema(engine: Engine) -> None:
     from bot import telegram_support as _telegram_support  # noqa: F401
     from bot import helpline as _helpline  # noqa: F401
     from bot.sms import store as _sms_store  # noqa: F401
+    from bot.notifications import outbox as _notifications_outbox  # noqa: F401
+    from bot.console import accounts as _console_accounts, service as _console_service  # noqa: F401
 
     Base.metadata.create_all(engine)
 

@@ -14,6 +14,7 @@ from bot.directory.search import Need, find_places, find_remote
 from bot.geo.communes import CommuneIndex, default_index
 from bot import messages
 from bot.hours import format_opening
+from bot.notifications.outbox import enqueue_for_referral
 from bot.referrals import ReferralRequest, create_referral
 from bot.settings import Settings, get_settings
 
@@ -102,7 +103,10 @@ class Orientation:
         request = ReferralRequest(level=state["level"], reasons=list(state["reasons"]), facts=state["facts"],
                                   place_id=place.get("id"), channel=channel, sender_id=sender_id)
         with session_scope(self.factory) as session:
-            return create_referral(session, request).reference
+            referral = create_referral(session, request)
+            # Same transaction: the place is notified if and only if the referral is saved.
+            enqueue_for_referral(session, referral)
+            return referral.reference
 
     def helpline(self) -> dict:
         return {"ligne_nom": self.settings.helpline_name, "ligne_telephone": self.settings.helpline_phone}

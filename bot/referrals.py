@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db import Base
@@ -95,20 +94,22 @@ def shareable(facts: dict) -> dict:
 
 
 def create_referral(session: Session, request: ReferralRequest, now: Optional[datetime] = None) -> Referral:
+    """Add the referral to the caller's transaction (no savepoint: SQLite's driver mishandles them)."""
     now = now or datetime.now(timezone.utc)
     for _ in range(10):
-        referral = Referral(reference=new_reference(), created_at=now, level=request.level,
-                            reasons=list(request.reasons), facts=shareable(request.facts),
-                            place_id=request.place_id, channel=request.channel,
-                            conversation_key=pseudonymise(request.sender_id), consent_at=now, status=STATUS_OPEN)
-        try:
-            with session.begin_nested():
-                session.add(referral)
-                session.flush()
-            return referral
-        except IntegrityError:
-            continue  # reference collision: draw again
-    raise RuntimeError("could not draw a unique reference")
+        reference = new_reference()
+        # 28^6 codes: a clash is rare; the unique index remains the final guard.
+        if session.execute(select(Referral.id).where(Referral.reference == reference)).first() is None:
+            break
+    else:
+        raise RuntimeError("could not draw a unique reference")
+    referral = Referral(reference=reference, created_at=now, level=request.level,
+                        reasons=list(request.reasons), facts=shareable(request.facts),
+                        place_id=request.place_id, channel=request.channel,
+                        conversation_key=pseudonymise(request.sender_id), consent_at=now, status=STATUS_OPEN)
+    session.add(referral)
+    session.flush()
+    return referral
 
 
 def find_by_reference(session: Session, text: str) -> Optional[Referral]:

@@ -72,6 +72,7 @@ class SmsInput(AiguillageInput):
         self._store = store
         self._sender = sender
         self._tasks: set = set()
+        self._locks: dict = {}  # one lock per pseudonymised number (a few hundred bytes each)
 
     @classmethod
     def name(cls) -> Text:
@@ -171,6 +172,12 @@ class SmsInput(AiguillageInput):
             logger.warning("SMS from an invalid number ignored")
             return
         key = number_key(number)
+        # One person's messages are handled one after the other: a quick second reply must see the
+        # choices remembered by the first.
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            await self._handle_in_order(request, on_new_message, number, key, text)
+
+    async def _handle_in_order(self, request: Request, on_new_message, number: str, key: str, text: str) -> None:
         text = (text or "")[: self.settings.max_inbound_chars]
         if is_stop(text):
             await self.opt_out(request, number, key)

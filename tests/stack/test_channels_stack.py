@@ -12,14 +12,14 @@ from bot.sms.providers import signed_headers
 from tests.conftest import SMS_SECRET, TELEGRAM_SECRET
 
 
-def wait_for(predicate, timeout=60.0):
+def wait_for(predicate, timeout=120.0, context=lambda: ""):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.2)
-    raise AssertionError("timed out")
+    raise AssertionError(f"timed out; so far: {context()}")
 
 
 def telegram_update(update_id: int, chat_id: int, **content) -> dict:
@@ -82,11 +82,12 @@ def test_sms_numbered_choice_gives_a_reference(stack):
     post_sms(stack, number, "je voudrais apprendre a utiliser internet")
     wait_for(lambda: sms_to(stack, number))
     post_sms(stack, number, "Rennes")
-    consent = wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez" in t or "Repondez" in t])
-    assert "1" in consent[-1]
+    consent = wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez 1 ou 2" in t])
+    assert "1. Oui" in consent[-1]
     count = len(sms_to(stack, number))
     post_sms(stack, number, "1")
-    recap = wait_for(lambda: [t for t in sms_to(stack, number)[count:] if "numéro" in t or "numero" in t])
+    recap = wait_for(lambda: [t for t in sms_to(stack, number)[count:] if "numéro" in t or "numero" in t],
+                     context=lambda: sms_to(stack, number))
     assert any(ch.isdigit() for ch in recap[0])
 
 

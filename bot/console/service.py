@@ -1,0 +1,296 @@
+"""What a mediator does with a referral: see it, claim it, annotate it, hand it to another place, close it.
+
+Every function takes the acting `Account` and enforces visibility: a mediator only reaches the
+referrals of their own place; anything else is `NotFound` (the page answers 404, never 403, so the
+existence of another place's referral does not leak). A coordinator reaches every referral.
+
+Each consultation and change is written to the audit log (`journal_console`). The log keeps codes
+and place ids only: note texts live in `notes_console`, which disappears with the referral when the
+person asks to be erased, while the audit rows stay.
+Errors are `ConsoleError(code)`; the connector renders the French message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.console.accounts import Account, _aware
+from bot.db import Base
+from bot.referrals import (OUTCOMES, STATUS_CLAIMED, STATUS_CLOSED, STATUS_OPEN, STATUSES, Referral,
+                           normalise_reference)
+
+ACTION_VIEW = "consultation"
+ACTION_CLAIM = "prise_en_charge"
+ACTION_NOTE = "note"
+ACTION_REASSIGN = "reassignation"
+ACTION_CLOSE = "cloture"
+ACTION_LOGIN = "connexion"
+ACTION_LOGOUT = "deconnexion"
+ACTIONS = (ACTION_VIEW, ACTION_CLAIM, ACTION_NOTE, ACTION_REASSIGN, ACTION_CLOSE, ACTION_LOGIN, ACTION_LOGOUT)
+# Actions that change a referral's state (its status history).
+STATE_ACTIONS = (ACTION_CLAIM, ACTION_REASSIGN, ACTION_CLOSE)
+
+MAX_NOTE_CHARS = 4000
+LIST_LIMIT = 200
+
+
+class JournalEntry(Base):
+    __tablename__ = "journal_console"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, index=True)
+    account_id = Column(Integer, nullable=True, index=True)  # kept even if the account goes
+    action = Column(String(32), nullable=False)
+    referral_id = Column(Integer, nullable=True, index=True)  # no FK: the audit outlives an erased referral
+    place_id = Column(String(255), nullable=True, index=True)  # the referral's place when it happened
+    detail = Column(Text, nullable=True)  # codes and place ids only, never free text
+
+
+class Note(Base):
+    __tablename__ = "notes_console"
+
+    id = Column(Integer, primary_key=True)
+    referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False, index=True)
+    account_id = Column(Integer, nullable=True)
+    at = Column(DateTime(timezone=True), nullable=False)
+    text = Column(Text, nullable=False)
+
+
+TABLES = (JournalEntry.__table__, Note.__table__)
+
+
+class ConsoleError(ValueError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class NotFound(ConsoleError):
+    def __init__(self):
+        super().__init__("introuvable")
+
+
+def _now(now: Optional[datetime]) -> datetime:
+    return now or datetime.now(timezone.utc)
+
+
+# --------------------------------------------------------------------------------------------------
+# Visibility
+# --------------------------------------------------------------------------------------------------
+
+def _visible(account: Account):
+    if account.is_coordinator:
+        return True
+    if not account.place_id:
+        return False  # a mediator whose place was removed sees nothing
+    return Referral.place_id == account.place_id
+
+
+def can_see(account: Account, referral: Referral) -> bool:
+    return account.is_coordinator or (bool(account.place_id) and referral.place_id == account.place_id)
+
+
+def list_referrals(session: Session, account: Account, status: Optional[str] = None,
+                   limit: int = LIST_LIMIT) -> list[Referral]:
+    """Newest first; `status` one of STATUSES or None for all."""
+    query = select(Referral).where(_visible(account))
+    if status in STATUSES:
+        query = query.where(Referral.status == status)
+    return list(session.execute(query.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit))
+                .scalars())
+
+
+def get_referral(session: Session, account: Account, referral_id: int) -> Referral:
+    referral = session.get(Referral, referral_id)
+    if referral is None or not can_see(account, referral):
+        raise NotFound()
+    return referral
+
+
+def find_reference(session: Session, account: Account, text: str) -> Optional[Referral]:
+    """The visible referral with that code, typed loosely ("k7m 4xpq"), else None."""
+    code = normalise_reference(text or "")
+    if code is None:
+        return None
+    referral = session.execute(select(Referral).where(Referral.reference == code)).scalar_one_or_none()
+    return referral if referral is not None and can_see(account, referral) else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Audit log
+# --------------------------------------------------------------------------------------------------
+
+def record(session: Session, account: Optional[Account], action: str, referral: Optional[Referral] = None,
+           detail: Optional[str] = None, now: Optional[datetime] = None, place_id: Optional[str] = None) -> None:
+    if action not in ACTIONS:
+        raise ValueError(action)
+    if place_id is None:
+        place_id = referral.place_id if referral is not None else (account.place_id if account else None)
+    session.add(JournalEntry(at=_now(now), account_id=account.id if account else None, action=action,
+                             referral_id=referral.id if referral is not None else None, place_id=place_id,
+                             detail=detail))
+
+
+def journal(session: Session, account: Account, limit: int = 100) -> list[JournalEntry]:
+    """Recent entries: for a mediator those about their place (or its referrals), for a coordinator all."""
+    query = select(JournalEntry)
+    if not account.is_coordinator:
+        mine = select(Referral.id).where(Referral.place_id == account.place_id).scalar_subquery()
+        query = query.where(or_(JournalEntry.place_id == account.place_id, JournalEntry.referral_id.in_(mine)))
+    return list(session.execute(query.order_by(JournalEntry.at.desc(), JournalEntry.id.desc()).limit(limit))
+                .scalars())
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    at: datetime
+    action: str       # "creation" or one of STATE_ACTIONS
+    account_id: Optional[int]
+    detail: Optional[str]
+
+
+@dataclass
+class ReferralView:
+    referral: Referral
+    history: list = field(default_factory=list)   # HistoryItem, oldest first
+    notes: list = field(default_factory=list)     # Note, oldest first
+    accounts: dict = field(default_factory=dict)  # account id -> e-mail, for display
+
+
+def open_referral(session: Session, account: Account, referral_id: int, now: Optional[datetime] = None) -> ReferralView:
+    """Everything the detail page shows; the consultation itself is logged."""
+    referral = get_referral(session, account, referral_id)
+    record(session, account, ACTION_VIEW, referral, now=now)
+    entries = session.execute(select(JournalEntry).where(JournalEntry.referral_id == referral.id,
+                                                         JournalEntry.action.in_(STATE_ACTIONS))
+                              .order_by(JournalEntry.at, JournalEntry.id)).scalars().all()
+    history = [HistoryItem(_aware(referral.created_at), "creation", None, referral.channel)]
+    history += [HistoryItem(_aware(e.at), e.action, e.account_id, e.detail) for e in entries]
+    notes = list(session.execute(select(Note).where(Note.referral_id == referral.id)
+                                 .order_by(Note.at, Note.id)).scalars())
+    ids = {h.account_id for h in history} | {n.account_id for n in notes} | {referral.claimed_by}
+    ids.discard(None)
+    accounts = dict(session.execute(select(Account.id, Account.email).where(Account.id.in_(ids))).all()) if ids else {}
+    return ReferralView(referral=referral, history=history, notes=notes, accounts=accounts)
+
+
+# --------------------------------------------------------------------------------------------------
+# Actions
+# --------------------------------------------------------------------------------------------------
+
+def _refused_transition(referral: Referral) -> ConsoleError:
+    if referral.status == STATUS_CLOSED:
+        return ConsoleError("deja_cloturee")
+    if referral.status == STATUS_CLAIMED:
+        return ConsoleError("deja_prise_en_charge")
+    return ConsoleError("transition_invalide")
+
+
+def _guarded_update(session: Session, referral: Referral, allowed: tuple, values: dict) -> None:
+    # Conditional UPDATE: of two mediators clicking at once, exactly one wins.
+    result = session.execute(update(Referral).where(Referral.id == referral.id, Referral.status.in_(allowed))
+                             .values(**values).execution_options(synchronize_session=False))
+    session.refresh(referral)
+    if not result.rowcount:
+        raise _refused_transition(referral)
+
+
+def claim(session: Session, account: Account, referral_id: int, now: Optional[datetime] = None) -> Referral:
+    now = _now(now)
+    referral = get_referral(session, account, referral_id)
+    if referral.status != STATUS_OPEN:
+        raise _refused_transition(referral)
+    _guarded_update(session, referral, (STATUS_OPEN,),
+                    {"status": STATUS_CLAIMED, "claimed_at": now, "claimed_by": account.id, "updated_at": now})
+    record(session, account, ACTION_CLAIM, referral, now=now)
+    return referral
+
+
+def _clean_text(text: Optional[str]) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise ConsoleError("note_vide")
+    if len(text) > MAX_NOTE_CHARS:
+        raise ConsoleError("note_trop_longue")
+    return text
+
+
+def add_note(session: Session, account: Account, referral_id: int, text: str,
+             now: Optional[datetime] = None) -> Note:
+    now = _now(now)
+    referral = get_referral(session, account, referral_id)
+    note = Note(referral_id=referral.id, account_id=account.id, at=now, text=_clean_text(text))
+    session.add(note)
+    referral.updated_at = now
+    record(session, account, ACTION_NOTE, referral, now=now)
+    session.flush()
+    return note
+
+
+def reassign(session: Session, account: Account, referral_id: int, place_id: str, reason: str,
+             now: Optional[datetime] = None) -> Referral:
+    """Move the referral to another place, reopened there (the new place claims it); the reason becomes a note."""
+    from bot.directory.models import Place
+
+    now = _now(now)
+    referral = get_referral(session, account, referral_id)
+    place_id = (place_id or "").strip()
+    if not place_id or session.get(Place, place_id) is None:
+        raise ConsoleError("lieu_inconnu")
+    if place_id == referral.place_id:
+        raise ConsoleError("meme_lieu")
+    if referral.status == STATUS_CLOSED:
+        raise ConsoleError("deja_cloturee")
+    reason = _clean_text(reason) if (reason or "").strip() else None
+    if reason is None:
+        raise ConsoleError("motif_obligatoire")
+    origin = referral.place_id
+    _guarded_update(session, referral, (STATUS_OPEN, STATUS_CLAIMED),
+                    {"place_id": place_id, "status": STATUS_OPEN, "claimed_at": None, "claimed_by": None,
+                     "updated_at": now})
+    session.add(Note(referral_id=referral.id, account_id=account.id, at=now, text=reason))
+    record(session, account, ACTION_REASSIGN, referral, detail=f"{origin or ''}->{place_id}", now=now,
+           place_id=origin)
+    session.flush()
+    return referral
+
+
+def close(session: Session, account: Account, referral_id: int, outcome: str,
+          now: Optional[datetime] = None) -> Referral:
+    now = _now(now)
+    referral = get_referral(session, account, referral_id)
+    if outcome not in OUTCOMES:
+        raise ConsoleError("resultat_invalide")
+    if referral.status == STATUS_CLOSED:
+        raise ConsoleError("deja_cloturee")
+    values = {"status": STATUS_CLOSED, "closed_at": now, "outcome": outcome, "updated_at": now}
+    if referral.claimed_by is None:  # closed straight away: whoever closed it handled it
+        values.update(claimed_at=now, claimed_by=account.id)
+    _guarded_update(session, referral, (STATUS_OPEN, STATUS_CLAIMED), values)
+    record(session, account, ACTION_CLOSE, referral, detail=outcome, now=now)
+    return referral
+
+
+def other_places(session: Session, account: Account, referral: Referral) -> list:
+    """(id, name, commune) of the places a referral can be handed to."""
+    from bot.directory.models import Place
+
+    rows = session.execute(select(Place.id, Place.nom, Place.commune).where(Place.id != (referral.place_id or ""))
+                           .order_by(Place.commune, Place.nom)).all()
+    return [tuple(r) for r in rows]
+
+
+def due_callbacks_for(session: Session, account: Account, now: Optional[datetime] = None):
+    """Helpline callbacks now due, for coordinators only: the helpline is not tied to any place.
+
+    None for a mediator (the page explains why), else a list of bot.helpline.DueCallback."""
+    if not account.is_coordinator:
+        return None
+    from bot import helpline
+
+    return helpline.due_callbacks(session, now)

@@ -1,0 +1,576 @@
+"""Mediators' console: web pages under /webhooks/console/ to follow up the referrals of a place.
+
+Server-rendered HTML, no JavaScript, every user-provided text through `html.escape`. Logic lives in
+bot.console (accounts, service); this module is the HTTP adapter: cookies, CSRF, pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from urllib.parse import urlencode, urlsplit
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot.console import accounts, service
+from bot.db import session_scope
+from bot.hours import to_paris
+from bot.referrals import OUTCOMES, STATUSES
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "/webhooks/console"
+STATIC_DIR = Path(__file__).resolve().parent / "static" / "console"
+PRE_COOKIE = "aiguillage_console_pre"  # double-submit token for the login form (no session yet)
+ORIGINS_ENV = "AIGUILLAGE_CONSOLE_ORIGINS"  # extra allowed Origin values, comma-separated (reverse proxy)
+
+SECURITY_HEADERS = {
+    # No script at all on these pages: even a missed escape could not run anything.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # Not "no-referrer": browsers would then send "Origin: null" on our own forms.
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+STATUS_LABELS = {"ouverte": "Ouverte", "prise_en_charge": "Prise en charge", "cloturee": "Clôturée"}
+OUTCOME_LABELS = {"fait": "Fait (démarche réalisée)", "reoriente": "Réorientée ailleurs",
+                  "injoignable": "Personne injoignable"}
+CHANNEL_LABELS = {"desk": "Accueil", "telegram": "Telegram", "sms": "SMS", "helpline": "Ligne d'aide"}
+ACTION_LABELS = {"consultation": "Consultation", "prise_en_charge": "Prise en charge", "note": "Note",
+                 "reassignation": "Réassignation", "cloture": "Clôture", "connexion": "Connexion",
+                 "deconnexion": "Déconnexion", "creation": "Orientation reçue"}
+FACT_LABELS = {"organisme": "Organisme", "domaine": "Domaine", "demarche": "Démarche", "enjeu": "Enjeu",
+               "enjeux": "Enjeux", "equipement": "Équipement", "souhait": "Souhait", "barriere": "Difficulté",
+               "blocage": "Blocage", "besoins": "Besoins", "recurrent": "Besoin récurrent",
+               "apprentissage": "Veut apprendre", "debutant": "Débutant", "sujet": "Sujet", "commune": "Commune",
+               "commune_insee": "Code INSEE"}
+CALLBACK_REASONS = {"missed": "Appel manqué", "after_hours": "Hors horaires"}
+
+MESSAGES = {
+    # errors
+    "identifiants_invalides": "Adresse e-mail ou mot de passe incorrect.",
+    "trop_de_tentatives": "Trop de tentatives : la connexion est bloquée quelques minutes. Réessayez plus tard.",
+    "jeton": "Formulaire expiré ou invalide : rechargez la page et recommencez.",
+    "introuvable": "Orientation introuvable.",
+    "deja_prise_en_charge": "Cette orientation est déjà prise en charge.",
+    "deja_cloturee": "Cette orientation est déjà clôturée : plus de prise en charge, de réassignation ni de clôture.",
+    "transition_invalide": "Cette action n'est pas possible dans l'état actuel de l'orientation.",
+    "note_vide": "La note est vide.",
+    "note_trop_longue": f"La note est trop longue ({service.MAX_NOTE_CHARS} caractères au plus).",
+    "lieu_inconnu": "Choisissez un lieu de la liste.",
+    "meme_lieu": "L'orientation est déjà dans ce lieu.",
+    "motif_obligatoire": "Indiquez le motif de la réassignation.",
+    "resultat_invalide": "Choisissez l'issue : fait, réorientée ou personne injoignable.",
+    "reference_inconnue": "Aucune orientation visible pour vous avec ce code.",
+    "reference_invalide": "Code invalide : il a 7 caractères, par exemple K7M-4XPQ.",
+    # confirmations
+    "pris": "Orientation prise en charge.",
+    "note_ajoutee": "Note ajoutée.",
+    "reassignee": "Orientation transmise à l'autre lieu.",
+    "cloturee": "Orientation clôturée.",
+    "deconnecte": "Vous êtes déconnecté.",
+}
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def fmt_time(moment: Optional[datetime]) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # stored as UTC
+    return to_paris(moment).strftime("%d/%m/%Y %H:%M")
+
+
+def label_level(level: str) -> str:
+    from bot import messages
+
+    try:
+        return messages.level_label(level)
+    except KeyError:
+        return level
+
+
+def reason_label(code: str) -> str:
+    from bot import messages
+
+    try:
+        return messages.reason_text(code)
+    except KeyError:
+        return code
+
+
+def fact_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Responses
+# --------------------------------------------------------------------------------------------------
+
+def _with_headers(resp):
+    for name, value in SECURITY_HEADERS.items():
+        resp.headers[name] = value
+    return resp
+
+
+def _set_cookie(resp, name: str, value: str, max_age: int, path: str = "/") -> None:
+    resp.cookies[name] = value
+    cookie = resp.cookies[name]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = path
+    cookie["max-age"] = max_age
+    if os.environ.get(accounts.SECURE_COOKIE_ENV, "") == "1":
+        cookie["secure"] = True
+
+
+def redirect(path: str, **params):
+    query = urlencode({k: v for k, v in params.items() if v})
+    resp = response.redirect(PREFIX + path + (("?" + query) if query else ""), status=303)
+    return _with_headers(resp)
+
+
+def page(title: str, body: str, auth: Optional[accounts.Authenticated] = None, status: int = 200,
+         flash_info: Optional[str] = None, flash_error: Optional[str] = None):
+    header = ""
+    if auth is not None:
+        account = auth.account
+        who = esc(account.email) + (" — coordination" if account.is_coordinator else "")
+        header = (f'<header><nav><a href="{PREFIX}/orientations">Orientations</a>'
+                  f'<a href="{PREFIX}/journal">Journal</a></nav>'
+                  f'<span class="who">{who}</span>'
+                  f'<form method="post" action="{PREFIX}/deconnexion">{csrf_field(auth.csrf_token)}'
+                  f'<button type="submit">Se déconnecter</button></form></header>')
+    flashes = ""
+    if flash_info in MESSAGES:
+        flashes += f'<p class="flash info" role="status">{esc(MESSAGES[flash_info])}</p>'
+    if flash_error in MESSAGES:
+        flashes += f'<p class="flash erreur" role="alert">{esc(MESSAGES[flash_error])}</p>'
+    document = ("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                "<meta name=\"robots\" content=\"noindex\">"
+                f"<title>{esc(title)} — Aiguillage, console des médiateurs</title>"
+                f"<link rel=\"stylesheet\" href=\"{PREFIX}/static/console.css\"></head>"
+                f"<body>{header}<main>{flashes}{body}</main></body></html>")
+    return _with_headers(response.html(document, status=status))
+
+
+def not_found(auth: Optional[accounts.Authenticated]):
+    return page("Introuvable", f"<h1>Introuvable</h1><p>{esc(MESSAGES['introuvable'])}</p>"
+                f'<p><a href="{PREFIX}/orientations">Retour à la liste</a></p>', auth, status=404)
+
+
+def refused(auth: Optional[accounts.Authenticated] = None):
+    return page("Requête refusée", f"<h1>Requête refusée</h1><p>{esc(MESSAGES['jeton'])}</p>", auth, status=403)
+
+
+def csrf_field(token: str) -> str:
+    return f'<input type="hidden" name="csrf" value="{esc(token)}">'
+
+
+# --------------------------------------------------------------------------------------------------
+# Channel
+# --------------------------------------------------------------------------------------------------
+
+class ConsoleInput(InputChannel):
+    """No Rasa turn happens here; the channel only serves the console pages. Injectable for tests."""
+
+    def __init__(self, session_factory=None, clock: Optional[Callable[[], datetime]] = None):
+        self._factory = session_factory
+        self._clock = clock
+        if session_factory is not None or clock is not None:
+            accounts.configure(session_factory, clock)
+
+    @classmethod
+    def name(cls) -> Text:
+        return "console"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ConsoleInput":
+        return cls()
+
+    def factory(self):
+        if self._factory is None:
+            self._factory = accounts.default_factory()
+        return self._factory
+
+    def now(self) -> datetime:
+        return self._clock() if self._clock is not None else datetime.now(timezone.utc)
+
+    # --- request helpers ------------------------------------------------------------------------
+
+    def authenticate(self, session, request: Request) -> Optional[accounts.Authenticated]:
+        return accounts.resolve_token(session, request.cookies.get(accounts.COOKIE_NAME), self.now())
+
+    @staticmethod
+    def origin_ok(request: Request) -> bool:
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True  # older browsers and curl: the CSRF token alone decides
+        allowed = {o.strip().rstrip("/") for o in os.environ.get(ORIGINS_ENV, "").split(",") if o.strip()}
+        if origin.rstrip("/") in allowed:
+            return True
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.netloc == request.host
+
+    def post_allowed(self, request: Request, expected: Optional[str]) -> bool:
+        given = request.form.get("csrf") if request.form else None
+        return self.origin_ok(request) and accounts.csrf_matches(expected, given)
+
+    # --- blueprint ------------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("console_webhook", __name__)
+        channel = self
+
+        @bp.route("/", methods=["GET"])
+        async def home(request: Request):
+            with session_scope(channel.factory()) as session:
+                auth = channel.authenticate(session, request)
+            return redirect("/orientations" if auth else "/connexion")
+
+        @bp.route("/static/<name>", methods=["GET"])
+        async def static(request: Request, name: str):
+            path = (STATIC_DIR / name).resolve()
+            if path.parent != STATIC_DIR or not path.is_file():
+                return response.text("introuvable", status=404)
+            return await response.file(path)
+
+        # --- login / logout ---------------------------------------------------------------------
+
+        def login_page(error: Optional[str] = None, info: Optional[str] = None, email: str = "", status: int = 200):
+            token = secrets.token_urlsafe(24)
+            body = ('<div class="login card"><h1>Console des médiateurs</h1>'
+                    f'<form method="post" action="{PREFIX}/connexion">{csrf_field(token)}'
+                    '<label for="email">Adresse e-mail</label>'
+                    f'<input type="email" id="email" name="email" autocomplete="username" required value="{esc(email)}">'
+                    '<label for="mot_de_passe">Mot de passe</label>'
+                    '<input type="password" id="mot_de_passe" name="mot_de_passe" autocomplete="current-password" required>'
+                    '<p><button class="primary" type="submit">Se connecter</button></p></form></div>')
+            resp = page("Connexion", body, flash_error=error, flash_info=info, status=status)
+            _set_cookie(resp, PRE_COOKIE, token, max_age=3600, path=PREFIX)
+            return resp
+
+        @bp.route("/connexion", methods=["GET"])
+        async def login_form(request: Request):
+            return login_page(info=request.args.get("info"))
+
+        @bp.route("/connexion", methods=["POST"])
+        async def login_submit(request: Request):
+            if not channel.post_allowed(request, request.cookies.get(PRE_COOKIE)):
+                return login_page(error="jeton", status=403)
+            email = (request.form.get("email") or "").strip()[:320]
+            password = request.form.get("mot_de_passe") or ""
+            now = channel.now()
+
+            def attempt():
+                with session_scope(channel.factory()) as session:
+                    result = accounts.login(session, email, password, now)
+                    if result.status == accounts.LOGIN_OK:
+                        service.record(session, result.account, service.ACTION_LOGIN, now=now)
+                    return result
+
+            # scrypt takes tens of milliseconds: keep it off the event loop shared with Rasa.
+            result = await asyncio.get_running_loop().run_in_executor(None, attempt)
+            if result.status != accounts.LOGIN_OK:
+                return login_page(error=result.status, email=email, status=401)
+            resp = redirect("/orientations")
+            max_age = int((result.expires_at - now).total_seconds())
+            _set_cookie(resp, accounts.COOKIE_NAME, result.token, max_age=max_age)
+            _set_cookie(resp, PRE_COOKIE, "", max_age=0, path=PREFIX)
+            return resp
+
+        @bp.route("/deconnexion", methods=["POST"])
+        async def logout(request: Request):
+            with session_scope(channel.factory()) as session:
+                auth = channel.authenticate(session, request)
+                if auth is None:
+                    return redirect("/connexion")
+                if not channel.post_allowed(request, auth.csrf_token):
+                    return refused(auth)
+                service.record(session, auth.account, service.ACTION_LOGOUT, now=channel.now())
+                accounts.logout(session, request.cookies.get(accounts.COOKIE_NAME))
+            resp = redirect("/connexion", info="deconnecte")
+            _set_cookie(resp, accounts.COOKIE_NAME, "", max_age=0)
+            return resp
+
+        # --- pages ------------------------------------------------------------------------------
+
+        @bp.route("/orientations", methods=["GET"])
+        async def referral_list(request: Request):
+            with session_scope(channel.factory()) as session:
+                auth = channel.authenticate(session, request)
+                if auth is None:
+                    return redirect("/connexion")
+                account = auth.account
+                typed = (request.args.get("reference") or "").strip()
+                if typed:
+                    found = service.find_reference(session, account, typed)
+                    if found is not None:
+                        return redirect(f"/orientations/{found.id}")
+                    from bot.referrals import normalise_reference
+
+                    error = "reference_invalide" if normalise_reference(typed) is None else "reference_inconnue"
+                else:
+                    error = request.args.get("erreur")
+                status = request.args.get("statut")
+                status = status if status in STATUSES else None
+                rows = service.list_referrals(session, account, status)
+                callbacks = service.due_callbacks_for(session, account, channel.now())
+                place = _place(session, account.place_id)
+                body = render_list(account, place, rows, status, typed, callbacks)
+            return page("Orientations", body, auth, flash_info=request.args.get("info"), flash_error=error)
+
+        @bp.route("/orientations/<referral_id:int>", methods=["GET"])
+        async def referral_detail(request: Request, referral_id: int):
+            with session_scope(channel.factory()) as session:
+                auth = channel.authenticate(session, request)
+                if auth is None:
+                    return redirect("/connexion")
+                try:
+                    view = service.open_referral(session, auth.account, referral_id, channel.now())
+                except service.NotFound:
+                    return not_found(auth)
+                place = _place(session, view.referral.place_id)
+                others = service.other_places(session, auth.account, view.referral)
+                body = render_detail(view, place, others, auth.csrf_token)
+                title = f"Orientation {view.referral.reference}"
+            return page(title, body, auth, flash_info=request.args.get("info"),
+                        flash_error=request.args.get("erreur"))
+
+        @bp.route("/journal", methods=["GET"])
+        async def journal(request: Request):
+            with session_scope(channel.factory()) as session:
+                auth = channel.authenticate(session, request)
+                if auth is None:
+                    return redirect("/connexion")
+                entries = service.journal(session, auth.account)
+                body = render_journal(session, auth.account, entries)
+            return page("Journal", body, auth)
+
+        # --- actions ----------------------------------------------------------------------------
+
+        def action(path: str, run: Callable, done: str, back_to_list: bool = False):
+            async def handler(request: Request, referral_id: int):
+                with session_scope(channel.factory()) as session:
+                    auth = channel.authenticate(session, request)
+                    if auth is None:
+                        return redirect("/connexion")
+                    if not channel.post_allowed(request, auth.csrf_token):
+                        return refused(auth)
+                    try:
+                        run(session, auth.account, referral_id, request.form, channel.now())
+                    except service.NotFound:
+                        return not_found(auth)
+                    except service.ConsoleError as exc:
+                        session.rollback()
+                        return redirect(f"/orientations/{referral_id}", erreur=exc.code)
+                    moved_away = back_to_list and not auth.account.is_coordinator
+                if moved_away:  # the referral left this mediator's place: its page is now a 404
+                    return redirect("/orientations", info=done)
+                return redirect(f"/orientations/{referral_id}", info=done)
+
+            bp.add_route(handler, f"/orientations/<referral_id:int>/{path}", methods=["POST"],
+                         name="console_" + path.replace("-", "_"))
+
+        action("prise-en-charge", lambda s, a, i, f, n: service.claim(s, a, i, n), "pris")
+        action("note", lambda s, a, i, f, n: service.add_note(s, a, i, f.get("texte") or "", n), "note_ajoutee")
+        action("reassigner", lambda s, a, i, f, n: service.reassign(s, a, i, f.get("lieu") or "",
+                                                                    f.get("motif") or "", n),
+               "reassignee", back_to_list=True)
+        action("cloturer", lambda s, a, i, f, n: service.close(s, a, i, f.get("issue") or "", n), "cloturee")
+
+        return bp
+
+
+def _place(session, place_id: Optional[str]):
+    if not place_id:
+        return None
+    from bot.directory.models import Place
+
+    return session.get(Place, place_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# Rendering (every dynamic value goes through esc)
+# --------------------------------------------------------------------------------------------------
+
+def status_badge(status: str) -> str:
+    return f'<span class="statut statut-{esc(status)}">{esc(STATUS_LABELS.get(status, status))}</span>'
+
+
+def place_name(place) -> str:
+    return f"{place.nom} ({place.commune})" if place is not None else "Aucun lieu"
+
+
+def render_list(account, place, rows, status, typed, callbacks) -> str:
+    scope = "tous les lieux (coordination)" if account.is_coordinator else place_name(place)
+    parts = [f"<h1>Orientations — {esc(scope)}</h1>",
+             f'<form class="inline" method="get" action="{PREFIX}/orientations" role="search">'
+             '<div><label for="reference">Rechercher un code</label>'
+             f'<input type="text" id="reference" name="reference" value="{esc(typed)}" placeholder="K7M-4XPQ" '
+             'autocomplete="off"></div><button class="primary" type="submit">Chercher</button></form>']
+    links = [f'<a href="{PREFIX}/orientations"{" aria-current=page" if status is None else ""}>Toutes</a>']
+    for code in STATUSES:
+        current = " aria-current=page" if status == code else ""
+        links.append(f'<a href="{PREFIX}/orientations?statut={esc(code)}"{current}>{esc(STATUS_LABELS[code])}</a>')
+    parts.append(f'<p class="filters">Filtrer : {"".join(links)}</p>')
+    if not rows:
+        parts.append('<p id="aucune">Aucune orientation.</p>')
+    else:
+        head = ("<tr><th>Code</th><th>Reçue le</th><th>Niveau</th><th>Démarche</th><th>Commune</th>"
+                "<th>Statut</th><th>Canal</th>" + ("<th>Lieu</th>" if account.is_coordinator else "") + "</tr>")
+        lines = []
+        for r in rows:
+            facts = r.facts or {}
+            procedure = facts.get("demarche") or facts.get("organisme") or ""
+            place_cell = f"<td>{esc(r.place_id or '—')}</td>" if account.is_coordinator else ""
+            lines.append(f'<tr data-reference="{esc(r.reference)}"><td><a href="{PREFIX}/orientations/{r.id}">'
+                         f"{esc(r.reference)}</a></td><td>{esc(fmt_time(r.created_at))}</td>"
+                         f"<td>{esc(label_level(r.level))}</td><td>{esc(fact_value(procedure))}</td>"
+                         f"<td>{esc(fact_value(facts.get('commune') or ''))}</td><td>{status_badge(r.status)}</td>"
+                         f"<td>{esc(CHANNEL_LABELS.get(r.channel, r.channel))}</td>{place_cell}</tr>")
+        parts.append(f'<table id="orientations"><thead>{head}</thead><tbody>{"".join(lines)}</tbody></table>')
+    parts.append("<h2>Rappels de la ligne d'aide</h2>")
+    if callbacks is None:
+        parts.append('<p class="meta" id="rappels-note">La ligne d\'aide n\'est rattachée à aucun lieu : '
+                     "les rappels à faire sont visibles par les coordinateurs du territoire.</p>")
+    elif not callbacks:
+        parts.append('<p id="rappels-note">Aucun rappel à faire pour le moment. '
+                     "(La ligne d'aide n'est rattachée à aucun lieu.)</p>")
+    else:
+        lines = [f"<tr><td>{esc(c.caller)}</td><td>{esc(fmt_time(c.called_at))}</td><td>{esc(fmt_time(c.due_at))}</td>"
+                 f"<td>{esc(CALLBACK_REASONS.get(c.reason, c.reason))}</td><td>{'oui' if c.sms_sent else 'non'}</td></tr>"
+                 for c in callbacks]
+        parts.append('<p class="meta">La ligne d\'aide n\'est rattachée à aucun lieu : ces rappels concernent tout '
+                     "le territoire.</p><table id=\"rappels\"><thead><tr><th>Numéro</th><th>Appel</th>"
+                     "<th>À rappeler dès</th><th>Motif</th><th>SMS envoyé</th></tr></thead>"
+                     f"<tbody>{''.join(lines)}</tbody></table>")
+    return "".join(parts)
+
+
+def render_detail(view: service.ReferralView, place, others, csrf: str) -> str:
+    r = view.referral
+    who = view.accounts
+    facts = r.facts or {}
+    reasons = "".join(f"<li>{esc(reason_label(code))}</li>" for code in (r.reasons or [])) or "<li>—</li>"
+    fact_rows = "".join(f"<dt>{esc(FACT_LABELS.get(k, k))}</dt><dd>{esc(fact_value(v))}</dd>"
+                        for k, v in facts.items()) or "<dt>—</dt><dd>Aucune information</dd>"
+    place_html = esc(place_name(place))
+    if place is not None:
+        extra = ", ".join(x for x in (place.adresse, place.code_postal, place.telephone) if x)
+        place_html += f'<br><span class="meta">{esc(extra)}</span>'
+    status_line = status_badge(r.status)
+    if r.claimed_by:
+        status_line += f' <span class="meta">par {esc(who.get(r.claimed_by, "#" + str(r.claimed_by)))}, ' \
+                       f"le {esc(fmt_time(r.claimed_at))}</span>"
+    if r.outcome:
+        status_line += f' — issue : <strong id="issue">{esc(OUTCOME_LABELS.get(r.outcome, r.outcome))}</strong>'
+    parts = [f'<h1>Orientation <span id="reference">{esc(r.reference)}</span></h1>',
+             '<div class="card"><dl>',
+             f'<dt>Statut</dt><dd id="statut">{status_line}</dd>',
+             f'<dt>Niveau</dt><dd id="niveau">{esc(label_level(r.level))}</dd>',
+             f'<dt>Raisons</dt><dd><ul id="raisons">{reasons}</ul></dd>',
+             f'<dt>Reçue le</dt><dd>{esc(fmt_time(r.created_at))} '
+             f'({esc(CHANNEL_LABELS.get(r.channel, r.channel))})</dd>',
+             f'<dt>Consentement</dt><dd id="consentement">{esc(fmt_time(r.consent_at))}</dd>',
+             f'<dt>Lieu</dt><dd id="lieu">{place_html}</dd>',
+             "</dl></div>",
+             '<h2>Ce que la personne a indiqué</h2>'
+             '<p class="meta">Ne lui redemandez pas : ces informations viennent du tri.</p>'
+             f'<div class="card"><dl id="faits">{fact_rows}</dl></div>']
+
+    history = []
+    for h in view.history:
+        detail = ""
+        if h.action == "cloture":
+            detail = OUTCOME_LABELS.get(h.detail or "", h.detail or "")
+        elif h.action == "reassignation":
+            detail = (h.detail or "").replace("->", " → ")
+        elif h.action == "creation":
+            detail = CHANNEL_LABELS.get(h.detail or "", h.detail or "")
+        by = who.get(h.account_id, "") if h.account_id else ""
+        history.append(f"<li>{esc(fmt_time(h.at))} — {esc(ACTION_LABELS.get(h.action, h.action))}"
+                       f"{(' : ' + esc(detail)) if detail else ''}{(' (' + esc(by) + ')') if by else ''}</li>")
+    parts.append(f'<h2>Historique</h2><ul id="historique">{"".join(history)}</ul>')
+
+    notes = "".join(f'<div class="note-item"><p class="meta">{esc(fmt_time(n.at))} — '
+                    f'{esc(who.get(n.account_id, ""))}</p><p class="note">{esc(n.text)}</p></div>'
+                    for n in view.notes) or '<p class="meta">Aucune note.</p>'
+    parts.append(f'<h2>Notes</h2><div id="notes">{notes}</div>')
+
+    base = f"{PREFIX}/orientations/{r.id}"
+    parts.append('<h2>Actions</h2><div class="card">')
+    if r.status == "ouverte":
+        parts.append(f'<form method="post" action="{base}/prise-en-charge">{csrf_field(csrf)}'
+                     '<button class="primary" type="submit" id="prendre">Prendre en charge</button></form>')
+    parts.append(f'<form method="post" action="{base}/note">{csrf_field(csrf)}'
+                 '<label for="texte">Ajouter une note</label>'
+                 f'<textarea id="texte" name="texte" maxlength="{service.MAX_NOTE_CHARS}" required></textarea>'
+                 '<p><button class="primary" type="submit" id="ajouter-note">Enregistrer la note</button></p></form>')
+    if r.status != "cloturee":
+        radios = "".join(f'<label><input type="radio" name="issue" value="{esc(o)}" required> '
+                         f"{esc(OUTCOME_LABELS[o])}</label>" for o in OUTCOMES)
+        parts.append(f'<form method="post" action="{base}/cloturer">{csrf_field(csrf)}'
+                     f'<fieldset><legend>Clôturer avec une issue</legend>{radios}</fieldset>'
+                     '<p><button class="primary" type="submit" id="cloturer">Clôturer</button></p></form>')
+        options = "".join(f'<option value="{esc(pid)}">{esc(nom)} ({esc(commune)})</option>'
+                          for pid, nom, commune in others)
+        if options:
+            parts.append(f'<form method="post" action="{base}/reassigner">{csrf_field(csrf)}'
+                         '<label for="lieu-cible">Transmettre à un autre lieu</label>'
+                         f'<select id="lieu-cible" name="lieu" required><option value="">— choisir —</option>'
+                         f'{options}</select><label for="motif">Motif</label>'
+                         f'<textarea id="motif" name="motif" maxlength="{service.MAX_NOTE_CHARS}" required></textarea>'
+                         '<p><button class="primary" type="submit" id="reassigner">Transmettre</button></p></form>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_journal(session, account, entries) -> str:
+    from sqlalchemy import select
+
+    from bot.console.accounts import Account
+    from bot.referrals import Referral
+
+    account_ids = {e.account_id for e in entries if e.account_id}
+    referral_ids = {e.referral_id for e in entries if e.referral_id}
+    emails = dict(session.execute(select(Account.id, Account.email).where(Account.id.in_(account_ids))).all()) \
+        if account_ids else {}
+    referrals = {r.id: r for r in session.execute(select(Referral).where(Referral.id.in_(referral_ids))).scalars()} \
+        if referral_ids else {}
+    rows = []
+    for e in entries:
+        referral = referrals.get(e.referral_id)
+        if referral is not None and service.can_see(account, referral):
+            ref = f'<a href="{PREFIX}/orientations/{referral.id}">{esc(referral.reference)}</a>'
+        elif referral is not None:
+            ref = esc(referral.reference)  # moved to another place since
+        else:
+            ref = "—" if e.referral_id is None else "(effacée)"
+        detail = OUTCOME_LABELS.get(e.detail, e.detail) if e.action == "cloture" else (e.detail or "")
+        rows.append(f"<tr><td>{esc(fmt_time(e.at))}</td><td>{esc(emails.get(e.account_id, '—'))}</td>"
+                    f"<td>{esc(ACTION_LABELS.get(e.action, e.action))}</td><td>{ref}</td>"
+                    f"<td>{esc(detail.replace('->', ' → '))}</td></tr>")
+    scope = "tous les lieux" if account.is_coordinator else "votre lieu"
+    table = ('<table id="journal"><thead><tr><th>Quand</th><th>Qui</th><th>Action</th><th>Orientation</th>'
+             f'<th>Détail</th></tr></thead><tbody>{"".join(rows)}</tbody></table>') if rows else "<p>Journal vide.</p>"
+    return f"<h1>Journal — {esc(scope)}</h1><p class=\"meta\">Consultations et modifications récentes.</p>{table}"

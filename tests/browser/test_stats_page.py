@@ -1,0 +1,116 @@
+"""Coordinators' statistics page in headless Chromium: renders, filters, no blocked resource."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+from playwright.sync_api import expect  # noqa: E402
+from sanic import Sanic  # noqa: E402
+
+from bot.db import create_schema, make_engine, session_factory  # noqa: E402
+from bot.referrals import ReferralRequest, create_referral  # noqa: E402
+from connectors.stats_page import stats_blueprint  # noqa: E402
+
+pytestmark = pytest.mark.browser
+SCREENSHOT = "/tmp/stats.png"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stats_url(tmp_path_factory):
+    import os
+
+    os.environ.setdefault("AIGUILLAGE_SECRET_KEY", "cle-de-test-stats-navigateur")
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('stats') / 'aiguillage.db'}")
+    create_schema(engine)
+    factory = session_factory(engine)
+    start = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    with factory() as session:
+        for i in range(12):
+            insee, level = (("35238", "urgence"), ("2A004", "inclusion"), ("97411", "montee_en_competence"))[i % 3]
+            ref = create_referral(session, ReferralRequest(
+                level=level, reasons=["r"], facts={"organisme": "caf", "commune_insee": insee},
+                place_id=None, channel=("sms", "desk")[i % 2], sender_id=f"s{i}"), now=start + timedelta(days=i))
+            ref.claimed_at = ref.created_at + timedelta(hours=i + 1)
+        session.commit()
+
+    Sanic.test_mode = True
+    app = Sanic(f"stats_browser_{uuid.uuid4().hex[:8]}")
+    app.blueprint(stats_blueprint(factory, lambda request: True, min_count=3), url_prefix="/statistiques")
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    async def serve():
+        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+        await server.startup()
+        ready.set()
+        return server
+
+    holder = {}
+
+    def run():
+        asyncio.set_event_loop(loop)
+        holder["server"] = loop.run_until_complete(serve())
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield f"http://127.0.0.1:{port}/statistiques/"
+
+    async def stop():
+        holder["server"].close()
+        await holder["server"].wait_closed()
+
+    asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    engine.dispose()
+
+
+def test_stats_page_in_chromium(browser, stats_url):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("request", lambda req: None if req.url.startswith(stats_url.split("/statistiques")[0])
+            else problems.append(req.url))
+    try:
+        page.goto(stats_url)
+        expect(page.locator("h1")).to_have_text("Statistiques anonymes")
+        expect(page.locator("#total")).to_contain_text("Orientations : 12")
+        charts = page.locator("svg[role=img]")
+        assert charts.count() >= 5
+        # Bars are really drawn (non-zero size) and every chart has a data table.
+        box = page.locator("#s-niveau ~ figure rect").first.bounding_box()
+        assert box and box["width"] > 10 and box["height"] > 5
+        assert page.locator("table").count() >= charts.count()
+        page.screenshot(path=SCREENSHOT, full_page=True)
+
+        page.select_option("#departement", "2A")
+        page.get_by_role("button", name="Filtrer").click()
+        expect(page.locator("#total")).to_contain_text("Orientations : 4")
+        assert "departement=2A" in page.url
+        href = page.locator("#export").get_attribute("href")
+        assert href.startswith("export.csv?") and "departement=2A" in href
+        with page.expect_download() as download_info:
+            page.locator("#export").click()
+        content = open(download_info.value.path(), encoding="utf-8-sig").read()
+        assert content.startswith("dimension;valeur;nombre") and "total;ensemble;4" in content
+        assert problems == []
+    finally:
+        context.close()

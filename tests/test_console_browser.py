@@ -1,0 +1,137 @@
+"""The console in a real headless Chromium: a mediator's whole round, CSRF, escaping, other places."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.console import accounts
+from bot.db import session_scope
+from bot.referrals import Referral
+from tests.console_support import PASSWORD, T0, ConsoleServer, build_db
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("AIGUILLAGE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+# Module scope: Playwright's sync API keeps an event loop running while it is open.
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, browser):
+    mp = pytest.MonkeyPatch()
+    db = build_db(tmp_path_factory.mktemp("console"), mp)
+    server = ConsoleServer(db["factory"], lambda: T0 + timedelta(hours=1))
+    try:
+        yield dict(db, base=server.base)
+    finally:
+        server.stop()
+        mp.undo()
+        accounts._factory, accounts._clock = None, accounts._utcnow
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(locale="fr-FR")
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def login(page, base, email="med-a@example.org"):
+    page.goto(base + "/connexion")
+    page.fill("#email", email)
+    page.fill("#mot_de_passe", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#orientations").count() == 1, page.content()[:3000]
+
+
+def test_a_mediators_round(page, env):
+    rid, ref = env["referrals"]["a1"]
+    login(page, env["base"])
+    rows = page.locator("#orientations tbody tr")
+    assert rows.count() == 2 and rows.first.get_attribute("data-reference") == env["referrals"]["a2"][1]
+    assert env["referrals"]["b1"][1] not in page.content()  # another place's referral is not listed
+
+    page.click(f"text={ref}")
+    assert page.locator("#reference").inner_text() == ref
+    assert "prime_activite" in page.locator("#faits").inner_text()
+    page.click("#prendre")
+    assert "Orientation prise en charge." in page.locator(".flash.info").inner_text()
+    assert "Prise en charge" in page.locator("#statut").inner_text()
+
+    hostile = ['<script>window.pwned=1;alert(1)</script>', '"><img src=x onerror=alert(2)>']
+    for note in hostile:
+        page.fill("#texte", note)
+        page.click("#ajouter-note")
+        assert "Note ajoutée." in page.locator(".flash.info").inner_text()
+    notes = page.locator("#notes .note").all_inner_texts()
+    assert notes == hostile  # shown literally
+    assert page.locator("#notes img, #notes script").count() == 0
+    assert page.evaluate("window.pwned") is None and page.dialogs == []
+
+    page.check("input[name=issue][value=injoignable]")
+    page.click("#cloturer")
+    assert "Orientation clôturée." in page.locator(".flash.info").inner_text()
+    assert page.locator("#issue").inner_text() == "Personne injoignable"
+    assert page.locator("#prendre").count() == 0 and page.locator("#cloturer").count() == 0
+    history = page.locator("#historique").inner_text()
+    assert "Prise en charge" in history and "Clôture" in history
+
+    page.goto(env["base"] + "/journal")
+    journal = page.locator("#journal").inner_text()
+    for label in ("Connexion", "Consultation", "Prise en charge", "Note", "Clôture"):
+        assert label in journal
+
+    page.click("text=Se déconnecter")
+    assert "Vous êtes déconnecté." in page.locator(".flash.info").inner_text()
+    page.goto(env["base"] + "/orientations")
+    assert page.locator("#mot_de_passe").count() == 1  # back to the login form
+    with session_scope(env["factory"]) as session:
+        referral = session.get(Referral, rid)
+        assert referral.status == "cloturee" and referral.outcome == "injoignable"
+
+
+def test_a_form_without_its_csrf_token_is_refused(page, env):
+    rid = env["referrals"]["a2"][0]
+    login(page, env["base"])
+    page.goto(f"{env['base']}/orientations/{rid}")
+    page.evaluate("document.querySelectorAll('input[name=csrf]').forEach(e => e.remove())")  # devtools, not page JS
+    page.click("#prendre")
+    assert "Requête refusée" in page.locator("h1").inner_text()
+    with session_scope(env["factory"]) as session:
+        assert session.get(Referral, rid).status == "ouverte"
+
+
+def test_another_places_referral_cannot_be_opened(page, env):
+    rid_b, ref_b = env["referrals"]["b1"]
+    login(page, env["base"])
+    reply = page.goto(f"{env['base']}/orientations/{rid_b}")
+    assert reply.status == 404 and ref_b not in page.content()
+    page.goto(env["base"] + "/orientations")
+    page.fill("#reference", ref_b)
+    page.press("#reference", "Enter")
+    assert "Aucune orientation visible pour vous" in page.locator(".flash.erreur").inner_text()

@@ -1,0 +1,175 @@
+"""Console pages over real HTTP (Sanic on loopback): cookies, CSRF, authorisation, escaping."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.console import accounts, service
+from bot.db import session_scope
+from bot.referrals import Referral
+from tests.console_support import PASSWORD, T0, ConsoleServer, build_db
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    db = build_db(tmp_path, monkeypatch)
+    clock = {"now": T0 + timedelta(hours=1)}
+    server = ConsoleServer(db["factory"], lambda: clock["now"])
+    try:
+        yield dict(db, base=server.base, clock=clock)
+    finally:
+        server.stop()
+        accounts._factory, accounts._clock = None, accounts._utcnow  # leave no global behind
+
+
+def client(env) -> httpx.Client:
+    return httpx.Client(base_url=env["base"], follow_redirects=False, timeout=10)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def log_in(env, email="med-a@example.org", password=PASSWORD) -> tuple[httpx.Client, httpx.Response]:
+    c = client(env)
+    form = c.get("/connexion")
+    reply = c.post("/connexion", data={"email": email, "mot_de_passe": password, "csrf": csrf_of(form.text)})
+    return c, reply
+
+
+def test_login_sets_a_strict_httponly_cookie_and_logout_clears_it(env):
+    c, reply = log_in(env)
+    assert reply.status_code == 303 and reply.headers["location"].endswith("/orientations")
+    cookie = [h for h in reply.headers.get_list("set-cookie") if h.startswith(accounts.COOKIE_NAME + "=")][0]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
+    listing = c.get("/orientations")
+    assert listing.status_code == 200 and env["referrals"]["a1"][1] in listing.text
+    assert "Content-Security-Policy" in listing.headers
+    reply = c.post("/deconnexion", data={"csrf": csrf_of(listing.text)})
+    assert reply.status_code == 303
+    assert c.get("/orientations").status_code == 303  # back to the login page
+    with session_scope(env["factory"]) as session:
+        assert session.execute(select(accounts.ConsoleSession)).scalars().all() == []
+        actions = [e.action for e in session.execute(select(service.JournalEntry)).scalars()]
+        assert actions == ["connexion", "deconnexion"]
+
+
+def test_secure_flag_when_configured(env, monkeypatch):
+    monkeypatch.setenv(accounts.SECURE_COOKIE_ENV, "1")
+    form = client(env).get("/connexion")
+    pre = form.headers["set-cookie"]
+    assert "Secure" in pre and "HttpOnly" in pre
+    # Over plain http a client keeps Secure cookies to itself; send it by hand as HTTPS would.
+    reply = httpx.post(env["base"] + "/connexion", headers={"Cookie": pre.split(";")[0]},
+                       data={"email": "med-a@example.org", "mot_de_passe": PASSWORD, "csrf": csrf_of(form.text)})
+    cookie = [h for h in reply.headers.get_list("set-cookie") if h.startswith(accounts.COOKIE_NAME + "=")][0]
+    assert "Secure" in cookie
+
+
+def test_bad_login_gets_one_generic_french_message(env):
+    _, wrong_password = log_in(env, password="pas le bon mot de passe")
+    _, unknown = log_in(env, email="inconnu@example.org", password="pas le bon mot de passe")
+    for reply in (wrong_password, unknown):
+        assert reply.status_code == 401
+        assert "Adresse e-mail ou mot de passe incorrect." in reply.text
+        assert accounts.COOKIE_NAME + "=" not in (reply.headers.get("set-cookie") or "").split(";")[0]
+
+
+def test_login_without_its_csrf_token_is_refused(env):
+    c = client(env)
+    c.get("/connexion")
+    reply = c.post("/connexion", data={"email": "med-a@example.org", "mot_de_passe": PASSWORD})
+    assert reply.status_code == 403 and accounts.COOKIE_NAME + "=" not in str(reply.headers.get_list("set-cookie"))
+
+
+def test_post_without_csrf_or_from_another_origin_changes_nothing(env):
+    c, _ = log_in(env)
+    rid = env["referrals"]["a1"][0]
+    page = c.get(f"/orientations/{rid}")
+    token = csrf_of(page.text)
+    assert c.post(f"/orientations/{rid}/prise-en-charge", data={}).status_code == 403
+    assert c.post(f"/orientations/{rid}/prise-en-charge", data={"csrf": token + "x"}).status_code == 403
+    assert c.post(f"/orientations/{rid}/prise-en-charge", data={"csrf": token},
+                  headers={"Origin": "https://evil.example"}).status_code == 403
+    with session_scope(env["factory"]) as session:
+        assert session.get(Referral, rid).status == "ouverte"
+    # Same token, same origin: accepted.
+    reply = c.post(f"/orientations/{rid}/prise-en-charge", data={"csrf": token},
+                   headers={"Origin": f"http://127.0.0.1:{env['base'].split(':')[2].split('/')[0]}"})
+    assert reply.status_code == 303
+    with session_scope(env["factory"]) as session:
+        assert session.get(Referral, rid).status == "prise_en_charge"
+
+
+def test_another_places_referral_is_a_404_for_a_mediator_and_visible_to_a_coordinator(env):
+    c, _ = log_in(env)
+    rid_b, ref_b = env["referrals"]["b1"]
+    token = csrf_of(c.get("/orientations").text)
+    assert ref_b not in c.get("/orientations").text
+    assert c.get(f"/orientations/{rid_b}").status_code == 404
+    assert c.get("/orientations/99999").status_code == 404  # same answer as for a missing one
+    for path, data in (("prise-en-charge", {}), ("note", {"texte": "x"}), ("cloturer", {"issue": "fait"}),
+                       ("reassigner", {"lieu": "lieu-a", "motif": "x"})):
+        assert c.post(f"/orientations/{rid_b}/{path}", data=dict(data, csrf=token)).status_code == 404
+    search = c.get("/orientations", params={"reference": ref_b})
+    assert search.status_code == 200 and "Aucune orientation visible pour vous avec ce code." in search.text
+    with session_scope(env["factory"]) as session:
+        referral = session.get(Referral, rid_b)
+        assert referral.status == "ouverte" and referral.place_id == "lieu-b"
+    coordinator, _ = log_in(env, email="coord@example.org")
+    assert coordinator.get(f"/orientations/{rid_b}").status_code == 200
+    listing = coordinator.get("/orientations").text
+    assert all(ref in listing for _, ref in env["referrals"].values())
+    assert "Rappels de la ligne d" in listing
+
+
+def test_search_accepts_loose_typing_and_detail_shows_the_triage(env):
+    c, _ = log_in(env)
+    rid, ref = env["referrals"]["a1"]
+    reply = c.get("/orientations", params={"reference": ref.lower().replace("-", " ")})
+    assert reply.status_code == 303 and reply.headers["location"].endswith(f"/orientations/{rid}")
+    detail = c.get(f"/orientations/{rid}").text
+    from bot import messages
+
+    assert messages.level_label("urgence") in detail
+    assert messages.reason_text("delai_proche") in detail
+    assert "prime_activite" in detail and "Espace numérique &lt;Bréquigny&gt;" in detail
+    with session_scope(env["factory"]) as session:
+        assert [e.action for e in session.execute(select(service.JournalEntry)).scalars()] == \
+            ["connexion", "consultation"]
+
+
+def test_invalid_transition_is_explained_in_french(env):
+    c, _ = log_in(env)
+    rid = env["referrals"]["a1"][0]
+    token = csrf_of(c.get(f"/orientations/{rid}").text)
+    c.post(f"/orientations/{rid}/cloturer", data={"csrf": token, "issue": "injoignable"})
+    reply = c.post(f"/orientations/{rid}/prise-en-charge", data={"csrf": token}, follow_redirects=True)
+    assert "Cette orientation est déjà clôturée" in reply.text
+    assert "Personne injoignable" in reply.text
+
+
+def test_notes_and_place_names_are_escaped(env):
+    c, _ = log_in(env)
+    rid = env["referrals"]["a2"][0]
+    token = csrf_of(c.get(f"/orientations/{rid}").text)
+    note = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
+    reply = c.post(f"/orientations/{rid}/note", data={"csrf": token, "texte": note}, follow_redirects=True)
+    assert "<script>alert(2)" not in reply.text and "<img src=x" not in reply.text
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in reply.text
+    assert "<Bréquigny>" not in reply.text
+
+
+def test_mediator_journal_lists_only_its_place(env):
+    c, _ = log_in(env)
+    other, _ = log_in(env, email="med-b@example.org")
+    other.get(f"/orientations/{env['referrals']['b1'][0]}")
+    c.get(f"/orientations/{env['referrals']['a1'][0]}")
+    journal = c.get("/journal").text
+    assert env["referrals"]["a1"][1] in journal and env["referrals"]["b1"][1] not in journal
+    assert "med-b@example.org" not in journal

@@ -1,0 +1,193 @@
+"""Console logic without HTTP: accounts, login throttling, visibility, transitions, audit log."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.console import accounts, service
+from bot.console.accounts import AccountError
+from bot.db import session_scope
+from bot.referrals import Referral, erase_for_sender
+from tests.console_support import PASSWORD, T0, account, build_db
+
+
+@pytest.fixture()
+def db(tmp_path, monkeypatch):
+    return build_db(tmp_path, monkeypatch)
+
+
+def test_password_is_stored_as_salted_scrypt_and_checked():
+    first, second = accounts.hash_password("un mot de passe solide"), accounts.hash_password("un mot de passe solide")
+    assert first.startswith("scrypt$") and "solide" not in first
+    assert first != second  # per-account salt
+    assert accounts.verify_password("un mot de passe solide", first)
+    assert not accounts.verify_password("un mot de passe solidE", first)
+    assert not accounts.verify_password("x", "n'importe quoi")
+
+
+def test_production_cost_is_not_weakened():
+    # Only the `db` fixture lowers the cost (monkeypatch); this test does not use it.
+    assert accounts.SCRYPT_N >= 2 ** 14 and accounts.SCRYPT_R >= 8
+    assert accounts.hash_password("un mot de passe solide").split("$")[1:4] == [str(accounts.SCRYPT_N), "8", "1"]
+
+
+def test_account_rules(db):
+    with session_scope(db["factory"]) as session:
+        with pytest.raises(AccountError, match="mot_de_passe_court"):
+            accounts.create_account(session, "x@example.org", "court", "lieu-a")
+        with pytest.raises(AccountError, match="lieu_obligatoire"):
+            accounts.create_account(session, "x@example.org", PASSWORD, None)
+        with pytest.raises(AccountError, match="lieu_inconnu"):
+            accounts.create_account(session, "x@example.org", PASSWORD, "nulle-part")
+        with pytest.raises(AccountError, match="email_existant"):
+            accounts.create_account(session, "MED-A@example.org ", PASSWORD, "lieu-a")
+        coord = accounts.create_account(session, "c2@example.org", PASSWORD, "lieu-a", role="coordinateur")
+        assert coord.place_id is None and coord.is_coordinator
+
+
+def test_login_creates_a_hashed_session_and_logout_ends_it(db):
+    with session_scope(db["factory"]) as session:
+        result = accounts.login(session, " Med-A@Example.org", PASSWORD, now=T0)
+        assert result.status == accounts.LOGIN_OK and result.token and result.csrf_token
+        stored = session.execute(select(accounts.ConsoleSession)).scalars().all()
+        assert [s.token_hash for s in stored] == [hashlib.sha256(result.token.encode()).hexdigest()]
+    with session_scope(db["factory"]) as session:
+        auth = accounts.resolve_token(session, result.token, now=T0 + timedelta(hours=1))
+        assert auth.account.email == "med-a@example.org" and auth.csrf_token == result.csrf_token
+        assert accounts.resolve_token(session, result.token, now=T0 + timedelta(hours=9)) is None  # expired
+    with session_scope(db["factory"]) as session:
+        result = accounts.login(session, "med-a@example.org", PASSWORD, now=T0)
+        assert accounts.logout(session, result.token)
+        assert accounts.resolve_token(session, result.token, now=T0) is None
+
+
+def test_bad_login_is_generic_and_repeated_failures_lock_any_email(db):
+    with session_scope(db["factory"]) as session:
+        for email in ("med-a@example.org", "personne@example.org"):
+            statuses = [accounts.login(session, email, "mauvais mot de passe", now=T0).status for _ in range(5)]
+            # Same answers whether the account exists or not: nothing to enumerate.
+            assert statuses == [accounts.LOGIN_BAD] * 4 + [accounts.LOGIN_LOCKED]
+        # Locked: even the right password is refused until the lock-out ends.
+        assert accounts.login(session, "med-a@example.org", PASSWORD, now=T0 + timedelta(minutes=5)).status \
+            == accounts.LOGIN_LOCKED
+        assert accounts.login(session, "med-a@example.org", PASSWORD, now=T0 + timedelta(minutes=16)).status \
+            == accounts.LOGIN_OK
+
+
+def test_deactivated_account_cannot_log_in_and_loses_its_sessions(db):
+    with session_scope(db["factory"]) as session:
+        token = accounts.login(session, "med-b@example.org", PASSWORD, now=T0).token
+        assert accounts.deactivate_account(session, "med-b@example.org")
+    with session_scope(db["factory"]) as session:
+        assert accounts.resolve_token(session, token, now=T0) is None
+        assert accounts.login(session, "med-b@example.org", PASSWORD, now=T0).status == accounts.LOGIN_BAD
+
+
+def test_mediator_sees_only_own_place_and_coordinator_sees_all(db):
+    med_a, med_b, coord = (account(db["factory"], e) for e in
+                           ("med-a@example.org", "med-b@example.org", "coord@example.org"))
+    refs = db["referrals"]
+    with session_scope(db["factory"]) as session:
+        assert [r.reference for r in service.list_referrals(session, med_a)] == [refs["a2"][1], refs["a1"][1]]
+        assert [r.reference for r in service.list_referrals(session, med_b)] == [refs["b1"][1]]
+        assert len(service.list_referrals(session, coord)) == 3
+        with pytest.raises(service.NotFound):
+            service.open_referral(session, med_a, refs["b1"][0])
+        with pytest.raises(service.NotFound):
+            service.claim(session, med_a, refs["b1"][0])
+        assert service.find_reference(session, med_a, refs["b1"][1]) is None
+        loose = refs["a1"][1].lower().replace("-", " ")
+        assert service.find_reference(session, med_a, loose).id == refs["a1"][0]
+        assert service.find_reference(session, coord, refs["b1"][1]).id == refs["b1"][0]
+        assert service.due_callbacks_for(session, med_a) is None
+        assert service.due_callbacks_for(session, coord, T0) == []
+
+
+def test_claim_note_close_and_invalid_transitions(db):
+    med_a, med_a2 = account(db["factory"], "med-a@example.org"), account(db["factory"], "med-a2@example.org")
+    rid = db["referrals"]["a1"][0]
+    with session_scope(db["factory"]) as session:
+        referral = service.claim(session, med_a, rid, now=T0 + timedelta(hours=1))
+        assert referral.status == "prise_en_charge" and referral.claimed_by == med_a.id
+        with pytest.raises(service.ConsoleError, match="deja_prise_en_charge"):
+            service.claim(session, med_a2, rid)
+        service.add_note(session, med_a2, rid, "  Rappelée, RDV mardi <b>10h</b>  ", now=T0 + timedelta(hours=1, minutes=5))
+        with pytest.raises(service.ConsoleError, match="note_vide"):
+            service.add_note(session, med_a, rid, "   ")
+        with pytest.raises(service.ConsoleError, match="resultat_invalide"):
+            service.close(session, med_a, rid, "abandon")
+        closed = service.close(session, med_a, rid, "fait", now=T0 + timedelta(hours=2))
+        assert closed.status == "cloturee" and closed.outcome == "fait" and closed.closed_at is not None
+        for attempt in (lambda: service.claim(session, med_a, rid), lambda: service.close(session, med_a, rid, "fait"),
+                        lambda: service.reassign(session, med_a, rid, "lieu-b", "motif")):
+            with pytest.raises(service.ConsoleError, match="deja_cloturee"):
+                attempt()
+    with session_scope(db["factory"]) as session:
+        view = service.open_referral(session, med_a, rid, now=T0 + timedelta(hours=3))
+        assert [h.action for h in view.history] == ["creation", "prise_en_charge", "cloture"]
+        assert [n.text for n in view.notes] == ["Rappelée, RDV mardi <b>10h</b>"]
+        actions = [e.action for e in service.journal(session, med_a)]
+        assert actions == ["consultation", "cloture", "note", "prise_en_charge"]
+
+
+def test_reassign_moves_the_referral_to_the_other_place(db):
+    med_a, med_b = account(db["factory"], "med-a@example.org"), account(db["factory"], "med-b@example.org")
+    rid = db["referrals"]["a2"][0]
+    with session_scope(db["factory"]) as session:
+        service.claim(session, med_a, rid)
+        with pytest.raises(service.ConsoleError, match="motif_obligatoire"):
+            service.reassign(session, med_a, rid, "lieu-b", " ")
+        with pytest.raises(service.ConsoleError, match="meme_lieu"):
+            service.reassign(session, med_a, rid, "lieu-a", "x")
+        with pytest.raises(service.ConsoleError, match="lieu_inconnu"):
+            service.reassign(session, med_a, rid, "ailleurs", "x")
+        moved = service.reassign(session, med_a, rid, "lieu-b", "Plus proche de chez elle", now=T0)
+        assert moved.place_id == "lieu-b" and moved.status == "ouverte" and moved.claimed_by is None
+    with session_scope(db["factory"]) as session:
+        with pytest.raises(service.NotFound):
+            service.open_referral(session, med_a, rid)
+        view = service.open_referral(session, med_b, rid)
+        assert [n.text for n in view.notes] == ["Plus proche de chez elle"]
+        assert view.history[-1].action == "reassignation" and view.history[-1].detail == "lieu-a->lieu-b"
+        # Both places find the hand-over in their journal.
+        assert "reassignation" in [e.action for e in service.journal(session, med_a)]
+        assert "reassignation" in [e.action for e in service.journal(session, med_b)]
+
+
+def test_erasing_a_person_removes_notes_but_keeps_the_audit_trail(db):
+    med_b = account(db["factory"], "med-b@example.org")
+    rid = db["referrals"]["b1"][0]
+    with session_scope(db["factory"]) as session:
+        service.add_note(session, med_b, rid, "Numéro de dossier 123")
+    with session_scope(db["factory"]) as session:
+        assert erase_for_sender(session, "person-b1") == 1
+    with session_scope(db["factory"]) as session:
+        assert session.execute(select(service.Note)).scalars().all() == []
+        entries = session.execute(select(service.JournalEntry)).scalars().all()
+        assert [e.action for e in entries] == ["note"] and "123" not in (entries[0].detail or "")
+        assert session.get(Referral, rid) is None
+
+
+def test_authenticate_request_for_other_blueprints(db):
+    class FakeRequest:
+        def __init__(self, cookies):
+            self.cookies = cookies
+
+    accounts.configure(db["factory"], clock=lambda: T0)
+    try:
+        with session_scope(db["factory"]) as session:
+            coord = accounts.login(session, "coord@example.org", PASSWORD, now=T0).token
+            mediator = accounts.login(session, "med-a@example.org", PASSWORD, now=T0).token
+        found = accounts.authenticate_request(FakeRequest({accounts.COOKIE_NAME: coord}))
+        assert found.email == "coord@example.org" and found.is_coordinator
+        assert not accounts.authenticate_request(FakeRequest({accounts.COOKIE_NAME: mediator})).is_coordinator
+        assert accounts.authenticate_request(FakeRequest({accounts.COOKIE_NAME: "forged"})) is None
+        assert accounts.authenticate_request(FakeRequest({})) is None
+        accounts.configure(clock=lambda: T0 + timedelta(hours=9))  # sessions last 8 hours
+        assert accounts.authenticate_request(FakeRequest({accounts.COOKIE_NAME: coord})) is None
+    finally:
+        accounts._factory, accounts._clock = None, accounts._utcnow
