@@ -40,6 +40,7 @@ def create_schema(engine: Engine) -> None:
     from bot.sms import store as _sms_store  # noqa: F401
     from bot.notifications import outbox as _notifications_outbox  # noqa: F401
     from bot.console import accounts as _console_accounts, service as _console_service  # noqa: F401
+    from bot import followup as _followup  # noqa: F401
 
     Base.metadata.create_all(engine)
 

@@ -208,6 +208,7 @@ def claim(session: Session, account: Account, referral_id: int, now: Optional[da
     _guarded_update(session, referral, (STATUS_OPEN,),
                     {"status": STATUS_CLAIMED, "claimed_at": now, "claimed_by": account.id, "updated_at": now})
     record(session, account, ACTION_CLAIM, referral, now=now)
+    _tell_the_person(session, referral, now)
     return referral
 
 
@@ -273,6 +274,7 @@ def close(session: Session, account: Account, referral_id: int, outcome: str,
         values.update(claimed_at=now, claimed_by=account.id)
     _guarded_update(session, referral, (STATUS_OPEN, STATUS_CLAIMED), values)
     record(session, account, ACTION_CLOSE, referral, detail=outcome, now=now)
+    _tell_the_person(session, referral, now)
     return referral
 
 
@@ -294,3 +296,10 @@ def due_callbacks_for(session: Session, account: Account, now: Optional[datetime
     from bot import helpline
 
     return helpline.due_callbacks(session, now)
+
+
+def _tell_the_person(session: Session, referral: Referral, now: Optional[datetime]) -> None:
+    # Queued in this transaction; sent later by the follow-up worker, only if a contact was kept.
+    from bot import followup
+
+    followup.on_status_change(session, referral, now)
