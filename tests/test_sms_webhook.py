@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -32,9 +33,12 @@ class FakeRasa:
     def __init__(self):
         self.received = []
         self.replies = [{"text": "Bonjour, je vous écoute."}]
+        self.delay = 0.0  # seconds a turn takes, to test messages arriving during a turn
 
     async def __call__(self, message):
         self.received.append((message.text, message.sender_id))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         for reply in self.replies:
             await message.output_channel.send_response(message.sender_id, dict(reply))
 
@@ -342,3 +346,19 @@ async def test_twilio_status_callback(twilio_channel, store):
                                 headers={"Content-Type": "application/x-www-form-urlencoded",
                                          "X-Twilio-Signature": signature})
     assert reply.status_code == 200 and store.delivery_status("SM9") == "undelivered"
+
+
+async def test_a_quick_second_reply_waits_for_the_first_turn_and_its_choices(json_channel):
+    h = json_channel
+    h.rasa.replies = [CONSENT]
+    h.rasa.delay = 0.5
+    first = json.dumps({"id": "m1", "from": NUMBER, "to": "+33700000000", "text": "je veux de l'aide",
+                        "received_at": "2025-01-01T10:00:00Z"}).encode()
+    second = json.dumps({"id": "m2", "from": NUMBER, "to": "+33700000000", "text": "1",
+                         "received_at": "2025-01-01T10:00:01Z"}).encode()
+    headers = {"Content-Type": "application/json"}
+    await h.client.post(h.url, content=first, headers=dict(headers, **signed_headers(SECRET, first)))
+    await h.client.post(h.url, content=second, headers=dict(headers, **signed_headers(SECRET, second)))
+    await h.channel.drain()
+    # The "1" was read against the choices the first turn sent, not before they existed.
+    assert [text for text, _ in h.rasa.received] == ["je veux de l'aide", '/choix{"valeur": "oui"}']
