@@ -16,6 +16,8 @@ from bot.triage import HORS_CHAMP, INCLUSION, MONTEE, QUESTIONS, URGENCE, decide
 from bot.understanding import ORGANISATIONS, facts_from_message, match_choice
 
 AREAS = {code: area for code, area, _ in ORGANISATIONS}
+# The step proposed after each level (an urgence starts an inclusion path).
+NEXT_STEP_KEYS = {URGENCE: "utter_prochaine_etape_inclusion", INCLUSION: "utter_prochaine_etape_montee_en_competence"}
 YES = {"oui", "o", "ok", "d'accord", "daccord", "dacc", "oui envoyer", "yes", "ouais", "oui oui", "vas y", "envoie"}
 NO = {"non", "n", "non merci", "pas maintenant", "no", "nan"}
 
@@ -280,13 +282,12 @@ def _card(state: dict, place: Optional[dict]) -> dict:
         bring_key = "utter_a_apporter_apprendre"
     if bring_key not in messages.catalogue().responses:
         bring_key = "utter_a_apporter_defaut"
-    next_step = {URGENCE: "utter_prochaine_etape_inclusion", INCLUSION: "utter_prochaine_etape_montee_en_competence"}
     return {
         "type": "resultat",
         "niveau": level,
         "niveau_libelle": messages.level_label(level),
         "raisons": [messages.reason_text(code) for code in state["reasons"]],
-        "prochaine_etape": messages.text(next_step[level]) if level in next_step else None,
+        "prochaine_etape": messages.text(NEXT_STEP_KEYS[level]) if level in NEXT_STEP_KEYS else None,
         "reference": state.get("reference"),
         "a_apporter": [item.strip() for item in messages.text(bring_key).split(",")],
         "lieu": place,
@@ -307,9 +308,7 @@ def _on_consent(state: dict, turn: Turn, services: Services) -> tuple[list[Reply
     values = dict(place, reference=state["reference"], a_apporter=", ".join(card["a_apporter"]))
     replies = [Reply("utter_recapitulatif", values, custom=card), Reply("utter_mot_de_passe_jamais")]
     if card["prochaine_etape"]:
-        key = "utter_prochaine_etape_inclusion" if state["level"] == URGENCE else \
-            "utter_prochaine_etape_montee_en_competence"
-        replies.append(Reply(key))
+        replies.append(Reply(NEXT_STEP_KEYS[state["level"]]))
     return replies, state
 
 
