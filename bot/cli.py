@@ -232,6 +232,16 @@ def start_stack(model: Path, rasa_port: int = 5005, action_port: int = 5055, env
     return [actions, rasa]
 
 
+def start_worker(env: Optional[dict] = None, log_dir: Optional[Path] = None,
+                 interval: float = 10.0) -> subprocess.Popen:
+    """The notification and follow-up worker (`aiguillage worker`), as a child process."""
+    log_dir = log_dir or PROJECT_ROOT / "var" / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--interval", str(interval)],
+                            cwd=PROJECT_ROOT, env=dict(env or run_environment()),
+                            stdout=open(log_dir / "worker.log", "ab"), stderr=subprocess.STDOUT)
+
+
 def wait_until_ready(url: str, processes: list, timeout: float = 180.0) -> bool:
     import httpx
 
@@ -257,6 +267,7 @@ def cmd_run(args) -> int:
         cmd_load_demo(args)
     model = ensure_model()
     processes = start_stack(model, rasa_port=args.port, action_port=args.action_port)
+    processes.append(start_worker())
     desk = f"http://127.0.0.1:{args.port}/webhooks/desk/"
     if not wait_until_ready(desk, processes):
         print("Le démarrage a échoué : voir var/log/rasa.log et var/log/actions.log", file=sys.stderr)
@@ -362,6 +373,31 @@ def cmd_notify(args) -> int:
     return 0
 
 
+def cmd_worker(args) -> int:
+    """Notifications to places and follow-up messages to people: one pass with --once, else a loop."""
+    from bot.worker import Worker
+
+    worker = Worker(_notify_factory())
+    missing = [channel for channel in ("sms", "telegram") if channel not in worker.senders]
+    if missing:
+        print("Messages de suivi en attente pour les canaux non configurés : " + ", ".join(missing),
+              file=sys.stderr)
+    if args.once:
+        report = asyncio.run(worker.run_once())
+        n, f = report.notifications, report.followups
+        print(f"notifications envoyées : {n.sent}, à réessayer : {n.retried}, en échec : {n.failed}")
+        print(f"messages de suivi envoyés : {f.sent}, à réessayer : {f.retried}, en échec : {f.failed}, "
+              f"annulés : {f.cancelled}")
+        return 0 if n.failed == 0 and f.failed == 0 else 1
+    print(f"Envoi des notifications et du suivi toutes les {args.interval:g} s (Ctrl+C pour arrêter).",
+          file=sys.stderr)
+    try:
+        asyncio.run(worker.run_forever(interval=args.interval))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def cmd_notify_config(args) -> int:
     from bot.db import session_scope
     from bot.directory.models import Place
@@ -421,6 +457,11 @@ def _add_notify_parsers(sub) -> None:
     p.add_argument("--retry", nargs="?", const="*", metavar="REFERENCE",
                    help="remettre en file les notifications en échec (toutes, ou d'une référence)")
     p.set_defaults(func=cmd_notify)
+
+    p = sub.add_parser("worker", help="envoyer les notifications aux lieux et les messages de suivi aux personnes")
+    p.add_argument("--once", action="store_true", help="un seul passage puis quitter")
+    p.add_argument("--interval", type=float, default=30.0, help="secondes entre deux passages (max 300)")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("notify-config", help="canaux de notification d'un lieu (remplace les canaux existants)")
     p.add_argument("place_id")

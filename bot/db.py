@@ -41,6 +41,7 @@ def create_schema(engine: Engine) -> None:
     from bot.notifications import outbox as _notifications_outbox  # noqa: F401
     from bot.console import accounts as _console_accounts, service as _console_service  # noqa: F401
     from bot import followup as _followup  # noqa: F401
+    from bot import takeover as _takeover  # noqa: F401
 
     Base.metadata.create_all(engine)
 

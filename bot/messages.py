@@ -17,7 +17,8 @@ import yaml
 
 from bot.settings import get_settings
 
-_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
+# One pass: escaped braces and placeholders, so a filled-in value is never unescaped again.
+_TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,12 @@ class Catalogue:
 def fill(template: str, values: dict) -> str:
     """Fill {name} placeholders and unescape {{ }} as Rasa's interpolator does."""
     def replace(match: re.Match) -> str:
-        name = match.group(1)
-        return str(values[name]) if name in values else match.group(0)
+        token, name = match.group(0), match.group(1)
+        if name is None:
+            return token[0]
+        return str(values[name]) if name in values else token
 
-    return _PLACEHOLDER.sub(replace, template).replace("{{", "{").replace("}}", "}")
+    return _TOKEN.sub(replace, template)
 
 
 @functools.lru_cache(maxsize=4)

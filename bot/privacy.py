@@ -202,7 +202,7 @@ _CONNECTOR_WORDS = rf"(?:c{_APO}\s*est|c\s+est|cest|est|c|{_E}tait|sera|is|vaut)
 _CLAUSE_WORDS = r"(?:et|mais|car|donc|alors|puis|parce|pcq|psk|sinon|or)\b"
 _FILLERS = rf"(?:\s+(?!{_CONNECTOR_WORDS}|{_CLAUSE_WORDS})[^\s:=.,;!?]{{1,20}}){{0,4}}?"
 _QUOTED = r'"[^"\n]{1,80}"|«[^»\n]{1,80}»|“[^”\n]{1,80}”'
-_VALUE = rf"(?:{_QUOTED}|\S+)(?:\s*[/|]\s*(?:{_QUOTED}|\S+))?"
+_VALUE = rf"(?:{_QUOTED}|\S+)(?:\s*[/|]\s*(?!{_PASSWORD_CUE}|{_WEAK_CODE_CUE})(?:{_QUOTED}|\S+))?"  # "a / mdp b": 2 values
 
 _PASSWORD_WITH_CONNECTOR = re.compile(
     rf"(?P<cue>{_PASSWORD_CUE}{_FILLERS}{_CONNECTOR})(?P<value>{_VALUE})", re.IGNORECASE

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
-from bot import messages
+from bot import inbox, messages
+from bot.db import session_scope
 from bot.privacy import redact
 
 logger = logging.getLogger(__name__)
@@ -67,6 +69,33 @@ def erase_conversation(tracker_store: Any, sender_id: str) -> None:
 
 class AiguillageInput(InputChannel):
     """Base for our channels: one place for redaction, the turn itself and erasure."""
+
+    async def route_before_turn(self, factory, sender_id: str, text: str) -> inbox.Routing:
+        """A live mediator or a follow-up answer may take the message instead of Rasa."""
+        incoming = prepare_incoming(text)
+
+        def run() -> inbox.Routing:
+            with session_scope(factory) as session:
+                return inbox.route(session, sender_id, incoming.text)
+
+        routing = await asyncio.to_thread(run)
+        if not routing.to_rasa and incoming.redacted_kinds:
+            routing.replies.insert(0, sensitive_warning()["text"])
+        return routing
+
+    async def keep_contact(self, factory, replies: List[dict], sender_id: str, address: str) -> None:
+        """After a turn that created a referral: keep the address (sealed) for the follow-up."""
+        if not inbox.references_in(replies):
+            return
+
+        def run() -> int:
+            with session_scope(factory) as session:
+                return inbox.keep_contact(session, replies, sender_id, self.name(), address)
+
+        try:
+            await asyncio.to_thread(run)
+        except Exception:  # the referral exists; only the follow-up is lost, never the turn
+            logger.exception("follow-up contact not kept")
 
     async def run_turn(self, request, on_new_message, sender_id: str, text: str,
                        metadata: Optional[dict] = None) -> List[dict]:

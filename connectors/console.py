@@ -49,7 +49,15 @@ OUTCOME_LABELS = {"fait": "Fait (démarche réalisée)", "reoriente": "Réorient
 CHANNEL_LABELS = {"desk": "Accueil", "telegram": "Telegram", "sms": "SMS", "helpline": "Ligne d'aide"}
 ACTION_LABELS = {"consultation": "Consultation", "prise_en_charge": "Prise en charge", "note": "Note",
                  "reassignation": "Réassignation", "cloture": "Clôture", "connexion": "Connexion",
-                 "deconnexion": "Déconnexion", "creation": "Orientation reçue"}
+                 "deconnexion": "Déconnexion", "creation": "Orientation reçue",
+                 "direct_debut": "Discussion en direct commencée", "direct_fin": "Discussion en direct terminée",
+                 "reouverture_suivi": "Rouverte : la personne a répondu NON au suivi"}
+LIVE_FROM = {"personne": "La personne", "mediateur": "Médiateur", "systeme": "Message automatique d'Aiguillage"}
+LIVE_STATUS = {"envoye": "envoyé", "echec": "non envoyé", "a_envoyer": "envoi en cours", "recu": ""}
+DELIVERY_STATUS = {"en_attente": "en attente", "envoye": "envoyé", "echec": "échec", "annule": "annulé"}
+NOTIFY_KINDS = {"email": "E-mail", "telegram": "Telegram", "webhook": "Webhook"}
+FOLLOWUP_KINDS = {"prise_en_charge": "Prise en charge", "cloture": "Clôture", "relance": "« Est-ce réglé ? »"}
+PERSON_CHANNELS = {"sms": "SMS", "telegram": "Telegram"}
 FACT_LABELS = {"organisme": "Organisme", "domaine": "Domaine", "demarche": "Démarche", "enjeu": "Enjeu",
                "enjeux": "Enjeux", "equipement": "Équipement", "souhait": "Souhait", "barriere": "Difficulté",
                "blocage": "Blocage", "besoins": "Besoins", "recurrent": "Besoin récurrent",
@@ -74,7 +82,22 @@ MESSAGES = {
     "resultat_invalide": "Choisissez l'issue : fait, réorientée ou personne injoignable.",
     "reference_inconnue": "Aucune orientation visible pour vous avec ce code.",
     "reference_invalide": "Code invalide : il a 7 caractères, par exemple K7M-4XPQ.",
+    "direct_sans_canal": "Pas de discussion en direct possible : la personne n'est pas venue par SMS ou "
+                         "Telegram, ou n'a pas laissé de moyen de la recontacter.",
+    "direct_cloturee": "L'orientation est clôturée : plus de discussion en direct.",
+    "direct_deja_en_cours": "Une discussion en direct est déjà en cours pour cette orientation.",
+    "direct_lieu_ferme": "Le lieu est fermé : la discussion en direct est possible pendant ses horaires d'ouverture.",
+    "direct_horaires_inconnus": "Les horaires du lieu ne sont pas connus : la discussion en direct n'est possible "
+                                "que pendant les horaires d'ouverture. Faites mettre à jour les horaires du lieu.",
+    "direct_termine": "La discussion en direct est terminée : l'assistant automatique a repris.",
+    "direct_message_vide": "Le message est vide.",
+    "direct_message_trop_long": "Message trop long (1000 caractères au plus) : coupez-le en plusieurs messages.",
+    "direct_autre_lieu": "Seuls les médiateurs du lieu de l'orientation peuvent discuter en direct avec la personne.",
     # confirmations
+    "direct_commence": "Vous avez pris la main : la personne est prévenue, l'assistant automatique est en pause.",
+    "direct_rendu": "Vous avez rendu la main : la personne est prévenue, l'assistant automatique reprend.",
+    "envoye": "Message envoyé.",
+    "non_envoye": "Le message n'a pas pu être envoyé à la personne (voir l'erreur sous le message). Réessayez.",
     "pris": "Orientation prise en charge.",
     "note_ajoutee": "Note ajoutée.",
     "reassignee": "Orientation transmise à l'autre lieu.",
@@ -149,7 +172,7 @@ def redirect(path: str, **params):
 
 
 def page(title: str, body: str, auth: Optional[accounts.Authenticated] = None, status: int = 200,
-         flash_info: Optional[str] = None, flash_error: Optional[str] = None):
+         flash_info: Optional[str] = None, flash_error: Optional[str] = None, script: Optional[str] = None):
     header = ""
     if auth is not None:
         account = auth.account
@@ -168,9 +191,15 @@ def page(title: str, body: str, auth: Optional[accounts.Authenticated] = None, s
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                 "<meta name=\"robots\" content=\"noindex\">"
                 f"<title>{esc(title)} — Aiguillage, console des médiateurs</title>"
-                f"<link rel=\"stylesheet\" href=\"{PREFIX}/static/console.css\"></head>"
-                f"<body>{header}<main>{flashes}{body}</main></body></html>")
-    return _with_headers(response.html(document, status=status))
+                f"<link rel=\"stylesheet\" href=\"{PREFIX}/static/console.css\">"
+                + (f'<script src="{PREFIX}/static/{esc(script)}" defer></script>' if script else "")
+                + f"</head><body>{header}<main>{flashes}{body}</main></body></html>")
+    resp = _with_headers(response.html(document, status=status))
+    if script:
+        # Our own file only (never inline), and it may only call back this server.
+        resp.headers["Content-Security-Policy"] = SECURITY_HEADERS["Content-Security-Policy"].replace(
+            "default-src 'none';", "default-src 'none'; script-src 'self'; connect-src 'self';")
+    return resp
 
 
 def not_found(auth: Optional[accounts.Authenticated]):
@@ -193,9 +222,11 @@ def csrf_field(token: str) -> str:
 class ConsoleInput(InputChannel):
     """No Rasa turn happens here; the channel only serves the console pages. Injectable for tests."""
 
-    def __init__(self, session_factory=None, clock: Optional[Callable[[], datetime]] = None):
+    def __init__(self, session_factory=None, clock: Optional[Callable[[], datetime]] = None,
+                 senders: Optional[dict] = None):
         self._factory = session_factory
         self._clock = clock
+        self._senders = senders
         if session_factory is not None or clock is not None:
             accounts.configure(session_factory, clock)
 
@@ -214,6 +245,28 @@ class ConsoleInput(InputChannel):
 
     def now(self) -> datetime:
         return self._clock() if self._clock is not None else datetime.now(timezone.utc)
+
+    def senders(self) -> dict:
+        """How to reach a person on their channel (live takeover), built on first use."""
+        if self._senders is None:
+            from bot.outbound import build_senders
+
+            self._senders = build_senders()
+        return self._senders
+
+    async def send_live(self, referral_id: int, texts: Optional[dict] = None) -> bool:
+        """Send the live messages recorded for this referral and not sent yet; False if one failed.
+
+        `texts`: message id -> text to send instead of the stored (redacted) copy."""
+        from bot import takeover
+
+        with session_scope(self.factory()) as session:
+            pending = takeover.unsent(session, referral_id)
+        ok = True
+        for message_id in pending:
+            status = await takeover.deliver(self.factory(), message_id, self.senders(), (texts or {}).get(message_id))
+            ok = ok and status == takeover.SENT
+        return ok
 
     # --- request helpers ------------------------------------------------------------------------
 
@@ -384,6 +437,7 @@ class ConsoleInput(InputChannel):
                         session.rollback()
                         return redirect(f"/orientations/{referral_id}", erreur=exc.code)
                     moved_away = back_to_list and not auth.account.is_coordinator
+                await channel.send_live(referral_id)  # a closed or moved referral ends its live talk
                 if moved_away:  # the referral left this mediator's place: its page is now a 404
                     return redirect("/orientations", info=done)
                 return redirect(f"/orientations/{referral_id}", info=done)
@@ -397,6 +451,90 @@ class ConsoleInput(InputChannel):
                                                                     f.get("motif") or "", n),
                "reassignee", back_to_list=True)
         action("cloturer", lambda s, a, i, f, n: service.close(s, a, i, f.get("issue") or "", n), "cloturee")
+
+        # --- live takeover ----------------------------------------------------------------------
+
+        def live_post(run: Callable, done: str, failed: str):
+            """POST helper: run a service call, commit, then send what it recorded to the person."""
+            async def handler(request: Request, referral_id: int):
+                with session_scope(channel.factory()) as session:
+                    auth = channel.authenticate(session, request)
+                    if auth is None:
+                        return redirect("/connexion")
+                    if not channel.post_allowed(request, auth.csrf_token):
+                        return refused(auth)
+                    try:
+                        texts = run(session, auth.account, referral_id, request.form, channel.now())
+                    except service.NotFound:
+                        return not_found(auth)
+                    except service.ConsoleError as exc:
+                        session.rollback()
+                        return redirect(f"/orientations/{referral_id}/direct", erreur=exc.code)
+                sent = await channel.send_live(referral_id, texts)
+                return redirect(f"/orientations/{referral_id}/direct", **({"info": done} if sent else {"erreur": failed}))
+            return handler
+
+        def do_start(session, account, referral_id, form, now):
+            service.start_live(session, account, referral_id, now)
+            return None
+
+        def do_post(session, account, referral_id, form, now):
+            message_id, outgoing = service.post_live(session, account, referral_id, form.get("texte") or "", now)
+            return {message_id: outgoing}
+
+        def do_end(session, account, referral_id, form, now):
+            service.end_live(session, account, referral_id, now)
+            return None
+
+        bp.add_route(live_post(do_start, "direct_commence", "non_envoye"),
+                     "/orientations/<referral_id:int>/direct/debut", methods=["POST"], name="console_direct_debut")
+        bp.add_route(live_post(do_post, "envoye", "non_envoye"),
+                     "/orientations/<referral_id:int>/direct/message", methods=["POST"], name="console_direct_message")
+        bp.add_route(live_post(do_end, "direct_rendu", "non_envoye"),
+                     "/orientations/<referral_id:int>/direct/fin", methods=["POST"], name="console_direct_fin")
+
+        def load_live(request: Request, referral_id: int, after_id: int = 0):
+            with session_scope(channel.factory()) as session:
+                auth = channel.authenticate(session, request)
+                if auth is None:
+                    return None, None
+                try:
+                    view = service.live_view(session, auth.account, referral_id, after_id, channel.now())
+                except service.NotFound:
+                    return auth, None
+                place = _place(session, view.referral.place_id)
+                return auth, (view, place, auth.account.place_id == view.referral.place_id)
+
+        @bp.route("/orientations/<referral_id:int>/direct", methods=["GET"])
+        async def live_page(request: Request, referral_id: int):
+            auth, loaded = load_live(request, referral_id)
+            if auth is None:
+                return redirect("/connexion")
+            if loaded is None:
+                return not_found(auth)
+            await channel.send_live(referral_id)  # e.g. the end notice when the place has just closed
+            view, place, own = loaded
+            body = render_live(view, place, own, auth.csrf_token)
+            return page(f"Discussion {view.referral.reference}", body, auth, flash_info=request.args.get("info"),
+                        flash_error=request.args.get("erreur"), script="direct.js" if view.active else None)
+
+        @bp.route("/orientations/<referral_id:int>/direct/messages", methods=["GET"])
+        async def live_messages(request: Request, referral_id: int):
+            try:
+                after_id = max(0, int(request.args.get("apres") or 0))
+            except ValueError:
+                after_id = 0
+            auth, loaded = load_live(request, referral_id, after_id)
+            if auth is None:
+                return _with_headers(response.json({"erreur": "Session expirée : reconnectez-vous."}, status=401))
+            if loaded is None:
+                return _with_headers(response.json({"erreur": MESSAGES["introuvable"]}, status=404))
+            await channel.send_live(referral_id)
+            view = loaded[0]
+            return _with_headers(response.json({
+                "actif": view.active,
+                "messages": [live_message_json(m, view.accounts) for m in view.messages],
+            }))
 
         return bp
 
@@ -518,6 +656,8 @@ def render_detail(view: service.ReferralView, place, others, csrf: str) -> str:
     parts.append(f'<h2>Notes</h2><div id="notes">{notes}</div>')
 
     base = f"{PREFIX}/orientations/{r.id}"
+    parts.append(render_live_section(view, base, csrf))
+    parts.append(render_deliveries(view))
     parts.append('<h2>Actions</h2><div class="card">')
     if r.status == "ouverte":
         parts.append(f'<form method="post" action="{base}/prise-en-charge">{csrf_field(csrf)}'
@@ -542,6 +682,117 @@ def render_detail(view: service.ReferralView, place, others, csrf: str) -> str:
                          f'<textarea id="motif" name="motif" maxlength="{service.MAX_NOTE_CHARS}" required></textarea>'
                          '<p><button class="primary" type="submit" id="reassigner">Transmettre</button></p></form>')
     parts.append("</div>")
+    return "".join(parts)
+
+
+def render_live_section(view: service.ReferralView, base: str, csrf: str) -> str:
+    live = view.live
+    parts = ['<h2>Discussion en direct</h2><div class="card" id="direct">']
+    if live is None:
+        return ""
+    if live.channel:
+        parts.append(f'<p class="meta">La personne est venue par {esc(PERSON_CHANNELS.get(live.channel, live.channel))} '
+                     "et accepte d'être recontactée sur ce canal.</p>")
+    if live.active is not None:
+        by = view.accounts.get(live.active.account_id, "")
+        parts.append(f'<p id="direct-etat">Discussion en cours depuis {esc(fmt_time(live.active.started_at))}'
+                     f"{(' (' + esc(by) + ')') if by else ''}, fin automatique à "
+                     f"{esc(fmt_time(live.active.ends_at)[-5:])}.</p>"
+                     f'<p><a class="button primary" id="ouvrir-direct" href="{base}/direct">Ouvrir la discussion</a></p>')
+    elif live.availability.possible:
+        parts.append(f'<p id="direct-etat">Le lieu est ouvert : vous pouvez écrire à la personne ici, jusqu\'à '
+                     f"{esc(fmt_time(live.availability.ends_at)[-5:])}. L'assistant automatique se met en pause "
+                     "et la personne est prévenue.</p>"
+                     f'<form method="post" action="{base}/direct/debut">{csrf_field(csrf)}'
+                     '<button class="primary" type="submit" id="prendre-la-main">Prendre la main</button></form>')
+    else:
+        reason = MESSAGES.get(live.availability.reason or "", "")
+        if live.availability.opens_at is not None:
+            reason += f" Prochaine ouverture : {fmt_time(live.availability.opens_at)}."
+        parts.append(f'<p id="direct-etat">{esc(reason)}</p>')
+    if live.latest is not None and live.active is None:
+        parts.append(f'<p><a id="voir-direct" href="{base}/direct">Voir la dernière discussion</a></p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_deliveries(view: service.ReferralView) -> str:
+    """Whether the place was notified, and what the person was sent (statuses only, no address)."""
+    rows = []
+    for n in view.notifications:
+        detail = (f"prochain essai {fmt_time(n['next_attempt_at'])}" if n["next_attempt_at"]
+                  else (f"le {fmt_time(n['sent_at'])}" if n["sent_at"] else ""))
+        if n["last_error"] and n["status"] != "envoye":
+            detail += f" — {n['last_error']}"
+        rows.append(f'<tr class="envoi-{esc(n["status"])}"><td>Lieu</td><td>{esc(NOTIFY_KINDS.get(n["kind"], n["kind"]))}</td>'
+                    f'<td>{esc(DELIVERY_STATUS.get(n["status"], n["status"]))}</td><td>{esc(n["attempts"])}</td>'
+                    f"<td>{esc(detail)}</td></tr>")
+    for m in view.followups:
+        if m.status == "envoye":
+            detail = f"le {fmt_time(m.sent_at)}"
+            if m.answer:
+                detail += f" — réponse : {m.answer.upper()}"
+        elif m.status == "en_attente":
+            detail = f"prévu {fmt_time(m.due_at)}"
+        else:
+            detail = m.last_error or ""
+        rows.append(f'<tr class="envoi-{esc(m.status)}"><td>Personne</td>'
+                    f"<td>{esc(FOLLOWUP_KINDS.get(m.kind, m.kind))}</td>"
+                    f"<td>{esc(DELIVERY_STATUS.get(m.status, m.status))}</td><td>{esc(m.attempts)}</td>"
+                    f"<td>{esc(detail)}</td></tr>")
+    if not rows:
+        return '<h2>Envois</h2><p class="meta" id="envois">Aucun envoi pour cette orientation.</p>'
+    return ('<h2>Envois</h2><table id="envois"><thead><tr><th>À qui</th><th>Quoi</th><th>État</th>'
+            f'<th>Tentatives</th><th>Détail</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def live_message_json(message, accounts_by_id: dict) -> dict:
+    return {"id": message.id, "de": message.direction, "auteur": live_author(message, accounts_by_id),
+            "texte": message.text, "heure": fmt_time(message.at)[-5:],
+            "etat": LIVE_STATUS.get(message.status, message.status), "erreur": message.error or ""}
+
+
+def live_author(message, accounts_by_id: dict) -> str:
+    author = LIVE_FROM.get(message.direction, message.direction)
+    if message.direction == "mediateur" and message.account_id in accounts_by_id:
+        author += f" ({accounts_by_id[message.account_id]})"
+    return author
+
+
+def render_live(view: service.LiveView, place, own_place: bool, csrf: str) -> str:
+    r = view.referral
+    base = f"{PREFIX}/orientations/{r.id}"
+    parts = [f'<h1>Discussion en direct — <span id="reference">{esc(r.reference)}</span></h1>',
+             f'<p><a href="{base}">Retour à l\'orientation</a></p>']
+    if view.takeover is None:
+        parts.append('<p id="direct-etat">Aucune discussion en direct pour cette orientation.</p>')
+        return "".join(parts)
+    if view.active:
+        parts.append(f'<p id="direct-etat" class="meta">En cours : vos messages partent vers la personne, signés '
+                     f"« {esc(place.nom if place is not None else '')} ». L'assistant automatique est en pause "
+                     f"jusqu'à ce que vous rendiez la main (au plus tard à "
+                     f"{esc(fmt_time(view.takeover.ends_at)[-5:])}). Ne demandez jamais de mot de passe.</p>")
+    else:
+        parts.append('<p id="direct-etat">Discussion terminée : l\'assistant automatique a repris.</p>')
+    items = []
+    last_id = 0
+    for m in view.messages:
+        last_id = max(last_id, m.id)
+        state = LIVE_STATUS.get(m.status, m.status)
+        error = f' — <span class="erreur">{esc(m.error)}</span>' if m.error else ""
+        items.append(f'<li class="msg msg-{esc(m.direction)}" data-id="{m.id}"><p class="meta">'
+                     f"{esc(fmt_time(m.at)[-5:])} — {esc(live_author(m, view.accounts))}"
+                     f"{(' — ' + esc(state)) if state else ''}{error}</p>"
+                     f'<p class="texte">{esc(m.text)}</p></li>')
+    parts.append(f'<ol id="fil" data-source="{base}/direct/messages" data-apres="{last_id}" aria-live="polite">'
+                 f'{"".join(items)}</ol>')
+    if view.active and own_place:
+        parts.append(f'<form method="post" action="{base}/direct/message" id="form-message">{csrf_field(csrf)}'
+                     '<label for="message">Votre message à la personne</label>'
+                     '<textarea id="message" name="texte" maxlength="1000" required autofocus></textarea>'
+                     '<p><button class="primary" type="submit" id="envoyer">Envoyer</button></p></form>'
+                     f'<form method="post" action="{base}/direct/fin">{csrf_field(csrf)}'
+                     '<button type="submit" id="rendre-la-main">Rendre la main à l\'assistant</button></form>')
     return "".join(parts)
 
 

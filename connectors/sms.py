@@ -184,11 +184,17 @@ class SmsInput(AiguillageInput):
             return
         if self.store.lift_opt_out(key):
             logger.info("an opted-out person wrote again: opt-out lifted")
+        # Before the numbered choices: a mediator answering live must see "1" as typed.
+        routing = await self.route_before_turn(self.store.factory, key, text)
+        if not routing.to_rasa:
+            await self.send_texts(number, routing.replies)  # the numbered choices stay as they were
+            return
         chosen = sms_choices.match(text, [sms_choices.Choice.from_dict(c) for c in self.store.last_choices(key)])
         if chosen is not None:
             text = chosen.payload
         replies = await self.run_turn(request, on_new_message, key, text, {"channel": "sms"})
-        await self.send_replies(number, key, replies)
+        await self.keep_contact(self.store.factory, replies, key, number)
+        await self.send_replies(number, key, [{"text": reply} for reply in routing.replies] + replies)
 
     def render_replies(self, replies: List[dict]) -> tuple[list[str], list[dict]]:
         """SMS texts for the bot replies, and the numbered choices to remember (the last buttons)."""
@@ -209,6 +215,9 @@ class SmsInput(AiguillageInput):
     async def send_replies(self, number: str, key: str, replies: List[dict]) -> None:
         texts, remembered = self.render_replies(replies)
         self.store.remember_choices(key, remembered)
+        await self.send_texts(number, texts)
+
+    async def send_texts(self, number: str, texts: List[str]) -> None:
         for text in texts:
             try:
                 await self.sender.send(number, text)

@@ -90,15 +90,19 @@ class TelegramInput(AiguillageInput):
         if self._updates is None:
             factory = self._factory
             if factory is None:
-                from bot.db import make_engine, session_factory
+                from bot.db import create_schema, make_engine, session_factory
                 from bot.settings import get_settings
 
                 engine = make_engine(get_settings().database_url)
-                tg.create_tables(engine)
+                create_schema(engine)
                 factory = session_factory(engine)
             self._factory = factory
             self._updates, self._choices = tg.UpdateStore(factory), tg.ChoiceStore(factory)
         return self._updates, self._choices
+
+    def _stores_factory(self):
+        self._stores()
+        return self._factory
 
     def output(self) -> TelegramOutput:
         if self._bot is None:
@@ -173,13 +177,22 @@ class TelegramInput(AiguillageInput):
         except TelegramError as exc:
             logger.error("Telegram send failed: %s", exc)
             return
+        sender_id = sender_for(chat_id)
         try:
-            replies = await self.run_turn(request, on_new_message, sender_for(chat_id), text, {"channel": CHANNEL})
+            routing = await self.route_before_turn(self._stores_factory(), sender_id, text)
+            if not routing.to_rasa:
+                await output.send_replies(chat_id, [{"text": reply} for reply in routing.replies])
+                return
+            replies = await self.run_turn(request, on_new_message, sender_id, text, {"channel": CHANNEL})
+        except TelegramError as exc:
+            logger.error("Telegram send failed: %s", exc)
+            return
         except Exception as exc:
             logger.exception("Rasa turn failed")
             raise TurnFailed() from exc
+        await self.keep_contact(self._stores_factory(), replies, sender_id, str(chat_id))
         try:
-            await output.send_replies(chat_id, replies)
+            await output.send_replies(chat_id, [{"text": reply} for reply in routing.replies] + replies)
         except TelegramError as exc:
             # The turn already happened: a redelivery would run it twice, so we only log.
             logger.error("Telegram send failed after retries: %s", exc)

@@ -15,7 +15,7 @@ from sanic import Sanic
 
 from bot import cli, messages
 from bot import telegram_support as tg
-from bot.db import make_engine, session_factory
+from bot.db import create_schema, make_engine, session_factory
 from connectors.telegram import TelegramInput, TelegramOutput, sender_for
 from tests.conftest import free_port
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -110,7 +110,7 @@ def api():
 @pytest.fixture()
 def factory(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'tg.db'}")
-    tg.create_tables(engine)
+    create_schema(engine)  # the channel reads takeovers and follow-ups too
     return session_factory(engine)
 
 

@@ -31,9 +31,13 @@ ACTION_REASSIGN = "reassignation"
 ACTION_CLOSE = "cloture"
 ACTION_LOGIN = "connexion"
 ACTION_LOGOUT = "deconnexion"
-ACTIONS = (ACTION_VIEW, ACTION_CLAIM, ACTION_NOTE, ACTION_REASSIGN, ACTION_CLOSE, ACTION_LOGIN, ACTION_LOGOUT)
-# Actions that change a referral's state (its status history).
-STATE_ACTIONS = (ACTION_CLAIM, ACTION_REASSIGN, ACTION_CLOSE)
+ACTION_LIVE_START = "direct_debut"
+ACTION_LIVE_END = "direct_fin"
+ACTIONS = (ACTION_VIEW, ACTION_CLAIM, ACTION_NOTE, ACTION_REASSIGN, ACTION_CLOSE, ACTION_LOGIN, ACTION_LOGOUT,
+           ACTION_LIVE_START, ACTION_LIVE_END)
+# Actions shown in a referral's history.
+STATE_ACTIONS = (ACTION_CLAIM, ACTION_REASSIGN, ACTION_CLOSE, ACTION_LIVE_START, ACTION_LIVE_END,
+                 "reouverture_suivi")
 
 MAX_NOTE_CHARS = 4000
 LIST_LIMIT = 200
@@ -160,6 +164,18 @@ class ReferralView:
     history: list = field(default_factory=list)   # HistoryItem, oldest first
     notes: list = field(default_factory=list)     # Note, oldest first
     accounts: dict = field(default_factory=dict)  # account id -> e-mail, for display
+    notifications: list = field(default_factory=list)  # delivery to the place (bot.notifications.outbox)
+    followups: list = field(default_factory=list)  # messages to the person (bot.followup.FollowupMessage)
+    live: Optional["LiveState"] = None
+
+
+@dataclass
+class LiveState:
+    """The live takeover part of a referral page."""
+    availability: object  # bot.takeover.Availability
+    active: Optional[object] = None  # bot.takeover.Takeover in progress
+    latest: Optional[object] = None  # the latest one, ended or not
+    channel: Optional[str] = None  # the person's channel, when a contact was kept
 
 
 def open_referral(session: Session, account: Account, referral_id: int, now: Optional[datetime] = None) -> ReferralView:
@@ -173,10 +189,30 @@ def open_referral(session: Session, account: Account, referral_id: int, now: Opt
     history += [HistoryItem(_aware(e.at), e.action, e.account_id, e.detail) for e in entries]
     notes = list(session.execute(select(Note).where(Note.referral_id == referral.id)
                                  .order_by(Note.at, Note.id)).scalars())
+    live = live_state(session, referral, now)
     ids = {h.account_id for h in history} | {n.account_id for n in notes} | {referral.claimed_by}
+    if live.active is not None:
+        ids.add(live.active.account_id)
     ids.discard(None)
     accounts = dict(session.execute(select(Account.id, Account.email).where(Account.id.in_(ids))).all()) if ids else {}
-    return ReferralView(referral=referral, history=history, notes=notes, accounts=accounts)
+    from bot import followup
+    from bot.notifications.outbox import delivery_status
+
+    followups = list(session.execute(select(followup.FollowupMessage)
+                                     .where(followup.FollowupMessage.referral_id == referral.id)
+                                     .order_by(followup.FollowupMessage.id)).scalars())
+    return ReferralView(referral=referral, history=history, notes=notes, accounts=accounts,
+                        notifications=delivery_status(session, referral.reference), followups=followups, live=live)
+
+
+def live_state(session: Session, referral: Referral, now: Optional[datetime] = None) -> LiveState:
+    from bot import followup, takeover
+
+    contact = followup.contact_for(session, referral.id)
+    return LiveState(availability=takeover.availability(session, referral, now),
+                     active=takeover.active_for_referral(session, referral.id, now),
+                     latest=takeover.latest_for_referral(session, referral.id),
+                     channel=contact.channel if contact is not None else None)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -251,6 +287,7 @@ def reassign(session: Session, account: Account, referral_id: int, place_id: str
     if reason is None:
         raise ConsoleError("motif_obligatoire")
     origin = referral.place_id
+    _end_live_silently(session, referral, account, now)  # before the move: the notice names this place
     _guarded_update(session, referral, (STATUS_OPEN, STATUS_CLAIMED),
                     {"place_id": place_id, "status": STATUS_OPEN, "claimed_at": None, "claimed_by": None,
                      "updated_at": now})
@@ -274,8 +311,17 @@ def close(session: Session, account: Account, referral_id: int, outcome: str,
         values.update(claimed_at=now, claimed_by=account.id)
     _guarded_update(session, referral, (STATUS_OPEN, STATUS_CLAIMED), values)
     record(session, account, ACTION_CLOSE, referral, detail=outcome, now=now)
+    _end_live_silently(session, referral, account, now)
     _tell_the_person(session, referral, now)
     return referral
+
+
+def _end_live_silently(session: Session, referral: Referral, account: Account, now: datetime) -> None:
+    # Closing or moving a referral ends its live conversation; the person is still told it ended.
+    from bot import takeover
+
+    if takeover.release(session, referral, account.id, now, reason=takeover.END_REFERRAL_CLOSED) is not None:
+        record(session, account, ACTION_LIVE_END, referral, now=now)
 
 
 def other_places(session: Session, account: Account, referral: Referral) -> list:
@@ -303,3 +349,79 @@ def _tell_the_person(session: Session, referral: Referral, now: Optional[datetim
     from bot import followup
 
     followup.on_status_change(session, referral, now)
+
+
+# --------------------------------------------------------------------------------------------------
+# Live takeover (bot.takeover); the HTTP layer sends the recorded messages after the commit
+# --------------------------------------------------------------------------------------------------
+
+def _live_referral(session: Session, account: Account, referral_id: int) -> Referral:
+    referral = get_referral(session, account, referral_id)
+    if account.place_id is None or account.place_id != referral.place_id:
+        from bot.takeover import NOT_OF_PLACE
+
+        raise ConsoleError(NOT_OF_PLACE)  # only the place's own mediators talk to the person
+    return referral
+
+
+def start_live(session: Session, account: Account, referral_id: int, now: Optional[datetime] = None) -> Referral:
+    from bot import takeover
+
+    now = _now(now)
+    referral = _live_referral(session, account, referral_id)
+    try:
+        takeover.start(session, referral, account.id, now)
+    except takeover.TakeoverError as exc:
+        raise ConsoleError(exc.code) from None
+    record(session, account, ACTION_LIVE_START, referral, now=now)
+    return referral
+
+
+def post_live(session: Session, account: Account, referral_id: int, text: str, now: Optional[datetime] = None
+              ) -> tuple[int, str]:
+    """Records the mediator's message; returns its id and the text to send."""
+    from bot import takeover
+
+    now = _now(now)
+    referral = _live_referral(session, account, referral_id)
+    try:
+        message, outgoing = takeover.post(session, referral, account.id, text, now)
+    except takeover.TakeoverError as exc:
+        raise ConsoleError(exc.code) from None
+    return message.id, outgoing
+
+
+def end_live(session: Session, account: Account, referral_id: int, now: Optional[datetime] = None) -> Referral:
+    from bot import takeover
+
+    now = _now(now)
+    referral = _live_referral(session, account, referral_id)
+    if takeover.release(session, referral, account.id, now) is None:
+        raise ConsoleError(takeover.NOT_LIVE)
+    record(session, account, ACTION_LIVE_END, referral, now=now)
+    return referral
+
+
+@dataclass
+class LiveView:
+    referral: Referral
+    takeover: Optional[object]  # the latest takeover (active or ended), None if there never was one
+    active: bool
+    messages: list
+    accounts: dict
+
+
+def live_view(session: Session, account: Account, referral_id: int, after_id: int = 0,
+              now: Optional[datetime] = None) -> LiveView:
+    """The live conversation page (any account that sees the referral may read it)."""
+    from bot import takeover
+
+    now = _now(now)
+    referral = get_referral(session, account, referral_id)
+    takeover.end_expired(session, referral, now)  # the place closed: the person is told (sent by the caller)
+    latest = takeover.latest_for_referral(session, referral.id)
+    messages = takeover.messages_of(session, latest.id, after_id) if latest is not None else []
+    ids = {m.account_id for m in messages if m.account_id} | ({latest.account_id} if latest and latest.account_id else set())
+    accounts = dict(session.execute(select(Account.id, Account.email).where(Account.id.in_(ids))).all()) if ids else {}
+    active = latest is not None and takeover.active_for_referral(session, referral.id, now) is not None
+    return LiveView(referral, latest, active, messages, accounts)

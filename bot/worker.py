@@ -1,0 +1,60 @@
+"""The background worker: notifications to places and follow-up messages to people, in one loop.
+
+Both queues live in the database, so several workers may run (each row is leased by one) and a
+worker that stops loses nothing: rows wait until the next pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from sqlalchemy.orm import sessionmaker
+
+from bot import followup
+from bot.notifications.outbox import Dispatcher, DispatchReport
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PassReport:
+    notifications: DispatchReport
+    followups: followup.DeliveryReport
+
+
+class Worker:
+    def __init__(self, factory: sessionmaker, dispatcher: Optional[Dispatcher] = None,
+                 senders: Optional[Mapping] = None):
+        from bot.outbound import build_senders
+
+        self.factory = factory
+        self.dispatcher = dispatcher or Dispatcher(factory)
+        self.senders = dict(build_senders() if senders is None else senders)
+
+    async def run_once(self) -> PassReport:
+        notifications = await self.dispatcher.run_once()
+        followups = await followup.deliver_due(self.factory, self.senders)
+        return PassReport(notifications, followups)
+
+    async def run_forever(self, interval: float = 30.0, stop: Optional[asyncio.Event] = None,
+                          max_passes: Optional[int] = None) -> None:
+        interval = min(max(interval, 0.1), 300.0)
+        stop = stop or asyncio.Event()
+        passes = 0
+        while not stop.is_set():
+            try:
+                report = await self.run_once()
+                if report.notifications.handled or report.followups.sent or report.followups.retried:
+                    logger.info("worker pass: %s", report)
+            except Exception:  # the database may be busy or restarting: try again next pass
+                logger.exception("worker pass failed")
+            passes += 1
+            if max_passes is not None and passes >= max_passes:
+                return
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except asyncio.TimeoutError:
+                pass
