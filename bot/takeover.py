@@ -146,7 +146,7 @@ def availability(session: Session, referral: Referral, now: Optional[datetime] =
     if not status.open_now:
         return Availability(False, PLACE_CLOSED, opens_at=status.next_opening)
     closes = status.closes_at
-    ends = min(closes, now + MAX_DURATION) if closes is not None else now + MAX_DURATION
+    ends = closes if closes is not None else now + MAX_DURATION
     return Availability(True, ends_at=_utc(ends))
 
 

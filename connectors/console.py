@@ -740,9 +740,13 @@ def render_deliveries(view: service.ReferralView) -> str:
                     f"<td>{esc(FOLLOWUP_KINDS.get(m.kind, m.kind))}</td>"
                     f"<td>{esc(DELIVERY_STATUS.get(m.status, m.status))}</td><td>{esc(m.attempts)}</td>"
                     f"<td>{esc(detail)}</td></tr>")
+    note = ""
+    if not view.notifications:
+        note = ('<p class="meta" id="sans-notification">Le lieu n\'a aucun moyen de notification configuré : '
+                "cette orientation n'est visible que dans cette console.</p>")
     if not rows:
-        return '<h2>Envois</h2><p class="meta" id="envois">Aucun envoi pour cette orientation.</p>'
-    return ('<h2>Envois</h2><table id="envois"><thead><tr><th>À qui</th><th>Quoi</th><th>État</th>'
+        return f'<h2>Envois</h2><div id="envois">{note}</div>'
+    return (f'<h2>Envois</h2>{note}<table id="envois"><thead><tr><th>À qui</th><th>Quoi</th><th>État</th>'
             f'<th>Tentatives</th><th>Détail</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 

@@ -1,0 +1,136 @@
+"""A person on SMS and a mediator in Chromium, on the real stack: live takeover, then the follow-up.
+
+The SMS gateway is the loopback fake started by the `stack` fixture; the console, the SMS channel,
+Rasa and the action server are the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from bot import followup
+from bot.console import accounts
+from bot.db import session_factory, session_scope
+from bot.directory.models import Place
+from bot.referrals import Referral
+from bot.sms.encoding import prepare
+from bot.sms.providers import SmsSender, SmsSettings
+from tests.conftest import SMS_SECRET
+from tests.stack.test_channels_stack import post_sms, sms_to, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.stack]
+
+PASSWORD = "un mot de passe assez long"
+
+
+def sms_conversation_with_a_referral(stack, number: str) -> str:
+    post_sms(stack, number, "je voudrais apprendre a utiliser internet")
+    wait_for(lambda: sms_to(stack, number))
+    post_sms(stack, number, "Rennes")
+    wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez 1 ou 2" in t])
+    count = len(sms_to(stack, number))
+    post_sms(stack, number, "1")
+    texts = wait_for(lambda: [t for t in sms_to(stack, number)[count:]
+                              if re.search(r"[A-Z2-9]{3}-[A-Z2-9]{4}", t)], context=lambda: sms_to(stack, number))
+    return re.search(r"[A-Z2-9]{3}-[A-Z2-9]{4}", texts[0]).group(0)
+
+
+def in_thread(coroutine):
+    # Playwright's sync API owns this thread's event loop.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(60)
+
+
+@pytest.fixture
+def console(browser, stack):
+    context = browser.new_context(locale="fr-FR")
+    context.set_default_timeout(20000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_a_mediator_takes_over_an_sms_conversation_then_the_follow_up_reopens_it(console, stack):
+    number = f"+3363{uuid.uuid4().int % 10**7:07d}"
+    reference = sms_conversation_with_a_referral(stack, number)
+    factory = session_factory(stack["engine"])
+    with session_scope(factory) as session:
+        referral = session.execute(select(Referral).where(Referral.reference == reference)).scalar_one()
+        contact = followup.contact_for(session, referral.id)
+        assert contact is not None and contact.channel == "sms"  # kept with the consent, sealed
+        assert number not in contact.sealed_address and followup.unseal(contact.sealed_address) == number
+        place = session.get(Place, referral.place_id)
+        place.horaires = "24/7"  # so the test does not depend on the hour CI runs at
+        email = f"med-{uuid.uuid4().hex[:8]}@example.org"
+        accounts.create_account(session, email, PASSWORD, place.id)
+        referral_id, place_name = referral.id, prepare(place.nom)  # as the SMS carries it (GSM-7)
+
+    page = console
+    page.goto(f"{stack['base']}/webhooks/console/connexion")
+    page.fill("#email", email)
+    page.fill("#mot_de_passe", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{stack['base']}/webhooks/console/orientations/{referral_id}")
+    expect(page.locator("#envois")).to_contain_text("aucun moyen de notification")  # demo places have none
+    before = len(sms_to(stack, number))
+    page.click("#prendre-la-main")
+    expect(page.locator(".flash.info")).to_contain_text("Vous avez pris la main")
+    notice = wait_for(lambda: sms_to(stack, number)[before:])
+    assert "vous répond maintenant directement" in notice[0] and place_name in notice[0]
+
+    # The person's SMS reaches the console page (polled by its script), and Rasa does not answer.
+    post_sms(stack, number, "jai pas recu le code <b>urgent</b>")
+    expect(page.locator("#fil .msg-personne .texte").last).to_have_text("jai pas recu le code <b>urgent</b>")
+    assert len(sms_to(stack, number)) == before + 1
+
+    page.fill("#message", "Bonjour, venez demain à 10h avec votre courrier.")
+    page.click("#envoyer")
+    expect(page.locator(".flash.info")).to_contain_text("Message envoyé.")
+    wait_for(lambda: [t for t in sms_to(stack, number)
+                      if t == f"{place_name} : Bonjour, venez demain à 10h avec votre courrier."])
+
+    page.click("#rendre-la-main")
+    expect(page.locator(".flash.info")).to_contain_text("Vous avez rendu la main")
+    wait_for(lambda: [t for t in sms_to(stack, number) if "L'assistant automatique vous répond de nouveau" in t])
+    count = len(sms_to(stack, number))
+    post_sms(stack, number, "bonjour")  # the bot answers again
+    wait_for(lambda: sms_to(stack, number)[count:])
+
+    page.goto(f"{stack['base']}/webhooks/console/orientations/{referral_id}")
+    history = page.locator("#historique")
+    expect(history).to_contain_text("Discussion en direct commencée")
+    expect(history).to_contain_text("Discussion en direct terminée")
+    page.check("input[name=issue][value=fait]")
+    page.click("#cloturer")
+    expect(page.locator(".flash.info")).to_contain_text("Orientation clôturée.")
+
+    # The worker sends the closing message now and "est-ce réglé ?" days later, on the same channel.
+    gateway = stack["sms_gateway"]
+    settings = SmsSettings(provider="json", send_url=f"{gateway.url}/send", shared_secret=SMS_SECRET,
+                           from_number="+33900000000", public_url="http://unused", retries=1, timeout=5)
+
+    async def deliver(when):
+        sender = SmsSender(settings)
+        try:
+            return await followup.deliver_due(factory, {"sms": sender.send}, when)
+        finally:
+            await sender.aclose()
+
+    in_thread(deliver(datetime.now(timezone.utc)))
+    in_thread(deliver(datetime.now(timezone.utc) + timedelta(days=followup.followup_days() + 1)))
+    texts = sms_to(stack, number)
+    assert any("est terminée" in t for t in texts) and "est-ce réglé" in texts[-1]
+    post_sms(stack, number, "non ca marche toujours pas")
+    wait_for(lambda: [t for t in sms_to(stack, number) if "de nouveau ouverte" in t])
+    page.reload()
+    expect(page.locator("#statut")).to_contain_text("Ouverte")
+    expect(page.locator("#envois")).to_contain_text("réponse : NON")  # what the person was sent, and said
+    expect(page.locator("#historique")).to_contain_text("la personne a répondu NON")
