@@ -454,3 +454,46 @@ async def test_poll_stops_on_request(api):
     stop.set()
     report = await tg.poll_updates(make_settings(api, forward_url="http://127.0.0.1:9/x"), stop=stop)
     assert report.iterations == 0
+
+
+# --- follow-up and live takeover on Telegram -------------------------------------------------------------
+
+def test_consent_turn_keeps_the_chat_for_the_follow_up_and_a_live_mediator_takes_the_messages(server, api, rasa,
+                                                                                              factory):
+    from datetime import date, datetime, timezone
+
+    from bot import followup, takeover
+    from bot.directory.models import Place
+    from bot.outbound import TelegramSender
+    from bot.referrals import Referral, ReferralRequest, create_referral
+
+    with factory() as session, session.begin():
+        session.add(Place(id="p1", pivot="00000000000000", nom="Espace Bréquigny", commune="Rennes",
+                          code_postal="35200", adresse="1 rue", horaires="24/7", date_maj=date(2026, 1, 1)))
+        session.flush()
+        referral = create_referral(session, ReferralRequest(level="urgence", reasons=[], facts={}, place_id="p1",
+                                                            channel="telegram", sender_id=sender_for(CHAT)))
+        referral_id, reference = referral.id, referral.reference
+    rasa.script = lambda text: [{"text": f"C'est envoyé. Votre numéro : {reference}",
+                                 "custom": {"type": "resultat", "reference": reference}}]
+    post(server, message_update(30, text="oui"))
+    with factory() as session:
+        contact = followup.contact_for(session, referral_id)
+        assert contact.channel == "telegram" and followup.unseal(contact.sealed_address) == str(CHAT)
+        assert str(CHAT) not in contact.sealed_address
+        session.commit()
+
+    with factory() as session, session.begin():
+        takeover.start(session, session.get(Referral, referral_id), None, datetime.now(timezone.utc))
+    post(server, message_update(31, text="vous etes la ?"))
+    post(server, callback_update(32, tg.ChoiceStore(factory).encode(REMOTE)))
+    assert rasa.texts == ["oui"]  # the live messages never reached Rasa
+    with factory() as session:
+        live = takeover.latest_for_referral(session, referral_id)
+        relayed = [m.text for m in takeover.messages_of(session, live.id) if m.direction == "personne"]
+    assert relayed == ["vous etes la ?", "(a appuyé sur le bouton « a_distance »)"]
+
+    calls = len(sent(api))
+    asyncio.run(TelegramSender(make_settings(api)).send(str(CHAT), f"Espace <Bréquigny> : code {reference}"))
+    last = sent(api)[calls]
+    assert int(last["chat_id"]) == CHAT and last["text"] == f"Espace &lt;Bréquigny&gt; : code <b>{reference}</b>"
