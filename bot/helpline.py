@@ -22,7 +22,7 @@ import json
 import logging
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional, Protocol
 
@@ -50,6 +50,7 @@ OUTCOME_OPEN = "ouvert"
 OUTCOME_CALLBACK = "rappel_programme"
 
 STATUS_TO_CALL = "a_rappeler"
+STATUS_CALLED_BACK = "rappele"
 
 # SMS state of a callback row.
 SMS_PENDING = "en_cours"
@@ -76,6 +77,8 @@ class HelplineSettings:
     hours: str
     name: str
     phone: str
+    # The place whose mediators call back (its console lists the callbacks); None: the coordinators.
+    place_id: Optional[str] = None
 
     @property
     def configured(self) -> bool:
@@ -90,7 +93,9 @@ def load_settings() -> HelplineSettings:
     settings = get_settings()
     secret = os.environ.get("AIGUILLAGE_HELPLINE_SECRET", "").strip() or None
     hours = os.environ.get("AIGUILLAGE_HELPLINE_HOURS", "").strip() or DEFAULT_HOURS
-    return HelplineSettings(secret=secret, hours=hours, name=settings.helpline_name, phone=settings.helpline_phone)
+    place_id = os.environ.get("AIGUILLAGE_HELPLINE_PLACE_ID", "").strip() or None
+    return HelplineSettings(secret=secret, hours=hours, name=settings.helpline_name, phone=settings.helpline_phone,
+                            place_id=place_id)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -307,6 +312,9 @@ class Callback(Base):
     sms_attempts = Column(Integer, nullable=False, default=0)
     sms_updated_at = Column(DateTime(timezone=True), nullable=False)
     sms_message_id = Column(String(128), nullable=True)
+    place_id = Column(String(255), nullable=True, index=True)  # who calls back; None: the coordinators
+    done_at = Column(DateTime(timezone=True), nullable=True)
+    done_by = Column(Integer, nullable=True)
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -336,20 +344,37 @@ class DueCallback:
     status: str
     created_at: datetime
     sms_sent: bool
+    place_id: Optional[str] = None
 
 
-def due_callbacks(session, now: Optional[datetime] = None) -> list[DueCallback]:
-    """Callbacks still to make whose time has come, oldest due first, with the number decrypted."""
+ALL_PLACES = object()  # due_callbacks(place_id=ALL_PLACES): every callback (coordinators)
+
+
+def due_callbacks(session, now: Optional[datetime] = None, place_id=ALL_PLACES) -> list[DueCallback]:
+    """Callbacks still to make whose time has come, oldest due first, with the number decrypted.
+
+    `place_id`: only that place's callbacks (None: those tied to no place); default: all."""
     now = datetime.now(timezone.utc) if now is None else to_paris(now)
-    rows = session.execute(
-        select(Callback).where(Callback.status == STATUS_TO_CALL, Callback.due_at <= _utc(now))
-        .order_by(Callback.due_at, Callback.id)
-    ).scalars().all()
+    query = select(Callback).where(Callback.status == STATUS_TO_CALL, Callback.due_at <= _utc(now))
+    if place_id is not ALL_PLACES:
+        query = query.where(Callback.place_id.is_(None) if place_id is None else Callback.place_id == place_id)
+    rows = session.execute(query.order_by(Callback.due_at, Callback.id)).scalars().all()
     return [DueCallback(id=row.id, caller=decrypt_number(row.caller_encrypted), caller_pseudonym=row.caller_pseudonym,
                         called_at=to_paris(_aware(row.called_at)), due_at=to_paris(_aware(row.due_at)),
                         reason=row.reason, status=row.status, created_at=to_paris(_aware(row.created_at)),
-                        sms_sent=row.sms_state == SMS_SENT)
+                        sms_sent=row.sms_state == SMS_SENT, place_id=row.place_id)
             for row in rows]
+
+
+def mark_called_back(session, callback_id: int, account_id: Optional[int], place_id=ALL_PLACES,
+                     now: Optional[datetime] = None) -> bool:
+    """The callback was made: it leaves the list. False if it is not (or no longer) one of `place_id`'s."""
+    query = update(Callback).where(Callback.id == callback_id, Callback.status == STATUS_TO_CALL)
+    if place_id is not ALL_PLACES:
+        query = query.where(Callback.place_id.is_(None) if place_id is None else Callback.place_id == place_id)
+    done = session.execute(query.values(status=STATUS_CALLED_BACK, done_at=_utc(now or datetime.now(timezone.utc)),
+                                        done_by=account_id).execution_options(synchronize_session=False))
+    return bool(done.rowcount)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -434,9 +459,27 @@ class Helpline:
         self.clock = clock
         self._sender: Optional[SmsSender] = None
 
+    def _place_hours(self) -> Optional[str]:
+        """The hours of the place that calls back, when one is configured and its hours are valid."""
+        if not self.settings.place_id:
+            return None
+        from bot.directory.models import Place
+        from bot.hours import is_valid
+
+        session = self.session_factory()
+        try:
+            place = session.get(Place, self.settings.place_id)
+            return place.horaires if place is not None and is_valid(place.horaires) else None
+        finally:
+            session.close()
+
     async def handle(self, call: MissedCall) -> HelplineResult:
         now = self.clock()
-        open_now, due_at, from_hours = callback_time(self.settings, call.called_at, now)
+        settings = self.settings
+        place_hours = await asyncio.to_thread(self._place_hours)
+        if place_hours:  # the callback is due at the place's next opening
+            settings = replace(settings, hours=place_hours)
+        open_now, due_at, from_hours = callback_time(settings, call.called_at, now)
         key = call_key(call)
         created = await asyncio.to_thread(self._claim, key, call, open_now, due_at, now)
         if created is not None:
@@ -461,7 +504,8 @@ class Helpline:
                     caller_pseudonym=caller_pseudonym(call.caller), called_at=_utc(call.called_at),
                     due_at=_utc(due_at), status=STATUS_TO_CALL, created_at=_utc(now), reason=call.reason,
                     sms_state=SMS_PENDING if call.mobile else SMS_IMPOSSIBLE,
-                    sms_attempts=1 if call.mobile else 0, sms_updated_at=_utc(now)))
+                    sms_attempts=1 if call.mobile else 0, sms_updated_at=_utc(now),
+                    place_id=self.settings.place_id))
             session.commit()
             return HelplineResult(outcome, None if open_now else due_at, False)
         except IntegrityError:

@@ -51,7 +51,8 @@ ACTION_LABELS = {"consultation": "Consultation", "prise_en_charge": "Prise en ch
                  "reassignation": "Réassignation", "cloture": "Clôture", "connexion": "Connexion",
                  "deconnexion": "Déconnexion", "creation": "Orientation reçue",
                  "direct_debut": "Discussion en direct commencée", "direct_fin": "Discussion en direct terminée",
-                 "reouverture_suivi": "Rouverte : la personne a répondu NON au suivi"}
+                 "reouverture_suivi": "Rouverte : la personne a répondu NON au suivi",
+                 "rappel_fait": "Rappel fait"}
 LIVE_FROM = {"personne": "La personne", "mediateur": "Médiateur", "systeme": "Message automatique d'Aiguillage"}
 LIVE_STATUS = {"envoye": "envoyé", "echec": "non envoyé", "a_envoyer": "envoi en cours", "recu": ""}
 DELIVERY_STATUS = {"en_attente": "en attente", "envoye": "envoyé", "echec": "échec", "annule": "annulé"}
@@ -98,6 +99,8 @@ MESSAGES = {
     "direct_rendu": "Vous avez rendu la main : la personne est prévenue, l'assistant automatique reprend.",
     "envoye": "Message envoyé.",
     "non_envoye": "Le message n'a pas pu être envoyé à la personne (voir l'erreur sous le message). Réessayez.",
+    "rappele": "Rappel noté comme fait.",
+    "rappel_inconnu": "Ce rappel n'est plus dans votre liste (déjà fait, ou d'un autre lieu).",
     "pris": "Orientation prise en charge.",
     "note_ajoutee": "Note ajoutée.",
     "reassignee": "Orientation transmise à l'autre lieu.",
@@ -389,7 +392,7 @@ class ConsoleInput(InputChannel):
                 rows = service.list_referrals(session, account, status)
                 callbacks = service.due_callbacks_for(session, account, channel.now())
                 place = _place(session, account.place_id)
-                body = render_list(account, place, rows, status, typed, callbacks)
+                body = render_list(account, place, rows, status, typed, callbacks, auth.csrf_token)
             return page("Orientations", body, auth, flash_info=request.args.get("info"), flash_error=error)
 
         @bp.route("/orientations/<referral_id:int>", methods=["GET"])
@@ -451,6 +454,21 @@ class ConsoleInput(InputChannel):
                                                                     f.get("motif") or "", n),
                "reassignee", back_to_list=True)
         action("cloturer", lambda s, a, i, f, n: service.close(s, a, i, f.get("issue") or "", n), "cloturee")
+
+        @bp.route("/rappels/<callback_id:int>/fait", methods=["POST"])
+        async def called_back(request: Request, callback_id: int):
+            with session_scope(channel.factory()) as session:
+                auth = channel.authenticate(session, request)
+                if auth is None:
+                    return redirect("/connexion")
+                if not channel.post_allowed(request, auth.csrf_token):
+                    return refused(auth)
+                try:
+                    service.mark_called_back(session, auth.account, callback_id, channel.now())
+                except service.NotFound:
+                    session.rollback()
+                    return redirect("/orientations", erreur="rappel_inconnu")
+            return redirect("/orientations", info="rappele")
 
         # --- live takeover ----------------------------------------------------------------------
 
@@ -559,7 +577,7 @@ def place_name(place) -> str:
     return f"{place.nom} ({place.commune})" if place is not None else "Aucun lieu"
 
 
-def render_list(account, place, rows, status, typed, callbacks) -> str:
+def render_list(account, place, rows, status, typed, callbacks, csrf: str) -> str:
     scope = "tous les lieux (coordination)" if account.is_coordinator else place_name(place)
     parts = [f"<h1>Orientations — {esc(scope)}</h1>",
              f'<form class="inline" method="get" action="{PREFIX}/orientations" role="search">'
@@ -588,19 +606,21 @@ def render_list(account, place, rows, status, typed, callbacks) -> str:
                          f"<td>{esc(CHANNEL_LABELS.get(r.channel, r.channel))}</td>{place_cell}</tr>")
         parts.append(f'<table id="orientations"><thead>{head}</thead><tbody>{"".join(lines)}</tbody></table>')
     parts.append("<h2>Rappels de la ligne d'aide</h2>")
-    if callbacks is None:
-        parts.append('<p class="meta" id="rappels-note">La ligne d\'aide n\'est rattachée à aucun lieu : '
-                     "les rappels à faire sont visibles par les coordinateurs du territoire.</p>")
-    elif not callbacks:
-        parts.append('<p id="rappels-note">Aucun rappel à faire pour le moment. '
-                     "(La ligne d'aide n'est rattachée à aucun lieu.)</p>")
+    if not callbacks:
+        parts.append('<p id="rappels-note">Aucun rappel à faire pour le moment. Les personnes qui ont appelé '
+                     "la ligne d'aide en dehors des horaires apparaissent ici à l'ouverture du lieu.</p>")
     else:
-        lines = [f"<tr><td>{esc(c.caller)}</td><td>{esc(fmt_time(c.called_at))}</td><td>{esc(fmt_time(c.due_at))}</td>"
-                 f"<td>{esc(CALLBACK_REASONS.get(c.reason, c.reason))}</td><td>{'oui' if c.sms_sent else 'non'}</td></tr>"
-                 for c in callbacks]
-        parts.append('<p class="meta">La ligne d\'aide n\'est rattachée à aucun lieu : ces rappels concernent tout '
-                     "le territoire.</p><table id=\"rappels\"><thead><tr><th>Numéro</th><th>Appel</th>"
-                     "<th>À rappeler dès</th><th>Motif</th><th>SMS envoyé</th></tr></thead>"
+        lines = []
+        for c in callbacks:
+            place_cell = f"<td>{esc(c.place_id or '—')}</td>" if account.is_coordinator else ""
+            lines.append(f'<tr><td>{esc(c.caller)}</td><td>{esc(fmt_time(c.called_at))}</td>'
+                         f"<td>{esc(fmt_time(c.due_at))}</td><td>{esc(CALLBACK_REASONS.get(c.reason, c.reason))}</td>"
+                         f"<td>{'oui' if c.sms_sent else 'non'}</td>{place_cell}"
+                         f'<td><form method="post" action="{PREFIX}/rappels/{c.id}/fait">{csrf_field(csrf)}'
+                         '<button type="submit" class="rappel-fait">Rappel fait</button></form></td></tr>')
+        head = "<th>Lieu</th>" if account.is_coordinator else ""
+        parts.append('<table id="rappels"><thead><tr><th>Numéro</th><th>Appel</th><th>À rappeler dès</th>'
+                     f"<th>Motif</th><th>SMS envoyé</th>{head}<th></th></tr></thead>"
                      f"<tbody>{''.join(lines)}</tbody></table>")
     return "".join(parts)
 

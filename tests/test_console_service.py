@@ -103,7 +103,7 @@ def test_mediator_sees_only_own_place_and_coordinator_sees_all(db):
         loose = refs["a1"][1].lower().replace("-", " ")
         assert service.find_reference(session, med_a, loose).id == refs["a1"][0]
         assert service.find_reference(session, coord, refs["b1"][1]).id == refs["b1"][0]
-        assert service.due_callbacks_for(session, med_a) is None
+        assert service.due_callbacks_for(session, med_a) == []
         assert service.due_callbacks_for(session, coord, T0) == []
 
 

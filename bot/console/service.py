@@ -33,8 +33,9 @@ ACTION_LOGIN = "connexion"
 ACTION_LOGOUT = "deconnexion"
 ACTION_LIVE_START = "direct_debut"
 ACTION_LIVE_END = "direct_fin"
+ACTION_CALLED_BACK = "rappel_fait"
 ACTIONS = (ACTION_VIEW, ACTION_CLAIM, ACTION_NOTE, ACTION_REASSIGN, ACTION_CLOSE, ACTION_LOGIN, ACTION_LOGOUT,
-           ACTION_LIVE_START, ACTION_LIVE_END)
+           ACTION_LIVE_START, ACTION_LIVE_END, ACTION_CALLED_BACK)
 # Actions shown in a referral's history.
 STATE_ACTIONS = (ACTION_CLAIM, ACTION_REASSIGN, ACTION_CLOSE, ACTION_LIVE_START, ACTION_LIVE_END,
                  "reouverture_suivi")
@@ -334,14 +335,26 @@ def other_places(session: Session, account: Account, referral: Referral) -> list
 
 
 def due_callbacks_for(session: Session, account: Account, now: Optional[datetime] = None):
-    """Helpline callbacks now due, for coordinators only: the helpline is not tied to any place.
-
-    None for a mediator (the page explains why), else a list of bot.helpline.DueCallback."""
-    if not account.is_coordinator:
-        return None
+    """Callbacks now due (bot.helpline.DueCallback): a mediator sees those of their place (the helpline
+    run by it, AIGUILLAGE_HELPLINE_PLACE_ID), listed from the place's next opening; a coordinator all."""
     from bot import helpline
 
-    return helpline.due_callbacks(session, now)
+    if account.is_coordinator:
+        return helpline.due_callbacks(session, now)
+    if not account.place_id:
+        return []
+    return helpline.due_callbacks(session, now, place_id=account.place_id)
+
+
+def mark_called_back(session: Session, account: Account, callback_id: int, now: Optional[datetime] = None) -> None:
+    from bot import helpline
+
+    scope = helpline.ALL_PLACES if account.is_coordinator else account.place_id
+    if not account.is_coordinator and not account.place_id:
+        raise NotFound()
+    if not helpline.mark_called_back(session, callback_id, account.id, scope, _now(now)):
+        raise NotFound()
+    record(session, account, ACTION_CALLED_BACK, detail=str(callback_id), now=now)
 
 
 def _tell_the_person(session: Session, referral: Referral, now: Optional[datetime]) -> None:
