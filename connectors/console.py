@@ -1,6 +1,7 @@
 """Mediators' console: web pages under /webhooks/console/ to follow up the referrals of a place.
 
-Server-rendered HTML, no JavaScript, every user-provided text through `html.escape`. Logic lives in
+Server-rendered HTML, every user-provided text through `html.escape`; no JavaScript except the live
+conversation page's own file (static/console/direct.js: it only polls new messages, set as text). Logic lives in
 bot.console (accounts, service); this module is the HTTP adapter: cookies, CSRF, pages.
 """
 
