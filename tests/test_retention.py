@@ -196,3 +196,32 @@ def test_cli_purge_prints_french_summary(db, monkeypatch, capsys):
     with db["factory"]() as session:
         assert "purge" not in session.execute(select(Referral.conversation_key)).scalars().all()
     assert cli.main(["purge", "--days", "0"]) == 2
+
+
+def test_purge_removes_contacts_follow_ups_and_live_conversations(db):
+    from bot import followup, takeover
+
+    engine, factory = db["engine"], db["factory"]
+    ids = {}
+    for label, when in (("old", OLD), ("new", RECENT)):
+        rid, _ = referral(factory, when, f"{label}-live")
+        with factory() as session:
+            ref = session.get(Referral, rid)
+            followup.remember_contact(session, ref, "sms", "+33612345678", when)
+            session.add(followup.FollowupMessage(referral_id=rid, kind="relance", due_at=when, status="envoye",
+                                                 attempts=1, created_at=when))
+            live = takeover.Takeover(referral_id=rid, conversation_key=ref.conversation_key, started_at=when,
+                                     ends_at=when + timedelta(hours=1), ended_at=when + timedelta(minutes=5))
+            session.add(live)
+            session.flush()
+            session.add(takeover.LiveMessage(takeover_id=live.id, referral_id=rid, direction="personne",
+                                             text="je m'appelle Mme X", at=when, status="recu"))
+            session.commit()
+        ids[label] = rid
+
+    retention.purge(engine, days=90, now=NOW)
+
+    for model in (followup.Contact, followup.FollowupMessage, takeover.Takeover, takeover.LiveMessage):
+        with engine.connect() as conn:
+            left = conn.execute(select(model.__table__.c.referral_id)).scalars().all()
+        assert left == [ids["new"]], model.__tablename__
