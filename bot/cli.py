@@ -293,6 +293,63 @@ def cmd_run(args) -> int:
     return 0
 
 
+# --- production profile --------------------------------------------------------------------------------
+
+def cmd_production(args) -> int:
+    """PostgreSQL + Redis + N Rasa instances behind nginx + action server + worker, until Ctrl+C."""
+    from bot.deploy import profile as prod
+    from bot.deploy.services import ServiceError, missing_binaries
+
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    # From the start: a SIGTERM during start-up must still stop the databases we started.
+    signal.signal(signal.SIGTERM, stop)
+    services = []
+    running = None
+    try:
+        settings = prod.ProfileSettings.from_env(root=PROJECT_ROOT)
+        if args.instances:
+            settings.instances = args.instances
+        if args.local_services:
+            missing = missing_binaries()
+            if missing:
+                print("Paquets Debian manquants : " + ", ".join(missing) +
+                      " (apt-get install " + " ".join(missing) + ")", file=sys.stderr)
+                return 2
+            services = prod.start_local_services(settings, args.pg_port, args.redis_port)
+            print(f"PostgreSQL local : {settings.database_url.split('@')[-1]} ; Redis local : {settings.redis_url}",
+                  file=sys.stderr)
+        settings.check()
+        os.environ["AIGUILLAGE_DATABASE_URL"] = settings.database_url
+        factory = _factory()
+        from bot.directory.stats import place_count
+
+        if place_count(factory) == 0:
+            print("Annuaire vide : chargement de l'annuaire de démonstration.", file=sys.stderr)
+            cmd_load_demo(args)
+        model = ensure_model()
+        running = prod.start_profile(settings, model, PROJECT_ROOT, run_environment(), services=services)
+        print(f"Aiguillage (profil production) est prêt : {running.public_url}/webhooks/desk/ "
+              f"({settings.instances} instances Rasa, budget de connexions PostgreSQL : "
+              f"{settings.connection_budget()}).", flush=True)
+        while all(p.poll() is None for p in running.processes.values()):
+            time.sleep(1)
+        print("Un processus s'est arrêté : arrêt du profil (voir les journaux).", file=sys.stderr)
+        return 1
+    except ServiceError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if running is not None:
+            running.stop()  # stops the local services too
+        else:
+            for service in reversed(services):
+                service.stop()
+
+
 # --- telegram ------------------------------------------------------------------------------------------
 
 def cmd_telegram(args) -> int:
@@ -594,6 +651,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("AIGUILLAGE_PORT", "5005")))
     p.add_argument("--action-port", type=int, default=int(os.environ.get("AIGUILLAGE_ACTION_PORT", "5055")))
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("production", help="profil production : PostgreSQL, Redis, plusieurs instances Rasa "
+                                          "derrière nginx, serveur d'actions et worker")
+    p.add_argument("--instances", type=int, help="nombre d'instances Rasa (défaut : AIGUILLAGE_RASA_INSTANCES ou 2)")
+    p.add_argument("--services-locales", dest="local_services", action="store_true",
+                   help="démarrer un PostgreSQL et un Redis privés dans var/production (une seule machine)")
+    p.add_argument("--pg-port", type=int, default=5433, help="port du PostgreSQL local (défaut 5433)")
+    p.add_argument("--redis-port", type=int, default=6380, help="port du Redis local (défaut 6380)")
+    p.set_defaults(func=cmd_production)
 
     p = sub.add_parser("telegram-webhook", help="enregistrer le webhook Telegram (avec le secret)")
     p.add_argument("--url", required=True, help="https://.../webhooks/telegram/webhook")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -13,9 +15,28 @@ from sqlalchemy.orm import Session, declarative_base, sessionmaker
 Base = declarative_base()
 
 
+# Connection pool of each process for our tables on a server database (PostgreSQL). Rasa's tracker
+# store has its own pool (SQL_POOL_SIZE / SQL_MAX_OVERFLOW): see README, "Production profile".
+POOL_SIZE_ENV = "AIGUILLAGE_DB_POOL_SIZE"
+MAX_OVERFLOW_ENV = "AIGUILLAGE_DB_MAX_OVERFLOW"
+
+
+def _int_env(name: str, default: int) -> int:
+    try:
+        return max(0, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    if not url.startswith("sqlite"):
+        kwargs.setdefault("pool_size", _int_env(POOL_SIZE_ENV, 5))
+        kwargs.setdefault("max_overflow", _int_env(MAX_OVERFLOW_ENV, 5))
+        kwargs.setdefault("pool_timeout", 10)  # a saturated pool fails a turn quickly rather than hanging
+        kwargs.setdefault("pool_pre_ping", True)  # survive a database restart: stale connections are replaced
+        kwargs.setdefault("pool_recycle", 1800)
     engine = create_engine(url, future=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -69,6 +90,23 @@ def add_missing_columns(engine: Engine) -> list[str]:
                 connection.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
             added.append(f"{table.name}.{column.name}")
     return added
+
+
+@functools.lru_cache(maxsize=4)
+def _shared(url: str, pid: int) -> sessionmaker:
+    engine = make_engine(url)
+    create_schema(engine)
+    return session_factory(engine)
+
+
+def shared_factory(url: Optional[str] = None) -> sessionmaker:
+    """One engine (one pool) per database and process, shared by the channels of a Rasa server;
+    the tables are created on first use, never at import time."""
+    if url is None:
+        from bot.settings import get_settings
+
+        url = get_settings().database_url
+    return _shared(url, os.getpid())
 
 
 def session_factory(engine: Engine) -> sessionmaker:

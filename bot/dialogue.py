@@ -144,6 +144,9 @@ def _on_answer(state: dict, question: str, turn: Turn, services: Services, repli
             state["facts"]["a_distance"] = True
         else:
             _locate_from_turn(state, turn, services, replies, whole_answer=True)
+    elif not state["facts"].get("commune"):
+        # A long answer often says where the person lives too ("... jsuis a rennes"): never ask again.
+        _locate_from_turn(state, turn, services, replies, whole_answer=False)
 
 
 def _locate_from_turn(state: dict, turn: Turn, services: Services, replies: list, whole_answer: bool) -> None:

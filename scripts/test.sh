@@ -11,6 +11,10 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     || echo "Chromium n'a pas pu être installé : les tests navigateur seront ignorés." >&2
 fi
 
+# PostgreSQL, Redis and nginx for the production-profile tests (private instances started by the tests).
+bash scripts/debian-services.sh || echo "Sans PostgreSQL/Redis/nginx, les tests du profil production échoueront." >&2
+export AIGUILLAGE_REQUIRE_SERVICES=1  # in this run, a missing service fails its tests instead of skipping them
+
 # The model is cached under models/, keyed on a hash of config.yml, domain/ and data/.
 .venv/bin/aiguillage train >&2
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

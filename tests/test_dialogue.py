@@ -90,6 +90,17 @@ def test_acceptance_urgence_in_one_message_then_consent_gives_reference():
     assert services.referrals[0][0] == "urgence"
 
 
+def test_a_whole_story_after_a_greeting_is_not_asked_the_town_again():
+    services = FakeServices()
+    text = ("bjr jdois faire ma declaration trimestrielle caf avant le 5 sinon ils coupent le rsa, "
+            "jai pas dordi, jsuis a rennes")
+    state, transcript, _ = converse(services, Turn(text="bonjour", intent="saluer", sender_id="tester"),
+                                    Turn(text=text, intent="demarche", sender_id="tester"))
+    assert transcript[0] == ["utter_saluer", "utter_ask_demarche"]
+    assert transcript[1][0] == "utter_resultat_urgence" and "utter_ask_commune" not in transcript[1]
+    assert state["facts"]["commune"] == "Rennes"
+
+
 def test_questions_are_asked_only_for_what_is_missing_and_free_text_answers_work():
     services = FakeServices()
     state, transcript, _ = converse(

@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.db import create_schema, make_engine, session_factory, session_scope
+from bot.db import session_scope, shared_factory
 from bot.dialogue import Reply, Turn, handle, new_state
 from bot.orientation import Orientation
 from bot.referrals import erase_for_sender
@@ -25,9 +25,7 @@ ERASE_SIGNAL = {"type": "effacer"}
 @functools.lru_cache(maxsize=1)
 def services() -> Orientation:
     settings = get_settings()
-    engine = make_engine(settings.database_url, pool_pre_ping=True)
-    create_schema(engine)
-    return Orientation(session_factory(engine), settings)
+    return Orientation(shared_factory(settings.database_url), settings)
 
 
 def _entity(tracker: Tracker, name: str) -> Optional[Any]:

@@ -343,12 +343,9 @@ def default_factory():
     """The configured session factory, else one on AIGUILLAGE_DATABASE_URL (tables created if missing)."""
     global _factory
     if _factory is None:
-        from bot.db import make_engine, session_factory
-        from bot.settings import get_settings
+        from bot.db import shared_factory
 
-        engine = make_engine(get_settings().database_url)
-        ensure_schema(engine)
-        _factory = session_factory(engine)
+        _factory = shared_factory()
     return _factory
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column, DateTime, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import Base, create_schema, make_engine, session_factory, session_scope
+from bot.db import Base, session_scope
 from bot.referrals import pseudonymise
 
 
@@ -130,9 +130,9 @@ class SmsStore:
 
 @functools.lru_cache(maxsize=4)
 def _store_for(database_url: str) -> SmsStore:
-    engine = make_engine(database_url)
-    create_schema(engine)
-    return SmsStore(session_factory(engine))
+    from bot.db import shared_factory
+
+    return SmsStore(shared_factory(database_url))
 
 
 def default_store() -> SmsStore:

@@ -1,0 +1,66 @@
+"""The production profile for real: a private PostgreSQL and Redis, two Rasa instances behind nginx,
+the action server. Started once for the tests that ask for it (about a minute)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bot import cli
+from bot.deploy import profile as prod
+from bot.deploy.services import free_port, missing_binaries
+
+
+@pytest.fixture(scope="session")
+def production(tmp_path_factory):
+    missing = missing_binaries()
+    if missing:
+        message = f"PostgreSQL, Redis or nginx missing: {', '.join(missing)} (bash scripts/debian-services.sh)"
+        if os.environ.get("AIGUILLAGE_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    workdir = tmp_path_factory.mktemp("production")
+    settings = prod.ProfileSettings(instances=2, public_port=free_port(), rasa_base_port=free_port(),
+                                    action_port=free_port(), workdir=workdir)
+    # Consecutive ports for the instances: find a free pair.
+    while True:
+        base = free_port()
+        try:
+            import socket
+
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", base + 1))
+            break
+        except OSError:
+            continue
+    settings.rasa_base_port = base
+    services = prod.start_local_services(settings, pg_port=free_port(), redis_port=free_port(), durable=False)
+    base_env = dict(cli.run_environment(), AIGUILLAGE_SECRET_KEY="production-test-key",
+                    PYTHONPATH=str(cli.PROJECT_ROOT))
+    saved = {k: os.environ.get(k) for k in ("AIGUILLAGE_DATABASE_URL", "AIGUILLAGE_SECRET_KEY")}
+    os.environ.update({"AIGUILLAGE_DATABASE_URL": settings.database_url, "AIGUILLAGE_SECRET_KEY": "production-test-key"})
+    running = None
+    try:
+        from bot.db import create_schema, make_engine, session_factory
+        from bot.directory.importer import import_places
+
+        engine = make_engine(settings.database_url)
+        create_schema(engine)
+        report = import_places(session_factory(engine), cli.DEMO_FILE, demo=True)
+        assert not report.errors, report.errors
+        model = cli.ensure_model(quiet=True)
+        running = prod.start_profile(settings, model, cli.PROJECT_ROOT, base_env, services=services,
+                                     with_worker=False)
+        yield {"profile": running, "engine": engine, "model": model, "postgres": services[0], "redis": services[1]}
+    finally:
+        if running is not None:
+            running.stop()
+        else:
+            for service in reversed(services):
+                service.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
