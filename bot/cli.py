@@ -212,6 +212,9 @@ def run_environment() -> dict:
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
     # No telemetry or error reports leave the machine.
     env["RASA_TELEMETRY_ENABLED"] = "false"
+    # Rasa reuses its connections to the action server for 15 s (aiohttp); Sanic closed them after
+    # 5 s, so a turn sometimes wrote to a closing socket and failed. Servers now wait longer.
+    env.setdefault("SANIC_KEEP_ALIVE_TIMEOUT", "75")
     return env
 
 

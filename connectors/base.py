@@ -34,6 +34,14 @@ def sensitive_warning() -> dict:
     return {"text": messages.text("utter_donnee_sensible")}
 
 
+def unavailable_message() -> dict:
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    return {"text": messages.text("utter_service_indisponible", ligne_nom=settings.helpline_name,
+                                  ligne_telephone=settings.helpline_phone)}
+
+
 def split_erase_signal(bot_messages: List[dict]) -> tuple[List[dict], bool]:
     """Drop the internal erase signal from the replies and tell whether it was there."""
     kept, erase = [], False
@@ -98,15 +106,26 @@ class AiguillageInput(InputChannel):
             logger.exception("follow-up contact not kept")
 
     async def run_turn(self, request, on_new_message, sender_id: str, text: str,
-                       metadata: Optional[dict] = None) -> List[dict]:
+                       metadata: Optional[dict] = None, raise_errors: bool = False) -> List[dict]:
+        """One Rasa turn. A turn that fails, or ends without a word (action server down), still
+        answers the person: the helpline's number. `raise_errors` lets a channel whose provider
+        redelivers (Telegram) have the message sent again instead."""
         incoming = prepare_incoming(text)
         meta = dict(metadata or {})
         if incoming.redacted_kinds:
             meta["redacted"] = list(incoming.redacted_kinds)
         collector = CollectingOutputChannel()
-        await on_new_message(UserMessage(incoming.text, collector, sender_id, input_channel=self.name(),
-                                         metadata=meta))
+        try:
+            await on_new_message(UserMessage(incoming.text, collector, sender_id, input_channel=self.name(),
+                                             metadata=meta))
+        except Exception:
+            if raise_errors:
+                raise
+            logger.exception("Rasa turn failed")
         replies, erase = split_erase_signal(collector.messages)
+        if not replies and not erase:
+            logger.error("a turn ended without any reply (action server down?): helpline message sent")
+            replies = [dict(unavailable_message(), recipient_id=sender_id)]
         if erase:
             agent = getattr(request.app.ctx, "agent", None)
             if agent is not None:

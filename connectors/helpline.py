@@ -65,12 +65,9 @@ class HelplineInput(InputChannel):
         if self._service is None:
             factory = self._session_factory
             if factory is None:
-                from bot.db import make_engine, session_factory
-                from bot.settings import get_settings
+                from bot.db import shared_factory
 
-                engine = make_engine(get_settings().database_url)
-                helpline.ensure_schema(engine)
-                factory = session_factory(engine)
+                factory = shared_factory()
             kwargs = {"clock": self._clock} if self._clock is not None else {}
             self._service = helpline.Helpline(factory, self.settings, self._sender_factory, **kwargs)
         return self._service

@@ -90,12 +90,9 @@ class TelegramInput(AiguillageInput):
         if self._updates is None:
             factory = self._factory
             if factory is None:
-                from bot.db import create_schema, make_engine, session_factory
-                from bot.settings import get_settings
+                from bot.db import shared_factory
 
-                engine = make_engine(get_settings().database_url)
-                create_schema(engine)
-                factory = session_factory(engine)
+                factory = shared_factory()
             self._factory = factory
             self._updates, self._choices = tg.UpdateStore(factory), tg.ChoiceStore(factory)
         return self._updates, self._choices
@@ -183,7 +180,8 @@ class TelegramInput(AiguillageInput):
             if not routing.to_rasa:
                 await output.send_replies(chat_id, [{"text": reply} for reply in routing.replies])
                 return
-            replies = await self.run_turn(request, on_new_message, sender_id, text, {"channel": CHANNEL})
+            replies = await self.run_turn(request, on_new_message, sender_id, text, {"channel": CHANNEL},
+                                          raise_errors=True)
         except TelegramError as exc:
             logger.error("Telegram send failed: %s", exc)
             return

@@ -146,7 +146,18 @@ class Profile:
             service.stop()
 
     def stop_rasa(self, index: int) -> None:
-        process = self.processes[f"rasa-{index}"]
+        self.stop_process(f"rasa-{index}")
+
+    def start_actions(self, root: Path) -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions.triage_actions", "--port",
+             str(self.settings.action_port)],
+            cwd=root, env=self.env, stdout=open(self.settings.workdir / "actions.log", "ab"), stderr=subprocess.STDOUT)
+        self.processes["actions"] = process
+        return process
+
+    def stop_process(self, name: str) -> None:
+        process = self.processes[name]
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
 
@@ -162,10 +173,11 @@ class Profile:
 
 
 def start_local_services(settings: ProfileSettings, pg_port: int = 5433, redis_port: int = 6380,
-                         durable: bool = True) -> list:
+                         durable: bool = True, postgres_dir: Optional[Path] = None) -> list:
     """A private PostgreSQL and Redis in the profile's directory (single machine, tests); the
-    settings then point at them."""
-    postgres = LocalPostgres(settings.workdir / "postgres", pg_port, durable=durable,
+    settings then point at them. `postgres_dir`: elsewhere than the profile's directory (the
+    `postgres` user must be able to reach it)."""
+    postgres = LocalPostgres(postgres_dir or settings.workdir / "postgres", pg_port, durable=durable,
                              max_connections=max(200, settings.connection_budget() + 20))
     postgres.start()
     services = [postgres]
@@ -230,10 +242,7 @@ def start_profile(settings: ProfileSettings, model: Path, root: Path, base_env: 
     create_schema(engine)  # once, before several processes race to create the same tables
     engine.dispose()
     try:
-        profile.processes["actions"] = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions.triage_actions", "--port",
-             str(settings.action_port)],
-            cwd=root, env=profile.env, stdout=open(settings.workdir / "actions.log", "ab"), stderr=subprocess.STDOUT)
+        profile.start_actions(root)
         profile.start_rasa(0, model, root)
         # The first instance creates Rasa's tables; the others start once they exist (two
         # instances creating them at once fail and retry for nothing).

@@ -60,6 +60,14 @@ def missing_binaries() -> list[str]:
     return missing
 
 
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except OSError:
+        return False
+
+
 def _as_postgres(command: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return command
@@ -131,9 +139,26 @@ class LocalPostgres:
         self._run(psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres",
                   "-v", "ON_ERROR_STOP=1", "-c", statement)
 
-    def stop(self, mode: str = "fast") -> None:
-        if self.bindir is not None and (self.data / "postmaster.pid").exists():
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+    def stop(self, timeout: float = 60.0) -> None:
+        """Fast shutdown (open sessions are ended), waiting until the server has gone."""
+        import signal
+
+        pid_file = self.data / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return  # not running
+        try:
+            os.kill(pid, signal.SIGINT)  # what `pg_ctl stop -m fast` sends
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            # The server removes its pid file last; a dead server may linger as a zombie here.
+            if not pid_file.exists() or not _alive(pid):
+                return
+            time.sleep(0.2)
+        raise ServiceError(f"PostgreSQL ne s'arrête pas (voir {self.directory / 'postgres.log'}).")
 
     def restart(self) -> None:
         """Stop and start again (the test of a database restart mid-conversation)."""

@@ -7,10 +7,15 @@ Multi-valued fields are kept as the standard's `|`-joined text; `*_list` propert
 
 from __future__ import annotations
 
+import uuid
+import weakref
 from datetime import date
-from typing import List, Optional
+from typing import List, Optional, Union
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, String, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, Integer, String, Text, event, inspect, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
 
 from bot.db import Base
 
@@ -293,3 +298,81 @@ def date_is_stale(date_maj: Optional[date], today: date, months: int = 12) -> bo
         return True
     elapsed = (today.year - date_maj.year) * 12 + (today.month - date_maj.month)
     return elapsed > months or (elapsed == months and today.day > date_maj.day)
+
+
+# --- Directory version ------------------------------------------------------------------------
+# The search keeps an in-memory index of `lieux` in each process (bot/directory/index.py). The
+# action server and the CLI importer are different processes, so each write to `lieux` gives the
+# directory a new random token in the same transaction; a search compares the token it reads with
+# the one its index was built for. Random rather than a counter: a token written by a transaction
+# that is rolled back never comes back, so an index built from uncommitted rows is never reused.
+
+DIRECTORY_VERSION_ID = 1
+
+
+class DirectoryVersion(Base):
+    __tablename__ = "lieux_version"
+
+    id = Column(Integer, primary_key=True)
+    token = Column(String(32), nullable=False)
+
+
+def new_version_token() -> str:
+    return uuid.uuid4().hex
+
+
+# Engines whose database has the version table (a table, once there, stays): checked once each.
+_versioned_engines: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def has_version_table(connection: Connection) -> bool:
+    """False for a database created without it (some tests and tools create only a few tables)."""
+    engine = connection.engine
+    if engine in _versioned_engines:
+        return True
+    if not inspect(connection).has_table(DirectoryVersion.__tablename__):
+        return False
+    _versioned_engines.add(engine)
+    return True
+
+
+def read_directory_version(bind: Union[Session, Connection]) -> Optional[str]:
+    """The current token ("" before the first write); None when the database has no version table.
+
+    Through a Session, the read autoflushes first: pending changes to `lieux` count.
+    """
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    if not has_version_table(connection):
+        return None
+    table = DirectoryVersion.__table__
+    token = bind.execute(select(table.c.token).where(table.c.id == DIRECTORY_VERSION_ID)).scalar()
+    return token or ""
+
+
+def bump_directory_version(connection: Connection) -> None:
+    """Mark the directory as changed, in the caller's transaction.
+
+    Called automatically for every INSERT/UPDATE/DELETE on `lieux` issued through SQLAlchemy (ORM or
+    Core); call it after changing `lieux` with raw SQL (exec_driver_sql, text()).
+    """
+    if not has_version_table(connection):
+        return
+    table = DirectoryVersion.__table__
+    done = connection.execute(
+        table.update().where(table.c.id == DIRECTORY_VERSION_ID).values(token=new_version_token()))
+    if done.rowcount == 0:
+        connection.execute(table.insert().values(id=DIRECTORY_VERSION_ID, token=new_version_token()))
+
+
+@event.listens_for(DirectoryVersion.__table__, "after_create")
+def _first_version(table, connection, **_kw) -> None:
+    # The row exists from the start, so concurrent first imports only UPDATE it.
+    connection.execute(table.insert().values(id=DIRECTORY_VERSION_ID, token=new_version_token()))
+
+
+@event.listens_for(Engine, "before_execute")
+def _track_directory_writes(connection, statement, multiparams, params, execution_options) -> None:
+    # Every SQLAlchemy write to `lieux` (importer, ORM flush, Core statements) goes through here,
+    # whatever the process, so no writer can forget to invalidate the search indexes.
+    if isinstance(statement, UpdateBase) and getattr(statement.table, "name", None) == Place.__tablename__:
+        bump_directory_version(connection)

@@ -4,6 +4,9 @@ the action server. Started once for the tests that ask for it (about a minute)."
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -35,7 +38,11 @@ def production(tmp_path_factory):
         except OSError:
             continue
     settings.rasa_base_port = base
-    services = prod.start_local_services(settings, pg_port=free_port(), redis_port=free_port(), durable=False)
+    # Not under pytest's temporary root: each new pytest run makes it 0700 again, which would lock
+    # the `postgres` user out of its own files in the middle of a run.
+    pg_dir = Path(tempfile.mkdtemp(prefix="aiguillage-pg-"))
+    services = prod.start_local_services(settings, pg_port=free_port(), redis_port=free_port(), durable=False,
+                                         postgres_dir=pg_dir)
     base_env = dict(cli.run_environment(), AIGUILLAGE_SECRET_KEY="production-test-key",
                     PYTHONPATH=str(cli.PROJECT_ROOT))
     saved = {k: os.environ.get(k) for k in ("AIGUILLAGE_DATABASE_URL", "AIGUILLAGE_SECRET_KEY")}
@@ -59,6 +66,7 @@ def production(tmp_path_factory):
         else:
             for service in reversed(services):
                 service.stop()
+        shutil.rmtree(pg_dir, ignore_errors=True)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

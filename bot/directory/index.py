@@ -1,0 +1,232 @@
+"""In-memory index of the directory for the nearest-place search (bot/directory/search.py).
+
+A snapshot of the few columns the search needs, with what does not depend on the query computed
+once: coordinates in radians, per-level eligibility (in person, remote), programme bonus, date of
+last update. A search then finds its candidates with a few vectorised numpy operations over the
+national directory instead of SQL scans, and only scores (opening hours) the places that can
+still make the list.
+
+One index per database engine and process, rebuilt when the directory's version token changes
+(bot/directory/models.py: every write to `lieux` through SQLAlchemy, in any process, gives a new
+token in the same transaction). The token is read at every search, so a re-import done by the CLI
+is seen by the next search of the action server. An index is immutable once built, so threads
+share it without locking; a lock per engine only keeps them from building it twice at once.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from datetime import date
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+from sqlalchemy import select
+
+from bot.directory.models import read_directory_version
+from bot.directory.search import (
+    _LIGHT_COLUMNS,
+    EARTH_RADIUS_KM,
+    LEVELS,
+    STALE_AFTER_MONTHS,
+    STALE_PENALTY_KM,
+    _programme_bonus,
+    _specific_ok,
+    bounding_box,
+    haversine_km,
+    matches_level,
+    matches_remote,
+)
+
+# numpy and math compute haversine with different rounding (~1e-12 km): numpy only selects
+# candidates, with this margin, and the exact distances come from haversine_km as before.
+DISTANCE_MARGIN_KM = 1e-9
+# Distinct specific-need combinations whose filter is kept (there are 7 needs; people ask for 1 or 2).
+MAX_CACHED_NEEDS = 64
+_NO_DATE = -10**6  # months since year 0 for a missing date_maj: always stale, like date_is_stale
+
+
+class DirectoryIndex:
+    """Immutable snapshot of the searchable columns of `lieux`, for one directory version."""
+
+    def __init__(self, rows: Iterable, token: Optional[str] = None):
+        self.token = token
+        # Rows sorted by id: a position compares like the id, which breaks ties in the rankings.
+        self.rows: List = sorted(rows, key=lambda r: r.id)
+        rows = self.rows
+        count = len(rows)
+        self._position: Dict[str, int] = {row.id: i for i, row in enumerate(rows)}
+        located = np.fromiter((r.latitude is not None and r.longitude is not None for r in rows), bool, count)
+        self._located = located
+        self._lat = np.array([r.latitude if ok else np.nan for r, ok in zip(rows, located)], dtype=float)
+        self._lon = np.array([r.longitude if ok else np.nan for r, ok in zip(rows, located)], dtype=float)
+        self._lat_rad = np.radians(self._lat)
+        self._lon_rad = np.radians(self._lon)
+        self._cos_lat = np.cos(self._lat_rad)
+        self._months = np.array([r.date_maj.year * 12 + r.date_maj.month if r.date_maj else _NO_DATE for r in rows],
+                                dtype=np.int64)
+        self._day = np.array([r.date_maj.day if r.date_maj else 0 for r in rows], dtype=np.int64)
+        self._bonus = {level: np.array([_programme_bonus(r, level) for r in rows], dtype=float) for level in LEVELS}
+        # In person: located places that fit the level, by latitude (a latitude band is one slice).
+        self._in_person: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
+        for level in LEVELS:
+            fits = np.fromiter((matches_level(r, level) for r in rows), bool, count) & located
+            positions = np.flatnonzero(fits)
+            positions = positions[np.argsort(self._lat[positions], kind="stable")]
+            self._in_person[level] = (positions, self._lat[positions])
+        # Remote: places for the level in the order used when distance does not count (bonus, id).
+        self._remote: Dict[str, np.ndarray] = {}
+        for level in LEVELS:
+            positions = np.flatnonzero(np.fromiter((matches_remote(r, level) for r in rows), bool, count))
+            self._remote[level] = positions[np.lexsort((positions, -self._bonus[level][positions]))]
+        self._needs: Dict[FrozenSet[str], np.ndarray] = {}
+
+    @classmethod
+    def load(cls, session, token: Optional[str] = None) -> "DirectoryIndex":
+        return cls(session.execute(select(*_LIGHT_COLUMNS)).all(), token)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    # --- Filters ------------------------------------------------------------------------------
+
+    def _fits_needs(self, wanted: FrozenSet[str]) -> np.ndarray:
+        mask = self._needs.get(wanted)
+        if mask is None:
+            mask = np.fromiter((_specific_ok(r, wanted) for r in self.rows), bool, len(self.rows))
+            if len(self._needs) < MAX_CACHED_NEEDS:
+                self._needs[wanted] = mask  # a race only computes the same mask twice
+        return mask
+
+    def _distances(self, positions: np.ndarray, latitude: float, longitude: float) -> np.ndarray:
+        phi, lam = math.radians(latitude), math.radians(longitude)
+        a = (np.sin((self._lat_rad[positions] - phi) / 2) ** 2
+             + math.cos(phi) * self._cos_lat[positions] * np.sin((self._lon_rad[positions] - lam) / 2) ** 2)
+        return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+    def _stale(self, positions: np.ndarray, today: date) -> np.ndarray:
+        """date_is_stale(date_maj, today, STALE_AFTER_MONTHS) for each position."""
+        elapsed = today.year * 12 + today.month - self._months[positions]
+        return (elapsed > STALE_AFTER_MONTHS) | ((elapsed == STALE_AFTER_MONTHS) & (today.day > self._day[positions]))
+
+    # --- Queries ------------------------------------------------------------------------------
+
+    def nearby(self, level: str, latitude: float, longitude: float, radius_km: float, wanted: FrozenSet[str],
+               today: date) -> List[Tuple[float, object]]:
+        """(lower bound of the score, row) of the in-person candidates within `radius_km`, best bound first.
+
+        The bound is distance - programme bonus + stale penalty: the score without the wait for
+        opening, which can only add to it. Candidates are approximate at the radius edge
+        (DISTANCE_MARGIN_KM); the caller checks the exact distance.
+        """
+        positions, latitudes = self._in_person[level]
+        min_lat, max_lat, lon_ranges = bounding_box(latitude, longitude, radius_km)
+        start = int(np.searchsorted(latitudes, min_lat, side="left"))
+        stop = int(np.searchsorted(latitudes, max_lat, side="right"))
+        positions = positions[start:stop]
+        lon = self._lon[positions]
+        keep = np.zeros(len(positions), dtype=bool)
+        for low, high in lon_ranges:
+            keep |= (lon >= low) & (lon <= high)
+        if wanted:
+            keep &= self._fits_needs(wanted)[positions]
+        positions = positions[keep]
+        distances = self._distances(positions, latitude, longitude)
+        inside = distances <= radius_km + DISTANCE_MARGIN_KM
+        positions, distances = positions[inside], distances[inside]
+        bounds = distances - self._bonus[level][positions] + STALE_PENALTY_KM * self._stale(positions, today)
+        order = np.argsort(bounds, kind="stable")
+        rows = self.rows
+        return [(bound, rows[p]) for bound, p in zip(bounds[order].tolist(), positions[order].tolist())]
+
+    def remote(self, level: str, latitude: Optional[float], longitude: Optional[float], wanted: FrozenSet[str],
+               exclude: Iterable[str], limit: int) -> List[Tuple[object, Optional[float]]]:
+        """Best `limit` remote places as (row, distance or None), ranked like search._remote_matches.
+
+        Rank: distance - programme bonus, then the bonus (higher first), then the id; places without
+        coordinates (or every place, without a location) come last, by bonus then id.
+        """
+        if limit <= 0:
+            return []
+        positions = self._remote[level]
+        keep = np.ones(len(positions), dtype=bool)
+        if wanted:
+            keep &= self._fits_needs(wanted)[positions]
+        for place_id in exclude:
+            position = self._position.get(place_id)
+            if position is not None:
+                keep &= positions != position
+        positions = positions[keep]
+        located = latitude is not None and longitude is not None
+        picked: List[Tuple[object, Optional[float]]] = []
+        if located:
+            has_coords = self._located[positions]
+            near = positions[has_coords]
+            bonus = self._bonus[level]
+            if len(near) > limit:
+                ranks = self._distances(near, latitude, longitude) - bonus[near]
+                cut = np.partition(ranks, limit - 1)[limit - 1]
+                near = near[ranks <= cut + DISTANCE_MARGIN_KM]
+            # Exact ranks (as before) for the few that can make the list; ties need the whole key.
+            ranked = []
+            for p in near.tolist():
+                row = self.rows[p]
+                distance = haversine_km(latitude, longitude, row.latitude, row.longitude)
+                ranked.append((distance - bonus[p], -bonus[p], row.id, row, distance))
+            ranked.sort(key=lambda c: c[:3])
+            picked = [(row, distance) for *_, row, distance in ranked[:limit]]
+            positions = positions[~has_coords]
+        for p in positions[:limit - len(picked)].tolist():
+            picked.append((self.rows[p], None))
+        return picked
+
+
+# --- One index per engine -------------------------------------------------------------------------
+
+
+class _Slot:
+    __slots__ = ("lock", "index")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.index: Optional[DirectoryIndex] = None
+
+
+_slots: "weakref.WeakKeyDictionary[object, _Slot]" = weakref.WeakKeyDictionary()
+_slots_lock = threading.Lock()
+
+
+def _slot(engine) -> _Slot:
+    with _slots_lock:
+        slot = _slots.get(engine)
+        if slot is None:
+            slot = _slots[engine] = _Slot()
+        return slot
+
+
+def directory_index(session) -> DirectoryIndex:
+    """The index of the directory as `session` sees it, built or rebuilt if the directory changed.
+
+    The token is read through the session, after its autoflush: a session that wrote to `lieux`
+    sees its own new token and gets an index of its own rows.
+    """
+    token = read_directory_version(session)
+    if token is None:  # no version table: nothing tells us when to rebuild, so never reuse
+        return DirectoryIndex.load(session)
+    slot = _slot(session.connection().engine)
+    index = slot.index
+    if index is not None and index.token == token:
+        return index
+    with slot.lock:
+        index = slot.index
+        if index is None or index.token != token:
+            index = DirectoryIndex.load(session, token)
+            slot.index = index
+    return index
+
+
+def clear_indexes() -> None:
+    """Forget every index (they are rebuilt on the next search); for tests and tools."""
+    with _slots_lock:
+        _slots.clear()
