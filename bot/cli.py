@@ -143,6 +143,17 @@ def cmd_evaluate(args) -> int:
     if args.errors:
         report["errors"] = scores.errors
     print(json.dumps(report, ensure_ascii=False, indent=2))
+    if args.gates:
+        from bot.evaluation import GatesError, failed_gates, read_gates
+
+        try:
+            failures = failed_gates(scores, read_gates(PROJECT_ROOT / "README.md"))
+        except GatesError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        for line in failures:
+            print(f"Seuil de qualité non atteint : {line}", file=sys.stderr)
+        return 1 if failures else 0
     return 0
 
 
@@ -627,6 +638,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", default=str(PROJECT_ROOT / "tests" / "nlu_eval" / "heldout.yml"))
     p.add_argument("--model")
     p.add_argument("--errors", action="store_true", help="lister les erreurs")
+    p.add_argument("--gates", action="store_true",
+                   help="échouer (code 1) si un score passe sous son seuil (tableau du README)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("import-lieux", help="importer un fichier du schéma des lieux de médiation numérique")

@@ -103,3 +103,46 @@ def _per_label(gold: list, predicted: list) -> dict:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         out[label] = (round(precision, 3), round(recall, 3), round(f1, 3), gold_count[label])
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Quality gates: the thresholds live in the README (one table), read from there so they cannot drift
+# --------------------------------------------------------------------------------------------------
+
+GATES_START = "<!-- quality-gates:start -->"
+GATES_END = "<!-- quality-gates:end -->"
+GATE_METRICS = ("intent_macro_f1", "triage_accuracy", "urgence_recall", "emergency_accuracy")
+
+
+class GatesError(ValueError):
+    pass
+
+
+def read_gates(readme: Path) -> dict[str, float]:
+    """Rows of the README table between the markers: | label | `metric` | minimum |."""
+    import re
+
+    text = Path(readme).read_text(encoding="utf-8")
+    if GATES_START not in text or GATES_END not in text:
+        raise GatesError(f"table des seuils introuvable dans {readme}")
+    block = text.split(GATES_START, 1)[1].split(GATES_END, 1)[0]
+    gates = {}
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3:
+            continue
+        metric = cells[1].strip("`")
+        number = re.search(r"\d+(?:[.,]\d+)?", cells[2])
+        if metric in GATE_METRICS and number:
+            gates[metric] = float(number.group(0).replace(",", "."))
+    missing = [m for m in GATE_METRICS if m not in gates]
+    if missing:
+        raise GatesError(f"seuils manquants dans {readme} : {', '.join(missing)}")
+    return gates
+
+
+def failed_gates(scores: "Scores", gates: dict[str, float]) -> list[str]:
+    """One French line per metric below its minimum (empty when every gate passes)."""
+    values = scores.as_dict()
+    return [f"{metric} = {values[metric]:.3f} < {minimum:.3f}" for metric, minimum in gates.items()
+            if values[metric] + 1e-9 < minimum]

@@ -19,12 +19,12 @@ import math
 import threading
 import weakref
 from datetime import date
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Hashable, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from sqlalchemy import select
 
-from bot.directory.models import read_directory_version
+from bot.directory.models import Place, read_directory_version
 from bot.directory.search import (
     _LIGHT_COLUMNS,
     EARTH_RADIUS_KM,
@@ -45,6 +45,29 @@ DISTANCE_MARGIN_KM = 1e-9
 # Distinct specific-need combinations whose filter is kept (there are 7 needs; people ask for 1 or 2).
 MAX_CACHED_NEEDS = 64
 _NO_DATE = -10**6  # months since year 0 for a missing date_maj: always stale, like date_is_stale
+_LIGHT_TABLE_COLUMNS = tuple(Place.__table__.c[column.key] for column in _LIGHT_COLUMNS)
+
+
+class _Offer(NamedTuple):  # the columns matches_level / matches_remote read
+    services: Optional[str]
+    modalites_accompagnement: Optional[str]
+    modalites_acces: Optional[str]
+
+
+class _Programmes(NamedTuple):  # what _programme_bonus reads
+    dispositif_programmes_nationaux: Optional[str]
+
+
+class _Needs(NamedTuple):  # what _specific_ok reads
+    prise_en_charge_specifique: Optional[str]
+
+
+def _codes(values: Sequence[Hashable]) -> Tuple[np.ndarray, List[Hashable]]:
+    """(code of each value, distinct values): a national directory repeats a few hundred
+    combinations of its vocabularies, so predicates are evaluated once per distinct value."""
+    distinct: Dict[Hashable, int] = {}
+    codes = np.fromiter((distinct.setdefault(v, len(distinct)) for v in values), np.int64, len(values))
+    return codes, list(distinct)
 
 
 class DirectoryIndex:
@@ -67,24 +90,29 @@ class DirectoryIndex:
         self._months = np.array([r.date_maj.year * 12 + r.date_maj.month if r.date_maj else _NO_DATE for r in rows],
                                 dtype=np.int64)
         self._day = np.array([r.date_maj.day if r.date_maj else 0 for r in rows], dtype=np.int64)
-        self._bonus = {level: np.array([_programme_bonus(r, level) for r in rows], dtype=float) for level in LEVELS}
+
+        codes, programmes = _codes([_Programmes(r.dispositif_programmes_nationaux) for r in rows])
+        self._bonus = {level: np.array([_programme_bonus(p, level) for p in programmes], dtype=float)[codes]
+                       for level in LEVELS}
+        codes, offers = _codes([_Offer(r.services, r.modalites_accompagnement, r.modalites_acces) for r in rows])
         # In person: located places that fit the level, by latitude (a latitude band is one slice).
         self._in_person: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
-        for level in LEVELS:
-            fits = np.fromiter((matches_level(r, level) for r in rows), bool, count) & located
-            positions = np.flatnonzero(fits)
-            positions = positions[np.argsort(self._lat[positions], kind="stable")]
-            self._in_person[level] = (positions, self._lat[positions])
         # Remote: places for the level in the order used when distance does not count (bonus, id).
         self._remote: Dict[str, np.ndarray] = {}
         for level in LEVELS:
-            positions = np.flatnonzero(np.fromiter((matches_remote(r, level) for r in rows), bool, count))
+            fits = np.array([matches_level(o, level) for o in offers], dtype=bool)[codes] & located
+            positions = np.flatnonzero(fits)
+            positions = positions[np.argsort(self._lat[positions], kind="stable")]
+            self._in_person[level] = (positions, self._lat[positions])
+            positions = np.flatnonzero(np.array([matches_remote(o, level) for o in offers], dtype=bool)[codes])
             self._remote[level] = positions[np.lexsort((positions, -self._bonus[level][positions]))]
+        self._need_codes, self._need_values = _codes([_Needs(r.prise_en_charge_specifique) for r in rows])
         self._needs: Dict[FrozenSet[str], np.ndarray] = {}
 
     @classmethod
     def load(cls, session, token: Optional[str] = None) -> "DirectoryIndex":
-        return cls(session.execute(select(*_LIGHT_COLUMNS)).all(), token)
+        # Core columns: plain rows, without the ORM's per-row work.
+        return cls(session.execute(select(*_LIGHT_TABLE_COLUMNS)).all(), token)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -94,7 +122,7 @@ class DirectoryIndex:
     def _fits_needs(self, wanted: FrozenSet[str]) -> np.ndarray:
         mask = self._needs.get(wanted)
         if mask is None:
-            mask = np.fromiter((_specific_ok(r, wanted) for r in self.rows), bool, len(self.rows))
+            mask = np.array([_specific_ok(v, wanted) for v in self._need_values], dtype=bool)[self._need_codes]
             if len(self._needs) < MAX_CACHED_NEEDS:
                 self._needs[wanted] = mask  # a race only computes the same mask twice
         return mask
@@ -113,12 +141,13 @@ class DirectoryIndex:
     # --- Queries ------------------------------------------------------------------------------
 
     def nearby(self, level: str, latitude: float, longitude: float, radius_km: float, wanted: FrozenSet[str],
-               today: date) -> List[Tuple[float, object]]:
+               today: date) -> Iterator[Tuple[float, object]]:
         """(lower bound of the score, row) of the in-person candidates within `radius_km`, best bound first.
 
         The bound is distance - programme bonus + stale penalty: the score without the wait for
         opening, which can only add to it. Candidates are approximate at the radius edge
-        (DISTANCE_MARGIN_KM); the caller checks the exact distance.
+        (DISTANCE_MARGIN_KM); the caller checks the exact distance. Lazy: a caller that stops
+        after a few candidates does not pay for sorting a dense city.
         """
         positions, latitudes = self._in_person[level]
         min_lat, max_lat, lon_ranges = bounding_box(latitude, longitude, radius_km)
@@ -126,9 +155,13 @@ class DirectoryIndex:
         stop = int(np.searchsorted(latitudes, max_lat, side="right"))
         positions = positions[start:stop]
         lon = self._lon[positions]
-        keep = np.zeros(len(positions), dtype=bool)
-        for low, high in lon_ranges:
-            keep |= (lon >= low) & (lon <= high)
+        if len(lon_ranges) == 1:
+            low, high = lon_ranges[0]
+            keep = (lon >= low) & (lon <= high)
+        else:
+            keep = np.zeros(len(positions), dtype=bool)
+            for low, high in lon_ranges:
+                keep |= (lon >= low) & (lon <= high)
         if wanted:
             keep &= self._fits_needs(wanted)[positions]
         positions = positions[keep]
@@ -136,9 +169,10 @@ class DirectoryIndex:
         inside = distances <= radius_km + DISTANCE_MARGIN_KM
         positions, distances = positions[inside], distances[inside]
         bounds = distances - self._bonus[level][positions] + STALE_PENALTY_KM * self._stale(positions, today)
-        order = np.argsort(bounds, kind="stable")
         rows = self.rows
-        return [(bound, rows[p]) for bound, p in zip(bounds[order].tolist(), positions[order].tolist())]
+        order = np.argsort(bounds, kind="stable")
+        for bound, position in zip(bounds[order].tolist(), positions[order].tolist()):
+            yield bound, rows[position]
 
     def remote(self, level: str, latitude: Optional[float], longitude: Optional[float], wanted: FrozenSet[str],
                exclude: Iterable[str], limit: int) -> List[Tuple[object, Optional[float]]]:

@@ -321,6 +321,8 @@ def new_version_token() -> str:
     return uuid.uuid4().hex
 
 
+_READ_VERSION = select(DirectoryVersion.__table__.c.token).where(DirectoryVersion.__table__.c.id == DIRECTORY_VERSION_ID)
+
 # Engines whose database has the version table (a table, once there, stays): checked once each.
 _versioned_engines: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
@@ -341,11 +343,15 @@ def read_directory_version(bind: Union[Session, Connection]) -> Optional[str]:
 
     Through a Session, the read autoflushes first: pending changes to `lieux` count.
     """
-    connection = bind.connection() if isinstance(bind, Session) else bind
+    if isinstance(bind, Session):
+        if bind.autoflush:
+            bind.flush()  # as Session.execute would, without the ORM layer's cost
+        connection = bind.connection()
+    else:
+        connection = bind
     if not has_version_table(connection):
         return None
-    table = DirectoryVersion.__table__
-    token = bind.execute(select(table.c.token).where(table.c.id == DIRECTORY_VERSION_ID)).scalar()
+    token = connection.execute(_READ_VERSION).scalar()
     return token or ""
 
 
