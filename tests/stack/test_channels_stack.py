@@ -64,8 +64,8 @@ def test_telegram_duplicate_update_is_answered_once(stack):
     assert len([c for c in telegram_texts(stack, chat) if "Aiguillage" in c["text"]]) == 1
 
 
-def post_sms(stack, number: str, text: str) -> None:
-    body = json.dumps({"id": uuid.uuid4().hex, "from": number, "to": "+33900000000", "text": text,
+def post_sms(stack, number: str, text: str, message_id: str | None = None) -> None:
+    body = json.dumps({"id": message_id or uuid.uuid4().hex, "from": number, "to": "+33900000000", "text": text,
                        "received_at": "2026-11-26T10:00:00+01:00"}).encode()
     reply = httpx.post(f"{stack['base']}/webhooks/sms/webhook", content=body, timeout=60,
                        headers=dict(signed_headers(SMS_SECRET, body), **{"Content-Type": "application/json"}))
@@ -105,3 +105,41 @@ def test_sms_stop_erases_and_confirms_once(stack):
         left = connection.exec_driver_sql("SELECT count(*) FROM events WHERE sender_id = ?",
                                           (pseudonymise("sms:" + number),)).scalar_one()
     assert left == 0
+
+
+def referrals_of(stack, sender_id: str) -> int:
+    from bot.referrals import pseudonymise
+
+    with stack["engine"].connect() as connection:
+        return connection.exec_driver_sql("SELECT count(*) FROM orientations WHERE conversation_key = ?",
+                                          (pseudonymise(sender_id),)).scalar_one()
+
+
+def test_a_telegram_consent_delivered_twice_makes_one_referral(stack):
+    from connectors.telegram import sender_for
+
+    chat = 7200000 + uuid.uuid4().int % 100000
+    first = 500000 + uuid.uuid4().int % 10**9
+    post_telegram(stack, telegram_update(first, chat, text="je voudrais apprendre a utiliser internet"))
+    post_telegram(stack, telegram_update(first + 1, chat, text="Rennes"))
+    consent = telegram_update(first + 2, chat, text="oui")
+    post_telegram(stack, consent)
+    post_telegram(stack, consent)  # Telegram redelivers when it did not see our answer in time
+    assert referrals_of(stack, sender_for(chat)) == 1
+
+
+def test_an_sms_consent_delivered_twice_makes_one_referral(stack):
+    from bot.sms.store import number_key
+
+    number = f"+3364{uuid.uuid4().int % 10**7:07d}"
+    post_sms(stack, number, "je voudrais apprendre a utiliser internet")
+    wait_for(lambda: sms_to(stack, number))
+    post_sms(stack, number, "Rennes")
+    wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez 1 ou 2" in t])
+    count = len(sms_to(stack, number))
+    message_id = uuid.uuid4().hex
+    post_sms(stack, number, "1", message_id=message_id)
+    post_sms(stack, number, "1", message_id=message_id)  # the gateway retried its webhook
+    wait_for(lambda: len(sms_to(stack, number)) > count)
+    time.sleep(2)
+    assert referrals_of(stack, number_key(number)) == 1
