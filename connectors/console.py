@@ -292,6 +292,15 @@ class ConsoleInput(InputChannel):
         given = request.form.get("csrf") if request.form else None
         return self.origin_ok(request) and accounts.csrf_matches(expected, given)
 
+    def guard(self, session, request: Request, post: bool = False):
+        """(signed-in account, None), or (None, the response to send instead: login page, refused form)."""
+        auth = self.authenticate(session, request)
+        if auth is None:
+            return None, redirect("/connexion")
+        if post and not self.post_allowed(request, auth.csrf_token):
+            return None, refused(auth)
+        return auth, None
+
     # --- blueprint ------------------------------------------------------------------------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -358,11 +367,9 @@ class ConsoleInput(InputChannel):
         @bp.route("/deconnexion", methods=["POST"])
         async def logout(request: Request):
             with session_scope(channel.factory()) as session:
-                auth = channel.authenticate(session, request)
-                if auth is None:
-                    return redirect("/connexion")
-                if not channel.post_allowed(request, auth.csrf_token):
-                    return refused(auth)
+                auth, refusal = channel.guard(session, request, post=True)
+                if refusal is not None:
+                    return refusal
                 service.record(session, auth.account, service.ACTION_LOGOUT, now=channel.now())
                 accounts.logout(session, request.cookies.get(accounts.COOKIE_NAME))
             resp = redirect("/connexion", info="deconnecte")
@@ -374,9 +381,9 @@ class ConsoleInput(InputChannel):
         @bp.route("/orientations", methods=["GET"])
         async def referral_list(request: Request):
             with session_scope(channel.factory()) as session:
-                auth = channel.authenticate(session, request)
-                if auth is None:
-                    return redirect("/connexion")
+                auth, refusal = channel.guard(session, request)
+                if refusal is not None:
+                    return refusal
                 account = auth.account
                 typed = (request.args.get("reference") or "").strip()
                 if typed:
@@ -399,9 +406,9 @@ class ConsoleInput(InputChannel):
         @bp.route("/orientations/<referral_id:int>", methods=["GET"])
         async def referral_detail(request: Request, referral_id: int):
             with session_scope(channel.factory()) as session:
-                auth = channel.authenticate(session, request)
-                if auth is None:
-                    return redirect("/connexion")
+                auth, refusal = channel.guard(session, request)
+                if refusal is not None:
+                    return refusal
                 try:
                     view = service.open_referral(session, auth.account, referral_id, channel.now())
                 except service.NotFound:
@@ -416,38 +423,48 @@ class ConsoleInput(InputChannel):
         @bp.route("/journal", methods=["GET"])
         async def journal(request: Request):
             with session_scope(channel.factory()) as session:
-                auth = channel.authenticate(session, request)
-                if auth is None:
-                    return redirect("/connexion")
+                auth, refusal = channel.guard(session, request)
+                if refusal is not None:
+                    return refusal
                 entries = service.journal(session, auth.account)
                 body = render_journal(session, auth.account, entries)
             return page("Journal", body, auth)
 
         # --- actions ----------------------------------------------------------------------------
 
-        def action(path: str, run: Callable, done: str, back_to_list: bool = False):
+        def post_action(path: str, run: Callable, done: str, failed: str = "non_envoye", live: bool = False,
+                        back_to_list: bool = False):
+            """A POST on a referral: check login and CSRF, run the service call, commit, then send the
+            person what it recorded (live messages). `live`: the action belongs to the live page."""
+            page_path = "/orientations/{}/direct" if live else "/orientations/{}"
+
             async def handler(request: Request, referral_id: int):
                 with session_scope(channel.factory()) as session:
-                    auth = channel.authenticate(session, request)
-                    if auth is None:
-                        return redirect("/connexion")
-                    if not channel.post_allowed(request, auth.csrf_token):
-                        return refused(auth)
+                    auth, refusal = channel.guard(session, request, post=True)
+                    if refusal is not None:
+                        return refusal
                     try:
-                        run(session, auth.account, referral_id, request.form, channel.now())
+                        texts = run(session, auth.account, referral_id, request.form, channel.now())
                     except service.NotFound:
                         return not_found(auth)
                     except service.ConsoleError as exc:
                         session.rollback()
-                        return redirect(f"/orientations/{referral_id}", erreur=exc.code)
+                        return redirect(page_path.format(referral_id), erreur=exc.code)
                     moved_away = back_to_list and not auth.account.is_coordinator
-                await channel.send_live(referral_id)  # a closed or moved referral ends its live talk
+                # After the commit: the start or end notice, the mediator's message, or the end of a
+                # live talk when the referral was closed or moved.
+                sent = await channel.send_live(referral_id, texts if isinstance(texts, dict) else None)
                 if moved_away:  # the referral left this mediator's place: its page is now a 404
                     return redirect("/orientations", info=done)
-                return redirect(f"/orientations/{referral_id}", info=done)
+                if live and not sent:
+                    return redirect(page_path.format(referral_id), erreur=failed)
+                return redirect(page_path.format(referral_id), info=done)
 
             bp.add_route(handler, f"/orientations/<referral_id:int>/{path}", methods=["POST"],
-                         name="console_" + path.replace("-", "_"))
+                         name="console_" + path.replace("-", "_").replace("/", "_"))
+
+        def action(path: str, run: Callable, done: str, back_to_list: bool = False):
+            post_action(path, run, done, back_to_list=back_to_list)
 
         action("prise-en-charge", lambda s, a, i, f, n: service.claim(s, a, i, n), "pris")
         action("note", lambda s, a, i, f, n: service.add_note(s, a, i, f.get("texte") or "", n), "note_ajoutee")
@@ -459,11 +476,9 @@ class ConsoleInput(InputChannel):
         @bp.route("/rappels/<callback_id:int>/fait", methods=["POST"])
         async def called_back(request: Request, callback_id: int):
             with session_scope(channel.factory()) as session:
-                auth = channel.authenticate(session, request)
-                if auth is None:
-                    return redirect("/connexion")
-                if not channel.post_allowed(request, auth.csrf_token):
-                    return refused(auth)
+                auth, refusal = channel.guard(session, request, post=True)
+                if refusal is not None:
+                    return refusal
                 try:
                     service.mark_called_back(session, auth.account, callback_id, channel.now())
                 except service.NotFound:
@@ -472,26 +487,6 @@ class ConsoleInput(InputChannel):
             return redirect("/orientations", info="rappele")
 
         # --- live takeover ----------------------------------------------------------------------
-
-        def live_post(run: Callable, done: str, failed: str):
-            """POST helper: run a service call, commit, then send what it recorded to the person."""
-            async def handler(request: Request, referral_id: int):
-                with session_scope(channel.factory()) as session:
-                    auth = channel.authenticate(session, request)
-                    if auth is None:
-                        return redirect("/connexion")
-                    if not channel.post_allowed(request, auth.csrf_token):
-                        return refused(auth)
-                    try:
-                        texts = run(session, auth.account, referral_id, request.form, channel.now())
-                    except service.NotFound:
-                        return not_found(auth)
-                    except service.ConsoleError as exc:
-                        session.rollback()
-                        return redirect(f"/orientations/{referral_id}/direct", erreur=exc.code)
-                sent = await channel.send_live(referral_id, texts)
-                return redirect(f"/orientations/{referral_id}/direct", **({"info": done} if sent else {"erreur": failed}))
-            return handler
 
         def do_start(session, account, referral_id, form, now):
             service.start_live(session, account, referral_id, now)
@@ -505,12 +500,9 @@ class ConsoleInput(InputChannel):
             service.end_live(session, account, referral_id, now)
             return None
 
-        bp.add_route(live_post(do_start, "direct_commence", "non_envoye"),
-                     "/orientations/<referral_id:int>/direct/debut", methods=["POST"], name="console_direct_debut")
-        bp.add_route(live_post(do_post, "envoye", "non_envoye"),
-                     "/orientations/<referral_id:int>/direct/message", methods=["POST"], name="console_direct_message")
-        bp.add_route(live_post(do_end, "direct_rendu", "non_envoye"),
-                     "/orientations/<referral_id:int>/direct/fin", methods=["POST"], name="console_direct_fin")
+        post_action("direct/debut", do_start, "direct_commence", live=True)
+        post_action("direct/message", do_post, "envoye", live=True)
+        post_action("direct/fin", do_end, "direct_rendu", live=True)
 
         def load_live(request: Request, referral_id: int, after_id: int = 0):
             with session_scope(channel.factory()) as session:
