@@ -151,6 +151,8 @@ def _on_answer(state: dict, question: str, turn: Turn, services: Services, repli
 
 def _locate_from_turn(state: dict, turn: Turn, services: Services, replies: list, whole_answer: bool) -> None:
     if turn.latitude is not None and turn.longitude is not None:
+        if not (-90 <= turn.latitude <= 90 and -180 <= turn.longitude <= 180):
+            return  # not a place on Earth (NaN fails the test too): the town question comes instead
         # About a kilometre of precision: enough to find places, not enough to locate a home.
         state["facts"].update({"commune": "position", "latitude": round(turn.latitude, 2),
                                "longitude": round(turn.longitude, 2)})

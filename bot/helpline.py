@@ -167,8 +167,15 @@ def parse_time(value: Any) -> datetime:
     if isinstance(value, bool) or value is None:
         raise PayloadError("date_invalide")
     if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
-        value = float(value.strip())
+        try:
+            value = float(value.strip())
+        except ValueError:  # "²" is a digit for str.isdigit(), not for float()
+            raise PayloadError("date_invalide") from None
     if isinstance(value, (int, float)):
+        try:
+            value = float(value)
+        except OverflowError:  # a JSON integer with hundreds of digits
+            raise PayloadError("date_invalide") from None
         if not math.isfinite(value):
             raise PayloadError("date_invalide")
         if value > 1e11:  # milliseconds, as many telephony APIs send
@@ -183,10 +190,11 @@ def parse_time(value: Any) -> datetime:
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        moment = to_paris(datetime.fromisoformat(text))
+        moment.astimezone(timezone.utc)  # year 1 or 9999 near midnight cannot be stored as UTC
+    except (ValueError, OverflowError):
         raise PayloadError("date_invalide") from None
-    return to_paris(moment)
+    return moment
 
 
 def parse_payload(body: bytes, now: Optional[datetime] = None) -> MissedCall:
@@ -195,7 +203,7 @@ def parse_payload(body: bytes, now: Optional[datetime] = None) -> MissedCall:
         raise PayloadError("corps_trop_long")
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise PayloadError("json_invalide") from None
     if not isinstance(data, dict):
         raise PayloadError("json_invalide")

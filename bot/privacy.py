@@ -230,6 +230,9 @@ _SECRET_SYMBOLS = re.compile(r"[0-9!@#$%^&*+=?_~§£€<>|\\/]")
 _TRAILING = ".,;:)]}>»\"'"  # "!" and "?" are often part of a password: keep them inside the redaction
 
 
+_TOKENS_RE = re.compile("|".join(re.escape(token) for token in TOKENS.values()))
+
+
 def _plain(word: str) -> str:
     return strip_accents(word).lower().strip(_TRAILING + "(«“”")
 
@@ -262,8 +265,8 @@ def _find_passwords(text: str) -> list[_Span]:
             if found is None:
                 continue
             start, end, value = found
-            if value.startswith("[") and value.rstrip("]") + "]" in TOKENS.values():
-                continue  # already a redaction token
+            if not any(ch.isalnum() for ch in _TOKENS_RE.sub("", match.group("value"))):
+                continue  # only redaction tokens ("[MOT_DE_PASSE] / [CARTE]"): already redacted
             if accept(value):
                 spans.append(_Span(start, end, PASSWORD))
 
@@ -279,10 +282,43 @@ def _find_passwords(text: str) -> list[_Span]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _claim(detected: Iterable[_Span], claimed: list[_Span]) -> None:
+def _claim(detected: Iterable[_Span], claimed: list[_Span], text: str = "") -> None:
     for span in detected:
         if all(span.end <= other.start or span.start >= other.end for other in claimed):
             claimed.append(span)
+        elif span.kind == PASSWORD:
+            # A password value running into a number already claimed ("mdp: Chat!9 / 1 84 12 ..."): keep the
+            # parts the number does not cover, rather than dropping the whole password.
+            _claim(_outside(span, claimed, text), claimed, text)
+
+
+def _outside(span: _Span, claimed: list[_Span], text: str) -> list[_Span]:
+    pieces = [(span.start, span.end)]
+    for other in claimed:
+        pieces = [piece for start, end in pieces
+                  for piece in ((start, min(end, other.start)), (max(start, other.end), end)) if piece[0] < piece[1]]
+    out = []
+    for start, end in pieces:
+        while start < end and not text[start].isalnum() and text[start] not in "!@#$%^&*+=?_~":
+            start += 1
+        while end > start and text[end - 1] in " \t/|":
+            end -= 1
+        if any(ch.isalnum() for ch in text[start:end]):
+            out.append(_Span(start, end, span.kind))
+    return out
+
+
+def _merge(spans: Iterable[_Span]) -> list[_Span]:
+    """One span per run of overlapping password values: "mdp Soleil=2024" is read both as "Soleil=2024"
+    (bare value) and as "2024" (after "="); keeping only one of them would leave "Soleil" in clear."""
+    merged: list[_Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            merged[-1] = _Span(last.start, max(last.end, span.end), last.kind)
+        else:
+            merged.append(span)
+    return merged
 
 
 def _as_text(value: Any) -> str:
@@ -319,7 +355,7 @@ def redact(text: str) -> Redaction:
         # Priority when spans overlap: IBAN (validated, longest) > NIR > card > password value.
         _claim(_find_ibans(text), claimed)
         _claim(_find_numbers(text), claimed)
-        _claim(_find_passwords(text), claimed)
+        _claim(_merge(_find_passwords(text)), claimed, text)
         if not claimed:
             return Redaction(text, ())
         claimed.sort(key=lambda span: span.start)

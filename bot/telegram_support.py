@@ -14,6 +14,7 @@ import hmac
 import html
 import json
 import logging
+import math
 import os
 import re
 import warnings
@@ -143,6 +144,8 @@ class Inbound:
 
 def position_payload(latitude: float, longitude: float) -> str:
     lat, lon = round(float(latitude), COORDINATE_DECIMALS), round(float(longitude), COORDINATE_DECIMALS)
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise ValueError("coordinates must be finite numbers")
     return "/position" + json.dumps({"latitude": lat, "longitude": lon})
 
 
@@ -158,6 +161,11 @@ def command_text(text: str) -> str:
     return text
 
 
+def _mapping(value: Any) -> dict:
+    """A JSON object, or {} for anything else (a string or a list where Telegram sends an object)."""
+    return value if isinstance(value, dict) else {}
+
+
 def parse_update(update: Any) -> Optional[Inbound]:
     """Read a Telegram Update JSON object; None when it is not a valid update."""
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
@@ -167,14 +175,14 @@ def parse_update(update: Any) -> Optional[Inbound]:
         return Inbound("ignored", update_id)
     query = update.get("callback_query")
     if isinstance(query, dict):
-        chat = ((query.get("message") or {}).get("chat") or {}).get("id")
+        chat = _mapping(_mapping(query.get("message")).get("chat")).get("id")
         return Inbound("callback", update_id, chat if isinstance(chat, int) else None,
                        text=query.get("data") if isinstance(query.get("data"), str) else None,
                        callback_query_id=str(query.get("id") or ""))
     message = update.get("message")
     if not isinstance(message, dict):
         return Inbound("ignored", update_id)
-    chat_id = (message.get("chat") or {}).get("id")
+    chat_id = _mapping(message.get("chat")).get("id")
     if not isinstance(chat_id, int):
         return Inbound("ignored", update_id)
     location = message.get("location")
@@ -182,7 +190,7 @@ def parse_update(update: Any) -> Optional[Inbound]:
         try:
             return Inbound("location", update_id, chat_id,
                            text=position_payload(location["latitude"], location["longitude"]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             return Inbound("ignored", update_id)
     if isinstance(message.get("text"), str) and message["text"].strip():
         return Inbound("text", update_id, chat_id, text=command_text(message["text"]))

@@ -131,7 +131,9 @@ class SmsInput(AiguillageInput):
             try:
                 inbound = provider.parse_inbound(body)
             except PayloadError as exc:
-                return response.json({"erreur": f"Message illisible : {exc}"}, status=400)
+                logger.info("SMS webhook body refused: %s", exc)
+                return response.json({"erreur": "Message illisible : ce n'est pas un message du fournisseur "
+                                                "SMS configuré."}, status=400)
             ack_body, ack_type = provider.acknowledgement()
             if not self.store.claim_message(f"{provider.name}:{inbound.message_id}"):
                 logger.info("SMS webhook retried for an already handled message")
@@ -154,7 +156,9 @@ class SmsInput(AiguillageInput):
             try:
                 report = provider.parse_status(body)
             except PayloadError as exc:
-                return response.json({"erreur": f"Rapport illisible : {exc}"}, status=400)
+                logger.info("SMS status body refused: %s", exc)
+                return response.json({"erreur": "Rapport illisible : ce n'est pas un rapport de remise du "
+                                                "fournisseur SMS configuré."}, status=400)
             self.store.record_status(report.reference, report.status)
             return response.json({"ok": True})
 

@@ -191,3 +191,12 @@ def test_authenticate_request_for_other_blueprints(db):
         assert accounts.authenticate_request(FakeRequest({accounts.COOKIE_NAME: coord})) is None
     finally:
         accounts._factory, accounts._clock = None, accounts._utcnow
+
+
+def test_a_note_never_keeps_a_password_or_a_social_security_number(db):
+    med_a = account(db["factory"], "med-a@example.org")
+    with session_scope(db["factory"]) as session:
+        note = service.add_note(session, med_a, db["referrals"]["a1"][0],
+                                "Son mot de passe : Soleil2024! et NIR 1 84 12 76 451 089 46, à rappeler", T0)
+        assert "Soleil2024" not in note.text and "451 089" not in note.text
+        assert note.text.endswith("à rappeler")

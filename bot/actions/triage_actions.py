@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -37,9 +38,15 @@ def _entity(tracker: Tracker, name: str) -> Optional[Any]:
 
 def _float(value: Any) -> Optional[float]:
     try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
+        number = float(value) if value is not None else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is None or math.isfinite(number) else None
+
+
+def _text(value: Any) -> Optional[str]:
+    # '/choix{"valeur": 123}' can be typed by anyone: a choice is a button's string or nothing.
+    return value if isinstance(value, str) else None
 
 
 def turn_from(tracker: Tracker) -> Turn:
@@ -47,7 +54,7 @@ def turn_from(tracker: Tracker) -> Turn:
     return Turn(
         text=latest.get("text") or "",
         intent=(latest.get("intent") or {}).get("name"),
-        choice=_entity(tracker, "valeur"),
+        choice=_text(_entity(tracker, "valeur")),
         latitude=_float(_entity(tracker, "latitude")),
         longitude=_float(_entity(tracker, "longitude")),
         channel=tracker.get_latest_input_channel() or "desk",

@@ -255,7 +255,10 @@ def _clean_text(text: Optional[str]) -> str:
         raise ConsoleError("note_vide")
     if len(text) > MAX_NOTE_CHARS:
         raise ConsoleError("note_trop_longue")
-    return text
+    from bot.privacy import redact
+
+    # A mediator may paste what the person showed them: no password, NIR or card number is kept.
+    return redact(text).text
 
 
 def add_note(session: Session, account: Account, referral_id: int, text: str,

@@ -72,10 +72,10 @@ SUMMARY_ERROR_ROW = " (id {row_id})"
 SUMMARY_MORE = "  … et {count} autre(s) erreur(s)."
 
 # --- Constraints of the standard ----------------------------------------------------------------
-POSTCODE_RE = re.compile(r"^\d{5}$")
-INSEE_RE = re.compile(r"^([013-9]\d|2[AB1-9])\d{3}$")
+POSTCODE_RE = re.compile(r"^[0-9]{5}$")  # not \d: "٣٥٠٠٠" is five digits for Python
+INSEE_RE = re.compile(r"^([013-9][0-9]|2[AB1-9])[0-9]{3}$")
 PIVOT_RE = re.compile(r"^[a-zA-Z0-9]{9,14}$")
-PHONE_RE = re.compile(r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)(\d){6,9}$")
+PHONE_RE = re.compile(r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)([0-9]){6,9}$")
 RESUME_MAX_LENGTH = 280
 
 # Regions tried when a number is written nationally (0X XX XX XX XX): metropolitan France first,

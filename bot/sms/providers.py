@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import random
 import time
@@ -259,14 +260,14 @@ class JsonProvider(Provider):
             sent_at = float(stamp)
         except ValueError as exc:
             raise SignatureError("bad timestamp") from exc
-        if abs(time.time() - sent_at) > self.settings.timestamp_tolerance:
+        if not math.isfinite(sent_at) or abs(time.time() - sent_at) > self.settings.timestamp_tolerance:
             raise SignatureError("timestamp outside the tolerance window (replay?)")
 
     @staticmethod
     def _object(body: bytes) -> dict:
         try:
             data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise PayloadError("malformed JSON") from exc
         if not isinstance(data, dict):
             raise PayloadError("a JSON object is expected")
