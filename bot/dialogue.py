@@ -64,6 +64,8 @@ def new_state() -> dict:
 def handle(state: Optional[dict], turn: Turn, services: Services) -> tuple[list[Reply], dict]:
     state = copy.deepcopy(state) if state else new_state()
     pending = state.get("pending")
+    if turn.choice in CALLBACK_CHOICES:
+        return _on_callback_choice(state, turn), state
     if state.get("reference") and pending is None:
         return [Reply("utter_deja_envoye", {"reference": state["reference"]})], state
     if pending == "consentement":
@@ -74,6 +76,19 @@ def handle(state: Optional[dict], turn: Turn, services: Services) -> tuple[list[
     if not absorb(state, turn, services, replies):
         return replies, state
     return _advance(state, turn, services, replies)
+
+
+CALLBACK_CHOICES = ("rappel", "pas_de_rappel")
+
+
+def _on_callback_choice(state: dict, turn: Turn) -> list[Reply]:
+    """The person asked to be called back by the proposed place (offered on SMS only: the channel
+    knows the number and books the callback when it sees the `rappel` card)."""
+    place = state.get("place") or {}
+    if turn.choice == "pas_de_rappel" or not place.get("id"):
+        return [Reply("utter_pas_de_rappel")]
+    return [Reply("utter_rappel_note", {"nom": place.get("nom", "")},
+                  custom={"type": "rappel", "lieu": place["id"]})]
 
 
 def absorb(state: dict, turn: Turn, services: Services, replies: list) -> bool:

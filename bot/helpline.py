@@ -355,6 +355,35 @@ class DueCallback:
     place_id: Optional[str] = None
 
 
+REASON_ASKED = "demande"  # the person asked a place to call back (SMS conversation)
+
+
+def book_callback(session, number: str, place_id: str, now: Optional[datetime] = None) -> Optional[datetime]:
+    """A callback by `place_id` at its next opening, for a person who asked in the conversation.
+
+    One per person, place and day (asking twice books once). Returns when it is due, or None when
+    the place is unknown. The number is kept encrypted, as for the helpline's own callbacks."""
+    from bot.directory.models import Place
+    from bot.hours import next_opening
+
+    now = _utc(now or datetime.now(timezone.utc))
+    place = session.get(Place, place_id)
+    if place is None:
+        return None
+    due = next_opening(place.horaires, now) or now  # unknown hours: due at once, never lost
+    pseudonym = caller_pseudonym(number)
+    key = hashlib.sha256(f"demande:{pseudonym}:{place_id}:{to_paris(now).date()}".encode()).hexdigest()
+    existing = session.execute(select(Callback).where(Callback.call_key == key)).scalar_one_or_none()
+    if existing is not None:
+        return _aware(existing.due_at)
+    session.add(Callback(call_key=key, caller_encrypted=encrypt_number(number), caller_pseudonym=pseudonym,
+                         called_at=now, due_at=_utc(due), status=STATUS_TO_CALL, created_at=now,
+                         reason=REASON_ASKED, sms_state=SMS_IMPOSSIBLE, sms_attempts=0, sms_updated_at=now,
+                         place_id=place_id))
+    session.flush()
+    return _utc(due)
+
+
 ALL_PLACES = object()  # due_callbacks(place_id=ALL_PLACES): every callback (coordinators)
 
 

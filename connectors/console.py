@@ -65,7 +65,8 @@ FACT_LABELS = {"organisme": "Organisme", "domaine": "Domaine", "demarche": "Dém
                "blocage": "Blocage", "besoins": "Besoins", "recurrent": "Besoin récurrent",
                "apprentissage": "Veut apprendre", "debutant": "Débutant", "sujet": "Sujet", "commune": "Commune",
                "commune_insee": "Code INSEE"}
-CALLBACK_REASONS = {"missed": "Appel manqué", "after_hours": "Hors horaires"}
+CALLBACK_REASONS = {"missed": "Appel manqué", "after_hours": "Hors horaires",
+                    "demande": "Demande de rappel (SMS)"}
 
 MESSAGES = {
     # errors

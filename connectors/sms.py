@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 STOP_WORDS = {"stop", "arret"}  # after normalize(): "ARRÊT !" -> "arret"
 # Custom payloads whose content the SMS text already carries (result card, emergency number).
-REDUNDANT_CUSTOMS = {"resultat", "urgence_vitale"}
+REDUNDANT_CUSTOMS = {"resultat", "urgence_vitale", "rappel"}
 
 
 def is_stop(text: str) -> bool:
@@ -198,7 +198,35 @@ class SmsInput(AiguillageInput):
             text = chosen.payload
         replies = await self.run_turn(request, on_new_message, key, text, {"channel": "sms"})
         await self.keep_contact(self.store.factory, replies, key, number)
+        replies = await self.book_callbacks(replies, number)
         await self.send_replies(number, key, [{"text": reply} for reply in routing.replies] + replies)
+
+    async def book_callbacks(self, replies: List[dict], number: str) -> List[dict]:
+        """The person asked the place to call back: book it (the number is only known here)."""
+        places = [r["custom"].get("lieu") for r in replies
+                  if isinstance(r.get("custom"), dict) and r["custom"].get("type") == "rappel"]
+        if not places:
+            return replies
+
+        def book() -> None:
+            from bot import helpline
+
+            with session_scope(self.store.factory) as session:
+                for place_id in places:
+                    if helpline.book_callback(session, number, str(place_id)) is None:
+                        raise LookupError(place_id)
+
+        try:
+            await asyncio.to_thread(book)
+        except Exception:
+            logger.exception("callback not booked")
+            from bot.settings import get_settings
+
+            settings = get_settings()
+            # Never let the person believe a call will come: replace the confirmation.
+            return [{"text": messages.text("utter_rappel_impossible", ligne_nom=settings.helpline_name,
+                                           ligne_telephone=settings.helpline_phone)}]
+        return replies
 
     def render_replies(self, replies: List[dict]) -> tuple[list[str], list[dict]]:
         """SMS texts for the bot replies, and the numbered choices to remember (the last buttons)."""

@@ -102,3 +102,49 @@ def test_an_older_database_gets_the_new_columns(tmp_path):
         columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(rappels)")}
     assert {"place_id", "done_at", "done_by"} <= columns
     assert add_missing_columns(engine) == []  # nothing left to add
+
+
+def test_a_person_on_sms_who_asks_to_be_called_back_appears_to_the_place_at_its_opening(db):
+    from bot.sms.store import SmsStore
+    from connectors.sms import SmsInput
+
+    channel = SmsInput(store=SmsStore(db["factory"]))
+    asked = [{"text": "C'est noté"}, {"custom": {"type": "rappel", "lieu": "lieu-a"}}]
+    with patch_now(NIGHT):
+        kept = asyncio.run(channel.book_callbacks(asked, CALLER))
+        asyncio.run(channel.book_callbacks(asked, CALLER))  # asked twice: one call to make
+    assert kept == asked
+    med_a, med_b = account(db["factory"], "med-a@example.org"), account(db["factory"], "med-b@example.org")
+    with session_scope(db["factory"]) as session:
+        assert service.due_callbacks_for(session, med_a, NIGHT) == []
+        due = service.due_callbacks_for(session, med_a, NEXT_OPENING)
+        assert [(c.caller, c.reason) for c in due] == [(CALLER, "demande")]
+        assert service.due_callbacks_for(session, med_b, NEXT_OPENING) == []
+
+    unknown = [{"text": "C'est noté"}, {"custom": {"type": "rappel", "lieu": "nulle-part"}}]
+    replies = asyncio.run(channel.book_callbacks(unknown, CALLER))
+    assert "Je n'ai pas pu enregistrer le rappel" in replies[0]["text"] and len(replies) == 1
+
+
+class patch_now:
+    """Freeze bot.helpline's clock (datetime.now) for a booking made 'now'."""
+
+    def __init__(self, moment):
+        self.moment = moment
+
+    def __enter__(self):
+        import bot.helpline as module
+
+        real = module.datetime
+        moment = self.moment
+
+        class Frozen(real):
+            @classmethod
+            def now(cls, tz=None):
+                return moment if tz is None else moment.astimezone(tz)
+
+        self.module, self.real = module, real
+        module.datetime = Frozen
+
+    def __exit__(self, *exc):
+        self.module.datetime = self.real

@@ -205,3 +205,17 @@ def test_referral_facts_never_hold_the_message_text():
                             intent="apprendre"), Turn(text="rennes"), choice("oui"))
     facts = services.referrals[0][3]
     assert all("MOT_DE_PASSE" not in str(v) for v in facts.values())
+
+
+def test_asking_to_be_called_back_names_the_place_and_hands_its_id_to_the_channel():
+    services = FakeServices()
+    text = ("bjr jdois faire ma declaration trimestrielle caf avant le 5 sinon ils coupent le rsa, "
+            "jai pas dordi, jsuis a rennes")
+    state, _, _ = converse(services, Turn(text=text, intent="demarche", sender_id="tester"), choice("oui"))
+    replies, _ = handle(state, choice("rappel"), services)
+    assert [r.key for r in replies] == ["utter_rappel_note"]
+    assert replies[0].custom == {"type": "rappel", "lieu": "demo-1"} and "Espace Blosne" in replies[0].text()
+    replies, _ = handle(state, choice("pas_de_rappel"), services)
+    assert [r.key for r in replies] == ["utter_pas_de_rappel"] and replies[0].custom is None
+    replies, _ = handle(None, choice("rappel"), services)  # no place proposed yet: nothing to book
+    assert replies[0].custom is None

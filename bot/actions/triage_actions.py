@@ -106,6 +106,9 @@ class ActionHumain(Action):
         place = state.get("place")
         if place and place.get("telephone"):
             dispatcher.utter_message(response="utter_humain_lieu", **place)
+            if tracker.get_latest_input_channel() == "sms" and place.get("id"):
+                # The SMS channel knows the number: the place can call back at its next opening.
+                dispatcher.utter_message(response="utter_proposer_rappel", **place)
         else:
             dispatcher.utter_message(response="utter_humain_ligne", **services().helpline())
         return []

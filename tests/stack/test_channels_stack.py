@@ -143,3 +143,26 @@ def test_an_sms_consent_delivered_twice_makes_one_referral(stack):
     wait_for(lambda: len(sms_to(stack, number)) > count)
     time.sleep(2)
     assert referrals_of(stack, number_key(number)) == 1
+
+
+def test_an_sms_person_asks_for_a_human_and_is_called_back_at_the_place_opening(stack):
+    from bot import helpline
+
+    number = f"+3365{uuid.uuid4().int % 10**7:07d}"
+    post_sms(stack, number, "je voudrais apprendre a utiliser internet")
+    wait_for(lambda: sms_to(stack, number))
+    post_sms(stack, number, "Rennes")
+    wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez 1 ou 2" in t])
+    count = len(sms_to(stack, number))
+    post_sms(stack, number, "je veux parler a quelqu'un")
+    offer = wait_for(lambda: [t for t in sms_to(stack, number)[count:] if "vous rappelle" in t],
+                     context=lambda: sms_to(stack, number)[count:])
+    assert "1. Oui, rappelez-moi" in offer[0]
+    count = len(sms_to(stack, number))
+    post_sms(stack, number, "1")
+    wait_for(lambda: [t for t in sms_to(stack, number)[count:] if "vous rappellera" in t],
+             context=lambda: sms_to(stack, number)[count:])
+    with stack["engine"].connect() as connection:
+        rows = connection.exec_driver_sql("SELECT place_id, reason FROM rappels WHERE caller_pseudonym = ?",
+                                          (helpline.caller_pseudonym(number),)).all()
+    assert len(rows) == 1 and rows[0][1] == "demande" and rows[0][0]
