@@ -29,6 +29,7 @@ from bot.directory.search import (
     _LIGHT_COLUMNS,
     EARTH_RADIUS_KM,
     LEVELS,
+    MAX_PROGRAMME_BONUS_KM,
     STALE_AFTER_MONTHS,
     STALE_PENALTY_KM,
     _programme_bonus,
@@ -42,6 +43,8 @@ from bot.directory.search import (
 # numpy and math compute haversine with different rounding (~1e-12 km): numpy only selects
 # candidates, with this margin, and the exact distances come from haversine_km as before.
 DISTANCE_MARGIN_KM = 1e-9
+# Circles tried in turn for the remote list before the whole country (km).
+REMOTE_WINDOWS_KM = (30.0, 120.0, 500.0)
 # Distinct specific-need combinations whose filter is kept (there are 7 needs; people ask for 1 or 2).
 MAX_CACHED_NEEDS = 64
 _NO_DATE = -10**6  # months since year 0 for a missing date_maj: always stale, like date_is_stale
@@ -97,17 +100,26 @@ class DirectoryIndex:
         codes, offers = _codes([_Offer(r.services, r.modalites_accompagnement, r.modalites_acces) for r in rows])
         # In person: located places that fit the level, by latitude (a latitude band is one slice).
         self._in_person: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
-        # Remote: places for the level in the order used when distance does not count (bonus, id).
+        # Remote: located places by latitude, and in the order used when distance does not count
+        # (bonus, then id) all places and those without coordinates.
+        self._remote_located: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
         self._remote: Dict[str, np.ndarray] = {}
+        self._remote_unlocated: Dict[str, np.ndarray] = {}
         for level in LEVELS:
             fits = np.array([matches_level(o, level) for o in offers], dtype=bool)[codes] & located
+            self._in_person[level] = self._by_latitude(np.flatnonzero(fits))
+            fits = np.array([matches_remote(o, level) for o in offers], dtype=bool)[codes]
+            self._remote_located[level] = self._by_latitude(np.flatnonzero(fits & located))
             positions = np.flatnonzero(fits)
-            positions = positions[np.argsort(self._lat[positions], kind="stable")]
-            self._in_person[level] = (positions, self._lat[positions])
-            positions = np.flatnonzero(np.array([matches_remote(o, level) for o in offers], dtype=bool)[codes])
-            self._remote[level] = positions[np.lexsort((positions, -self._bonus[level][positions]))]
+            positions = positions[np.lexsort((positions, -self._bonus[level][positions]))]
+            self._remote[level] = positions
+            self._remote_unlocated[level] = positions[~located[positions]]
         self._need_codes, self._need_values = _codes([_Needs(r.prise_en_charge_specifique) for r in rows])
         self._needs: Dict[FrozenSet[str], np.ndarray] = {}
+
+    def _by_latitude(self, positions: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        positions = positions[np.argsort(self._lat[positions], kind="stable")]
+        return positions, self._lat[positions]
 
     @classmethod
     def load(cls, session, token: Optional[str] = None) -> "DirectoryIndex":
@@ -117,7 +129,7 @@ class DirectoryIndex:
     def __len__(self) -> int:
         return len(self.rows)
 
-    # --- Filters ------------------------------------------------------------------------------
+    # --- Filters and geometry -------------------------------------------------------------------
 
     def _fits_needs(self, wanted: FrozenSet[str]) -> np.ndarray:
         mask = self._needs.get(wanted)
@@ -138,6 +150,26 @@ class DirectoryIndex:
         elapsed = today.year * 12 + today.month - self._months[positions]
         return (elapsed > STALE_AFTER_MONTHS) | ((elapsed == STALE_AFTER_MONTHS) & (today.day > self._day[positions]))
 
+    def _in_box(self, positions: np.ndarray, latitudes: np.ndarray, latitude: float, longitude: float,
+                radius_km: float) -> np.ndarray:
+        """The positions (sorted by latitude, `latitudes`) inside the bounding box of the circle."""
+        min_lat, max_lat, lon_ranges = bounding_box(latitude, longitude, radius_km)
+        start = int(np.searchsorted(latitudes, min_lat, side="left"))
+        stop = int(np.searchsorted(latitudes, max_lat, side="right"))
+        positions = positions[start:stop]
+        lon = self._lon[positions]
+        keep = np.zeros(len(positions), dtype=bool)
+        for low, high in lon_ranges:
+            keep |= (lon >= low) & (lon <= high)
+        return positions[keep]
+
+    def _keep(self, positions: np.ndarray, wanted: FrozenSet[str], excluded: Sequence[int] = ()) -> np.ndarray:
+        if wanted:
+            positions = positions[self._fits_needs(wanted)[positions]]
+        if excluded:
+            positions = positions[~np.isin(positions, excluded)]
+        return positions
+
     # --- Queries ------------------------------------------------------------------------------
 
     def nearby(self, level: str, latitude: float, longitude: float, radius_km: float, wanted: FrozenSet[str],
@@ -146,74 +178,66 @@ class DirectoryIndex:
 
         The bound is distance - programme bonus + stale penalty: the score without the wait for
         opening, which can only add to it. Candidates are approximate at the radius edge
-        (DISTANCE_MARGIN_KM); the caller checks the exact distance. Lazy: a caller that stops
-        after a few candidates does not pay for sorting a dense city.
+        (DISTANCE_MARGIN_KM); the caller checks the exact distance.
         """
-        positions, latitudes = self._in_person[level]
-        min_lat, max_lat, lon_ranges = bounding_box(latitude, longitude, radius_km)
-        start = int(np.searchsorted(latitudes, min_lat, side="left"))
-        stop = int(np.searchsorted(latitudes, max_lat, side="right"))
-        positions = positions[start:stop]
-        lon = self._lon[positions]
-        if len(lon_ranges) == 1:
-            low, high = lon_ranges[0]
-            keep = (lon >= low) & (lon <= high)
-        else:
-            keep = np.zeros(len(positions), dtype=bool)
-            for low, high in lon_ranges:
-                keep |= (lon >= low) & (lon <= high)
-        if wanted:
-            keep &= self._fits_needs(wanted)[positions]
-        positions = positions[keep]
+        positions = self._keep(self._in_box(*self._in_person[level], latitude, longitude, radius_km), wanted)
         distances = self._distances(positions, latitude, longitude)
         inside = distances <= radius_km + DISTANCE_MARGIN_KM
         positions, distances = positions[inside], distances[inside]
         bounds = distances - self._bonus[level][positions] + STALE_PENALTY_KM * self._stale(positions, today)
-        rows = self.rows
         order = np.argsort(bounds, kind="stable")
+        rows = self.rows
         for bound, position in zip(bounds[order].tolist(), positions[order].tolist()):
             yield bound, rows[position]
 
     def remote(self, level: str, latitude: Optional[float], longitude: Optional[float], wanted: FrozenSet[str],
                exclude: Iterable[str], limit: int) -> List[Tuple[object, Optional[float]]]:
-        """Best `limit` remote places as (row, distance or None), ranked like search._remote_matches.
+        """Best `limit` remote places as (row, distance or None).
 
         Rank: distance - programme bonus, then the bonus (higher first), then the id; places without
         coordinates (or every place, without a location) come last, by bonus then id.
         """
         if limit <= 0:
             return []
-        positions = self._remote[level]
-        keep = np.ones(len(positions), dtype=bool)
-        if wanted:
-            keep &= self._fits_needs(wanted)[positions]
-        for place_id in exclude:
-            position = self._position.get(place_id)
-            if position is not None:
-                keep &= positions != position
-        positions = positions[keep]
-        located = latitude is not None and longitude is not None
+        excluded = [self._position[i] for i in exclude if i in self._position]
         picked: List[Tuple[object, Optional[float]]] = []
-        if located:
-            has_coords = self._located[positions]
-            near = positions[has_coords]
-            bonus = self._bonus[level]
-            if len(near) > limit:
-                ranks = self._distances(near, latitude, longitude) - bonus[near]
-                cut = np.partition(ranks, limit - 1)[limit - 1]
-                near = near[ranks <= cut + DISTANCE_MARGIN_KM]
-            # Exact ranks (as before) for the few that can make the list; ties need the whole key.
-            ranked = []
-            for p in near.tolist():
-                row = self.rows[p]
-                distance = haversine_km(latitude, longitude, row.latitude, row.longitude)
-                ranked.append((distance - bonus[p], -bonus[p], row.id, row, distance))
-            ranked.sort(key=lambda c: c[:3])
-            picked = [(row, distance) for *_, row, distance in ranked[:limit]]
-            positions = positions[~has_coords]
-        for p in positions[:limit - len(picked)].tolist():
-            picked.append((self.rows[p], None))
+        if latitude is not None and longitude is not None:
+            picked = self._nearest_remote(level, latitude, longitude, wanted, excluded, limit)
+            rest = self._remote_unlocated[level]
+        else:
+            rest = self._remote[level]
+        if len(picked) < limit:
+            picked += [(self.rows[p], None) for p in self._keep(rest, wanted, excluded)[:limit - len(picked)].tolist()]
         return picked
+
+    def _nearest_remote(self, level: str, latitude: float, longitude: float, wanted: FrozenSet[str],
+                        excluded: Sequence[int], limit: int) -> List[Tuple[object, float]]:
+        # Look in growing circles: a place farther than the circle ranks above radius - max bonus,
+        # so once `limit` places rank below that, nothing outside can enter the list.
+        bonus = self._bonus[level]
+        located, latitudes = self._remote_located[level]
+        for window in REMOTE_WINDOWS_KM + (None,):
+            positions = located if window is None else self._in_box(located, latitudes, latitude, longitude, window)
+            positions = self._keep(positions, wanted, excluded)
+            if window is not None and len(positions) < limit:
+                continue
+            if len(positions) == 0:
+                return []
+            ranks = self._distances(positions, latitude, longitude) - bonus[positions]
+            cut = np.partition(ranks, limit - 1)[limit - 1] if len(positions) > limit else ranks.max()
+            if window is not None and cut > window - MAX_PROGRAMME_BONUS_KM - DISTANCE_MARGIN_KM:
+                continue
+            positions = positions[ranks <= cut + DISTANCE_MARGIN_KM]
+            break
+        # Exact ranks (haversine_km, as the plain search) for the few that can make the list.
+        ranked = []
+        for p in positions.tolist():
+            row = self.rows[p]
+            distance = haversine_km(latitude, longitude, row.latitude, row.longitude)
+            place_bonus = float(bonus[p])
+            ranked.append((distance - place_bonus, -place_bonus, row.id, row, distance))
+        ranked.sort(key=lambda c: c[:3])
+        return [(row, distance) for *_, row, distance in ranked[:limit]]
 
 
 # --- One index per engine -------------------------------------------------------------------------
@@ -248,7 +272,7 @@ def directory_index(session) -> DirectoryIndex:
     token = read_directory_version(session)
     if token is None:  # no version table: nothing tells us when to rebuild, so never reuse
         return DirectoryIndex.load(session)
-    slot = _slot(session.connection().engine)
+    slot = _slot(session.get_bind(Place).engine)
     index = slot.index
     if index is not None and index.token == token:
         return index

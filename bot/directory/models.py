@@ -321,7 +321,8 @@ def new_version_token() -> str:
     return uuid.uuid4().hex
 
 
-_READ_VERSION = select(DirectoryVersion.__table__.c.token).where(DirectoryVersion.__table__.c.id == DIRECTORY_VERSION_ID)
+_VERSION_TABLE = DirectoryVersion.__table__
+_READ_VERSION = select(_VERSION_TABLE.c.token).where(_VERSION_TABLE.c.id == DIRECTORY_VERSION_ID)
 
 # Engines whose database has the version table (a table, once there, stays): checked once each.
 _versioned_engines: "weakref.WeakSet[Engine]" = weakref.WeakSet()
@@ -346,7 +347,7 @@ def read_directory_version(bind: Union[Session, Connection]) -> Optional[str]:
     if isinstance(bind, Session):
         if bind.autoflush:
             bind.flush()  # as Session.execute would, without the ORM layer's cost
-        connection = bind.connection()
+        connection = bind.connection(bind_arguments={"mapper": Place})
     else:
         connection = bind
     if not has_version_table(connection):

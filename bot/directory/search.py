@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import FrozenSet, Iterable, List, Optional, Tuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from bot.directory.models import (
     ACCES_PAS_DE_PUBLIC,
@@ -268,12 +268,16 @@ def places_within(session, latitude: float, longitude: float, radius_km: float) 
     return _nearest_first(rows, latitude, longitude, radius_km)
 
 
+# Built once: the statement cache then skips building and keying it on every search.
+_PLACES_BY_ID = select(Place).where(Place.id.in_(bindparam("ids", expanding=True)))
+
+
 def _load_places(session, matches: List[PlaceMatch]) -> List[PlaceMatch]:
     """Swap the light rows of the winners for full Place objects."""
     if not matches:
         return matches
     ids = [m.place.id for m in matches]
-    places = {p.id: p for p in session.execute(select(Place).where(Place.id.in_(ids))).scalars()}
+    places = {p.id: p for p in session.execute(_PLACES_BY_ID, {"ids": ids}).scalars()}
     for match in matches:
         match.place = places[match.place.id]
     return matches
