@@ -138,7 +138,7 @@ def test_reassign_moves_the_referral_to_the_other_place(db):
     med_a, med_b = account(db["factory"], "med-a@example.org"), account(db["factory"], "med-b@example.org")
     rid = db["referrals"]["a2"][0]
     with session_scope(db["factory"]) as session:
-        service.claim(session, med_a, rid)
+        service.claim(session, med_a, rid, now=T0 - timedelta(minutes=5))  # history is ordered by time
         with pytest.raises(service.ConsoleError, match="motif_obligatoire"):
             service.reassign(session, med_a, rid, "lieu-b", " ")
         with pytest.raises(service.ConsoleError, match="meme_lieu"):

@@ -65,7 +65,7 @@ def search(factory, latitude, longitude, level="urgence", needs=(), **kw):
 
 def test_same_answers_as_a_full_scan(database, sampler):
     _, factory = database
-    queries = make_queries(60, seed=5, sampler=sampler, specific_share=0.3)
+    queries = make_queries(40, seed=5, sampler=sampler, specific_share=0.3)
     found = 0
     with session_scope(factory) as session:
         for q in queries:
@@ -77,7 +77,7 @@ def test_same_answers_as_a_full_scan(database, sampler):
                 assert summary(fast.remote) == summary(plain.remote), (q, radius, limit)
                 assert all(isinstance(m.place, Place) for m in fast.matches + fast.remote)
                 found += len(fast.matches)
-    assert found > 200  # many places compared, not only empty lists
+    assert found > 150  # many places compared, not only empty lists
 
 
 def test_specific_needs_are_all_met(database, sampler):

@@ -45,8 +45,8 @@ def production(tmp_path_factory):
                                          postgres_dir=pg_dir)
     base_env = dict(cli.run_environment(), AIGUILLAGE_SECRET_KEY="production-test-key",
                     PYTHONPATH=str(cli.PROJECT_ROOT))
-    saved = {k: os.environ.get(k) for k in ("AIGUILLAGE_DATABASE_URL", "AIGUILLAGE_SECRET_KEY")}
-    os.environ.update({"AIGUILLAGE_DATABASE_URL": settings.database_url, "AIGUILLAGE_SECRET_KEY": "production-test-key"})
+    # The profile's processes get their settings from base_env only: this process's environment
+    # (the SQLite stack's database and key, used by other tests) must stay as it is.
     running = None
     try:
         from bot.db import create_schema, make_engine, session_factory
@@ -67,8 +67,3 @@ def production(tmp_path_factory):
             for service in reversed(services):
                 service.stop()
         shutil.rmtree(pg_dir, ignore_errors=True)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
