@@ -14,7 +14,7 @@ from typing import Mapping, Optional
 from sqlalchemy.orm import sessionmaker
 
 from bot import followup
-from bot.notifications.outbox import Dispatcher, DispatchReport
+from bot.notifications.outbox import Dispatcher, DispatchReport, run_periodically
 
 logger = logging.getLogger(__name__)
 
@@ -41,20 +41,9 @@ class Worker:
 
     async def run_forever(self, interval: float = 30.0, stop: Optional[asyncio.Event] = None,
                           max_passes: Optional[int] = None) -> None:
-        interval = min(max(interval, 0.1), 300.0)
-        stop = stop or asyncio.Event()
-        passes = 0
-        while not stop.is_set():
-            try:
-                report = await self.run_once()
-                if report.notifications.handled or report.followups.sent or report.followups.retried:
-                    logger.info("worker pass: %s", report)
-            except Exception:  # the database may be busy or restarting: try again next pass
-                logger.exception("worker pass failed")
-            passes += 1
-            if max_passes is not None and passes >= max_passes:
-                return
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            except asyncio.TimeoutError:
-                pass
+        async def one_pass() -> None:
+            report = await self.run_once()
+            if report.notifications.handled or report.followups.sent or report.followups.retried:
+                logger.info("worker pass: %s", report)
+
+        await run_periodically(one_pass, interval, stop, max_passes, "worker pass")

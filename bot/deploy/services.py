@@ -60,6 +60,15 @@ def missing_binaries() -> list[str]:
     return missing
 
 
+def _terminate(process: Optional[subprocess.Popen]) -> None:
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/status") as status:
@@ -189,12 +198,7 @@ class LocalRedis:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        _terminate(self.process)
         self.process = None
 
 
@@ -280,10 +284,5 @@ class Nginx:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        _terminate(self.process)
         self.process = None

@@ -182,6 +182,27 @@ class DispatchReport:
         return self.sent + self.retried + self.failed
 
 
+async def run_periodically(one_pass, interval: float = 30.0, stop: Optional[asyncio.Event] = None,
+                           max_passes: Optional[int] = None, label: str = "pass") -> None:
+    """Run `one_pass` every `interval` seconds (0.1 to 300) until `stop` is set; a failed pass is
+    logged and the next one comes as usual (the database may be busy or restarting)."""
+    interval = min(max(interval, 0.1), 300.0)
+    stop = stop or asyncio.Event()
+    passes = 0
+    while not stop.is_set():
+        try:
+            await one_pass()
+        except Exception:
+            logger.exception("%s failed", label)
+        passes += 1
+        if max_passes is not None and passes >= max_passes:
+            return
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except asyncio.TimeoutError:
+            pass
+
+
 class Dispatcher:
     def __init__(self, factory: sessionmaker, settings: Optional[NotifySettings] = None,
                  senders: Optional[dict] = None, clock: Optional[Callable[[], datetime]] = None,
@@ -302,20 +323,9 @@ class Dispatcher:
     async def run_forever(self, interval: float = 30.0, stop: Optional[asyncio.Event] = None,
                           max_passes: Optional[int] = None) -> None:
         """Poll the outbox; the sleep is bounded so new referrals wait at most `interval` seconds."""
-        interval = min(max(interval, 0.1), 300.0)
-        passes = 0
-        stop = stop or asyncio.Event()
-        while not stop.is_set():
-            try:
-                report = await self.run_once()
-                if report.handled:
-                    logger.info("notifications: %s", report)
-            except Exception:  # the database may be busy or restarting: try again next pass
-                logger.exception("notification pass failed")
-            passes += 1
-            if max_passes is not None and passes >= max_passes:
-                return
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            except asyncio.TimeoutError:
-                pass
+        async def one_pass() -> None:
+            report = await self.run_once()
+            if report.handled:
+                logger.info("notifications: %s", report)
+
+        await run_periodically(one_pass, interval, stop, max_passes, "notification pass")
