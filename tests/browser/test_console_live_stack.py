@@ -33,7 +33,8 @@ PASSWORD = "un mot de passe assez long"
 
 def sms_conversation_with_a_referral(stack, number: str) -> str:
     post_sms(stack, number, "je voudrais apprendre a utiliser internet")
-    wait_for(lambda: sms_to(stack, number))
+    # First test on the stack in collection order: the first turn pays every lazy start-up.
+    wait_for(lambda: sms_to(stack, number), timeout=300)
     post_sms(stack, number, "Rennes")
     wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez 1 ou 2" in t])
     count = len(sms_to(stack, number))
