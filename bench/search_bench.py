@@ -357,7 +357,7 @@ def render(result: BenchResult, radius_km: float = RADIUS_KM) -> str:
         "as `bot/orientation.py` does.",
         "",
         table(["", "p50", "p95", "p99", "mean", "max"], [
-            ["find_places (bbox + early stop)"] + [_ms(idx_search[k]) for k in ("p50", "p95", "p99", "mean", "max")],
+            ["find_places (in-memory index)"] + [_ms(idx_search[k]) for k in ("p50", "p95", "p99", "mean", "max")],
             ["naive full scan"] + [_ms(naive_search[k]) for k in ("p50", "p95", "p99", "mean", "max")],
             ["ratio naive / find_places"] + [_ratio(naive_search[k], idx_search[k])
                                              for k in ("p50", "p95", "p99", "mean", "max")],
@@ -366,7 +366,7 @@ def render(result: BenchResult, radius_km: float = RADIUS_KM) -> str:
             ["naive per request"] + [_ms(naive_request[k]) for k in ("p50", "p95", "p99", "mean", "max")],
         ]),
         "",
-        f"The remote list (\"À distance\" places, read nationwide on every call) costs "
+        f"The remote list (\"À distance\" places, from the same index) costs "
         f"{_ms(remote_search['mean'])} ms on average when measured alone with `find_remote`, against "
         f"{_ms(idx_search['mean'])} ms for the whole find_places; the dialogue calls both on every search turn.",
         "",

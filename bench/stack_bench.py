@@ -833,6 +833,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--no-report", action="store_true", help="print only, do not touch the report")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="py-spy both servers at 1 conversation, keep the samples in DIR, print the heaviest frames")
+    parser.add_argument("--only", choices=("ours", "baseline"),
+                        help="measure one model only (no ratios, report untouched): to try a change quickly")
     args = parser.parse_args(argv)
     counts = args.conversations or (QUICK_CONVERSATIONS if args.quick else DEFAULT_CONVERSATIONS)
     os.environ["RASA_TELEMETRY_ENABLED"] = "false"
@@ -847,6 +849,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         ours, baseline = prepare_models(workdir, skip_training=args.skip_training or args.quick, log=log)
         results = []
         for model in (ours, baseline):
+            if args.only and model.label != args.only:
+                continue
             log(f"evaluating {model.label} ({model.path.name})...")
             scores = evaluate_model(model.path)
             log(f"measuring {model.label}...")
@@ -857,6 +861,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         if temp is not None:
             temp.cleanup()
+    if args.only:
+        for level in results[0].levels:
+            print(f"{args.only}: {level.concurrency} at once: {level.throughput:.1f} msg/s, p50 {_ms(level.p(50))}, "
+                  f"p95 {_ms(level.p(95))}, server CPU per message {_cpu(level)}, errors {level.errors}")
+        return 0
     body = render(results[0], results[1], stamp=run_stamp(), quick=args.quick, notes=[BASELINE_NOTE])
     print(body)
     if not args.no_report:

@@ -11,6 +11,7 @@ from typing import Iterator, Optional
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 Base = declarative_base()
 
@@ -31,13 +32,21 @@ def _int_env(name: str, default: int) -> int:
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        # SQLAlchemy 1.4 opens a new file connection per session (NullPool) for SQLite: most of a
+        # short query's time. A pool keeps them; a connection is still used by one thread at a time.
+        kwargs.setdefault("poolclass", QueuePool)
+        kwargs.setdefault("pool_size", 5)
+        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("connect_args", {"check_same_thread": False})
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_size", _int_env(POOL_SIZE_ENV, 5))
         kwargs.setdefault("max_overflow", _int_env(MAX_OVERFLOW_ENV, 5))
         kwargs.setdefault("pool_timeout", 10)  # a saturated pool fails a turn quickly rather than hanging
         kwargs.setdefault("pool_pre_ping", True)  # survive a database restart: stale connections are replaced
         kwargs.setdefault("pool_recycle", 1800)
-    engine = create_engine(url, future=True, **kwargs)
+    kwargs.setdefault("future", True)
+    engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -46,3 +46,33 @@ def test_button_payloads_are_left_alone():
     msg = message('/choix{"valeur": "oui"}', "choix", 1.0)
     RedFlagClassifier().process([msg])
     assert msg.get("intent")["name"] == "choix"
+
+
+def _featurised(texts):
+    """Messages with two sparse sentence features, as our two CountVectorsFeaturizers leave them."""
+    import numpy as np
+    from rasa.shared.nlu.training_data.features import Features
+    from scipy.sparse import coo_matrix
+
+    out = []
+    for i, text in enumerate(texts):
+        msg = Message(data={"text": text})
+        words = coo_matrix(np.array([[i + 1.0, 0.0, 2.0]]))
+        chars = coo_matrix(np.array([[0.0, 3.0, i * 1.0, 1.0]]))
+        msg.add_features(Features(words, "sentence", "text", "CountVectorsFeaturizer1"))
+        msg.add_features(Features(chars, "sentence", "text", "CountVectorsFeaturizer2"))
+        out.append(msg)
+    return out
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_intent_classifier_input_is_the_matrix_rasa_builds(count):
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+
+    from bot.actions.nlu_components import IntentLogisticRegression
+
+    messages = _featurised(["bonjour", "caf rsa", "impots"][:count])
+    ours = IntentLogisticRegression._create_X(object.__new__(IntentLogisticRegression), messages)
+    rasa = LogisticRegressionClassifier._create_X(object.__new__(LogisticRegressionClassifier), messages)
+    assert ours.shape == rasa.shape == (count, 7)
+    assert (ours.toarray() == rasa.toarray()).all()
