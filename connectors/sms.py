@@ -24,7 +24,7 @@ from bot.sms.providers import (NotConfigured, OptedOut, PayloadError, SendError,
                                SmsSettings, build_sender, make_provider, normalise_number)
 from bot.sms.store import SmsStore, default_store, number_key
 from bot.text import normalize
-from connectors.base import AiguillageInput, erase_conversation
+from connectors.base import AiguillageInput, erase_conversation, unavailable_message
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +169,13 @@ class SmsInput(AiguillageInput):
             await self.handle_message(request, on_new_message, raw_number, text)
         except Exception:
             logger.exception("SMS handling failed")
+            # The gateway was already told "received": the person must not wait for nothing.
+            number = normalise_number(raw_number)
+            if number is not None:
+                try:
+                    await self.send_texts(number, [unavailable_message()["text"]])
+                except Exception:
+                    logger.exception("SMS apology not sent")
 
     async def handle_message(self, request: Request, on_new_message, raw_number: str, text: str) -> None:
         number = normalise_number(raw_number)

@@ -17,6 +17,7 @@ from sanic import Sanic
 from bot import messages
 from bot.db import create_schema, make_engine, session_factory, session_scope
 from bot.referrals import Referral, ReferralRequest, create_referral
+from bot.settings import get_settings
 from bot.sms.providers import SmsSender, SmsSettings, hmac_sha256, signed_headers, twilio_signature
 from bot.sms.store import SmsStore, number_key
 from connectors.sms import SmsInput
@@ -362,3 +363,20 @@ async def test_a_quick_second_reply_waits_for_the_first_turn_and_its_choices(jso
     await h.channel.drain()
     # The "1" was read against the choices the first turn sent, not before they existed.
     assert [text for text, _ in h.rasa.received] == ["je veux de l'aide", '/choix{"valeur": "oui"}']
+
+
+async def test_a_failure_after_the_acknowledgement_still_answers_with_the_helpline(json_channel, monkeypatch):
+    h = json_channel
+
+    async def broken_routing(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(h.channel, "route_before_turn", broken_routing)
+    reply = await h.sms("Bonjour")
+    assert reply.status_code == 200  # the gateway was told "received" before the failure
+    texts = [r.json()["text"] for r in h.gateway.requests]
+    settings = get_settings()
+    assert texts == [messages.text("utter_service_indisponible", ligne_nom=settings.helpline_name,
+                                   ligne_telephone=settings.helpline_phone)]
+    assert "Le service a un problème" in texts[0]
+    assert h.rasa.received == []

@@ -64,6 +64,13 @@ def test_telegram_duplicate_update_is_answered_once(stack):
     assert len([c for c in telegram_texts(stack, chat) if "Aiguillage" in c["text"]]) == 1
 
 
+def stack_logs(stack, chars: int = 4000) -> str:
+    """End of the Rasa and action server logs: what a timed-out wait needs to be understood."""
+    workdir = stack["workdir"]
+    return "\n".join(f"--- {name}:\n" + (workdir / name).read_text(errors="replace")[-chars:]
+                     for name in ("rasa.log", "actions.log") if (workdir / name).exists())
+
+
 def post_sms(stack, number: str, text: str, message_id: str | None = None) -> None:
     body = json.dumps({"id": message_id or uuid.uuid4().hex, "from": number, "to": "+33900000000", "text": text,
                        "received_at": "2026-11-26T10:00:00+01:00"}).encode()
