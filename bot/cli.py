@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -64,10 +65,14 @@ class Understanding:
         # Rasa logs each parse at debug level on stdout, which is reserved for the JSON results.
         configure_structlog(logging.WARNING)
         logging.getLogger("rasa").setLevel(logging.WARNING)
-        self.agent = Agent.load(str(model))
+        # Some components print warnings on stdout as they load (e.g. UnexpecTED in the benchmark's
+        # baseline): stdout carries only our results.
+        with contextlib.redirect_stdout(sys.stderr):
+            self.agent = Agent.load(str(model))
 
     def intent(self, text: str) -> Optional[str]:
-        parsed = asyncio.run(self.agent.parse_message(text))
+        with contextlib.redirect_stdout(sys.stderr):
+            parsed = asyncio.run(self.agent.parse_message(text))
         return (parsed.get("intent") or {}).get("name")
 
 

@@ -72,3 +72,27 @@ def test_classify_one_message_with_answers(tmp_path):
     result = json.loads(out.stdout)
     assert result["level"] == "urgence" and result["missing"] == []
     assert set(result) >= {"level", "emergency_number", "reasons", "facts", "missing"}
+
+
+def test_evaluate_prints_only_json_even_when_a_model_component_prints(tmp_path, monkeypatch, capsys):
+    # The benchmark's baseline model prints a warning on stdout as it loads and predicts.
+    import rasa.core.agent
+
+    class ChattyAgent:
+        async def parse_message(self, text):
+            print("UserWarning: chatty component")
+            return {"intent": {"name": "demarche"}}
+
+    def load(path):
+        print("UnexpecTEDIntentPolicy warning")
+        return ChattyAgent()
+
+    monkeypatch.setattr(rasa.core.agent.Agent, "load", staticmethod(load))
+    cases = tmp_path / "cas.yml"
+    cases.write_text('- {text: "je dois declarer a la caf", intent: demarche, level: null, emergency: null}\n',
+                     encoding="utf-8")
+    assert cli.main(["evaluate", "--file", str(cases), "--model", str(tmp_path / "m.tar.gz")]) == 0
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    assert report["messages"] == 1 and report["intent_accuracy"] == 1.0
+    assert "chatty component" in out.err and "UnexpecTED" in out.err
