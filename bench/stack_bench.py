@@ -802,7 +802,9 @@ def render(ours: StackResult, baseline: StackResult, stamp: str = "", quick: boo
 
 
 BASELINE_NOTE = (
-    "Notes: the baseline has no `RedFlagClassifier`, so the rule `urgence vitale d'abord` only fires "
+    "Notes: both stacks run the same channel, action server, tracker store and fixes to Rasa's "
+    "per-turn work (`bot/actions/rasa_runtime.py`, README \"Rasa's per-turn work\"): the comparison is "
+    "between the pipelines and policies. The baseline has no `RedFlagClassifier`, so the rule `urgence vitale d'abord` only fires "
     "when DIET itself predicts `urgence_vitale` (no forced emergency number); none of the benchmark "
     "conversations is a vital emergency. \"No consent reached\" counts conversations whose replies "
     "never offered the consent within the message budget (understanding or dialogue, not the stack); "

@@ -8,6 +8,7 @@ from bot.console import accounts
 from bot.db import create_schema, make_engine, session_factory, session_scope
 from bot.directory.models import Place
 from bot.referrals import ReferralRequest, create_referral
+from tests.fakes.channel_server import ChannelServer
 
 PASSWORD = "correct horse battery staple"
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
@@ -54,58 +55,15 @@ def account(factory, email):
         return accounts.find_account(session, email)
 
 
-class ConsoleServer:
-    """The real console blueprint on a loopback port, in a thread with its own event loop
-    (so both sync HTTP clients and Playwright's sync API can drive it)."""
+class ConsoleServer(ChannelServer):
+    """The real console blueprint on a loopback port (tests/fakes/channel_server.py)."""
 
     def __init__(self, factory, clock):
-        import asyncio
-        import socket
-        import threading
-        import uuid
-
-        from sanic import Sanic
-
         from connectors.console import ConsoleInput
 
-        Sanic.test_mode = True
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}/webhooks/console"
         channel = ConsoleInput(session_factory=factory, clock=clock)
 
         async def no_turn(message):  # the console never runs a Rasa turn
             raise AssertionError("unexpected Rasa turn")
 
-        app = Sanic(f"console_test_{uuid.uuid4().hex[:8]}")
-        app.blueprint(channel.blueprint(no_turn), url_prefix=f"/webhooks/{channel.name()}")
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        async def start():
-            self.server = await app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True,
-                                                  access_log=False)
-            await self.server.startup()
-            ready.set()
-
-        def run():
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(start())
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        if not ready.wait(15):
-            raise RuntimeError("console server did not start")
-
-    def stop(self):
-        import asyncio
-
-        async def close():
-            self.server.close()
-            await self.server.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+        super().__init__(channel, no_turn, f"/webhooks/{channel.name()}")

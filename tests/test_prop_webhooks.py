@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import socket
-import threading
 import time
 import uuid
 from datetime import datetime
@@ -21,7 +19,6 @@ import httpx
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from sanic import Sanic
 
 from bot import helpline
 from bot import telegram_support as tg
@@ -29,6 +26,7 @@ from bot.sms import providers
 from bot.sms.providers import (JSON, TWILIO, NotConfigured, PayloadError, SignatureError, SmsSettings,
                                make_provider)
 from connectors.helpline import ERRORS as HELPLINE_ERRORS
+from tests.fakes.channel_server import ChannelServer
 from tests.strategies import (compact, examples, hostile_bytes, hostile_text, json_bytes, json_values,
                               text_with_secrets)
 
@@ -220,46 +218,6 @@ def test_helpline_signature_is_refused_unless_it_is_the_body_hmac(header, body):
 
 # --- the real blueprints over HTTP -----------------------------------------------------------------
 
-class AppThread:
-    """One Sanic app with a channel's blueprint, on a loopback port, in its own thread and event loop."""
-
-    def __init__(self, channel, on_new_message, prefix: str):
-        Sanic.test_mode = True  # several apps in one process (as sanic-testing does)
-        self.app = Sanic(f"prop_{uuid.uuid4().hex[:8]}")
-        self.app.blueprint(channel.blueprint(on_new_message), url_prefix=prefix)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        async def start():
-            self.server = await self.app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True,
-                                                       access_log=False)
-            await self.server.startup()
-            await self.server.start_serving()
-            ready.set()
-
-        def run():
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(start())
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert ready.wait(15), "server did not start"
-        self.base = f"http://127.0.0.1:{self.port}{prefix}"
-
-    def stop(self):
-        async def close():
-            self.server.close()
-            await self.server.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
 class FakeRasa:
     def __init__(self):
         self.received = []
@@ -309,10 +267,10 @@ def servers(tmp_path_factory):
     line = HelplineInput(settings=helpline.HelplineSettings(secret=SECRET, hours="Mo-Fr 09:00-17:00; PH off",
                                                             name="Ligne test", phone="01 02 03 04 05"),
                          session_factory=factory, sender_factory=lambda: sender, clock=lambda: FRIDAY_EVENING)
-    threads = {"sms": AppThread(sms_json, rasa, "/webhooks/sms"),
-               "twilio": AppThread(sms_twilio, rasa, "/webhooks/sms"),
-               "telegram": AppThread(telegram, rasa, "/webhooks/telegram"),
-               "helpline": AppThread(line, rasa, "/webhooks/helpline")}
+    threads = {"sms": ChannelServer(sms_json, rasa, "/webhooks/sms"),
+               "twilio": ChannelServer(sms_twilio, rasa, "/webhooks/sms"),
+               "telegram": ChannelServer(telegram, rasa, "/webhooks/telegram"),
+               "helpline": ChannelServer(line, rasa, "/webhooks/helpline")}
     client = httpx.Client(timeout=30)
     yield {"client": client, "threads": threads, "rasa": rasa, "gateways": (gateway, twilio_gateway),
            "telegram_api": telegram_api, "sms_sender": sender, "channels": (sms_json, sms_twilio)}

@@ -1,10 +1,9 @@
-"""The console in a real headless Chromium: a mediator's whole round, CSRF, escaping, other places."""
+"""The console in a real headless Chromium: a mediator's whole round, CSRF, escaping, other places.
+(The `browser` fixture is in tests/browser/conftest.py.)"""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,24 +13,6 @@ from bot.referrals import Referral
 from tests.console_support import PASSWORD, T0, ConsoleServer, build_db
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path(os.environ.get("AIGUILLAGE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-# Module scope: Playwright's sync API keeps an event loop running while it is open.
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")
