@@ -503,6 +503,7 @@ class Stack:
         self.model, self.workdir = model, workdir
         self.extra_env = dict(extra_env or {})
         self.processes: list = []
+        self.worker = None  # the notification and follow-up worker, as `aiguillage run` starts it
         self.engine = None
         self.base = ""
 
@@ -531,6 +532,7 @@ class Stack:
             logs = self.logs()
             self.stop()
             raise RuntimeError(f"the stack did not start ({self.model.name}):\n{logs}")
+        self.worker = cli.start_worker(env, log_dir=self.workdir)
         return self
 
     @property
@@ -539,7 +541,10 @@ class Stack:
 
     def memory(self) -> Dict[str, Tuple[int, int]]:
         actions, rasa = self.processes
-        return {"rasa": memory_kib(rasa.pid), "actions": memory_kib(actions.pid)}
+        memory = {"rasa": memory_kib(rasa.pid), "actions": memory_kib(actions.pid)}
+        if self.worker is not None:
+            memory["worker"] = memory_kib(self.worker.pid)
+        return memory
 
     def cpu(self) -> Dict[str, float]:
         actions, rasa = self.processes
@@ -550,9 +555,10 @@ class Stack:
                          for name in ("rasa.log", "actions.log") if (self.workdir / name).exists())
 
     def stop(self) -> None:
-        for process in self.processes:
+        children = self.processes + ([self.worker] if self.worker is not None else [])
+        for process in children:
             process.terminate()
-        for process in self.processes:
+        for process in children:
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -771,10 +777,11 @@ def render(ours: StackResult, baseline: StackResult, stamp: str = "", quick: boo
         if model.train_cpu_seconds is not None:
             train_s += f", {model.train_cpu_seconds:.0f} s CPU"
         rss = result.memory
-        rows.append([model.label, train_s, f"{model.size_bytes / 1e6:.1f} MB",
-                     f"{_mib(rss['rasa'][0])} (peak {_mib(rss['rasa'][1])})",
-                     f"{_mib(rss['actions'][0])} (peak {_mib(rss['actions'][1])})"])
-    lines += [table(["model", "training", "model file", "Rasa server RSS after load", "action server RSS"], rows), ""]
+        rows.append([model.label, train_s, f"{model.size_bytes / 1e6:.1f} MB"]
+                    + [f"{_mib(rss[name][0])} (peak {_mib(rss[name][1])})" if name in rss else "-"
+                       for name in ("rasa", "actions", "worker")])
+    lines += [table(["model", "training", "model file", "Rasa server RSS after load", "action server RSS",
+                     "worker RSS"], rows), ""]
     if ours.scores and baseline.scores:
         rows = [[r.model.label, r.scores["intent_macro_f1"], r.scores["intent_accuracy"], r.scores["triage_accuracy"],
                  r.scores["urgence_recall"], r.scores["emergency_accuracy"]] for r in (ours, baseline)]

@@ -113,7 +113,10 @@ def _result(label: str, seconds_per_message: float, f1: float, lost: int = 0) ->
         levels.append(level)
     scores = {"messages": 100, "intent_macro_f1": f1, "intent_accuracy": f1, "triage_accuracy": 0.9,
               "urgence_recall": 0.95, "emergency_accuracy": 1.0}
-    return sb.StackResult(model, levels, {"rasa": (400_000, 450_000), "actions": (150_000, 160_000)}, scores)
+    memory = {"rasa": (400_000, 450_000), "actions": (150_000, 160_000)}
+    if label == "ours":
+        memory["worker"] = (90_000, 95_000)
+    return sb.StackResult(model, levels, memory, scores)
 
 
 def test_unforeseen_questions_are_reported():
@@ -139,6 +142,8 @@ def test_the_report_section_has_the_table_ratios_and_targets(tmp_path):
     assert "| throughput at 10 conversations, ours / baseline | 4.0× | ≥ 3× | yes |" in body
     assert "not foreseen" not in body  # every script went as written
     assert "391 MiB (peak 439 MiB)" in body and "12 s (this run)" in body and "3.0 MB" in body
+    assert "| 88 MiB (peak 93 MiB) |" in body  # the worker's memory, "-" where it was not measured
+    assert body.count("worker RSS") == 1 and "| 146 MiB (peak 156 MiB) | - |" in body
     report = tmp_path / "REPORT.md"
     update_section("search", "search figures", report)
     update_section(sb.SECTION, body, report)
