@@ -117,6 +117,20 @@ def test_tracker_store_pools_sqlite_connections(tmp_path):
     assert isinstance(store.engine.pool, QueuePool)
 
 
+def test_only_conversation_events_skip_the_flush_at_each_commit(tmp_path):
+    from sqlalchemy import text
+
+    from bot.db import make_engine
+
+    store = _store(AiguillageTrackerStore, tmp_path / "a.db")
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    ours = make_engine(f"sqlite:///{tmp_path / 'a.db'}")  # referrals and the rest of our tables
+    with ours.connect() as connection:
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
 def _stored_rows(store) -> list:
     with store.session_scope() as session:
         return [(e.sender_id, e.type_name, e.timestamp, e.intent_name, e.action_name, e.data)
