@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from bot import cli_messages
 from bot.settings import PROJECT_ROOT, get_settings
 
 MODEL_INPUTS = ("config.yml", "domain", "data")
@@ -42,9 +43,9 @@ def ensure_model(config: str = "config.yml", quiet: bool = False) -> Path:
     target = model_path(config=config)
     if target.exists():
         if not quiet:
-            print(f"Modèle à jour : {target.name}", file=sys.stderr)
+            print(cli_messages.text("model_up_to_date", name=target.name), file=sys.stderr)
         return target
-    print(f"Entraînement du modèle ({target.name})...", file=sys.stderr)
+    print(cli_messages.text("model_training", name=target.name), file=sys.stderr)
     command = [sys.executable, "-m", "rasa", "train", "--domain", "domain", "--config", config, "--data", "data",
                "--out", "models", "--fixed-model-name", target.name[: -len(".tar.gz")]]
     subprocess.run(command, cwd=PROJECT_ROOT, check=True, stdout=sys.stderr)
@@ -87,7 +88,7 @@ def _parse_answers(pairs: list[str]) -> dict:
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise SystemExit(f"--answer attend CLE=VALEUR, reçu « {pair} »")
+            raise SystemExit(cli_messages.text("answer_format", pair=pair))
         answers[key.strip()] = value.strip()
     return answers
 
@@ -96,7 +97,7 @@ def cmd_classify(args) -> int:
     from bot.classify import classify
 
     if not args.message and not args.batch:
-        print("Donnez un message ou --batch FICHIER.", file=sys.stderr)
+        print(cli_messages.text("classify_needs_input"), file=sys.stderr)
         return 2
     understanding = Understanding(Path(args.model) if args.model else ensure_model(quiet=True))
     services = _services()
@@ -113,10 +114,10 @@ def cmd_classify(args) -> int:
                 try:
                     item = json.loads(line)
                     if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                        raise ValueError("objet JSON avec un champ « text » attendu")
+                        raise ValueError(cli_messages.text("batch_text_expected"))
                     result = one(item["text"], item.get("answers") or {})
                 except json.JSONDecodeError:
-                    result = {"line": number, "error": "ligne illisible : un objet JSON est attendu"}
+                    result = {"line": number, "error": cli_messages.text("batch_unreadable_line")}
                 except ValueError as exc:
                     result = {"line": number, "error": str(exc)}
                 print(json.dumps(result, ensure_ascii=False), flush=True)
@@ -129,13 +130,13 @@ def cmd_classify(args) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(f"niveau : {result['level']}")
+        print(cli_messages.text("classify_level", level=result["level"]))
         if result["emergency_number"]:
-            print(f"appeler : {result['emergency_number']}")
+            print(cli_messages.text("classify_call", number=result["emergency_number"]))
         for reason in result["reasons"]:
-            print(f"- {reason['texte']}")
+            print(cli_messages.text("classify_reason", reason=reason["texte"]))
         if result["missing"]:
-            print(f"questions restantes : {', '.join(result['missing'])}")
+            print(cli_messages.text("classify_missing", missing=", ".join(result["missing"])))
     return 0
 
 
@@ -157,7 +158,7 @@ def cmd_evaluate(args) -> int:
             print(str(exc), file=sys.stderr)
             return 2
         for line in failures:
-            print(f"Seuil de qualité non atteint : {line}", file=sys.stderr)
+            print(cli_messages.text("gate_failed", line=line), file=sys.stderr)
         return 1 if failures else 0
     return 0
 
@@ -192,7 +193,7 @@ def cmd_load_demo(args) -> int:
 
 def cmd_init_db(args) -> int:
     _factory()
-    print("Base prête.")
+    print(cli_messages.text("database_ready"))
     return 0
 
 
@@ -204,7 +205,7 @@ def cmd_purge(args) -> int:
     try:
         report = purge(make_engine(get_settings().database_url), days=args.days, dry_run=args.dry_run)
     except RetentionError as exc:
-        print(f"Délai de conservation invalide : {exc}", file=sys.stderr)
+        print(cli_messages.text("retention_invalid", error=exc), file=sys.stderr)
         return 2
     for line in report.summary_lines():
         print(line)
@@ -282,18 +283,18 @@ def cmd_run(args) -> int:
     from bot.directory.stats import place_count
 
     if place_count(factory) == 0:
-        print("Annuaire vide : chargement de l'annuaire de démonstration.", file=sys.stderr)
+        print(cli_messages.text("loading_demo_directory"), file=sys.stderr)
         cmd_load_demo(args)
     model = ensure_model()
     processes = start_stack(model, rasa_port=args.port, action_port=args.action_port)
     processes.append(start_worker())
     desk = f"http://127.0.0.1:{args.port}/webhooks/desk/"
     if not wait_until_ready(desk, processes):
-        print("Le démarrage a échoué : voir var/log/rasa.log et var/log/actions.log", file=sys.stderr)
+        print(cli_messages.text("startup_failed"), file=sys.stderr)
         for process in processes:
             process.terminate()
         return 1
-    print(f"Aiguillage est prêt. Page d'accueil : {desk}", flush=True)
+    print(cli_messages.text("ready", desk=desk), flush=True)
 
     def stop(*_):
         for process in processes:
@@ -333,28 +334,27 @@ def cmd_production(args) -> int:
         if args.local_services:
             missing = missing_binaries()
             if missing:
-                print("Paquets Debian manquants : " + ", ".join(missing) +
-                      " (apt-get install " + " ".join(missing) + ")", file=sys.stderr)
+                print(cli_messages.text("missing_debian_packages", packages=", ".join(missing),
+                                        install=" ".join(missing)), file=sys.stderr)
                 return 2
             services = prod.start_local_services(settings, args.pg_port, args.redis_port)
-            print(f"PostgreSQL local : {settings.database_url.split('@')[-1]} ; Redis local : {settings.redis_url}",
-                  file=sys.stderr)
+            print(cli_messages.text("local_services", database=settings.database_url.split("@")[-1],
+                                    redis=settings.redis_url), file=sys.stderr)
         settings.check()
         os.environ["AIGUILLAGE_DATABASE_URL"] = settings.database_url
         factory = _factory()
         from bot.directory.stats import place_count
 
         if place_count(factory) == 0:
-            print("Annuaire vide : chargement de l'annuaire de démonstration.", file=sys.stderr)
+            print(cli_messages.text("loading_demo_directory"), file=sys.stderr)
             cmd_load_demo(args)
         model = ensure_model()
         running = prod.start_profile(settings, model, PROJECT_ROOT, run_environment(), services=services)
-        print(f"Aiguillage (profil production) est prêt : {running.public_url}/webhooks/desk/ "
-              f"({settings.instances} instances Rasa, budget de connexions PostgreSQL : "
-              f"{settings.connection_budget()}).", flush=True)
+        print(cli_messages.text("production_ready", url=running.public_url, instances=settings.instances,
+                                budget=settings.connection_budget()), flush=True)
         while all(p.poll() is None for p in running.processes.values()):
             time.sleep(1)
-        print("Un processus s'est arrêté : arrêt du profil (voir les journaux).", file=sys.stderr)
+        print(cli_messages.text("process_stopped"), file=sys.stderr)
         return 1
     except ServiceError as exc:
         print(str(exc), file=sys.stderr)
@@ -379,21 +379,21 @@ def cmd_telegram(args) -> int:
     try:
         if args.command == "telegram-webhook":
             info = asyncio.run(tg.register_webhook(settings, args.url, drop_pending_updates=args.drop_pending))
-            print(f"Webhook enregistré pour @{info['username']} : {info['url']}")
+            print(cli_messages.text("telegram_webhook_registered", username=info["username"], url=info["url"]))
             return 0
-        print(f"Relève Telegram vers {settings.forward_url} (Ctrl+C pour arrêter).", file=sys.stderr)
+        print(cli_messages.text("telegram_polling", url=settings.forward_url), file=sys.stderr)
         try:
             report = asyncio.run(tg.poll_updates(settings, max_iterations=args.max_iterations,
                                                  drop_pending_updates=args.drop_pending))
         except KeyboardInterrupt:
             return 0
-        print(f"{report.forwarded} message(s) transmis.", file=sys.stderr)
+        print(cli_messages.text("telegram_forwarded", count=report.forwarded), file=sys.stderr)
         return 0
     except tg.TelegramSetupError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     except Exception as exc:  # network or Telegram refusal: a readable line, not a traceback
-        print(f"Échec de l'appel à Telegram : {exc}", file=sys.stderr)
+        print(cli_messages.text("telegram_call_failed", error=exc), file=sys.stderr)
         return 1
 
 
@@ -416,13 +416,14 @@ def _when(moment) -> str:
 
 
 def _print_delivery(row: dict) -> None:
-    line = f"{row['reference']}  {row['kind']:<8} {row['target']}  {row['status']}  tentatives={row['attempts']}"
+    line = cli_messages.text("delivery_line", reference=row["reference"], kind=row["kind"], target=row["target"],
+                             status=row["status"], attempts=row["attempts"])
     if row["sent_at"]:
-        line += f"  envoyé={_when(row['sent_at'])}"
+        line += cli_messages.text("delivery_sent", when=_when(row["sent_at"]))
     if row["next_attempt_at"]:
-        line += f"  prochain essai={_when(row['next_attempt_at'])}"
+        line += cli_messages.text("delivery_next_attempt", when=_when(row["next_attempt_at"]))
     if row["last_error"]:
-        line += f"  erreur={row['last_error']}"
+        line += cli_messages.text("delivery_error", error=row["last_error"])
     print(line)
 
 
@@ -435,13 +436,13 @@ def cmd_notify(args) -> int:
     if args.retry:
         with session_scope(factory) as session:
             count = retry_failed(session, None if args.retry == "*" else args.retry)
-        print(f"{count} notification(s) remise(s) en file.")
+        print(cli_messages.text("notifications_requeued", count=count))
     dispatcher = Dispatcher(factory)
     if args.once:
         report = asyncio.run(dispatcher.run_once())
-        print(f"envoyées : {report.sent}, à réessayer : {report.retried}, en échec : {report.failed}")
+        print(cli_messages.text("notify_report", sent=report.sent, retried=report.retried, failed=report.failed))
         return 0 if report.failed == 0 else 1
-    print(f"Envoi des notifications toutes les {args.interval:g} s (Ctrl+C pour arrêter).", file=sys.stderr)
+    print(cli_messages.text("notify_polling", interval=args.interval), file=sys.stderr)
     try:
         asyncio.run(dispatcher.run_forever(interval=args.interval))
     except KeyboardInterrupt:
@@ -456,17 +457,15 @@ def cmd_worker(args) -> int:
     worker = Worker(_notify_factory())
     missing = [channel for channel in ("sms", "telegram") if channel not in worker.senders]
     if missing:
-        print("Messages de suivi en attente pour les canaux non configurés : " + ", ".join(missing),
-              file=sys.stderr)
+        print(cli_messages.text("followup_channels_missing", channels=", ".join(missing)), file=sys.stderr)
     if args.once:
         report = asyncio.run(worker.run_once())
         n, f = report.notifications, report.followups
-        print(f"notifications envoyées : {n.sent}, à réessayer : {n.retried}, en échec : {n.failed}")
-        print(f"messages de suivi envoyés : {f.sent}, à réessayer : {f.retried}, en échec : {f.failed}, "
-              f"annulés : {f.cancelled}")
+        print(cli_messages.text("worker_notifications_report", sent=n.sent, retried=n.retried, failed=n.failed))
+        print(cli_messages.text("worker_followups_report", sent=f.sent, retried=f.retried, failed=f.failed,
+                                cancelled=f.cancelled))
         return 0 if n.failed == 0 and f.failed == 0 else 1
-    print(f"Envoi des notifications et du suivi toutes les {args.interval:g} s (Ctrl+C pour arrêter).",
-          file=sys.stderr)
+    print(cli_messages.text("worker_polling", interval=args.interval), file=sys.stderr)
     try:
         asyncio.run(worker.run_forever(interval=args.interval))
     except KeyboardInterrupt:
@@ -483,26 +482,27 @@ def cmd_notify_config(args) -> int:
     webhooks = args.webhook or []
     secrets_ = args.webhook_secret or []
     if webhooks and len(secrets_) not in (1, len(webhooks)):
-        print("Donnez un --webhook-secret par --webhook (ou un seul pour tous).", file=sys.stderr)
+        print(cli_messages.text("webhook_secrets_mismatch"), file=sys.stderr)
         return 2
     pairs = [(url, secrets_[0] if len(secrets_) == 1 else secrets_[i]) for i, url in enumerate(webhooks)]
     change = args.clear or args.email or args.telegram_chat or webhooks
     with session_scope(factory) as session:
         if session.get(Place, args.place_id) is None:
-            print(f"Lieu inconnu : {args.place_id}", file=sys.stderr)
+            print(cli_messages.text("unknown_place", place_id=args.place_id), file=sys.stderr)
             return 2
         if change:
             try:
                 set_place_channels(session, args.place_id, emails=args.email or [],
                                    telegram_chats=args.telegram_chat or [], webhooks=pairs)
             except ChannelConfigError as exc:
-                print(f"Réglage refusé ({exc.code}) : {exc.value}", file=sys.stderr)
+                print(cli_messages.text("channel_refused", code=exc.code, value=exc.value), file=sys.stderr)
                 return 2
         channels = place_channels(session, args.place_id, active_only=False)
         if not channels:
-            print("Aucun canal : courriel à la première adresse de l'annuaire (si SMTP est configuré).")
+            print(cli_messages.text("no_channel"))
         for channel in channels:
-            print(f"{channel.kind:<8} {channel.target}" + ("  (signé)" if channel.secret else ""))
+            signed = cli_messages.text("channel_signed") if channel.secret else ""
+            print(cli_messages.text("channel_line", kind=channel.kind, target=channel.target) + signed)
     return 0
 
 
@@ -515,11 +515,11 @@ def cmd_notify_status(args) -> int:
         if args.reference:
             rows = delivery_status(session, args.reference)
             if not rows:
-                print(f"Aucune notification pour {args.reference}.")
+                print(cli_messages.text("no_notification", reference=args.reference))
                 return 1
         else:
             counts = status_counts(session)
-            print("  ".join(f"{status} : {n}" for status, n in counts.items()))
+            print("  ".join(cli_messages.text("status_count", status=status, count=n) for status, n in counts.items()))
             rows = undelivered(session)
     for row in rows:
         _print_delivery(row)
@@ -555,15 +555,22 @@ def _add_notify_parsers(sub) -> None:
 
 # --- mediators' console accounts --------------------------------------------------------------------
 
+# AccountError codes (bot.console.accounts) -> cli_messages keys.
 ACCOUNT_ERRORS = {
-    "email_invalide": "Adresse e-mail invalide.",
-    "mot_de_passe_court": "Mot de passe trop court (12 caractères au moins).",
-    "mot_de_passe_long": "Mot de passe trop long.",
-    "role_invalide": "Rôle invalide.",
-    "lieu_obligatoire": "Un compte de médiateur doit être rattaché à un lieu (--lieu).",
-    "lieu_inconnu": "Lieu inconnu dans l'annuaire.",
-    "email_existant": "Un compte existe déjà avec cette adresse.",
+    "email_invalide": "account_email_invalid",
+    "mot_de_passe_court": "account_password_short",
+    "mot_de_passe_long": "account_password_long",
+    "role_invalide": "account_role_invalid",
+    "lieu_obligatoire": "account_place_required",
+    "lieu_inconnu": "account_place_unknown",
+    "email_existant": "account_email_taken",
 }
+
+
+def _account_error(code: str) -> str:
+    """The French text for an account error code; an unknown code is shown as is."""
+    key = ACCOUNT_ERRORS.get(code)
+    return cli_messages.text(key) if key else code
 
 
 def _read_new_password() -> Optional[str]:
@@ -572,9 +579,9 @@ def _read_new_password() -> Optional[str]:
 
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Mot de passe (12 caractères au moins) : ")
-    if getpass.getpass("Confirmez le mot de passe : ") != first:
-        print("Les deux saisies diffèrent.", file=sys.stderr)
+    first = getpass.getpass(cli_messages.text("password_prompt"))
+    if getpass.getpass(cli_messages.text("password_confirm_prompt")) != first:
+        print(cli_messages.text("passwords_differ"), file=sys.stderr)
         return None
     return first
 
@@ -590,12 +597,12 @@ def cmd_account(args) -> int:
     if args.action == "desactiver":
         with session_scope(factory) as session:
             if not accounts.deactivate_account(session, args.email):
-                print("Aucun compte avec cette adresse.", file=sys.stderr)
+                print(cli_messages.text("account_not_found"), file=sys.stderr)
                 return 1
-        print("Compte désactivé ; ses sessions sont fermées.")
+        print(cli_messages.text("account_deactivated"))
         return 0
     if not args.coordinateur and not args.lieu:
-        print(ACCOUNT_ERRORS["lieu_obligatoire"], file=sys.stderr)
+        print(cli_messages.text("account_place_required"), file=sys.stderr)
         return 2
     password = _read_new_password()
     if password is None:
@@ -604,10 +611,11 @@ def cmd_account(args) -> int:
     try:
         with session_scope(factory) as session:
             account = accounts.create_account(session, args.email, password, args.lieu, role)
-            summary = f"Compte {account.id} créé : {account.email}, " + (
-                "coordinateur (tous les lieux)" if account.is_coordinator else f"médiateur du lieu {account.place_id}")
+            scope = (cli_messages.text("role_coordinator") if account.is_coordinator
+                     else cli_messages.text("role_mediator", place_id=account.place_id))
+            summary = cli_messages.text("account_created", id=account.id, email=account.email, role=scope)
     except accounts.AccountError as exc:
-        print(ACCOUNT_ERRORS.get(exc.code, exc.code), file=sys.stderr)
+        print(_account_error(exc.code), file=sys.stderr)
         return 2
     print(summary)
     return 0

@@ -22,7 +22,7 @@ behaviour and removes work that does not depend on the message:
 - `EndpointConfig.request` (the action server, an NLG server) opens a new HTTP client session, so a
   new TCP connection, for every call. Each endpoint now keeps one session per event loop, whose
   idle connections are dropped after 4 s: before any server closes them (Sanic's default is 5 s,
-  ours 75 s), so a call never lands on a connection the server is closing.
+  ours 75 s), so calls do not land on connections the server is closing.
 """
 
 from __future__ import annotations
