@@ -14,6 +14,62 @@
   var SLIP_NORMAL_MAX = 22;   // estimated text lines that fit one A4 page at normal size
   var SLIP_COMPACT_MAX = 34;  // ... at compact size; beyond, dense
 
+  // Every text the user reads or hears, in French, kept in one place.
+  var LABELS = Object.freeze({
+    // chat
+    you: "Vous : ",
+    bot: "Aiguillage : ",
+    sending: "Envoi en cours…",
+    serverDown: "Le serveur ne répond pas. Votre message est gardé : réessayez dans un instant " +
+      "(bouton « Envoyer » ou la réponse choisie).",
+    // emergency banner and slip line
+    emergencyCall: "Urgence : appelez le ",
+    // card and slip headings
+    why: "Pourquoi",
+    nextStep: "Prochaine étape",
+    whereToGo: "Où aller",
+    toBring: "À apporter",
+    otherContacts: "Autres contacts",
+    reference: "Code de suivi",
+    // place details
+    demo: "Données de démonstration",
+    hours: "Horaires : ",
+    hoursToConfirm: "Horaires à confirmer : appelez avant de vous déplacer.",
+    phone: "Téléphone : ",
+    map: "Voir sur la carte (OpenStreetMap)",
+    updatedOn: "Informations mises à jour le ",
+    distance: function (km) { return "à " + km + " km"; },
+    decimalMark: ",",
+    // screen-reader spelling of "-" in the reference code
+    spokenDash: "tiret",
+    // printable slip
+    appName: "Aiguillage",
+    slipDate: "Fiche remise le ",
+    level: "Niveau : ",
+    referenceLine: "Code de suivi : ",
+    address: "Adresse : ",
+    nextOpening: "Prochaine ouverture : ",
+    hoursToConfirmShort: " (horaires à confirmer)",
+    demoNotReal: "Données de démonstration : ce lieu n’est pas réel.",
+    slipFooter: "Ne donnez jamais vos mots de passe ni vos codes d’accès, même à un aidant.",
+    // helpline (from config)
+    helpline: "Besoin d’aide après le rendez-vous ? ",
+    // OSM opening hours, e.g. "lun. au ven. 9h à 12h ; sam. 10h à 12h"
+    days: Object.freeze({ Mo: "lun.", Tu: "mar.", We: "mer.", Th: "jeu.", Fr: "ven.", Sa: "sam.", Su: "dim." }),
+    dayRange: " au ",
+    timeRange: " à ",
+    hourMark: "h",
+    publicHolidays: "jours fériés",
+    closed: "fermé",
+    listSep: ", ",
+    ruleSep: " ; ",
+    // date and time on the slip: "lundi 3 juin 2024 à 14:05"
+    dateTimeAt: " à ",
+    // punctuation between a name and its details
+    colon: " : ",
+    dash: " – "
+  });
+
   var LEVEL_CLASSES = {
     urgence: "level-urgence",
     inclusion: "level-inclusion",
@@ -78,32 +134,32 @@
       lieu.latitude !== "" && lieu.longitude !== "";
   }
 
-  // "Mo-Fr 09:00-12:00; Sa 10:00-12:00" -> "lun. au ven. 9h à 12h ; sam. 10h à 12h".
+  // OSM opening hours ("Mo-Fr 09:00-12:00; Sa 10:00-12:00") in French words (see LABELS).
   // Best effort: unknown tokens are left as they are.
-  var DAYS = { Mo: "lun.", Tu: "mar.", We: "mer.", Th: "jeu.", Fr: "ven.", Sa: "sam.", Su: "dim." };
+  var DAYS = LABELS.days;
   function frenchHours(raw) {
     if (!isNonEmptyString(raw)) { return ""; }
     function time(t) {
       var m = /^(\d{1,2}):(\d{2})$/.exec(t);
       if (!m) { return t; }
-      return String(parseInt(m[1], 10)) + "h" + (m[2] === "00" ? "" : m[2]);
+      return String(parseInt(m[1], 10)) + LABELS.hourMark + (m[2] === "00" ? "" : m[2]);
     }
     return raw.split(";").map(function (rule) {
       return rule.trim()
-        .replace(/\b(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\b/g, function (_, a, b) { return time(a) + " à " + time(b); })
-        .replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su)\s*-\s*(Mo|Tu|We|Th|Fr|Sa|Su)\b/g, function (_, a, b) { return DAYS[a] + " au " + DAYS[b]; })
+        .replace(/\b(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\b/g, function (_, a, b) { return time(a) + LABELS.timeRange + time(b); })
+        .replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su)\s*-\s*(Mo|Tu|We|Th|Fr|Sa|Su)\b/g, function (_, a, b) { return DAYS[a] + LABELS.dayRange + DAYS[b]; })
         .replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su)\b/g, function (d) { return DAYS[d]; })
-        .replace(/\bPH\b/g, "jours fériés")
-        .replace(/\boff\b/g, "fermé")
-        .replace(/,(?=\S)/g, ", ");
-    }).filter(function (s) { return s !== ""; }).join(" ; ");
+        .replace(/\bPH\b/g, LABELS.publicHolidays)
+        .replace(/\boff\b/g, LABELS.closed)
+        .replace(/,(?=\S)/g, LABELS.listSep);
+    }).filter(function (s) { return s !== ""; }).join(LABELS.ruleSep);
   }
 
   function formatDistance(km) {
     var n = Number(km);
     if (km === null || km === undefined || km === "" || !isFinite(n)) { return ""; }
     var text = n < 10 ? n.toFixed(1) : String(Math.round(n));
-    return "à " + text.replace(".", ",") + " km";
+    return LABELS.distance(text.replace(".", LABELS.decimalMark));
   }
 
   function formatIsoDate(iso) {
@@ -113,14 +169,14 @@
 
   // Spell out a reference code for screen readers: "K7M-4XP" -> "K 7 M tiret 4 X P".
   function spokenReference(ref) {
-    return String(ref).split("").map(function (c) { return c === "-" ? "tiret" : c; }).join(" ");
+    return String(ref).split("").map(function (c) { return c === "-" ? LABELS.spokenDash : c; }).join(" ");
   }
 
   function todayLabel() {
     var now = new Date();
     try {
       return now.toLocaleDateString("fr-FR", { weekday: "long", day: "numeric", month: "long", year: "numeric" }) +
-        " à " + now.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+        LABELS.dateTimeAt + now.toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
     } catch (e) {
       return now.toISOString().slice(0, 16).replace("T", " ");
     }
@@ -130,7 +186,7 @@
 
   function addBubble(who, text) {
     var item = make("div", "msg msg-" + who);
-    var sr = make("span", "visually-hidden", who === "user" ? "Vous : " : "Aiguillage : ");
+    var sr = make("span", "visually-hidden", who === "user" ? LABELS.you : LABELS.bot);
     item.appendChild(sr);
     // Keep the server's line breaks without interpreting any markup.
     var body = make("span", "msg-text", text);
@@ -172,7 +228,7 @@
     clear(el.emergency);
     var numero = isNonEmptyString(custom.numero) ? custom.numero : "";
     var title = make("p", "emergency-title");
-    title.appendChild(document.createTextNode("Urgence : appelez le "));
+    title.appendChild(document.createTextNode(LABELS.emergencyCall));
     if (numero) { title.appendChild(telLink(numero, "emergency-number")); }
     el.emergency.appendChild(title);
     if (isNonEmptyString(custom.libelle)) {
@@ -209,8 +265,8 @@
 
   function placeBlock(lieu) {
     var wrap = make("div", "block place");
-    wrap.appendChild(make("h3", "block-title", "Où aller"));
-    if (lieu.demo) { wrap.appendChild(make("p", "demo-badge demo-inline", "Données de démonstration")); }
+    wrap.appendChild(make("h3", "block-title", LABELS.whereToGo));
+    if (lieu.demo) { wrap.appendChild(make("p", "demo-badge demo-inline", LABELS.demo)); }
     wrap.appendChild(make("p", "place-name", lieu.nom || ""));
 
     var addr = [lieu.adresse, [lieu.code_postal, lieu.commune].filter(isNonEmptyString).join(" ")]
@@ -230,22 +286,22 @@
     }
     if (isNonEmptyString(lieu.horaires)) {
       var h = make("p", "hours");
-      h.appendChild(make("span", "field-label", "Horaires : "));
+      h.appendChild(make("span", "field-label", LABELS.hours));
       h.appendChild(document.createTextNode(frenchHours(lieu.horaires)));
       wrap.appendChild(h);
     }
     if (lieu.horaires_a_confirmer) {
-      wrap.appendChild(make("p", "to-confirm", "Horaires à confirmer : appelez avant de vous déplacer."));
+      wrap.appendChild(make("p", "to-confirm", LABELS.hoursToConfirm));
     }
     var links = make("p", "place-links");
     if (isNonEmptyString(lieu.telephone)) {
       var phone = make("span", "phone");
-      phone.appendChild(make("span", "field-label", "Téléphone : "));
+      phone.appendChild(make("span", "field-label", LABELS.phone));
       phone.appendChild(telLink(lieu.telephone, "tel"));
       links.appendChild(phone);
     }
     if (hasCoords(lieu)) {
-      var map = make("a", "map-link", "Voir sur la carte (OpenStreetMap)");
+      var map = make("a", "map-link", LABELS.map);
       map.href = osmHref(lieu.latitude, lieu.longitude);
       map.target = "_blank";
       map.rel = "noopener noreferrer";
@@ -253,19 +309,19 @@
     }
     if (links.childNodes.length) { wrap.appendChild(links); }
     var maj = formatIsoDate(lieu.date_maj);
-    if (maj) { wrap.appendChild(make("p", "updated", "Informations mises à jour le " + maj)); }
+    if (maj) { wrap.appendChild(make("p", "updated", LABELS.updatedOn + maj)); }
     return wrap;
   }
 
   function alternativesBlock(alts) {
     var wrap = make("div", "block alternatives");
-    wrap.appendChild(make("h3", "block-title", "Autres contacts"));
+    wrap.appendChild(make("h3", "block-title", LABELS.otherContacts));
     var ul = make("ul", "list");
     alts.forEach(function (a) {
       var li = make("li");
       li.appendChild(make("span", "alt-name", a.nom || ""));
       if (isNonEmptyString(a.telephone)) {
-        li.appendChild(document.createTextNode(" – "));
+        li.appendChild(document.createTextNode(LABELS.dash));
         li.appendChild(telLink(a.telephone, "tel"));
       }
       if (isNonEmptyString(a.modalite)) { li.appendChild(make("span", "alt-mode", " (" + a.modalite + ")")); }
@@ -277,7 +333,7 @@
 
   function referenceBlock(ref) {
     var wrap = make("div", "block reference");
-    wrap.appendChild(make("h3", "block-title", "Code de suivi"));
+    wrap.appendChild(make("h3", "block-title", LABELS.reference));
     var code = make("p", "reference-code", ref);
     code.setAttribute("aria-label", spokenReference(ref));
     wrap.appendChild(code);
@@ -288,17 +344,17 @@
     clear(el.card);
     el.card.appendChild(levelBadge(r));
     var reasons = strings(r.raisons);
-    if (reasons.length) { el.card.appendChild(listBlock("Pourquoi", reasons, "reasons")); }
+    if (reasons.length) { el.card.appendChild(listBlock(LABELS.why, reasons, "reasons")); }
     if (isNonEmptyString(r.prochaine_etape)) {
       var next = make("div", "block next-step");
-      next.appendChild(make("h3", "block-title", "Prochaine étape"));
+      next.appendChild(make("h3", "block-title", LABELS.nextStep));
       next.appendChild(make("p", null, r.prochaine_etape));
       el.card.appendChild(next);
     }
     if (r.lieu && typeof r.lieu === "object") { el.card.appendChild(placeBlock(r.lieu)); }
     if (isNonEmptyString(r.reference)) { el.card.appendChild(referenceBlock(r.reference)); }
     var bring = strings(r.a_apporter);
-    if (bring.length) { el.card.appendChild(listBlock("À apporter", bring, "bring")); }
+    if (bring.length) { el.card.appendChild(listBlock(LABELS.toBring, bring, "bring")); }
     var alts = Array.isArray(r.alternatives) ? r.alternatives.filter(function (a) { return a && typeof a === "object"; }) : [];
     if (alts.length) { el.card.appendChild(alternativesBlock(alts)); }
   }
@@ -316,7 +372,7 @@
   function slipLine(parent, label, value, className) {
     if (!isNonEmptyString(value)) { return; }
     var p = make("p", "slip-line " + (className || ""));
-    p.appendChild(make("strong", null, label + " : "));
+    p.appendChild(make("strong", null, label));
     p.appendChild(document.createTextNode(value));
     parent.appendChild(p);
   }
@@ -337,55 +393,55 @@
     if (!r && !state.emergency) { return; }
 
     var head = make("header", "slip-header");
-    head.appendChild(make("p", "slip-logo", "Aiguillage"));
-    head.appendChild(make("p", "slip-date", "Fiche remise le " + todayLabel()));
+    head.appendChild(make("p", "slip-logo", LABELS.appName));
+    head.appendChild(make("p", "slip-date", LABELS.slipDate + todayLabel()));
     s.appendChild(head);
 
     if (state.emergency) {
       var e = make("p", "slip-emergency");
-      e.textContent = "Urgence : appelez le " + (state.emergency.numero || "") +
-        (isNonEmptyString(state.emergency.libelle) ? " – " + state.emergency.libelle : "");
+      e.textContent = LABELS.emergencyCall + (state.emergency.numero || "") +
+        (isNonEmptyString(state.emergency.libelle) ? LABELS.dash + state.emergency.libelle : "");
       s.appendChild(e);
     }
     if (!r) { return; }
 
     var lvl = make("p", "slip-level");
-    lvl.appendChild(make("strong", null, "Niveau : "));
+    lvl.appendChild(make("strong", null, LABELS.level));
     lvl.appendChild(document.createTextNode(isNonEmptyString(r.niveau_libelle) ? r.niveau_libelle : String(r.niveau || "")));
     s.appendChild(lvl);
 
     if (isNonEmptyString(r.reference)) {
       var ref = make("p", "slip-reference");
-      ref.appendChild(make("span", "slip-ref-label", "Code de suivi : "));
+      ref.appendChild(make("span", "slip-ref-label", LABELS.referenceLine));
       ref.appendChild(make("span", "slip-ref-code", r.reference));
       s.appendChild(ref);
     }
 
-    slipList(s, "Pourquoi", strings(r.raisons));
+    slipList(s, LABELS.why, strings(r.raisons));
 
     if (isNonEmptyString(r.prochaine_etape)) {
-      s.appendChild(make("h3", "slip-h", "Prochaine étape"));
+      s.appendChild(make("h3", "slip-h", LABELS.nextStep));
       s.appendChild(make("p", "slip-next", r.prochaine_etape));
     }
     var l = r.lieu;
     if (l && typeof l === "object") {
-      s.appendChild(make("h3", "slip-h", "Où aller"));
+      s.appendChild(make("h3", "slip-h", LABELS.whereToGo));
       var name = make("p", "slip-place", l.nom || "");
       s.appendChild(name);
       var addr = [l.adresse, [l.code_postal, l.commune].filter(isNonEmptyString).join(" ")].filter(isNonEmptyString).join(", ");
-      slipLine(s, "Adresse", addr);
-      slipLine(s, "Prochaine ouverture", l.prochaine_ouverture);
-      slipLine(s, "Horaires", frenchHours(l.horaires) + (l.horaires_a_confirmer ? " (horaires à confirmer)" : ""));
-      slipLine(s, "Téléphone", l.telephone);
-      if (l.demo) { s.appendChild(make("p", "slip-demo", "Données de démonstration : ce lieu n’est pas réel.")); }
+      slipLine(s, LABELS.address, addr);
+      slipLine(s, LABELS.nextOpening, l.prochaine_ouverture);
+      slipLine(s, LABELS.hours, frenchHours(l.horaires) + (l.horaires_a_confirmer ? LABELS.hoursToConfirmShort : ""));
+      slipLine(s, LABELS.phone, l.telephone);
+      if (l.demo) { s.appendChild(make("p", "slip-demo", LABELS.demoNotReal)); }
     }
 
-    slipList(s, "À apporter", strings(r.a_apporter));
+    slipList(s, LABELS.toBring, strings(r.a_apporter));
     var alts = Array.isArray(r.alternatives) ? r.alternatives.filter(function (a) { return a && typeof a === "object"; }) : [];
-    slipList(s, "Autres contacts", alts.map(function (a) {
-      return [a.nom, a.telephone, a.modalite].filter(isNonEmptyString).join(" – ");
+    slipList(s, LABELS.otherContacts, alts.map(function (a) {
+      return [a.nom, a.telephone, a.modalite].filter(isNonEmptyString).join(LABELS.dash);
     }).filter(isNonEmptyString));
-    s.appendChild(make("p", "slip-footer", "Ne donnez jamais vos mots de passe ni vos codes d’accès, même à un aidant."));
+    s.appendChild(make("p", "slip-footer", LABELS.slipFooter));
     s.className = "slip " + slipDensity(r, alts);
   }
 
@@ -395,7 +451,7 @@
     function lines(t) { return Math.max(1, Math.ceil(String(t).length / 75)); }
     var load = state.emergency ? 2 : 0;
     strings(r.raisons).concat(strings(r.a_apporter)).forEach(function (t) { load += lines(t); });
-    alts.forEach(function (a) { load += lines([a.nom, a.telephone, a.modalite].join(" – ")); });
+    alts.forEach(function (a) { load += lines([a.nom, a.telephone, a.modalite].join(LABELS.dash)); });
     if (isNonEmptyString(r.prochaine_etape)) { load += lines(r.prochaine_etape); }
     if (load <= SLIP_NORMAL_MAX) { return ""; }
     return load <= SLIP_COMPACT_MAX ? "slip-compact" : "slip-dense";
@@ -429,7 +485,7 @@
     el.send.disabled = busy;
     setChoicesDisabled(busy);
     el.log.setAttribute("aria-busy", busy ? "true" : "false");
-    el.status.textContent = busy ? "Envoi en cours…" : "";
+    el.status.textContent = busy ? LABELS.sending : "";
   }
 
   function showError(text) {
@@ -483,8 +539,7 @@
     }).catch(function () {
       if (sender !== state.sender) { return; }
       setBusy(false);
-      showError("Le serveur ne répond pas. Votre message est gardé : réessayez dans un instant " +
-        "(bouton « Envoyer » ou la réponse choisie).");
+      showError(LABELS.serverDown);
       if (fromInput) { el.input.focus(); }
       else if (sourceButton && sourceButton.isConnected) { sourceButton.focus(); }
     }).then(function () {
@@ -519,10 +574,10 @@
         var h = cfg.helpline;
         if (h && typeof h === "object" && (isNonEmptyString(h.nom) || isNonEmptyString(h.telephone))) {
           clear(el.helpline);
-          el.helpline.appendChild(document.createTextNode("Besoin d’aide après le rendez-vous ? "));
+          el.helpline.appendChild(document.createTextNode(LABELS.helpline));
           if (isNonEmptyString(h.nom)) { el.helpline.appendChild(make("strong", null, h.nom)); }
           if (isNonEmptyString(h.telephone)) {
-            el.helpline.appendChild(document.createTextNode(" : "));
+            el.helpline.appendChild(document.createTextNode(LABELS.colon));
             el.helpline.appendChild(telLink(h.telephone, "tel"));
           }
           el.helpline.hidden = false;
