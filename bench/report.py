@@ -48,6 +48,14 @@ def update_section(name: str, body: str, path: Optional[Path] = None) -> Path:
     return path
 
 
+def publish(name: str, body: str, path: Optional[Path] = None, write: bool = True) -> None:
+    """Print a bench's section and, unless `write` is false (--no-report), write it to the report."""
+    print(body)
+    if write:
+        written = update_section(name, body, path)
+        print(f"section `{name}` written to {written}", file=sys.stderr, flush=True)
+
+
 def read_section(name: str, path: Optional[Path] = None) -> Optional[str]:
     """Body of the section `name`, or None if the report or the section does not exist."""
     path = Path(path) if path else REPORT_PATH

@@ -43,7 +43,7 @@ from bench.national import (
     generate_directory,
     sample_points,
 )
-from bench.report import REPORT_PATH, percentile, run_stamp, table, update_section
+from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
 from bot.db import create_schema, make_engine, session_factory, session_scope
 from bot.directory.importer import import_places
 from bot.directory.search import (
@@ -414,13 +414,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"[search_bench] {message}", file=sys.stderr, flush=True)
 
     result = run(args.places, args.queries, args.seed, args.workdir, args.radius, args.profile, log=log)
-    body = render(result, args.radius)
-    print(body)
+    publish(SECTION, render(result, args.radius), args.report, write=not args.no_report)
     if result.profile:
         print("\n--- cProfile of find_places (cumulative) ---\n" + result.profile)
-    if not args.no_report:
-        path = update_section(SECTION, body, args.report)
-        log(f"section '{SECTION}' written to {path}")
     return 0
 
 

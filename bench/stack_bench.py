@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from bench.report import REPORT_PATH, percentile, run_stamp, table, update_section
+from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
 
 SECTION = "stack"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -875,11 +875,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"{args.only}: {level.concurrency} at once: {level.throughput:.1f} msg/s, p50 {_ms(level.p(50))}, "
                   f"p95 {_ms(level.p(95))}, server CPU per message {_cpu(level)}, errors {level.errors}")
         return 0
-    body = render(results[0], results[1], stamp=run_stamp(), quick=args.quick, notes=[BASELINE_NOTE])
-    print(body)
-    if not args.no_report:
-        path = update_section(SECTION, body, args.report)
-        log(f"section `{SECTION}` written to {path}")
+    publish(SECTION, render(results[0], results[1], stamp=run_stamp(), quick=args.quick, notes=[BASELINE_NOTE]),
+            args.report, write=not args.no_report)
     return 0
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
-import uuid
 
 import httpx
 import pytest
 from rasa.core.channels.channel import UserMessage
-from sanic import Sanic
 
 from bot import cli, messages
 from bot import telegram_support as tg
 from bot.db import create_schema, make_engine, session_factory
 from connectors.telegram import TelegramInput, TelegramOutput, sender_for
 from tests.conftest import free_port
+from tests.fakes.channel_server import ChannelServer
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 TOKEN = "123:TEST"
@@ -49,50 +47,18 @@ class FakeRasa:
         return [m.text for m in self.received]
 
 
-class ServerThread:
+class ServerThread(ChannelServer):
     """The channel's blueprint served by Sanic on a free loopback port, in its own thread and loop."""
 
     def __init__(self, channel: TelegramInput, rasa: FakeRasa):
-        # test_mode makes Sanic 21.12 re-run its start-up rewrite from the original methods,
-        # so several apps can start in one process.
-        Sanic.test_mode = True
-        self.app = Sanic(f"tg_{uuid.uuid4().hex[:8]}")
-        self.app.blueprint(channel.blueprint(rasa), url_prefix="/webhooks/telegram")
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        asyncio.set_event_loop(self.loop)
-
-        async def start():
-            self.server = await self.app.create_server(host="127.0.0.1", port=self.port,
-                                                       return_asyncio_server=True, access_log=False)
-            await self.server.startup()
-            await self.server.start_serving()
-            self.ready.set()
-
-        self.loop.run_until_complete(start())
-        self.loop.run_forever()
+        super().__init__(channel, rasa, "/webhooks/telegram")
 
     def start(self) -> "ServerThread":
-        self.thread.start()
-        assert self.ready.wait(10)
-        return self
-
-    def stop(self):
-        async def close():
-            self.server.close()
-            await self.server.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+        return self  # serving since construction
 
     @property
     def webhook(self) -> str:
-        return f"http://127.0.0.1:{self.port}/webhooks/telegram/webhook"
+        return f"{self.base}/webhook"
 
 
 @pytest.fixture(autouse=True)

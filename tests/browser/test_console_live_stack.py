@@ -24,7 +24,7 @@ from bot.referrals import Referral
 from bot.sms.encoding import prepare
 from bot.sms.providers import SmsSender, SmsSettings
 from tests.conftest import SMS_SECRET
-from tests.stack.test_channels_stack import post_sms, sms_to, stack_logs, wait_for
+from tests.stack.test_channels_stack import post_sms, sms_to, sms_until_consent, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
@@ -32,12 +32,8 @@ PASSWORD = "un mot de passe assez long"
 
 
 def sms_conversation_with_a_referral(stack, number: str) -> str:
-    post_sms(stack, number, "je voudrais apprendre a utiliser internet")
     # First test on the stack in collection order: the first turn pays every lazy start-up.
-    wait_for(lambda: sms_to(stack, number), timeout=300, context=lambda: stack_logs(stack))
-    post_sms(stack, number, "Rennes")
-    wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez 1 ou 2" in t])
-    count = len(sms_to(stack, number))
+    count = sms_until_consent(stack, number, first_timeout=300)
     post_sms(stack, number, "1")
     texts = wait_for(lambda: [t for t in sms_to(stack, number)[count:]
                               if re.search(r"[A-Z2-9]{3}-[A-Z2-9]{4}", t)], context=lambda: sms_to(stack, number))

@@ -84,6 +84,16 @@ def sms_to(stack, number: str) -> list[str]:
     return [r.json()["text"] for r in list(gateway.requests) if r.json()["to"] == number]
 
 
+def sms_until_consent(stack, number: str, first_timeout: float = 120.0) -> int:
+    """A person asks by SMS to learn, gives the town and is offered to send the request (numbered
+    choices); returns how many SMS they have received so far."""
+    post_sms(stack, number, "je voudrais apprendre a utiliser internet")
+    wait_for(lambda: sms_to(stack, number), timeout=first_timeout, context=lambda: stack_logs(stack))
+    post_sms(stack, number, "Rennes")
+    wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez 1 ou 2" in t])
+    return len(sms_to(stack, number))
+
+
 def test_sms_numbered_choice_gives_a_reference(stack):
     number = f"+3361{uuid.uuid4().int % 10**7:07d}"
     post_sms(stack, number, "je voudrais apprendre a utiliser internet")
@@ -139,11 +149,7 @@ def test_an_sms_consent_delivered_twice_makes_one_referral(stack):
     from bot.sms.store import number_key
 
     number = f"+3364{uuid.uuid4().int % 10**7:07d}"
-    post_sms(stack, number, "je voudrais apprendre a utiliser internet")
-    wait_for(lambda: sms_to(stack, number))
-    post_sms(stack, number, "Rennes")
-    wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez 1 ou 2" in t])
-    count = len(sms_to(stack, number))
+    count = sms_until_consent(stack, number)
     message_id = uuid.uuid4().hex
     post_sms(stack, number, "1", message_id=message_id)
     post_sms(stack, number, "1", message_id=message_id)  # the gateway retried its webhook
@@ -156,11 +162,7 @@ def test_an_sms_person_asks_for_a_human_and_is_called_back_at_the_place_opening(
     from bot import helpline
 
     number = f"+3365{uuid.uuid4().int % 10**7:07d}"
-    post_sms(stack, number, "je voudrais apprendre a utiliser internet")
-    wait_for(lambda: sms_to(stack, number))
-    post_sms(stack, number, "Rennes")
-    wait_for(lambda: [t for t in sms_to(stack, number) if "Répondez 1 ou 2" in t])
-    count = len(sms_to(stack, number))
+    count = sms_until_consent(stack, number)
     post_sms(stack, number, "je veux parler a quelqu'un")
     offer = wait_for(lambda: [t for t in sms_to(stack, number)[count:] if "vous rappelle" in t],
                      context=lambda: sms_to(stack, number)[count:])
