@@ -32,7 +32,6 @@ def _int_env(name: str, default: int) -> int:
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         # SQLAlchemy 1.4 opens a new file connection per session (NullPool) for SQLite: most of a
         # short query's time. A pool keeps them; a connection is still used by one thread at a time.
         kwargs.setdefault("poolclass", QueuePool)

@@ -13,6 +13,7 @@ Used from endpoints.yml and endpoints.production.yml as
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import List, Optional, Text
 
@@ -77,11 +78,11 @@ class AiguillageTrackerStore(SQLTrackerStore):
             connection = session.connection()
             stored = connection.execute(_COUNT_LATEST, self._params(tracker.sender_id)).scalar_one()
             rows: List[dict] = []
-            for event in list(tracker.events)[stored:]:
-                data = event.as_dict()
+            for new_event in itertools.islice(tracker.events, stored, None):
+                data = new_event.as_dict()
                 rows.append({
                     "sender_id": tracker.sender_id,
-                    "type_name": event.type_name,
+                    "type_name": new_event.type_name,
                     "timestamp": data.get("timestamp"),
                     "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
                     "action_name": data.get("name"),
