@@ -4,6 +4,7 @@ Hostile input as people, gateways and spreadsheets really send it: empty, very l
 characters, right-to-left text, binary, SQL and HTML injection, mixed with plausible French SMS
 fragments; and secrets that must never be stored in clear (NIR, IBAN, card numbers, passwords),
 generated valid (check digits) so that the redaction has every reason to catch them.
+Also the fresh, keyed database those tests run on.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import json
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
 
 # Hypothesis keeps a cache of constants: outside the work tree (read when the first test runs).
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "aiguillage-hypothesis"))
@@ -284,3 +288,22 @@ def text_with_secrets(draw, max_secrets: int = 3, max_size: int = 2_000) -> tupl
         parts += [draw(st.sampled_from(_BOUNDARIES)), secret.sentence, draw(st.sampled_from(_BOUNDARIES)),
                   draw(hostile_text(max_size, allow_long=False))]
     return "".join(parts), found
+
+
+@contextmanager
+def keyed_database(directory: Path, secret_key: str) -> Iterator:
+    """A fresh SQLite file with the bot's schema, and AIGUILLAGE_SECRET_KEY set meanwhile;
+    yields its session factory."""
+    import pytest
+
+    from bot.db import create_schema, make_engine, session_factory
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AIGUILLAGE_SECRET_KEY", secret_key)
+    engine = make_engine(f"sqlite:///{directory / 'db.sqlite'}")
+    try:
+        create_schema(engine)
+        yield session_factory(engine)
+    finally:
+        patch.undo()
+        engine.dispose()

@@ -17,8 +17,8 @@ from sqlalchemy import inspect, text
 from bot import messages
 from bot.dialogue import Turn, handle
 from bot.understanding import CHOICE_SYNONYMS, extract_facts, facts_from_message, match_choice
-from tests.strategies import (FRENCH_SMS, compact, examples, hostile_text, hostile_text_with_surrogates, secrets_,
-                              text_with_secrets)
+from tests.strategies import (FRENCH_SMS, compact, examples, hostile_text, hostile_text_with_surrogates,
+                              keyed_database, secrets_, text_with_secrets)
 
 THURSDAY_10H = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
@@ -79,20 +79,13 @@ def test_facts_of_a_message_with_a_secret_hold_no_trace_of_it(secret):
 @pytest.fixture(scope="module")
 def orientation(tmp_path_factory):
     from bot.cli import DEMO_FILE
-    from bot.db import create_schema, make_engine, session_factory
     from bot.directory.importer import import_places
     from bot.orientation import Orientation
     from bot.settings import Settings
 
-    patch = pytest.MonkeyPatch()
-    patch.setenv("AIGUILLAGE_SECRET_KEY", "prop-dialogue-key")
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('prop-dialogue') / 'db.sqlite'}")
-    create_schema(engine)
-    factory = session_factory(engine)
-    assert not import_places(factory, DEMO_FILE, demo=True).errors
-    yield Orientation(factory, Settings(), clock=lambda: THURSDAY_10H)
-    patch.undo()
-    engine.dispose()
+    with keyed_database(tmp_path_factory.mktemp("prop-dialogue"), "prop-dialogue-key") as factory:
+        assert not import_places(factory, DEMO_FILE, demo=True).errors
+        yield Orientation(factory, Settings(), clock=lambda: THURSDAY_10H)
 
 
 def check_replies(replies) -> None:

@@ -28,7 +28,7 @@ from bot.sms.providers import (JSON, TWILIO, NotConfigured, PayloadError, Signat
 from connectors.helpline import ERRORS as HELPLINE_ERRORS
 from tests.fakes.channel_server import ChannelServer
 from tests.strategies import (compact, examples, hostile_bytes, hostile_text, json_bytes, json_values,
-                              text_with_secrets)
+                              keyed_database, text_with_secrets)
 
 SECRET = "secret-partage-prop"
 TWILIO_TOKEN = "twilio-token-prop"
@@ -238,7 +238,6 @@ class FakeSmsSender:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    from bot.db import create_schema, make_engine, session_factory
     from bot.sms.store import SmsStore
     from connectors.helpline import HelplineInput
     from connectors.sms import SmsInput
@@ -246,42 +245,36 @@ def servers(tmp_path_factory):
     from tests.fakes.sms_gateway import FakeGateway
     from tests.fakes.telegram_api import FakeTelegramAPI
 
-    patch = pytest.MonkeyPatch()
-    patch.setenv("AIGUILLAGE_SECRET_KEY", "prop-webhooks-key")
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('prop-webhooks') / 'db.sqlite'}")
-    create_schema(engine)
-    factory = session_factory(engine)
-    gateway, twilio_gateway = FakeGateway().__enter__(), FakeGateway(twilio=True).__enter__()
-    telegram_api = FakeTelegramAPI(TG_TOKEN).start()
-    rasa = FakeRasa()
-    sms_json = SmsInput(SmsSettings(provider=JSON, send_url=f"{gateway.url}/send", shared_secret=SECRET,
-                                    from_number="+33700000000", public_url=PUBLIC_URL, retries=0, timeout=2),
-                        store=SmsStore(factory))
-    sms_twilio = SmsInput(SmsSettings(provider=TWILIO, api_url=twilio_gateway.url, account_sid="AC1",
-                                      auth_token=TWILIO_TOKEN, from_number="+33700000000", public_url=PUBLIC_URL,
-                                      retries=0, timeout=2), store=SmsStore(factory))
-    telegram = TelegramInput(tg.TelegramSettings(token=TG_TOKEN, secret=TG_SECRET, api_url=telegram_api.url,
-                                                 backoff_base=0.01, max_attempts=1, read_timeout=1, poll_timeout=0),
-                             factory=factory)
-    sender = FakeSmsSender()
-    line = HelplineInput(settings=helpline.HelplineSettings(secret=SECRET, hours="Mo-Fr 09:00-17:00; PH off",
-                                                            name="Ligne test", phone="01 02 03 04 05"),
-                         session_factory=factory, sender_factory=lambda: sender, clock=lambda: FRIDAY_EVENING)
-    threads = {"sms": ChannelServer(sms_json, rasa, "/webhooks/sms"),
-               "twilio": ChannelServer(sms_twilio, rasa, "/webhooks/sms"),
-               "telegram": ChannelServer(telegram, rasa, "/webhooks/telegram"),
-               "helpline": ChannelServer(line, rasa, "/webhooks/helpline")}
-    client = httpx.Client(timeout=30)
-    yield {"client": client, "threads": threads, "rasa": rasa, "gateways": (gateway, twilio_gateway),
-           "telegram_api": telegram_api, "sms_sender": sender, "channels": (sms_json, sms_twilio)}
-    client.close()
-    for thread in threads.values():
-        thread.stop()
-    gateway.__exit__()
-    twilio_gateway.__exit__()
-    telegram_api.stop()
-    patch.undo()
-    engine.dispose()
+    with keyed_database(tmp_path_factory.mktemp("prop-webhooks"), "prop-webhooks-key") as factory:
+        gateway, twilio_gateway = FakeGateway().__enter__(), FakeGateway(twilio=True).__enter__()
+        telegram_api = FakeTelegramAPI(TG_TOKEN).start()
+        rasa = FakeRasa()
+        sms_json = SmsInput(SmsSettings(provider=JSON, send_url=f"{gateway.url}/send", shared_secret=SECRET,
+                                        from_number="+33700000000", public_url=PUBLIC_URL, retries=0, timeout=2),
+                            store=SmsStore(factory))
+        sms_twilio = SmsInput(SmsSettings(provider=TWILIO, api_url=twilio_gateway.url, account_sid="AC1",
+                                          auth_token=TWILIO_TOKEN, from_number="+33700000000", public_url=PUBLIC_URL,
+                                          retries=0, timeout=2), store=SmsStore(factory))
+        telegram = TelegramInput(tg.TelegramSettings(token=TG_TOKEN, secret=TG_SECRET, api_url=telegram_api.url,
+                                                     backoff_base=0.01, max_attempts=1, read_timeout=1, poll_timeout=0),
+                                 factory=factory)
+        sender = FakeSmsSender()
+        line = HelplineInput(settings=helpline.HelplineSettings(secret=SECRET, hours="Mo-Fr 09:00-17:00; PH off",
+                                                                name="Ligne test", phone="01 02 03 04 05"),
+                             session_factory=factory, sender_factory=lambda: sender, clock=lambda: FRIDAY_EVENING)
+        threads = {"sms": ChannelServer(sms_json, rasa, "/webhooks/sms"),
+                   "twilio": ChannelServer(sms_twilio, rasa, "/webhooks/sms"),
+                   "telegram": ChannelServer(telegram, rasa, "/webhooks/telegram"),
+                   "helpline": ChannelServer(line, rasa, "/webhooks/helpline")}
+        client = httpx.Client(timeout=30)
+        yield {"client": client, "threads": threads, "rasa": rasa, "gateways": (gateway, twilio_gateway),
+               "telegram_api": telegram_api, "sms_sender": sender, "channels": (sms_json, sms_twilio)}
+        client.close()
+        for thread in threads.values():
+            thread.stop()
+        gateway.__exit__()
+        twilio_gateway.__exit__()
+        telegram_api.stop()
 
 
 ENDPOINTS = [("sms", "/webhook"), ("sms", "/status"), ("twilio", "/webhook"), ("twilio", "/status"),
