@@ -24,7 +24,7 @@ from bot.referrals import Referral
 from bot.sms.encoding import prepare
 from bot.sms.providers import SmsSender, SmsSettings
 from tests.conftest import SMS_SECRET
-from tests.stack.test_channels_stack import post_sms, sms_to, sms_until_consent, wait_for
+from tests.stack.test_channels_stack import new_mobile, post_sms, sms_to, sms_until_consent, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
@@ -32,8 +32,7 @@ PASSWORD = "un mot de passe assez long"
 
 
 def sms_conversation_with_a_referral(stack, number: str) -> str:
-    # First test on the stack in collection order: the first turn pays every lazy start-up.
-    count = sms_until_consent(stack, number, first_timeout=300)
+    count = sms_until_consent(stack, number)
     post_sms(stack, number, "1")
     texts = wait_for(lambda: [t for t in sms_to(stack, number)[count:]
                               if re.search(r"[A-Z2-9]{3}-[A-Z2-9]{4}", t)], context=lambda: sms_to(stack, number))
@@ -56,7 +55,7 @@ def console(browser, stack):
 
 
 def test_a_mediator_takes_over_an_sms_conversation_then_the_follow_up_reopens_it(console, stack):
-    number = f"+3363{uuid.uuid4().int % 10**7:07d}"
+    number = new_mobile("+3363")
     reference = sms_conversation_with_a_referral(stack, number)
     factory = session_factory(stack["engine"])
     with session_scope(factory) as session:
