@@ -6,8 +6,11 @@ from typing import Optional
 
 from bot import messages
 from bot.dialogue import Turn, absorb, new_state
-from bot.emergencies import detect_emergency
+from bot.safety.screen import EMERGENCY_INTENT, screen
 from bot.triage import HORS_CHAMP, QUESTIONS, decide
+
+SAFETY_QUESTION = "securite"  # the safety check, asked before any other question
+MODEL_EMERGENCY_INTENTS = (EMERGENCY_INTENT, "danger_possible")
 
 CHOICE_CODES = {
     "demarche": {"caf", "france_travail", "impots", "ants", "ants_identite", "prefecture", "ameli", "autre",
@@ -20,12 +23,15 @@ CHOICE_CODES = {
 
 
 def classify(text: str, intent: Optional[str] = None, answers: Optional[dict] = None, services=None) -> dict:
-    """The JSON-ready classification of a message: level, emergency number, reasons, facts, missing."""
-    emergency = detect_emergency(text or "")
-    if emergency is not None or intent == "urgence_vitale":
+    """The JSON-ready classification of a message: level, emergency numbers, reasons, facts, missing.
+
+    `emergency_number` is the first number to call (tier 1 and tier 2 alike), `emergency_numbers` every
+    number given; `emergency_kind` is the kind of a certain emergency, or "possible" for the safety check."""
+    screening = screen(text or "", EMERGENCY_INTENT if intent in MODEL_EMERGENCY_INTENTS else None)
+    if screening.certain:
         # Answered, not triaged: the emergency number comes before anything else.
-        return {"level": HORS_CHAMP, "emergency_number": emergency.number if emergency else "112",
-                "emergency_kind": emergency.kind if emergency else "possible", "intent": intent,
+        return {"level": HORS_CHAMP, "emergency_number": screening.number,
+                "emergency_numbers": list(screening.numbers), "emergency_kind": screening.kind, "intent": intent,
                 "reasons": [{"code": "urgence_vitale", "texte": messages.reason_text("urgence_vitale")}],
                 "facts": {}, "missing": [], "next_step": None}
     state = new_state()
@@ -41,15 +47,26 @@ def classify(text: str, intent: Optional[str] = None, answers: Optional[dict] = 
     if state["facts"].get("a_distance"):
         asked += ("commune",)
     result = decide(state["facts"], asked)
-    if state.get("pending") in ("commune", "commune_precision") and "commune" not in result.missing:
-        result.missing.append("commune")
+    pending = "commune" if state.get("pending") == "commune_precision" else state.get("pending")
+    if pending in QUESTIONS and pending not in result.missing:
+        result.missing.insert(0, pending)  # an answer that did not fit: the question is asked again
     facts = {k: v for k, v in state["facts"].items() if k not in ("latitude", "longitude")}
-    return {
+    out = {
         "level": result.level,
         "emergency_number": None,
+        "emergency_numbers": [],
         "intent": intent,
         "reasons": [{"code": code, "texte": messages.reason_text(code)} for code in result.reasons],
         "facts": facts,
         "missing": result.missing,
         "next_step": result.next_step,
     }
+    if screening.possible:
+        # The safety check comes first; the triage goes on after it with the same facts.
+        out.update(emergency_number=screening.number, emergency_numbers=list(screening.numbers),
+                   emergency_kind="possible", possible_kind=screening.kind,
+                   missing=[SAFETY_QUESTION] + result.missing)
+        if out["level"] is None:
+            out["level"] = HORS_CHAMP
+            out["reasons"] = [{"code": "urgence_possible", "texte": messages.reason_text("urgence_possible")}]
+    return out

@@ -132,7 +132,9 @@ def cmd_classify(args) -> int:
     else:
         print(cli_messages.text("classify_level", level=result["level"]))
         if result["emergency_number"]:
-            print(cli_messages.text("classify_call", number=result["emergency_number"]))
+            print(cli_messages.text("classify_call", number=", ".join(result["emergency_numbers"])))
+        if result.get("emergency_kind") == "possible":
+            print(cli_messages.text("classify_safety_check"))
         for reason in result["reasons"]:
             print(cli_messages.text("classify_reason", reason=reason["texte"]))
         if result["missing"]:
@@ -141,19 +143,23 @@ def cmd_classify(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from bot.evaluation import evaluate, load_cases
+    from bot.evaluation import evaluate, evaluate_safety, load_cases
 
     understanding = Understanding(Path(args.model) if args.model else ensure_model(quiet=True))
     scores = evaluate(load_cases(Path(args.file)), understanding.intent, _services())
-    report = dict(scores.as_dict(), per_intent=scores.per_intent)
+    safety = evaluate_safety(load_cases(Path(args.safety)), understanding.intent)
+    report = dict(scores.as_dict(), **safety.as_dict(), per_intent=scores.per_intent,
+                  safety_by_number={n: {"messages": c, "raised": r, "exact": e}
+                                    for n, (c, r, e) in sorted(safety.by_number.items())})
     if args.errors:
         report["errors"] = scores.errors
+        report["safety_errors"] = safety.errors
     print(json.dumps(report, ensure_ascii=False, indent=2))
     if args.gates:
         from bot.evaluation import GatesError, failed_gates, read_gates
 
         try:
-            failures = failed_gates(scores, read_gates(PROJECT_ROOT / "README.md"))
+            failures = failed_gates(dict(scores.as_dict(), **safety.as_dict()), read_gates(PROJECT_ROOT / "README.md"))
         except GatesError as exc:
             print(str(exc), file=sys.stderr)
             return 2
@@ -213,7 +219,11 @@ def cmd_purge(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from bot.safety.classifier import ensure_model as ensure_safety_model
+
     ensure_model(config=args.config)
+    # The safety classifier has its own corpus and cache key (models/safety-<hash>.npz).
+    print(cli_messages.text("safety_model", name=ensure_safety_model().name), file=sys.stderr)
     return 0
 
 
@@ -649,6 +659,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="scores sur le jeu de test étiqueté (jamais appris)")
     p.add_argument("--file", default=str(PROJECT_ROOT / "tests" / "nlu_eval" / "heldout.yml"))
+    p.add_argument("--safety", default=str(PROJECT_ROOT / "tests" / "nlu_eval" / "safety_test.yml"),
+                   help="partie test (figée) du corpus de sécurité")
     p.add_argument("--model")
     p.add_argument("--errors", action="store_true", help="lister les erreurs")
     p.add_argument("--gates", action="store_true",

@@ -14,6 +14,8 @@ TEXTS: dict[str, str] = {
     "batch_unreadable_line": "ligne illisible : un objet JSON est attendu",
     "classify_level": "niveau : {level}",
     "classify_call": "appeler : {number}",
+    "safety_model": "modèle de sécurité : {name}",
+    "classify_safety_check": "danger possible : la vérification de sécurité est posée avant toute autre question",
     "classify_reason": "- {reason}",
     "classify_missing": "questions restantes : {missing}",
     "gate_failed": "Seuil de qualité non atteint : {line}",

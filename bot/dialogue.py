@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Optional, Protocol
 
 from bot import messages
+from bot.safety.screen import Screening, screen
 from bot.triage import HORS_CHAMP, INCLUSION, MONTEE, QUESTIONS, URGENCE, decide
-from bot.understanding import ORGANISATIONS, facts_from_message, match_choice
+from bot.understanding import ORGANISATIONS, facts_from_message, match_choice, normalize
 
 AREAS = {code: area for code, area, _ in ORGANISATIONS}
 # The step proposed after each level (an urgence starts an inclusion path).
@@ -39,9 +40,10 @@ class Reply:
     values: dict = field(default_factory=dict)
     buttons: Optional[list] = None        # None: the response's own buttons
     custom: Optional[dict] = None
+    conditions: Optional[dict] = None     # slot values that pick a conditional response's variation
 
     def text(self) -> str:
-        return messages.text(self.key, **self.values)
+        return messages.catalogue().text(self.key, self.conditions, **self.values)
 
 
 class Services(Protocol):
@@ -58,7 +60,7 @@ class Services(Protocol):
 
 def new_state() -> dict:
     return {"facts": {}, "asked": [], "pending": None, "candidates": [], "level": None, "reasons": [],
-            "place": None, "reference": None, "wide": False}
+            "place": None, "reference": None, "wide": False, "reasked": [], "securite": None}
 
 
 def handle(state: Optional[dict], turn: Turn, services: Services) -> tuple[list[Reply], dict]:
@@ -66,6 +68,19 @@ def handle(state: Optional[dict], turn: Turn, services: Services) -> tuple[list[
     pending = state.get("pending")
     if turn.choice in CALLBACK_CHOICES:
         return _on_callback_choice(state, turn), state
+    if pending == SAFETY:
+        return _on_safety_answer(state, turn, services)
+    # The safety screen runs on every message, first messages and answers alike.
+    screening = screen(turn.text, turn.intent)
+    if screening.certain:
+        return [emergency_reply(screening)], state
+    if screening.possible:
+        return _ask_safety(state, turn, services, screening), state
+    if pending in ("consentement", "alternatives") and _correction_facts(turn):
+        # "en fait j'ai un ordi" once a place is proposed: the triage is done again with the new fact.
+        _merge(state, _correction_facts(turn))
+        state["pending"] = None
+        return _advance(state, turn, services, [Reply("utter_correction_notee")])
     if state.get("reference") and pending is None:
         return [Reply("utter_deja_envoye", {"reference": state["reference"]})], state
     if pending == "consentement":
@@ -76,6 +91,96 @@ def handle(state: Optional[dict], turn: Turn, services: Services) -> tuple[list[
     if not absorb(state, turn, services, replies):
         return replies, state
     return _advance(state, turn, services, replies)
+
+
+# --- the safety check (tier 2): the numbers at once, one question, then the triage goes on -------------
+
+SAFETY = "securite"
+DANGER_CHOICE, SAFE_CHOICE = "en_danger", "en_securite"
+DANGER_WORDS = {"oui", "o", "ouais", "oui danger", "oui il y a un danger", "oui en danger", "yes", "si", "danger",
+                "en danger", "oui je suis en danger", "j ai peur", "au secours", "aidez moi", "help", "1"}
+SAFE_WORDS = {"non", "n", "nan", "no", "non tout va bien", "tout va bien", "ca va", "sa va", "ca va merci",
+              "non ca va", "non merci", "pas de danger", "aucun danger", "non pas de danger", "je suis en securite",
+              "en securite", "non je suis en securite", "c est bon", "ok ca va", "rien de grave", "2",
+              "non c etait une blague", "non c est une facon de parler", "non je rigole", "non pas du tout"}
+MAX_UNCLEAR = 2  # unclear answers before the triage goes on (the numbers stay in the reminder)
+
+
+def emergency_reply(screening: Screening) -> Reply:
+    """Tier 1: the number for this kind of danger, before anything else (domain: utter_urgence_vitale)."""
+    return Reply("utter_urgence_vitale", conditions={"urgence_type": screening.kind}, buttons=[],
+                 custom={"type": "urgence_vitale", "numero": screening.number, "numeros": list(screening.numbers)})
+
+
+def safety_check_reply(kind: str, numbers: list) -> Reply:
+    if kind == "suicide":
+        key = "utter_verification_securite_detresse"
+    elif len(numbers) < 2:
+        key = "utter_verification_securite_general"
+    else:
+        key = "utter_verification_securite"
+    values = {"numero": numbers[0], "numero_secours": numbers[-1]}
+    return Reply(key, values, custom={"type": "urgence_vitale", "numero": numbers[0], "numeros": list(numbers),
+                                      "verification": True})
+
+
+def _ask_safety(state: dict, turn: Turn, services: Services, screening: Screening) -> list[Reply]:
+    pending = state.get("pending")
+    if pending is None and not state.get("reference"):
+        # A first message keeps its facts for after the check ("la caf... et je serai plus là").
+        _merge(state, facts_from_message(turn.text, turn.intent))
+    state["securite"] = {"kind": screening.kind, "numbers": list(screening.numbers), "resume": pending,
+                         "unclear": 0}
+    state["pending"] = SAFETY
+    state["facts"]["verification_securite"] = "posee"
+    return [safety_check_reply(screening.kind, list(screening.numbers))]
+
+
+def _safety_answer(turn: Turn) -> Optional[bool]:
+    """True: in danger; False: safe; None: unclear."""
+    if turn.choice in (DANGER_CHOICE, SAFE_CHOICE):
+        return turn.choice == DANGER_CHOICE
+    text = normalize(turn.text or "").replace("'", " ")
+    if text in DANGER_WORDS:
+        return True
+    if text in SAFE_WORDS or turn.intent == "non":
+        return False
+    if turn.intent == "oui":
+        return True
+    return None
+
+
+def _on_safety_answer(state: dict, turn: Turn, services: Services) -> tuple[list[Reply], dict]:
+    check = state.get("securite") or {"kind": "general", "numbers": ["112"], "resume": None, "unclear": 0}
+    answer = _safety_answer(turn)
+    if answer is None and screen(turn.text, turn.intent).tier:
+        answer = True  # the answer itself sounds like danger again: give the number, do not ask a third time
+    if answer is True:
+        state["pending"], state["securite"] = None, None
+        state["facts"]["verification_securite"] = "danger"
+        kind = check["kind"] if check["kind"] in _URGENCE_KINDS else "general"
+        numbers = check["numbers"]
+        return [emergency_reply(Screening(1, kind, tuple(numbers)))], state
+    if answer is None and check["unclear"] + 1 < MAX_UNCLEAR:
+        check["unclear"] += 1
+        return [Reply("utter_verification_securite_encore", {"numero": check["numbers"][0]},
+                      custom={"type": "urgence_vitale", "numero": check["numbers"][0],
+                              "numeros": list(check["numbers"]), "verification": True})], state
+    key = "utter_securite_merci" if answer is False else "utter_securite_rappel"
+    replies = [Reply(key, {"numero": check["numbers"][0]})]
+    state["securite"] = None
+    resume = check.get("resume")
+    if resume in QUESTIONS:
+        state["pending"] = resume
+        replies.append(Reply(f"utter_ask_{resume}"))
+        return replies, state
+    state["pending"] = None
+    if state.get("reference"):
+        return replies, state
+    return _advance(state, turn, services, replies)
+
+
+_URGENCE_KINDS = ("child_danger", "violence_women", "medical", "suicide", "police", "shelter", "general")
 
 
 CALLBACK_CHOICES = ("rappel", "pas_de_rappel")
@@ -101,65 +206,131 @@ def absorb(state: dict, turn: Turn, services: Services, replies: list) -> bool:
         _on_answer(state, pending, turn, services, replies)
     else:
         _on_free_message(state, turn, services, replies)
-    return state.get("pending") not in ("commune_precision", "commune")
+    # A question still waiting (asked again, or a town to make precise) comes before any decision.
+    return state.get("pending") is None
 
 
 # --- reading the person's message ------------------------------------------------------------------
 
+# Facts a person may correct at any moment, whatever question is waiting.
+CORRECTABLE = ("organisme", "demarche", "enjeu", "equipement", "souhait", "apprentissage")
+
+
 def _merge(state: dict, facts: dict) -> None:
     known = state["facts"]
+    if facts.get("organisme") and known.get("organisme") not in (None, facts["organisme"]) \
+            and "demarche" not in facts:
+        known.pop("demarche", None)  # "c'est pour les impôts" replaces the CAF's quarterly declaration
     for key, value in facts.items():
         if key == "besoins":
             known["besoins"] = sorted(set(known.get("besoins", [])) | set(value))
         elif key == "enjeu" and known.get("enjeu") == "probleme":
-            continue  # a problem already stated outranks a later vaguer answer
+            continue  # a problem already stated outranks a later answer ("pas de date" keeps a cut benefit)
         else:
             known[key] = value
+
+
+def _correction_facts(turn: Turn) -> dict:
+    """Facts for the triage's questions that a message states ("non y a pas de date", "en fait j'ai un ordi")."""
+    if not turn.text or turn.text.startswith("/"):
+        return {}
+    facts = facts_from_message(turn.text)
+    return {k: v for k, v in facts.items() if k in CORRECTABLE or (k == "enjeux" and "enjeu" in facts)
+            or (k == "domaine" and "organisme" in facts)}
 
 
 def _on_free_message(state: dict, turn: Turn, services: Services, replies: list) -> None:
     facts = facts_from_message(turn.text, turn.intent)
     if turn.choice == "apprendre":
         facts["apprentissage"] = True
+    if not turn.choice:
+        state["facts"].pop("hors_champ", None)  # "test" then a real request: the request counts
     _merge(state, facts)
     if turn.intent == "saluer" and not state["facts"]:
         replies.append(Reply("utter_saluer"))
     _locate_from_turn(state, turn, services, replies, whole_answer=False)
 
 
-def _on_answer(state: dict, question: str, turn: Turn, services: Services, replies: list) -> None:
-    state["pending"] = None
+def _answer_of(question: str, turn: Turn, facts: dict) -> Optional[str]:
+    """The answer a message gives to a question, as a code; None when it does not answer it."""
     free_text = turn.text if turn.text and not turn.text.startswith("/") else ""
-    facts = facts_from_message(free_text, turn.intent)
-    answer = turn.choice or (match_choice(question, free_text) if question in ("enjeu", "equipement", "souhait")
-                             else None)
     if question == "demarche":
-        if turn.choice == "apprendre":
-            facts["apprentissage"] = True
-        elif turn.choice in AREAS:
-            facts.setdefault("organisme", turn.choice)
-            facts.setdefault("domaine", AREAS[turn.choice])
-        elif not (facts.get("organisme") or facts.get("apprentissage") or facts.get("debutant")):
-            # Named something we do not know: still a procedure; the mediator reads the category.
-            facts["organisme"] = "autre"
-    elif question == "enjeu":
-        if answer in ("delai", "probleme", "aucun", "inconnu"):
-            facts["enjeu"] = answer
-        elif "enjeu" not in facts:
-            facts["enjeu"] = "inconnu"  # an unclear answer about a deadline is treated as a possible urgence
-        if turn.intent == "ne_sait_pas":
-            facts["enjeu"] = "inconnu"
-    elif question == "equipement" and answer in ("telephone", "ordinateur", "aucun"):
-        facts.setdefault("equipement", answer)
-    elif question == "souhait" and answer in ("faire_pour", "apprendre", "regulier"):
-        facts["souhait"] = answer
-    _merge(state, facts)
+        if turn.choice == "apprendre" or facts.get("apprentissage") or facts.get("debutant"):
+            return "apprendre"
+        if turn.choice in AREAS:
+            return turn.choice
+        if facts.get("organisme"):
+            return facts["organisme"]
+        if free_text and turn.intent in ("demarche", "accompagnement") and not facts.get("hors_champ"):
+            return "autre"  # named a procedure we do not know: the mediator reads the category
+        return None
+    if question in ("enjeu", "equipement", "souhait"):
+        if turn.choice in _CHOICES[question]:
+            return turn.choice
+        if facts.get(_FACT_OF[question]) in _CHOICES[question]:
+            return facts[_FACT_OF[question]]
+        if question == "enjeu" and turn.intent == "ne_sait_pas":
+            return "inconnu"
+        matched = match_choice(question, free_text) if free_text else None
+        return matched
+    return None
+
+
+_CHOICES = {"enjeu": ("delai", "probleme", "aucun", "inconnu", "premiere_demande"),
+            "equipement": ("telephone", "ordinateur", "aucun"),
+            "souhait": ("faire_pour", "apprendre", "regulier")}
+_FACT_OF = {"enjeu": "enjeu", "equipement": "equipement", "souhait": "souhait"}
+
+
+def _on_answer(state: dict, question: str, turn: Turn, services: Services, replies: list) -> None:
+    free_text = turn.text if turn.text and not turn.text.startswith("/") else ""
+    facts = facts_from_message(free_text, turn.intent, answering=question)
     if question == "commune":
+        corrections = _correction_facts(turn)
+        if corrections and turn.choice is None and turn.latitude is None:
+            # "non y a pas de date" while the town question waits: a correction, not a town.
+            _merge(state, corrections)
+            replies.extend([Reply("utter_correction_notee"), Reply("utter_ask_commune")])
+            return
+        state["pending"] = None
+        _merge(state, facts)
         if turn.choice == "a_distance":
             state["facts"]["a_distance"] = True
         else:
             _locate_from_turn(state, turn, services, replies, whole_answer=True)
-    elif not state["facts"].get("commune"):
+        return
+    answer = _answer_of(question, turn, facts)
+    if answer is None and turn.intent != "ne_sait_pas":
+        corrections = _correction_facts(turn)
+        if corrections:
+            # Another fact corrected ("je me suis trompé, c'est pour les impôts"): noted, same question again.
+            _merge(state, corrections)
+            replies.extend([Reply("utter_correction_notee"), Reply(f"utter_ask_{question}")])
+            return
+        if question not in state.setdefault("reasked", []):
+            # "il fait beau", "bus 12": not an answer. Asked once more, in other words, same buttons.
+            state["reasked"].append(question)
+            replies.append(Reply(f"utter_redemander_{question}"))
+            return
+    state["pending"] = None
+    if question == "demarche":
+        if answer == "apprendre":
+            facts["apprentissage"] = True
+        elif answer in AREAS:
+            facts["organisme"] = answer
+            facts["domaine"] = AREAS[answer]
+        elif not facts.get("organisme"):
+            facts["organisme"] = "autre"
+    elif question == "enjeu":
+        facts["enjeu"] = answer or "inconnu"  # an unclear answer about a deadline is a possible urgence
+        if answer in ("aucun", "inconnu"):
+            facts["enjeux"] = []
+    elif question == "equipement" and answer:
+        facts["equipement"] = answer
+    elif question == "souhait" and answer:
+        facts["souhait"] = answer
+    _merge(state, facts)
+    if not state["facts"].get("commune"):
         # A long answer often says where the person lives too ("... jsuis a rennes"): never ask again.
         _locate_from_turn(state, turn, services, replies, whole_answer=False)
 

@@ -390,8 +390,10 @@ def _correct(token: str) -> str:
     return best[0] if best is not None else token
 
 
-def _expand(text: str) -> str:
-    """Normalised text with SMS spellings expanded and mistyped key words corrected, space padded."""
+def expand(text: str) -> str:
+    """Normalised text with SMS spellings expanded and mistyped key words corrected, space padded.
+
+    The safety screen's other layers read the same expanded text."""
     words = normalize(text).replace("'", " ").split()
     out: list[str] = []
     for index, word in enumerate(words):
@@ -409,7 +411,7 @@ def detect_all(text: Any) -> list[VitalEmergency]:
             text = bytes(text).decode("utf-8", errors="replace")
         if not isinstance(text, str) or not text.strip():
             return []
-        expanded = _expand(text)  # no truncation: a cry for help at the end of a long message still counts
+        expanded = expand(text)  # no truncation: a cry for help at the end of a long message still counts
         found: list[VitalEmergency] = []
         for kind, patterns in _compiled():
             if any(p.search(expanded) for p in patterns):

@@ -1,4 +1,10 @@
-"""Scores on a labelled set the model never trained on: intent F1, triage accuracy, urgence recall."""
+"""Scores on labelled sets the models never trained on.
+
+- the held-out set (``tests/nlu_eval/heldout.yml``): intent F1, triage accuracy, urgence recall, emergency
+  numbers, on the whole set and on its part in new registers (items with a ``register``);
+- the frozen test part of the safety corpus (``tests/nlu_eval/safety_test.yml``): every emergency gets a
+  number or the safety check, the exact number, and how many look-alikes raise an alarm.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+import re
+
 import yaml
 
-from bot.classify import classify
+from bot.classify import MODEL_EMERGENCY_INTENTS, classify
+from bot.safety.screen import EMERGENCY_INTENT, screen
 from bot.triage import URGENCE
 
 
@@ -25,6 +34,7 @@ class Scores:
     emergency_correct: int = 0
     per_intent: dict = field(default_factory=dict)  # intent -> (precision, recall, f1, support)
     errors: list = field(default_factory=list)
+    registers: Optional["Scores"] = None            # the same scores on the part in new registers
 
     @property
     def intent_accuracy(self) -> float:
@@ -48,10 +58,15 @@ class Scores:
         return self.emergency_correct / self.emergency_total if self.emergency_total else 1.0
 
     def as_dict(self) -> dict:
-        return {"messages": self.total, "intent_accuracy": round(self.intent_accuracy, 3),
-                "intent_macro_f1": round(self.intent_macro_f1, 3), "triage_accuracy": round(self.triage_accuracy, 3),
-                "urgence_recall": round(self.urgence_recall, 3),
-                "emergency_accuracy": round(self.emergency_accuracy, 3)}
+        out = {"messages": self.total, "intent_accuracy": round(self.intent_accuracy, 3),
+               "intent_macro_f1": round(self.intent_macro_f1, 3), "triage_accuracy": round(self.triage_accuracy, 3),
+               "urgence_recall": round(self.urgence_recall, 3),
+               "emergency_accuracy": round(self.emergency_accuracy, 3)}
+        if self.registers is not None:
+            out.update({"registers_messages": self.registers.total,
+                        "registers_triage_accuracy": round(self.registers.triage_accuracy, 3),
+                        "registers_urgence_recall": round(self.registers.urgence_recall, 3)})
+        return out
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -64,6 +79,14 @@ def predicted_level(result: dict) -> Optional[str]:
 
 
 def evaluate(cases: list[dict], intent_of: Callable[[str], Optional[str]], services=None) -> Scores:
+    scores = _score(cases, intent_of, services)
+    in_registers = [case for case in cases if case.get("register")]
+    if in_registers:
+        scores.registers = _score(in_registers, intent_of, services)
+    return scores
+
+
+def _score(cases: list[dict], intent_of: Callable[[str], Optional[str]], services=None) -> Scores:
     scores = Scores()
     gold, predicted = [], []
     for case in cases:
@@ -87,8 +110,71 @@ def evaluate(cases: list[dict], intent_of: Callable[[str], Optional[str]], servi
             scores.emergency_correct += str(result.get("emergency_number")) == str(case["emergency"])
         if intent != case.get("intent") or (expected_level is not None and level != expected_level):
             scores.errors.append({"text": text, "intent": intent, "expected_intent": case.get("intent"),
-                                  "level": level, "expected_level": expected_level})
+                                  "level": level, "expected_level": expected_level,
+                                  "register": case.get("register")})
     scores.per_intent = _per_label(gold, predicted)
+    return scores
+
+
+# --------------------------------------------------------------------------------------------------
+# The safety screen on the frozen test part of the safety corpus
+# --------------------------------------------------------------------------------------------------
+
+@dataclass
+class SafetyScores:
+    emergencies: int = 0
+    raised: int = 0              # a number or the safety check
+    exact: int = 0               # the first number given is the expected one
+    lookalikes: int = 0
+    false_alarms: int = 0
+    by_number: dict = field(default_factory=dict)   # number -> [count, raised, exact]
+    errors: list = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.raised / self.emergencies if self.emergencies else 1.0
+
+    @property
+    def exact_number(self) -> float:
+        return self.exact / self.emergencies if self.emergencies else 1.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.false_alarms / self.lookalikes if self.lookalikes else 0.0
+
+    def as_dict(self) -> dict:
+        return {"safety_emergencies": self.emergencies, "safety_lookalikes": self.lookalikes,
+                "safety_recall": round(self.recall, 3), "safety_exact_number": round(self.exact_number, 3),
+                "safety_false_alarm_rate": round(self.false_alarm_rate, 3),
+                "safety_specificity": round(1.0 - self.false_alarm_rate, 3)}
+
+
+def evaluate_safety(cases: list[dict], intent_of: Callable[[str], Optional[str]]) -> SafetyScores:
+    """Each case: text, number (the first number to call) or null for a look-alike."""
+    scores = SafetyScores()
+    for case in cases:
+        text, expected = case["text"], case.get("number")
+        model_intent = EMERGENCY_INTENT if intent_of(text) in MODEL_EMERGENCY_INTENTS else None
+        result = screen(text, model_intent)
+        if expected:
+            expected = str(expected)
+            row = scores.by_number.setdefault(expected, [0, 0, 0])
+            scores.emergencies += 1
+            row[0] += 1
+            raised, exact = bool(result.tier), result.number == expected
+            scores.raised += raised
+            scores.exact += raised and exact
+            row[1] += raised
+            row[2] += raised and exact
+            if not (raised and exact):
+                scores.errors.append({"text": text, "expected": expected, "given": result.number,
+                                      "tier": result.tier, "signals": list(result.signals)})
+        else:
+            scores.lookalikes += 1
+            if result.tier:
+                scores.false_alarms += 1
+                scores.errors.append({"text": text, "expected": None, "given": result.number,
+                                      "tier": result.tier, "signals": list(result.signals)})
     return scores
 
 
@@ -111,7 +197,9 @@ def _per_label(gold: list, predicted: list) -> dict:
 
 GATES_START = "<!-- quality-gates:start -->"
 GATES_END = "<!-- quality-gates:end -->"
-GATE_METRICS = ("intent_macro_f1", "triage_accuracy", "urgence_recall", "emergency_accuracy")
+GATE_METRICS = ("intent_macro_f1", "triage_accuracy", "urgence_recall", "emergency_accuracy",
+                "registers_triage_accuracy", "registers_urgence_recall",
+                "safety_recall", "safety_exact_number", "safety_specificity")
 
 
 class GatesError(ValueError):
@@ -120,8 +208,6 @@ class GatesError(ValueError):
 
 def read_gates(readme: Path) -> dict[str, float]:
     """Rows of the README table between the markers: | label | `metric` | minimum |."""
-    import re
-
     text = Path(readme).read_text(encoding="utf-8")
     if GATES_START not in text or GATES_END not in text:
         raise GatesError(f"table des seuils introuvable dans {readme}")
@@ -141,8 +227,9 @@ def read_gates(readme: Path) -> dict[str, float]:
     return gates
 
 
-def failed_gates(scores: "Scores", gates: dict[str, float]) -> list[str]:
-    """One French line per metric below its minimum (empty when every gate passes)."""
-    values = scores.as_dict()
+def failed_gates(scores, gates: dict[str, float]) -> list[str]:
+    """One line per metric below its minimum (empty when every gate passes). `scores`: Scores,
+    SafetyScores, or a dict of values; a gate whose metric was not measured is not checked here."""
+    values = scores if isinstance(scores, dict) else scores.as_dict()
     return [f"{metric} = {values[metric]:.3f} < {minimum:.3f}" for metric, minimum in gates.items()
-            if values[metric] + 1e-9 < minimum]
+            if metric in values and values[metric] + 1e-9 < minimum]

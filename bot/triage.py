@@ -14,7 +14,9 @@ Facts (all optional) come from `bot.understanding.extract_facts` and from the an
   commune    a commune was located                                   (question 5)
   barriere   langue | lecture | accident
   blocage    codes | email | peur | espace_personnel
-  recurrent, apprentissage, debutant (booleans), besoins (list), hors_champ (social | refus | hors_sujet)
+  recurrent, apprentissage, debutant (booleans), besoins (list)
+  hors_champ social | refus | hors_sujet | publicite | insulte | essai
+  redacteur  proche | professionnel   someone writes for another person (the facts are about that person)
   accompagnement_demande  the NLU read a wish for regular help (a guess, weaker than the lexicon)
 """
 
@@ -71,6 +73,12 @@ RULES: tuple[Rule, ...] = (
          "A social need that is not digital: a social worker (CCAS, Département)."),
     Rule("refus_numerique", HORS_CHAMP, lambda f: f.get("hors_champ") == "refus" and not _has_procedure(f),
          "Does not want to go digital: paper, phone and counter routes remain a right."),
+    Rule("publicite", HORS_CHAMP, lambda f: f.get("hors_champ") == "publicite" and not _has_procedure(f),
+         "Spam or advertising: nothing to triage."),
+    Rule("insulte", HORS_CHAMP, lambda f: f.get("hors_champ") == "insulte" and not _has_procedure(f),
+         "An insult without any request: answered calmly, not triaged."),
+    Rule("message_test", HORS_CHAMP, lambda f: f.get("hors_champ") == "essai" and not _has_procedure(f),
+         "A test message (\"test\", \"essai\", \"123\")."),
     Rule("hors_sujet", HORS_CHAMP, lambda f: f.get("hors_champ") == "hors_sujet" and not _has_procedure(f)
          and not f.get("apprentissage"), "Not about a procedure or digital skills."),
     # --- inclusion: progressive autonomy, a recurring helper ------------------------------------

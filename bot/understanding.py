@@ -76,15 +76,44 @@ PROBLEM_PATTERNS = [
     r"\bmajoration", r"\bamende", r"\btrop percu", r"\bindu\b", r"\bmise en demeure", r"\bcontrole\b",
     r"\berreur (dans|sur) (mon|le|ma) (dossier|compte|declaration)", r"\brefus", r"\bbloque[es]? (mon|le|ma|mes) "
     r"(paiement|versement|droit|allocation|rsa|apl)", r"\b(paiement|versement|droits?|allocation|rsa|apl|aide) "
-    r"(bloque|arrete|stoppe|suspendu)", r"\bexpire(?! dans| le| bientot| fin)", r"\bperime(?! dans| le| bientot)", r"\b(recu|eu) (un|une) (courrier|lettre|mail|sms)"
+    r"(bloque|arrete|stoppe|suspendu)", r"\bexpire(?! dans| le| bientot| fin| avant| en| au)", r"\bperime(?! dans| le| bientot| avant)", r"\b(recu|eu) (un|une) (courrier|lettre|mail|sms)"
     r"\b.*\b(coup|suspen|radi|rembours|stop|arret|supprim)", r"\bva (etre )?(coupe|suspendu|radie)",
 ]
 DEADLINE_PATTERNS = [
     r"\bavant (le|la|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|ce soir|\d)", r"\bdate limite",
-    r"\bdernier (delai|jour)", r"\bau plus tard", r"\b(aujourd'?hui|ajd|ajourdhui|demain|dmain|ce soir)\b",
-    r"\bcette semaine\b", r"\bdans (\d+|deux|trois|quatre|cinq|quelques) jours?\b", r"\burgen(t|te|ce)\b",
-    r"\bvite\b", r"\bsinon\b", r"\b(rdv|rendez vous) (le|lundi|mardi|mercredi|jeudi|vendredi|demain)",
-    r"\bconvocation", r"\bconvoque", r"\b(ce|avant|pour|jusqu'a|d'ici|d ici) (lundi|mardi|mercredi|jeudi|vendredi|samedi)\b", r"\bfin du mois\b", r"\bdelai\b", r"\b(expire|perime|fin de validite)\w* (dans|le|bientot|fin)",
+    r"\bdernier (delai|jour)", r"\bau plus tard", r"\bdans (\d+|deux|trois|quatre|cinq|quelques) jours?\b",
+    r"\b(rdv|rendez vous) (le|lundi|mardi|mercredi|jeudi|vendredi|demain)", r"\bconvocation", r"\bconvoque",
+    r"\b(ce|avant|pour|jusqu'a|d'ici|d ici) (lundi|mardi|mercredi|jeudi|vendredi|samedi)\b", r"\bfin du mois\b",
+    r"\bdelai\b", r"\b(expire|perime|fin de validite)\w* (dans|le|bientot|fin)",
+]
+# A time word alone is not a deadline ("il fait beau aujourd'hui"): it counts when the message is about
+# a procedure, a letter or a payment, or when it answers the deadline question and says nothing else.
+TIME_WORD_PATTERNS = [
+    r"\b(aujourd'?hui|ajd|auj|ajourdhui|demain|dmain|2main|ce soir|tout de suite|cette semaine)\b",
+    r"\burgen(t|te|ce|ces|ts|tes)\b", r"\bvite\b", r"\bsinon\b", r"\bpresse\b", r"\bau plus vite\b",
+]
+TIED_TO_PROCEDURE_PATTERNS = [
+    r"\b(courrier|lettre|mail|sms|message|paiement|payer|paye|versement|verse|facture|dossier|rdv|rendez vous|"
+    r"papiers?|documents?|declar\w*|demande|formulaire|inscri\w*|attestation|justificatif|renouvel\w*|envoyer|"
+    r"deposer|depot|rendre|remplir|valider|signer|coupe|suspendu|droits?|aide|allocation|compte|site|espace|"
+    r"titre|carte|permis|rsa|apl|impots?|caf|actualis\w*|procedure|demarche|plainte|contrat|bail|loyer)\b",
+]
+# Words that may stand around a time word in a bare answer to the deadline question ("oui c'est pour demain").
+ANSWER_FILLERS = frozenset(
+    "oui non ouais si c c' est c'est cest pour avant d'ici jusqu'a a au le la les l' faut faire fait doit dois "
+    "il elle on je j' ca sa ce tres trop vraiment plutot bien date limite dernier delai jour matin soir midi "
+    "max maximum grand plus tard tot deja bientot et ou mais enfin bon euh svp merci avant-hier".split()
+)
+# Negations and hedges: the person says there is no hurry. Never a deadline then.
+NO_STAKE_PATTERNS = [
+    r"\b(pas|plus|pa|po) (du tout |vraiment |trop |tres |si |tellement )?(urgent|urgente|urgents|presse|pressee|pressant|pressante)\b",
+    r"\brien (de |d')?(urgent|presse|pressant)\b", r"\brien ne (presse|urge)\b", r"\b(sans|aucune|pas d'?|pas de) urgence\b",
+    r"\b(ca|sa|cela) (ne )?(presse|urge) pas\b", r"\bpas (pour|a) (tout de suite|maintenant|aujourd'?hui|demain|cette semaine)\b",
+    r"\b(j'?ai|j ai|on a|il a|elle a|ils ont|nous avons|vous avez|g) (tout |bien |largement |encore )?(le|du) temps\b",
+    r"\b(aucune?|pas de|pas d'|y a pas de|ya pas de|il n'y a pas de|pas vraiment de|sans|pas encore de|toujours pas de) "
+    r"(date|delai|echeance|date limite|limite)s?\b",
+    r"\bquand vous (pouvez|pourrez|aurez le temps)\b", r"\bpas de rush\b", r"\bun de ces (jours|quatre)\b",
+    r"\bpas le feu\b", r"\bpas de (stress|souci) pour la date\b",
 ]
 FIRST_CLAIM_PATTERNS = [
     r"\bpremiere (demande|fois)", r"\bjamais (fait|demande|eu) (de |d'|l'|la |ma )?(demande|droit|dossier)",
@@ -106,7 +135,8 @@ PHONE_ONLY_PATTERNS = [
     r"\b(que|juste|seulement|uniquement) (un|mon) (telephone|portable|smartphone|tel)\b",
     r"\b(j'?ai|avec) (un|mon) (smartphone|telephone|portable|tel)\b", r"\bsmartphone\b",
 ]
-COMPUTER_PATTERNS = [r"\b(j'?ai|avec) (un|mon) (ordi|ordinateur|pc|tablette)\b", r"\bj'?ai internet\b"]
+COMPUTER_PATTERNS = [r"\b(j'?ai|avec|g|a|as|ont|avons) (un|mon|son|sa|une|leur) (ordi|ordinateur|pc|tablette)\b",
+                     r"\b(j'?ai|a|ont) internet\b"]
 
 # --- Blocks and barriers --------------------------------------------------------------------------
 BLOCK_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
@@ -119,11 +149,11 @@ BLOCK_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
     ("espace_personnel", (r"\btrouve pas (mon|l') espace", r"\bespace (perso|personnel)",)),
 ]
 BARRIER_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
-    ("langue", (r"\b(parle|lis|comprends|comprend|ecris) (pas|mal|peu)( bien)?( le)? francais",
+    ("langue", (r"\b(parle|parlent|lis|lit|comprends|comprend|comprennent|ecris|ecrit) (pas|mal|peu)( bien)?( le)? francais",
                 r"\bpas (bien )?(le )?francais\b", r"\btradu(ction|cteur|ire)", r"\binterprete",
                 r"\bje parle (que |seulement |uniquement )?(arabe|anglais|turc|russe|ukrainien|espagnol|portugais|"
                 r"roumain|tamoul|dari|pachto|soninke|wolof|lingala|chinois|albanais|georgien)")),
-    ("lecture", (r"\bsais? pas (bien )?(lire|ecrire)", r"\b(lis|lire) (mal|difficilement)", r"\billettr",
+    ("lecture", (r"\b(sais?|sait|savent) (pas|plus) (bien )?(lire|ecrire)", r"\b(lis|lire) (mal|difficilement)", r"\billettr",
                  r"\banalphabet", r"\bdu mal a lire")),
     ("accident", (r"\bdeces\b", r"\bdecede", r"\bhospitalis", r"\bseparation\b", r"\bdivorc", r"\bincendie",
                   r"\bperdu mon (emploi|travail|boulot|mari|femme)", r"\blicencie")),
@@ -140,7 +170,7 @@ SPECIFIC_NEEDS: list[tuple[str, tuple[str, ...]]] = [
                                      r"portugais|roumain|tamoul|dari|pachto|soninke|wolof|lingala|chinois|albanais|"
                                      r"georgien)", r"\b(parle|comprends|comprend) (pas|mal|peu)( bien)?( le)? francais",
                                      r"\binterprete")),
-    ("Illettrisme", (r"\bsais? pas (bien )?(lire|ecrire)", r"\billettr", r"\banalphabet", r"\bdu mal a lire")),
+    ("Illettrisme", (r"\b(sais?|sait|savent) (pas|plus) (bien )?(lire|ecrire)", r"\billettr", r"\banalphabet", r"\bdu mal a lire")),
 ]
 
 # --- Wishes (question 4) and learning --------------------------------------------------------------
@@ -165,7 +195,8 @@ LEARN_PATTERNS = [
 ]
 REGULAR_HELP_PATTERNS = [
     r"\bregulierement\b", r"\bquelqu'?un qui (m'aide|m aide|puisse m'aider|vienne)", r"\bsuivi\b",
-    r"\baccompagn", r"\bde temps en temps\b", r"\bplusieurs fois\b",
+    # "j'accompagne une dame" is a professional writing, not a wish to be accompanied
+    r"(?<!j')(?<!j )(?<!nous )\baccompagn", r"\bde temps en temps\b", r"\bplusieurs fois\b",
 ]
 BEGINNER_PATTERNS = [
     r"\bjamais touche", r"\bconnais rien\b", r"\bnul(le)? en (informatique|ordi|internet)", r"\bdebutant",
@@ -184,6 +215,49 @@ LEARNING_TOPICS: list[tuple[str, tuple[str, ...]]] = [
     ("banque", (r"\bbanque en ligne", r"\bcompte en ligne", r"\bpayer en ligne", r"\bachat en ligne")),
     ("bases", (r"\bsouris\b", r"\bclavier\b", r"\bordinateur\b", r"\bordi\b", r"\binternet\b", r"\bnumerique\b",
                r"\binformatique\b")),
+]
+
+# --- Out of scope without a procedure: each has its own reason --------------------------------------
+NOISE_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
+    ("essai", (r"^(test|tests|tst|testing|teste|essai|essais|ceci est un (test|essai)|c'?est un (test|essai)|"
+               r"message (de )?test|test \d+|\d{1,4}|1 2 3|abc|azerty|qwerty|blabla|bla bla|test test|"
+               r"(coucou|bonjour|salut|allo) (c'?est )?(un )?test|on teste|je teste|je fais un (test|essai))$",)),
+    ("publicite", (r"\bhttps?\b", r"\bwww\b", r"\b(gagne[zr]?|gagnant)\b.*\b(euros?|iphone|cadeau|voyage|bon d'achat|prix)\b",
+                   r"\bcliquez?\b", r"\b(promo|promotion|soldes|code promo|bon plan|livraison gratuite|offre (exceptionnelle|speciale|limitee))\b",
+                   r"\b(casino|bitcoin|crypto\w*|forex|trading|paris sportifs|viagra|cialis)\b",
+                   r"\b(rencontres?|celibataires?) (coquine|pres de chez|dans votre|sans)", r"\b(credit|pret) (rapide|facile|sans justificatif)\b",
+                   r"\b(abonnez|abonne toi|suivez (moi|nous)|parrainage|tirage au sort|jeu concours)\b",
+                   r"\b(achetez|vendons|vends|a vendre|prix imbattable|-\d+ ?%|\d+ ?% de reduction)\b",
+                   r"\b(gagnez|gagner) (de l'argent|\d+)", r"\bvous avez (ete selectionne|gagne)\b", r"\btravail a domicile (bien )?paye\b")),
+    ("insulte", (r"\b(connard|connards|connasse|conne|con|cons|debile|idiot|idiote|abruti|abrutie|cretin|cretine|"
+                 r"encule|enculee|enfoire|enfoiree|fdp|pute|salope|salaud|batard|batarde|bouffon|boloss|tocard|"
+                 r"nique|niquer|ntm|tg|merdique|naze|nulle?s? a chier)\b",
+                 r"\bta gueule\b", r"\bfils de\b", r"\b(t'? ?es|tu es|vous etes|robot|bot|machine) (\w+ )?(nul|nulle|con|bete|inutile|stupide|de merde)\b",
+                 r"\btu sers a rien\b", r"\b(va|allez) (te|vous) faire\b", r"\bde merde\b", r"^merde$", r"\bdegage\b",
+                 r"\bferme la\b")),
+]
+
+# --- Who writes: for someone else, the facts are about that person ------------------------------------
+WRITER_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
+    ("professionnel", (r"\bje suis (l'|la |le |un |une )?(assistante?|travailleu[rs]e?|educat\w*|conseill\w*|mediat\w*|"
+                       r"agent|agente|benevole|infirmi\w*|aidante?|aide a domicile|animat\w*|secretaire|ecrivain public|"
+                       r"referente?|coordinat\w*|cesf|as |auxiliaire|tutrice|tuteur|curat\w*|intervenante?|stagiaire)",
+                       r"^(usager|usagere|monsieur|madame|mme|mr|m|mlle|beneficiaire|personne|famille|jeune|dame)\b",
+                       r"\b(une|un|la|le|cette|ce|notre|mon|ma) (dame|monsieur|personne|usagere?|beneficiaire|famille|jeune|"
+                       r"patiente?|residente?|eleve|adherente?|locataire|retraitee?) (que|qu') ?(j'?|nous |on )"
+                       r"(accompagne|aide|recois|reçois|suis|suit|accueille|rencontre|vois)",
+                       r"\bj'?accompagne (une|un|mme|m|madame|monsieur)\b", r"\b(mon|ma|notre|nos|mes) (usager|usagere|beneficiaire|"
+                       r"patiente?|residente?|adherente?|locataire)s?\b", r"\b(a|à) l'accueil\b", r"\bse presente\b",
+                       r"\b(association|asso|ccas|foyer|centre social|mission locale|epicerie solidaire|france services) "
+                       r"(ou|où) je (travaille|suis)")),
+    ("proche", (r"\b(c'?est|j'?ecris|je demande|je viens|je vous ecris|je contacte) (\w+ )?pour (ma|mon|mes|une|un) ",
+                r"\b(ma|mon|mes) (mere|maman|pere|papa|fils|fille|soeur|frere|voisine?|voisins|grand mere|grand pere|"
+                r"mamie|papi|papy|tante|oncle|cousine?|belle mere|beau pere|belle soeur|beau frere|copine|amie?|"
+                r"enfants?|parents|grands parents|petite? fille|petit fils|neveu|niece|colocataire|coloc) "
+                r"(a|ont|est|sont|doit|doivent|veut|voudrait|n'?arrive|arrive|ne sait|sait|cherche|ne peut|peut|n'?a|"
+                r"recoit|a recu|vient|habite|parle|comprend|ne comprend|touche|perd|n'?ont|attend|aurait|avait)\b",
+                r"\b(pour|de) (ma|mon) (mere|maman|pere|papa|grand mere|grand pere|mamie|papi|voisine?|soeur|frere|tante|oncle)\b",
+                r"\b(elle|il) (ne )?(sait|parle|lit|comprend|a|n'a|doit|veut|recoit|touche)\b")),
 ]
 
 # Answers to the closed questions: code -> phrases (normalised), matched with rapidfuzz.
@@ -220,6 +294,11 @@ class Lexicon:
         return cls(patterns={
             "problem": compile_all(PROBLEM_PATTERNS),
             "deadline": compile_all(DEADLINE_PATTERNS),
+            "time_word": compile_all(TIME_WORD_PATTERNS),
+            "tied": compile_all(TIED_TO_PROCEDURE_PATTERNS),
+            "no_stake": compile_all(NO_STAKE_PATTERNS),
+            "noise": [(code, compile_all(p)) for code, p in NOISE_PATTERNS],
+            "writer": [(code, compile_all(p)) for code, p in WRITER_PATTERNS],
             "first_claim": compile_all(FIRST_CLAIM_PATTERNS),
             "no_device": compile_all(NO_DEVICE_PATTERNS),
             "phone_only": compile_all(PHONE_ONLY_PATTERNS),
@@ -302,15 +381,51 @@ def find_procedure(text: str) -> Optional[str]:
     return None
 
 
-def find_stakes(text: str) -> list[str]:
-    """Every stake signalled in the text, most pressing first."""
+def says_no_hurry(text: str) -> bool:
+    """"pas urgent", "rien de pressé", "j'ai le temps", "aucune date": the person says there is no hurry."""
+    return _any(lexicon().patterns["no_stake"], normalize(text))
+
+
+def _time_word_is_deadline(norm: str, answering_deadline: bool) -> bool:
+    lex = lexicon().patterns
+    if not _any(lex["time_word"], norm):
+        return False
+    if _any(lex["tied"], norm) or find_organisation(norm) is not None:
+        return True
+    if answering_deadline:
+        # A bare answer ("demain", "oui c'est pour ce soir"), not "il fait beau aujourd'hui".
+        words = [w for w in re.sub(r"\b(aujourd'?hui|ajd|auj|demain|dmain|2main|ce soir|tout de suite|cette semaine|"
+                                   r"urgen\w*|vite|presse|au plus vite|sinon)\b", " ", norm).split()]
+        return all(w in ANSWER_FILLERS for w in words)
+    return False
+
+
+def find_stakes(text: str, answering_deadline: bool = False) -> list[str]:
+    """Every stake signalled in the text, most pressing first.
+
+    A hedge ("pas urgent", "j'ai le temps") removes the deadline; a problem already there stays."""
     norm = normalize(text)
     lex = lexicon().patterns
     found = []
-    for code, key in (("delai", "deadline"), ("probleme", "problem"), ("premiere_demande", "first_claim")):
+    no_hurry = _any(lex["no_stake"], norm)
+    if not no_hurry and (_any(lex["deadline"], norm) or _time_word_is_deadline(norm, answering_deadline)):
+        found.append("delai")
+    for code, key in (("probleme", "problem"), ("premiere_demande", "first_claim")):
         if _any(lex[key], norm):
             found.append(code)
+    if no_hurry and not found:
+        found.append("aucun")
     return found
+
+
+def find_noise(text: str) -> Optional[str]:
+    """Spam or advertising, an insult, or a test message: out of scope, each with its own reason."""
+    return _first(lexicon().patterns["noise"], normalize(text))
+
+
+def find_writer(text: str) -> Optional[str]:
+    """"professionnel" or "proche" when someone writes for another person."""
+    return _first(lexicon().patterns["writer"], normalize(text))
 
 
 def find_equipment(text: str) -> Optional[str]:
@@ -346,8 +461,10 @@ def match_choice(question: str, answer: str, score_cutoff: float = 80) -> Option
     return candidates[best[2]][0]
 
 
-def extract_facts(text: str) -> dict:
-    """All facts found in one message. Keys are absent when nothing was found."""
+def extract_facts(text: str, answering: Optional[str] = None) -> dict:
+    """All facts found in one message. Keys are absent when nothing was found.
+
+    `answering` is the question the message answers, if any: a bare time word then counts as a deadline."""
     norm = normalize(text)
     lex = lexicon().patterns
     facts: dict = {}
@@ -357,10 +474,16 @@ def extract_facts(text: str) -> dict:
     procedure = find_procedure(text)
     if procedure:
         facts["demarche"] = procedure
-    stakes = find_stakes(text)
+    stakes = find_stakes(text, answering_deadline=answering == "enjeu")
     if stakes:
         facts["enjeu"] = stakes[0]
-        facts["enjeux"] = stakes
+        facts["enjeux"] = [s for s in stakes if s != "aucun"]
+    noise = find_noise(text)
+    if noise:
+        facts["hors_champ"] = noise
+    writer = find_writer(text)
+    if writer:
+        facts["redacteur"] = writer
     equipment = find_equipment(text)
     if equipment:
         facts["equipement"] = equipment
@@ -402,9 +525,9 @@ INTENT_FACTS = {
 }
 
 
-def facts_from_message(text: str, intent: Optional[str] = None) -> dict:
+def facts_from_message(text: str, intent: Optional[str] = None, answering: Optional[str] = None) -> dict:
     """Facts of one message: the lexicon's, plus what its intent implies. Button payloads carry none."""
-    facts = extract_facts(text) if text and not text.startswith("/") else {}
+    facts = extract_facts(text, answering) if text and not text.startswith("/") else {}
     for key, value in INTENT_FACTS.get(intent or "", {}).items():
         facts.setdefault(key, value)
     return facts

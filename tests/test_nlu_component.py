@@ -35,11 +35,19 @@ def test_unsure_model_only_emergency_is_demoted_to_the_next_intent():
     assert "urgence_type" not in entities(msg)
 
 
-def test_confident_model_only_emergency_asks_about_danger_with_112():
+def test_confident_model_only_emergency_goes_to_the_safety_check():
     msg = message("ca va tres mal a la maison ce soir", "urgence_vitale", 0.9)
     RedFlagClassifier().process([msg])
-    assert msg.get("intent")["name"] == "urgence_vitale"
-    assert entities(msg) == {"urgence_type": "possible", "numero_urgence": "112"}
+    assert msg.get("intent")["name"] == "danger_possible"
+    assert entities(msg)["urgence_type"] == "possible" and entities(msg)["numero_urgence"]
+
+
+def test_possible_danger_overrides_whatever_the_model_read():
+    # "hors_sujet" or "informer" would have answered with a question about procedures.
+    msg = message("je veux juste que ça s'arrête, j'ai mis les cachets de côté pour ce soir", "hors_sujet", 0.8)
+    RedFlagClassifier().process([msg])
+    assert msg.get("intent") == {"name": "danger_possible", "confidence": 1.0}
+    assert entities(msg) == {"urgence_type": "possible", "numero_urgence": "3114"}
 
 
 def test_button_payloads_are_left_alone():

@@ -77,13 +77,22 @@ def test_examples_carry_no_entity_markup(training):
     assert [t for _, t in training if "](" in t or "]{" in t] == []
 
 
+REGISTERS = {"professional", "third_party", "non_native", "short", "rambling", "sms", "desk"}
+NEW_REGISTERS = {"professional", "third_party", "non_native", "short", "rambling"}
+
+
 def test_heldout_is_big_enough_and_well_formed(heldout):
-    assert len(heldout) >= 150
+    assert len(heldout) >= 400
     for item in heldout:
-        assert set(item) == {"text", "intent", "level", "emergency"}, item
+        assert set(item) - {"register"} == {"text", "intent", "level", "emergency"}, item
+        assert item.get("register", "sms") in REGISTERS, item
         assert item["intent"] in INTENTS, item
         assert item["level"] in LEVELS, item
         assert item["emergency"] in EMERGENCY_NUMBERS, item
+
+
+def test_heldout_has_150_messages_in_the_registers_it_lacked(heldout):
+    assert sum(1 for item in heldout if item.get("register") in NEW_REGISTERS) >= 150
 
 
 def test_heldout_covers_levels_styles_and_emergencies(heldout):

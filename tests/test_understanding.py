@@ -36,13 +36,63 @@ def test_equipment(text, equipment):
 
 @pytest.mark.parametrize("text, stake", [
     ("c'est avant le 15", "delai"),
-    ("c'est urgent", "delai"),
+    ("c'est urgent pour la caf", "delai"),
+    ("il faut envoyer le papier aujourd'hui", "delai"),
     ("mon rsa est suspendu", "probleme"),
     ("j'ai ete radie", "probleme"),
     ("premiere demande d'apl", "premiere_demande"),
 ])
 def test_stakes(text, stake):
     assert stake in extract_facts(text).get("enjeux", [])
+
+
+@pytest.mark.parametrize("text", [
+    "c'est pas urgent du tout mais je voudrais qu'on m'aide pour mon compte ameli",
+    "c pas urgent", "rien de pressé", "jai le temps", "c'est pas pour tout de suite", "aucune date",
+    "non y a pas de date", "pas urgent, ma carte vitale expire avant le 15 juin",
+])
+def test_negations_and_hedges_never_give_a_deadline(text):
+    facts = extract_facts(text)
+    assert facts.get("enjeu") == "aucun" and "delai" not in facts.get("enjeux", [])
+
+
+@pytest.mark.parametrize("text", ["il fait beau aujourd'hui", "on se voit ce soir", "vite fait", "c'est urgent"])
+def test_a_time_word_alone_is_not_a_deadline(text):
+    assert "enjeu" not in extract_facts(text)
+
+
+@pytest.mark.parametrize("answer, stake", [("demain", "delai"), ("oui c'est pour ce soir", "delai"),
+                                           ("il fait beau aujourd'hui", None), ("bus 12", None)])
+def test_a_bare_time_word_answers_the_deadline_question(answer, stake):
+    assert extract_facts(answer, answering="enjeu").get("enjeu") == stake
+
+
+@pytest.mark.parametrize("text, code", [
+    ("test", "essai"), ("ceci est un test", "essai"), ("123", "essai"),
+    ("Gagnez 500 euros en cliquant ici www.bonplan.fr", "publicite"), ("credit rapide sans justificatif", "publicite"),
+    ("t'es nul", "insulte"), ("bande de connards", "insulte"), ("va te faire voir", "insulte"),
+])
+def test_spam_insults_and_tests_are_named(text, code):
+    assert extract_facts(text).get("hors_champ") == code
+
+
+def test_an_insult_with_a_procedure_is_still_the_procedure():
+    facts = extract_facts("la caf c'est des connards ils ont suspendu mon rsa")
+    assert facts["organisme"] == "caf" and facts["enjeu"] == "probleme"
+
+
+@pytest.mark.parametrize("text, writer, barrier", [
+    ("ma mère ne sait pas lire et doit renouveler sa carte vitale", "proche", "lecture"),
+    ("Je suis assistante sociale, une dame que j'accompagne ne parle pas français, RSA suspendu", "professionnel",
+     "langue"),
+    ("Usager sans ordinateur, doit faire son actualisation", "professionnel", None),
+    ("c'est pour mon père, il comprend pas le francais", "proche", "langue"),
+])
+def test_writing_for_someone_else(text, writer, barrier):
+    facts = extract_facts(text)
+    assert facts.get("redacteur") == writer
+    assert facts.get("barriere") == barrier
+    assert facts.get("souhait") != "regulier"  # "j'accompagne" is the writer's job, not a wish
 
 
 def test_no_false_facts_in_small_talk():

@@ -1,5 +1,6 @@
 """Our NLU components: the intent classifier's input built without copies, and deterministic red
-flags (a vital emergency overrides the model's guess)."""
+flags: the safety screen (bot/safety) overrides the model's guess, with the number at once for a
+certain emergency, or the safety check for a possible one."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from rasa.shared.nlu.training_data.message import Message
 
 from scipy.sparse import csr_matrix, vstack
 
-from bot.emergencies import detect_emergency
+from bot.safety.screen import screen
 
 EMERGENCY_INTENT = "urgence_vitale"
+# Tier 2 of the safety screen: routed to the triage action, which asks the safety check first.
+POSSIBLE_INTENT = "danger_possible"
 # Below this confidence, a model-only emergency is too likely a misreading ("il faut que ce soit
-# fait jeudi"): the next intent is kept. Above it, the person is asked whether someone is in danger.
+# fait jeudi"): it is not a signal for the safety screen, and the next intent is kept.
 MODEL_ONLY_THRESHOLD = 0.7
-POSSIBLE_KIND, POSSIBLE_NUMBER = "possible", "112"
+POSSIBLE_KIND = "possible"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -58,23 +61,25 @@ class RedFlagClassifier(GraphComponent):
             text = message.get(TEXT) or ""
             if text.startswith("/"):
                 continue  # button payloads are not free text
-            emergency = detect_emergency(text)
-            if emergency is None:
-                self._check_model_only(message, text)
-                continue
-            intent = {"name": EMERGENCY_INTENT, "confidence": 1.0}
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
-            self._set_kind(message, text, emergency.kind, emergency.number)
+            predicted = message.get(INTENT) or {}
+            model_says = (predicted.get("name") == EMERGENCY_INTENT
+                          and (predicted.get("confidence") or 0.0) >= MODEL_ONLY_THRESHOLD)
+            screening = screen(text, EMERGENCY_INTENT if model_says else None)
+            if screening.certain:
+                self._route(message, text, EMERGENCY_INTENT, screening.kind, screening.number)
+            elif screening.possible:
+                self._route(message, text, POSSIBLE_INTENT, POSSIBLE_KIND, screening.number)
+            elif predicted.get("name") == EMERGENCY_INTENT:
+                self._drop_emergency_intent(message)
         return messages
 
-    def _check_model_only(self, message: Message, text: str) -> None:
-        predicted = message.get(INTENT) or {}
-        if predicted.get("name") != EMERGENCY_INTENT:
-            return
-        if (predicted.get("confidence") or 0.0) >= MODEL_ONLY_THRESHOLD:
-            self._set_kind(message, text, POSSIBLE_KIND, POSSIBLE_NUMBER)
-            return
+    def _route(self, message: Message, text: str, intent_name: str, kind: str, number: str) -> None:
+        intent = {"name": intent_name, "confidence": 1.0}
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+        self._set_kind(message, text, kind, number)
+
+    def _drop_emergency_intent(self, message: Message) -> None:
         ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != EMERGENCY_INTENT]
         if ranking:
             message.set(INTENT, ranking[0], add_to_output=True)
