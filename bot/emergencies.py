@@ -369,7 +369,10 @@ _KEYWORDS: tuple[str, ...] = (
 )
 # Real words one or two edits away from a key word, never to be "corrected".
 _PROTECTED = frozenset(
-    {"violente", "violent", "violents", "violentes", "menage", "menaces", "respira", "compagnie", "compagnies"}
+    {"violente", "violent", "violents", "violentes", "menage", "menaces", "respira", "compagnie", "compagnies",
+     # everyday words one edit from a key word ("adresse" is not "agresse")
+     "adresse", "adresses", "adressee", "adresser", "adressez", "reconnaissance", "conscient", "violettes", "falaise",
+     "relogement", "hebergeant", "agresseur", "agresseurs", "cambriole", "cambriolee", "cambrioles"}
 )
 
 

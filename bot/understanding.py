@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.text import normalize
 
@@ -440,10 +440,12 @@ def find_equipment(text: str) -> Optional[str]:
     return None
 
 
-def match_choice(question: str, answer: str, score_cutoff: float = 80) -> Optional[str]:
-    """Map a free-text answer to one of a question's choice codes (typo tolerant)."""
-    from rapidfuzz import process
+def match_choice(question: str, answer: str, score_cutoff: float = 85) -> Optional[str]:
+    """Map a free-text answer to one of a question's choice codes (typo tolerant).
 
+    The whole answer is compared, never a piece of it: "il fait beau aujourd'hui" must not match "oui"
+    inside "aujourd'hui". A longer answer counts when it contains a choice's phrase of two words or more
+    ("non y a pas de date"), or when it is three words at most and contains a one-word phrase ("ben non")."""
     norm = normalize(answer)
     if not norm:
         return None
@@ -451,14 +453,17 @@ def match_choice(question: str, answer: str, score_cutoff: float = 80) -> Option
     if norm in options:
         return norm
     candidates = [(code, phrase) for code, phrases in options.items() for phrase in phrases]
-    # Exact phrase first: short answers like "non" must not fuzzy-match another option.
     for code, phrase in candidates:
         if norm == phrase:
             return code
-    best = process.extractOne(norm, [p for _, p in candidates], scorer=fuzz.WRatio, score_cutoff=score_cutoff)
-    if best is None:
-        return None
-    return candidates[best[2]][0]
+    best = process.extractOne(norm, [p for _, p in candidates], scorer=fuzz.ratio, score_cutoff=score_cutoff)
+    if best is not None:
+        return candidates[best[2]][0]
+    words = norm.split()
+    for code, phrase in sorted(candidates, key=lambda c: -len(c[1])):
+        if (" " in phrase or len(words) <= 3) and re.search(rf"(?<![a-z0-9']){re.escape(phrase)}(?![a-z0-9'])", norm):
+            return code
+    return None
 
 
 def extract_facts(text: str, answering: Optional[str] = None) -> dict:

@@ -64,7 +64,13 @@ FACT_LABELS = {"organisme": "Organisme", "domaine": "Domaine", "demarche": "Dém
                "enjeux": "Enjeux", "equipement": "Équipement", "souhait": "Souhait", "barriere": "Difficulté",
                "blocage": "Blocage", "besoins": "Besoins", "recurrent": "Besoin récurrent",
                "apprentissage": "Veut apprendre", "debutant": "Débutant", "sujet": "Sujet", "commune": "Commune",
-               "commune_insee": "Code INSEE"}
+               "commune_insee": "Code INSEE", "redacteur": "Écrit par",
+               "verification_securite": "Sécurité"}
+FACT_VALUE_LABELS = {
+    "redacteur": {"proche": "un proche de la personne", "professionnel": "un professionnel ou un bénévole"},
+    "verification_securite": {"posee": "danger possible signalé : vérification faite avec la personne",
+                              "danger": "la personne a dit être en danger : numéro d'urgence donné"},
+}
 CALLBACK_REASONS = {"missed": "Appel manqué", "after_hours": "Hors horaires",
                     "demande": "Demande de rappel (SMS)"}
 
@@ -139,6 +145,12 @@ def reason_label(code: str) -> str:
         return messages.reason_text(code)
     except KeyError:
         return code
+
+
+def fact_text(key: str, value: Any) -> str:
+    """A fact as the mediator reads it: a sentence for flags, else the value."""
+    labels = FACT_VALUE_LABELS.get(key, {})
+    return labels.get(value, fact_value(value)) if isinstance(value, str) else fact_value(value)
 
 
 def fact_value(value: Any) -> str:
@@ -624,7 +636,8 @@ def render_detail(view: service.ReferralView, place, others, csrf: str) -> str:
     who = view.accounts
     facts = r.facts or {}
     reasons = "".join(f"<li>{esc(reason_label(code))}</li>" for code in (r.reasons or [])) or "<li>—</li>"
-    fact_rows = "".join(f"<dt>{esc(FACT_LABELS.get(k, k))}</dt><dd>{esc(fact_value(v))}</dd>"
+    fact_rows = "".join(f"<dt>{esc(FACT_LABELS.get(k, k))}</dt>"
+                        f"<dd>{esc(fact_text(k, v))}</dd>"
                         for k, v in facts.items()) or "<dt>—</dt><dd>Aucune information</dd>"
     place_html = esc(place_name(place))
     if place is not None:

@@ -120,6 +120,10 @@ def test_free_text_answers_map_to_choices(question, answer, code):
 
 def test_unrelated_answer_matches_no_choice():
     assert match_choice("souhait", "la tour eiffel") is None
+    # "oui" hides in "aujourd'hui": only whole answers or whole phrases count
+    assert match_choice("enjeu", "il fait beau aujourd'hui") is None
+    assert match_choice("equipement", "bus 12") is None
+    assert match_choice("enjeu", "non y a pas de date") == "aucun"
 
 
 def test_intent_adds_its_fact_and_payloads_carry_none():

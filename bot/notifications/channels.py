@@ -29,7 +29,8 @@ SIGNATURE_HEADER = "X-Aiguillage-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 EVENT = "orientation.creee"
 # Facts told to the place, in this order (codes; the commune is a name from the official list).
-SUMMARY_FACTS = ("demarche", "organisme", "commune")
+SUMMARY_FACTS = ("demarche", "organisme", "commune", "redacteur", "verification_securite")
+FLAG_FACTS = ("redacteur", "verification_securite")  # one sentence per value, no detail
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -74,6 +75,9 @@ def summary(payload: dict) -> str:
         if value:
             if key == "commune" and facts.get("commune_insee"):
                 value = f"{value} ({facts['commune_insee']})"
+            if key in FLAG_FACTS:
+                parts.append(messages.text(f"utter_notif_fait_{key}_{value}"))
+                continue
             parts.append(messages.text(f"utter_notif_fait_{key}", valeur=_readable(value)))
     return " ; ".join(parts) if parts else messages.text("utter_notif_situation_inconnue")
 

@@ -34,7 +34,8 @@ STATUS_FAILED = "echec"
 STATUSES = (STATUS_PENDING, STATUS_SENT, STATUS_FAILED)
 
 # Facts a place needs to prepare: codes and the commune, nothing the person typed.
-NOTIFIED_FACTS = ("demarche", "organisme", "enjeu", "equipement", "commune", "commune_insee")
+NOTIFIED_FACTS = ("demarche", "organisme", "enjeu", "equipement", "commune", "commune_insee", "redacteur",
+                  "verification_securite")
 
 
 class OutboxMessage(Base):

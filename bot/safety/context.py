@@ -17,7 +17,7 @@ from functools import lru_cache
 # The danger is told as past: a date, "l'an dernier", "il y a trois ans", "c'était", "ancien SDF".
 PAST = (
     # months or years ago; "la semaine dernière" is too recent to be sure the danger is over
-    r"(?:l an|l annee|le mois|l ete|l hiver|le printemps|l automne) (?:dernier|derniere|passee?)",
+    r"(?:l an|lan|l annee|lannee|le mois|l ete|lete|l hiver|le printemps|l automne) (?:dernier|derniere|passee?)|last year",
     r"(?:il y a|y a|ya|depuis) (?:\d+|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|quelques|plusieurs) (?:ans?|annees?|mois)",
     r"en (?:19|20)\d\d", r"(?:en|au mois de|debut|fin|mi) (?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre)",
     r"c est fini depuis|c est du passe|a l epoque|autrefois|dans le passe|quand j etais|avant moi|ancien(?:ne)? (?:sdf|sans abri)",
@@ -28,7 +28,8 @@ PAST = (
 )
 # The danger is over: the person is safe, healed, housed, far from the violent partner.
 RESOLVED = (
-    r"(?:il|elle|ils|elles|on|je|nous|tout le monde|mon \w+|ma \w+) (?:va|vont|vais|allons|ailons) (?:bien|mieux|beaucoup mieux)",
+    r"(?:il|elle|ils|elles|on|je|nous|tout le monde|mon \w+|ma \w+) (?:va|vont|vais|allons) (?:tres |super |plutot |vraiment |beaucoup |bien )?(?:bien|mieux)",
+    r"c est passe|(?:il|elle) joue deja|(?:est|suis) (?:guerie?|remise?|sortie? de l hopital)",
     r"(?:tout (?:est|va)|c est|ca va|sa va) (?:calme|repare|rentre dans l ordre|bien maintenant|mieux)",
     r"(?:est|suis|sommes|sont|etre) (?:en securite|a l abri|hors de danger|stable|sortie? d affaire|reloge\w*|loge\w*|gueri\w*|sevre\w*|suivie? (?:par|en|au))",
     r"s en (?:est|sont) (?:sorti\w*|remis\w*|bien remis\w*)|(?:il|elle) s en remet|rien de grave|plus de peur que de mal|personne (?:n a ete |de )?(?:blesse|grave)",
@@ -46,13 +47,21 @@ PRESENT = (
 )
 # Danger as a figure of speech about procedures ("je vais exploser avec ce captcha").
 _PAPERWORK = (r"(?:site|caf|papiers?|paperasse|dossiers?|formulaires?|impots|administration|justificatifs?|documents?|"
-              r"courriers?|attestation|appli\w*|mot de passe|code|captcha|numero fiscal|scanner|declaration)")
+              r"courriers?|attestation|appli\w*|mot de passe|code|captcha|numero fiscal|scanner|declaration|cerfa|"
+              r"relances?|urssaf|france travail|pole emploi|ordinateur|ordi|box|connexion|simulateur|prefecture|"
+              r"actualisation|mutuelle|banque|imprimante|wifi|internet|fichier|mail|mails)")
 FIGURATIVE = (
     rf"(?:lol|mdr|ptdr|xd|haha\w*)(?=.*\b{_PAPERWORK}\b)|\b{_PAPERWORK}\b.*\b(?:lol|mdr|ptdr|xd|haha\w*)",
     r"si (?:on|je|ils|elle|il) (?:me |m |doit |dois |redemande|re)\w*(?: \w+){0,8} (?:encore|redemande|numero|justificatif|document|papier|dossier|formulaire|mot de passe|code|scanner|captcha)",
     r"(?:noye\w*|me noyer|me noie|submerge\w*|enseveli\w*) (?:sous|dans) (?:les |la |des |mes |ces )?(?:papiers|paperasse|dossiers|courriers|factures|demarches|formulaires|mails)",
     r"(?:exploser|explose|peter un cable|peter les plombs|craquer|devenir fou|devenir folle|perdre la tete)(?: \w+){0,4} (?:avec|a cause de|si|ce|cette|ces|les|la|le) (?:\w+ )?(?:captcha|site|caf|papiers?|dossiers?|formulaires?|impots|administration|justificatifs?|documents?|appli\w*|mot de passe|code)",
     r"(?:cerveau|tete) (?:en feu|va exploser|explose)|le coeur qui lache a chaque",
+    rf"(?:me pendre|me jeter|me tirer une balle|mourir|crever|exploser|etouffe\w*|m etouffer|overdose|crise cardiaque|"
+    rf"arracher les cheveux|tout casser)(?: \w+){{0,3}} (?:avec|sous|de|si|avant de|a cause de|par) (?:\w+ ){{0,4}}{_PAPERWORK}\b",
+    r"(?:j ai )?failli (?:faire une crise|mourir|m evanouir|tomber)|😂|🙄|🤣|😅",
+    r"(?:frole\w*|failli|cru (?:faire|avoir|que j allais faire)|manque de faire) (?:\w+ ){0,2}(?:la |une |un )?(?:crise|arret) cardiaque",
+    r"a en (?:crever|mourir|pleurer|hurler)|(?:me|se) tue\w* a (?:\w+er|dire|faire|repeter|expliquer|ecrire)\b",
+    rf"(?:mettre le feu|tout bruler|bruler|faire sauter|faire exploser|dechirer) (?:a |au )?(?:ce|cette|ces|le|la|les|leur|leurs|mon|ma|mes|du|des) (?:\w+ )?{_PAPERWORK}\b",
     r"(?:caf|impots|administration|site|banque|pole emploi|france travail|prefecture|dossier|ce truc|ca) (?:\w+ ){0,2}(?:m a |va me |vont me |me )?(?:flingue\w*|tue\w*|achev\w*|assassin\w*)",
 )
 

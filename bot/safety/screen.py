@@ -27,15 +27,19 @@ CERTAIN, POSSIBLE = 1, 2
 POSSIBLE_KIND = "possible"
 # Above this probability of danger, the classifier alone raises the check (chosen by cross-validation
 # on the training part, for recall: see README, "Safety screen").
-CLASSIFIER_THRESHOLD = 0.6
-# A pattern or cue in a message told as over (or figurative) still raises the check above this one.
-ARBITER_THRESHOLD = 0.3
+CLASSIFIER_THRESHOLD = 0.5
 # The conversation model's own emergency intent raises the check too.
 EMERGENCY_INTENT = "urgence_vitale"
 
 # The person in danger is a minor: "j'ai 15 ans", "je suis mineure", "une élève de 4e", "un gamin de 10 ans".
 MINOR = re.compile(r"\b(?:j ai|il a|elle a|age de|agee? de|de) (?:1[0-7]|[1-9]) ans\b|\bje suis mineure?\b|\bmineure?s?\b"
-                   r"|\b(?:eleve|collegien\w*|lyceen\w*) de (?:\d|1[0-7])|\b(?:une|un) (?:eleve|collegien\w*|lyceen\w*)\b")
+                   r"|\b(?:eleve|collegien\w*|lyceen\w*) de (?:\d|1[0-7])|\b(?:une|un|mon|ma) (?:eleve|collegien\w*|lyceen\w*)\b"
+                   r"|\b(?:pote|copain|copine|camarade|collegue) de classe\b")
+# Something already swallowed: the SAMU (15) before the suicide line.
+INGESTED = re.compile(r"\b(?:avale|pris|bu|ingere)\w*\b(?: \w+){0,4} (?:\d+|toute?s?|plusieurs|la boite|une boite|des|du|de la)\b")
+# The threat comes from a partner or ex-partner: 3919 rather than the police's 17.
+PARTNER = re.compile(r"\b(?:son|mon|leur|ma|sa) (?:mari|conjoint\w*|compagnon|compagne|copain|concubin\w*|ex|ex mari|"
+                     r"mec|epoux|petit ami)\b")
 
 # Numbers given with a certain emergency, in the order of its response (domain/responses.yml).
 CERTAIN_NUMBERS: dict[str, tuple[str, ...]] = {
@@ -104,9 +108,8 @@ def screen(text: object, intent: Optional[str] = None,
         return Screening(CERTAIN, found[0].kind, tuple(numbers), tuple(f"motif:{e.kind}" for e in found))
     cues = find_cues(expanded)
     prediction = (classify or default_classifier().predict)(text)
-    # When the danger seems over or figurative, a pattern or a cue still counts if the classifier,
-    # reading the whole message, finds it at least a little worrying.
-    confirmed = not quiet or prediction.danger >= ARBITER_THRESHOLD
+    # When the danger seems over or figurative, the classifier, reading the whole message, decides.
+    confirmed = not quiet or prediction.danger >= CLASSIFIER_THRESHOLD
     signals = []
     if found and confirmed:
         signals.append(f"motif:{found[0].kind}")
@@ -134,4 +137,8 @@ def possible_kind(pattern_kinds: list, cue_kinds: list, prediction: Prediction, 
         kind = prediction.kind
     if kind in ("violence_women", "police", "shelter") and MINOR.search(expanded):
         return "child_danger"
+    if kind == "police" and PARTNER.search(expanded):
+        return "violence_women"
+    if kind == "suicide" and "medical" in cue_kinds and INGESTED.search(expanded):
+        return "medical"  # already swallowed: the SAMU first, even after words of despair
     return kind
