@@ -144,14 +144,23 @@ CUES: tuple[tuple[str, str, str], ...] = (
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
-    # Whole words only: "feu" must not match inside "feuille".
-    return tuple((kind, name, re.compile(rf"\b(?:{pattern})\b")) for kind, name, pattern in CUES)
+def _compiled() -> tuple[tuple[str, re.Pattern[str], tuple[tuple[str, re.Pattern[str]], ...]], ...]:
+    """Per kind: one alternation of its cues (a quick first look), then each cue (to name it).
+    Whole words only: "feu" must not match inside "feuille"."""
+    kinds: dict[str, list[tuple[str, str]]] = {}
+    for kind, name, pattern in CUES:
+        kinds.setdefault(kind, []).append((name, pattern))
+    return tuple((kind, re.compile(r"\b(?:" + "|".join(f"(?:{p})" for _, p in rows) + r")\b"),
+                  tuple((name, re.compile(rf"\b(?:{p})\b")) for name, p in rows)) for kind, rows in kinds.items())
 
 
 def find_cues(expanded: str) -> list[tuple[str, str]]:
     """(kind, cue name) of every cue found in text already expanded by ``bot.emergencies.expand``."""
-    return [(kind, name) for kind, name, pattern in _compiled() if pattern.search(expanded)]
+    found = []
+    for kind, any_cue, cues in _compiled():
+        if any_cue.search(expanded):
+            found.extend((kind, name) for name, pattern in cues if pattern.search(expanded))
+    return found
 
 
 def find_cue(expanded: str) -> Optional[tuple[str, str]]:
