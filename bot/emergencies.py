@@ -133,6 +133,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             rf"{_CHILD} (?:est |sont |qui est |qui sont )?en danger{_NOT_A_LOSS}",
             r"maltraitance|inceste|attouchements?|pedophil\w*|pedocriminel\w*",
             rf"{_PARENT} (?:me|m) (?:a )?(?:{_HIT}|enferme\w*)",
+            rf"(?:son|sa|ses|leur) {_PARENT} (?:le|la|les|l) (?:a )?{_OFTEN}(?:{_HIT}|enferme\w*)",  # "un élève : son père le frappe"
             rf"(?:enleve|kidnappe|pris) (?:mon|ma|mes|notre|nos) {_CHILD}",
             rf"{_CHILD} (?:a ete|ont ete|s est fait|est|sont) (?:enleve|kidnappe)\w*|(?:enlevement|rapt) (?:d un|d une|de mon|de ma|de mes|de son|de sa) {_CHILD}",
             # left alone: a baby alone is enough; an older child alone for nights or days
@@ -300,7 +301,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             r"(?:suis|sommes|est|sont|etre|retrouve\w*|mis\w*|jete\w*|me voila|bientot) a la rue(?! (?:de|du|des|d|saint|st)\b)",
             r"(?:je|on|nous) (?:suis|est|sommes) (?:sans abri|sans logement|sans toit|sdf)",
-            r"sans abris?|sdf|sans domicile|sans toit",
+            r"sans abris?|sdf|sans domicile(?! stable)|sans toit",  # "sans domicile stable" is an administrative term
             rf"dehors {_NOW}|{_NOW} dehors",
             r"(?:dormir|dors|dort|dormons|dorment|dormi|coucher|couche|passer la nuit) (?:dehors|dans la rue|a la rue)",
             r"(?:dormir|dors|dort|dormons|dorment|dormi|couche|passer la nuit|vis|vit|vivons) dans (?:ma|la|une|notre|sa|mon|un) (?:voiture|auto|bagnole|caisse|gare|tente|parc|cage d escalier|hall)",

@@ -17,6 +17,7 @@ Facts (all optional) come from `bot.understanding.extract_facts` and from the an
   recurrent, apprentissage, debutant (booleans), besoins (list)
   hors_champ social | refus | hors_sujet | publicite | insulte | essai
   redacteur  proche | professionnel   someone writes for another person (the facts are about that person)
+  refus_explicite  the refusal of the online route is said in words (not only guessed by the model)
   accompagnement_demande  the NLU read a wish for regular help (a guess, weaker than the lexicon)
 """
 
@@ -43,6 +44,13 @@ def _stakes(f: dict) -> set:
     return set(f.get("enjeux") or ()) | {f.get("enjeu")}
 
 
+def _refuses_online(f: dict) -> bool:
+    """Does not want to go online: their right, unless a deadline or a problem is at stake. With a procedure
+    named, only a refusal said in words counts (the model's guess alone does not outweigh the procedure)."""
+    return (f.get("hors_champ") == "refus" and (f.get("refus_explicite") or not _has_procedure(f))
+            and not _stakes(f) & {"delai", "probleme"})
+
+
 def _cannot_do_alone(f: dict) -> bool:
     return f.get("equipement") == "aucun" or f.get("barriere") in ("langue", "lecture", "accident")
 
@@ -64,15 +72,17 @@ RULES: tuple[Rule, ...] = (
     Rule("droit_a_ouvrir", URGENCE, lambda f: "premiere_demande" in _stakes(f),
          "A right never opened and needed now (first application, registration)."),
     Rule("seul_impossible", URGENCE,
-         lambda f: _has_procedure(f) and _cannot_do_alone(f) and f.get("enjeu") != "aucun",
+         lambda f: _has_procedure(f) and _cannot_do_alone(f) and f.get("enjeu") != "aucun" and not _refuses_online(f),
          "A procedure the person cannot do alone now: no device or connection, does not read French, life accident."),
-    Rule("dans_le_doute", URGENCE, lambda f: _has_procedure(f) and f.get("enjeu") == "inconnu",
+    Rule("dans_le_doute", URGENCE, lambda f: _has_procedure(f) and f.get("enjeu") == "inconnu" and not _refuses_online(f),
          "Unsure whether a date or a right is at stake: treated as an urgence."),
     # --- out of scope: answered, not triaged ------------------------------------------------------
     Rule("besoin_social", HORS_CHAMP, lambda f: f.get("hors_champ") == "social" and not _has_procedure(f),
          "A social need that is not digital: a social worker (CCAS, Département)."),
-    Rule("refus_numerique", HORS_CHAMP, lambda f: f.get("hors_champ") == "refus" and not _has_procedure(f),
-         "Does not want to go digital: paper, phone and counter routes remain a right."),
+    Rule("refus_numerique", HORS_CHAMP, lambda f: _refuses_online(f)
+         and not (f.get("apprentissage") and not f.get("refus_explicite")),
+         "Does not want to go digital: paper, phone and counter routes remain a right (a deadline or a problem "
+         "still comes first)."),
     Rule("publicite", HORS_CHAMP, lambda f: f.get("hors_champ") == "publicite" and not _has_procedure(f),
          "Spam or advertising: nothing to triage."),
     Rule("insulte", HORS_CHAMP, lambda f: f.get("hors_champ") == "insulte" and not _has_procedure(f),
@@ -92,6 +102,9 @@ RULES: tuple[Rule, ...] = (
     Rule("faire_avec", INCLUSION,
          lambda f: _has_procedure(f) and f.get("enjeu") == "aucun" and f.get("souhait") == "faire_pour",
          "A procedure without a deadline, to be done with someone."),
+    Rule("sans_urgence", INCLUSION, lambda f: _has_procedure(f) and f.get("enjeu") == "aucun"
+         and f.get("souhait") != "apprendre" and not f.get("apprentissage"),
+         "A procedure the person says is not urgent: done with someone, at their pace."),
     Rule("acces_equipement", INCLUSION,
          lambda f: _has_procedure(f) and f.get("enjeu") == "aucun" and _cannot_do_alone(f),
          "No deadline, but cannot do it alone: access and individual help first."),
@@ -155,6 +168,10 @@ def decide(facts: dict, asked: tuple[str, ...] = ()) -> TriageResult:
         elif _has_procedure(facts) and "enjeu" not in facts:
             # Never miss an urgence: while the stake of a procedure is unknown, it is treated as one.
             level, reasons, provisional = URGENCE, ["dans_le_doute"], True
+    elif reasons == ["sans_urgence"]:
+        # Only "not urgent" is known: the device and the wish are still asked, they may change the help.
+        missing = [q for q in ("equipement", "souhait") if q not in facts and q not in asked]
+        provisional = bool(missing)
     elif level in (INCLUSION, MONTEE) and _has_procedure(facts) and "enjeu" not in facts and "enjeu" not in asked:
         # A blocked or learning person may still have a deadline: question 2 is asked before settling.
         missing = ["enjeu"]

@@ -36,11 +36,17 @@ ORGANISATIONS: list[tuple[str, str, tuple[str, ...]]] = [
                                 "naturalisation", "anef", "renouvellement de titre", "sejour")),
     ("ameli", "social", ("ameli", "cpam", "secu", "securite sociale", "carte vitale", "complementaire sante",
                          "css", "arret maladie", "arret de travail", "remboursement de soins")),
-    ("retraite", "travail", ("retraite", "carsat", "info retraite", "pension de retraite", "msa")),
-    ("mdph", "social", ("mdph", "rqth", "carte mobilite inclusion")),
+    ("retraite", "travail", ("retraite", "carsat", "info retraite", "pension de retraite", "msa", "reversion",
+                             "pension de reversion", "agirc", "arrco")),
+    ("mdph", "social", ("mdph", "rqth", "carte mobilite inclusion", "aeeh", "carte d'invalidite", "apa",
+                        "allocation personnalisee d'autonomie", "carte de stationnement")),
+    ("banque", "argent", ("banque", "bancaire", "carte bleue", "carte bancaire", "livret a", "credit agricole",
+                          "banque postale", "compte bancaire", "tresor public")),
+    ("mutuelle", "social", ("mutuelle", "complementaire", "prevoyance")),
     ("logement", "logement", ("logement social", "demande de logement", "hlm", "dossier logement")),
     ("energie", "argent", ("cheque energie",)),
-    ("ecole", "famille", ("pronote", "ecole directe", "bourse scolaire", "inscription scolaire", "cantine",
+    ("ecole", "famille", ("pronote", "ecole directe", "bourse scolaire", "inscription scolaire", "cantine", "l'ecole",
+                          "affelnet", "voeux d'affectation", "rentree scolaire", "inscrire mon fils", "inscrire ma fille",
                           "ent du college", "parcoursup", "educonnect", "demande de bourse", "portail famille",
                           "centre aere", "centre de loisirs")),
     ("justice", "justice", ("casier judiciaire", "porter plainte", "aide juridictionnelle")),
@@ -74,9 +80,20 @@ PROBLEM_PATTERNS = [
     r"\b(coupe|coupee|coupes|coupent|couper|coupure)\b", r"\bsuspendu", r"\bsupprime", r"\bradie", r"\bradiation",
     r"\bplus (paye|touche|recu|verse)", r"\b(pas|rien) (recu|touche|paye)\b", r"\bsanction", r"\bpenalite",
     r"\bmajoration", r"\bamende", r"\btrop percu", r"\bindu\b", r"\bmise en demeure", r"\bcontrole\b",
-    r"\berreur (dans|sur) (mon|le|ma) (dossier|compte|declaration)", r"\brefus", r"\bbloque[es]? (mon|le|ma|mes) "
+    r"\bresili", r"\bclotur", r"\bimpaye", r"\b(avis de |une |la )?saisie (sur|de|des) (salaire|compte|biens|meubles)",
+    r"\becrit saisie", r"\b(plus|pas) (d')?acces a (mon|son|leur|mes|ses) (argent|compte|salaire)",
+    r"\b(banque|bancaire|carte bleue|carte bancaire|cb)\b.*\b(bloqu|clotur|ferm|suspend|saisi)",
+    r"\b(bloqu|clotur|ferm|suspend)\w* (le|mon|son|sa|leur|la) (compte bancaire|carte bancaire|carte bleue|carte)\b",
+    r"\b(courriers?|lettres?) (de la \w+ )?reviennent",
+    # a job or a home at stake because the procedure is stuck
+    r"\b(risque|peur|vais|va|vont) (de )?perdre (mon|son|sa|leur|ma) (travail|emploi|boulot|poste|logement|contrat|place)",
+    r"\bperiode d'essai\b", r"\b(peux|peut|pourrai|pourra) (pas|plus) (aller|me rendre|se rendre) (au travail|a l'usine|au boulot)",
+    r"\berreur (dans|sur) (mon|le|ma) (dossier|compte|declaration)",
+    # a claim refused, not a person refusing the computer
+    r"\b(demande|dossier|droits?|aide|titre|visa|allocation|pret|inscription|rsa|apl|aah)s?( \w+){0,3} (a ete |ont ete |est |sont |m'a ete |)refuse",
+    r"\brefus (de|d'|du) (ma|mon|sa|son|la|le|leur|l')", r"\b(m'|lui |leur |nous )(a|ont) (ete )?refuse", r"\brefuse (ma|mon|sa|son|la|le|leur) (demande|dossier|aide|droit)", r"\bbloque[es]? (mon|le|ma|mes) "
     r"(paiement|versement|droit|allocation|rsa|apl)", r"\b(paiement|versement|droits?|allocation|rsa|apl|aide) "
-    r"(bloque|arrete|stoppe|suspendu)", r"\bexpire(?! dans| le| bientot| fin| avant| en| au)", r"\bperime(?! dans| le| bientot| avant)", r"\b(recu|eu) (un|une) (courrier|lettre|mail|sms)"
+    r"(bloque|arrete|stoppe|suspendu)", r"\bexpire(?! dans| le| l| la| bientot| fin| avant| en| au| jusqu)", r"\bperime(?! dans| le| l| bientot| avant)", r"\b(recu|eu) (un|une) (courrier|lettre|mail|sms)"
     r"\b.*\b(coup|suspen|radi|rembours|stop|arret|supprim)", r"\bva (etre )?(coupe|suspendu|radie)",
 ]
 DEADLINE_PATTERNS = [
@@ -85,6 +102,10 @@ DEADLINE_PATTERNS = [
     r"\b(rdv|rendez vous) (le|lundi|mardi|mercredi|jeudi|vendredi|demain)", r"\bconvocation", r"\bconvoque",
     r"\b(ce|avant|pour|jusqu'a|d'ici|d ici) (lundi|mardi|mercredi|jeudi|vendredi|samedi)\b", r"\bfin du mois\b",
     r"\bdelai\b", r"\b(expire|perime|fin de validite)\w* (dans|le|bientot|fin)",
+    r"\bavant (l'|l )(ete|hiver|automne|echeance|expiration|audience|rentree)", r"\b(arrive|arrivent) a (echeance|expiration|terme)",
+    r"\b(ferme|fermeture|clos|cloture|termine|finit|se termine) (le |ce |cette )?(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|soir|semaine|\d)",
+    r"\b(ce|cette) mois( ci)?\b.*\b(doit|dois|faut|partir|envoyer|deposer)|\b(doit|dois|faut) (partir|etre envoye|etre depose)\w* (ce|cette|avant)",
+    r"\bd'?ici (lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|la fin|\d)",
 ]
 # A time word alone is not a deadline ("il fait beau aujourd'hui"): it counts when the message is about
 # a procedure, a letter or a payment, or when it answers the deadline question and says nothing else.
@@ -113,12 +134,15 @@ NO_STAKE_PATTERNS = [
     r"\b(aucune?|pas de|pas d'|y a pas de|ya pas de|il n'y a pas de|pas vraiment de|sans|pas encore de|toujours pas de) "
     r"(date|delai|echeance|date limite|limite)s?\b",
     r"\bquand vous (pouvez|pourrez|aurez le temps)\b", r"\bpas de rush\b", r"\bun de ces (jours|quatre)\b",
-    r"\bpas le feu\b", r"\bpas de (stress|souci) pour la date\b",
+    r"\bpas le feu\b", r"\bpas de (stress|souci) pour la date\b", r"\b(ca|cela|elle|il) peut attendre\b",
+    r"\bvalable jusqu", r"\b(l'|l )?(an|annee) prochaine?\b", r"\bdans (\d+|deux|trois|quatre|cinq|quelques) (ans|annees)\b",
+    r"\b(pas|rien) avant (l'|l |le mois|la fin|\d)", r"\bprevu (dans|pour) (\d+|deux|trois|quelques) (mois|ans)\b",
 ]
 FIRST_CLAIM_PATTERNS = [
     r"\bpremiere (demande|fois)", r"\bjamais (fait|demande|eu) (de |d'|l'|la |ma )?(demande|droit|dossier)",
     r"\b(m'?|s'?|me |je m'?)inscri(re|s|t)\b", r"\bouvrir (mes|un|les) droits?", r"\bperdu mon (emploi|travail|boulot)",
-    r"\bfaire (une|ma) demande (de|d'|du) (rsa|apl|prime|aah|chomage|logement|titre)",
+    r"\b(faire|deposer|envoyer|commencer) (une|ma|sa|la|leur|son) (premiere )?demande (de|d'|du|d) ?(rsa|apl|prime|aah|chomage|logement|titre|reversion|apa|pension)",
+    r"\b(nouvelle|nouvel) (residente?|arrivante?|locataire|allocataire)\b", r"\bvient d'?arriver\b", r"\barrivee? ce mois",
 ]
 
 # --- Equipment (question 3) -----------------------------------------------------------------------
@@ -141,7 +165,7 @@ COMPUTER_PATTERNS = [r"\b(j'?ai|avec|g|a|as|ont|avons) (un|mon|son|sa|une|leur) 
 # --- Blocks and barriers --------------------------------------------------------------------------
 BLOCK_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
     ("codes", (r"\boubli\w* (mon|mes|le|les) (mot de passe|mdp|code|identifiant)", r"\b(mot de passe|mdp|code|"
-               r"identifiant)s? (oublie|perdu)", r"\barrive (pas|plus|jamais) a (me )?(connecter|souvenir|retrouver)", r"\bconnecter\b.*\b(pas|plus)\b",
+               r"identifiant)s?( \w+){0,2} (oublie|perdu|bloque)\w*", r"\bcompte( [\w.]+){0,2} (est )?(bloque|verrouille)", r"\barrive (pas|plus|jamais) a (me )?(connecter|souvenir|retrouver)", r"\bconnecter\b.*\b(pas|plus)\b",
                r"\bcompte (bloque|verrouille)", r"\bfranceconnect\b", r"\bfrance connect\b")),
     ("email", (rf"\b{_NEG}{_ART}(adresse )?(mail|email|e mail|courriel|boite mail)",
                r"\b(mail|boite mail|email) (marche plus|bloque|pirate)")),
@@ -156,7 +180,8 @@ BARRIER_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
     ("lecture", (r"\b(sais?|sait|savent) (pas|plus) (bien )?(lire|ecrire)", r"\b(lis|lire) (mal|difficilement)", r"\billettr",
                  r"\banalphabet", r"\bdu mal a lire")),
     ("accident", (r"\bdeces\b", r"\bdecede", r"\bhospitalis", r"\bseparation\b", r"\bdivorc", r"\bincendie",
-                  r"\bperdu mon (emploi|travail|boulot|mari|femme)", r"\blicencie")),
+                  r"\bperdu (mon|son|sa) (emploi|travail|boulot|mari|femme|epoux|epouse|conjoint)", r"\blicencie",
+                  r"\b(mari|femme|epoux|epouse|conjoint|pere|mere) (est )?(mort|morte|decede)", r"\bveu(f|ve)\b")),
 ]
 # Needs that filter places, with the standard's values of prise_en_charge_specifique.
 SPECIFIC_NEEDS: list[tuple[str, tuple[str, ...]]] = [
@@ -182,13 +207,16 @@ RECURRENT_PATTERNS = [
     r"\bregulierement\b", r"\bde temps en temps\b", r"\brecurr", r"\bgalere (toujours|a chaque)",
 ]
 DO_FOR_ME_PATTERNS = [
+    r"\b(avec|aupres d') ?(quelqu'?un|qqn|une personne|vous|un conseiller|une conseillere|un mediateur|une mediatrice)\b",
+    r"\bfaire ensemble\b", r"\b(qu'?on|que quelqu'?un) (m'|lui |leur )?(aide|explique|accompagne)",
     r"\b(faites?|fais|faire) (le |la |les |ca |ça )?(pour moi|a ma place)", r"\ba ma place\b",
     r"\b(avec moi|m'aider maintenant|maintenant)\b", r"\bqu'?on (le |la |me le )?fasse",
 ]
 LEARN_PATTERNS = [
     r"\bapprendre\b", r"\bapprenne\b", r"\bformation", r"\batelier", r"\bcours (d'|de |d )?(informatique|"
     r"ordi|internet|numerique|smartphone)", r"\bm'?initier", r"\binitiation", r"\bme former\b", r"\bpix\b",
-    r"\bsavoir (utiliser|me servir|faire (seul|toute?|moi))", r"\b(autonome|autonomie)\b",
+    r"\bsavoir (utiliser|(me|se|s'|te|nous|vous) servir|faire (seul|toute?|moi))", r"\b(autonome|autonomie)\b",
+    r"\bsavoir (faire )?\w+( \w+){0,3} (tout )?seule?s?\b",
     r"\bdecouvrir (internet|l'informatique|le numerique|l'ordinateur|l'ordi|le smartphone)",
     r"\ba (son|mon|leur|votre) rythme\b",
     r"\b(faire|me debrouiller|y arriver) (tout )?seule?s?\b", r"\bcomprendre comment",
@@ -229,10 +257,16 @@ NOISE_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
                    r"\b(abonnez|abonne toi|suivez (moi|nous)|parrainage|tirage au sort|jeu concours)\b",
                    r"\b(achetez|vendons|vends|a vendre|prix imbattable|-\d+ ?%|\d+ ?% de reduction)\b",
                    r"\b(gagnez|gagner) (de l'argent|\d+)", r"\bvous avez (ete selectionne|gagne)\b", r"\btravail a domicile (bien )?paye\b")),
+    ("refus", (r"\b(en main propre|au guichet|a un guichet|un guichet|formulaire papier|version papier|sur papier|"
+               r"par (la )?poste|par courrier|avis papier)\b",
+               r"\b(veux|veut|voulons|veulent|aime|aimer|souhaite) (pas|plus|jamais) (faire |passer |aller )?(\w+ )?(par|sur|avec) (internet|le site|l'ordinateur|l'ordi|le numerique)",
+               r"\b(refuse|refusent)\w* (de passer par |d'utiliser |l'|le |categoriquement (de passer par )?)?(internet|ordinateur|ordi|numerique|en ligne)",
+               r"\b(pas|jamais) (aimer|confiance (en|dans)) (internet|l'ordinateur|le numerique)",
+               r"\barreter le (tout )?numerique\b")),
     ("insulte", (r"\b(connard|connards|connasse|conne|con|cons|debile|idiot|idiote|abruti|abrutie|cretin|cretine|"
                  r"encule|enculee|enfoire|enfoiree|fdp|pute|salope|salaud|batard|batarde|bouffon|boloss|tocard|"
                  r"nique|niquer|ntm|tg|merdique|naze|nulle?s? a chier)\b",
-                 r"\bta gueule\b", r"\bfils de\b", r"\b(t'? ?es|tu es|vous etes|robot|bot|machine) (\w+ )?(nul|nulle|con|bete|inutile|stupide|de merde)\b",
+                 r"\bta gueule\b", r"\bfils de (pute|chien|ta mere)\b", r"\b(t'? ?es|tu es|vous etes|robot|bot|machine) (\w+ )?(nul|nulle|con|bete|inutile|stupide|de merde)\b",
                  r"\btu sers a rien\b", r"\b(va|allez) (te|vous) faire\b", r"\bde merde\b", r"^merde$", r"\bdegage\b",
                  r"\bferme la\b")),
 ]
@@ -486,6 +520,8 @@ def extract_facts(text: str, answering: Optional[str] = None) -> dict:
     noise = find_noise(text)
     if noise:
         facts["hors_champ"] = noise
+        if noise == "refus":
+            facts["refus_explicite"] = True  # said in words, not only guessed by the model
     writer = find_writer(text)
     if writer:
         facts["redacteur"] = writer
@@ -521,7 +557,7 @@ def extract_facts(text: str, answering: Optional[str] = None) -> dict:
 
 # Intents (from the statistical NLU) that carry a fact by themselves.
 INTENT_FACTS = {
-    "apprendre": {"apprentissage": True},
+    "apprendre": {"apprentissage": True, "souhait": "apprendre"},
     # A statistical guess: it never outweighs an unknown deadline (see the aide_reguliere rule).
     "accompagnement": {"accompagnement_demande": True},
     "besoin_social": {"hors_champ": "social"},

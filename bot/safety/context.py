@@ -36,6 +36,8 @@ RESOLVED = (
     r"(?:il est|elle est) (?:parti|partie|en prison|rentre\w*|revenu\w*)|(?:a|ai) quitte (?:mon|son|le) (?:conjoint|mari|compagnon)",
     r"maintenant (?:je suis|on est|il est|elle est|c est|ok|ca va|tout)|aujourd hui (?:ca va|je suis|il va|elle va|tout va)",
     r"heureusement",
+    # a lasting consequence told for the paperwork: "il a fait un AVC et ne peut plus s'occuper de ses papiers"
+    r"(?:ne )?(?:peut|peux|peuvent|pouvait) plus (?:s occuper|gerer|faire|remplir) (?:de |d )?(?:ses|mes|leurs|son|sa|les) (?:papiers|demarches|comptes|affaires|dossiers|courriers)",
 )
 # The danger is happening now, whatever else the message says: never silenced.
 PRESENT = (
