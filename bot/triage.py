@@ -103,7 +103,7 @@ RULES: tuple[Rule, ...] = (
          lambda f: _has_procedure(f) and f.get("enjeu") == "aucun" and f.get("souhait") == "faire_pour",
          "A procedure without a deadline, to be done with someone."),
     Rule("sans_urgence", INCLUSION, lambda f: _has_procedure(f) and f.get("enjeu") == "aucun"
-         and f.get("souhait") != "apprendre" and not f.get("apprentissage"),
+         and not f.get("souhait") and not f.get("apprentissage") and not _cannot_do_alone(f),
          "A procedure the person says is not urgent: done with someone, at their pace."),
     Rule("acces_equipement", INCLUSION,
          lambda f: _has_procedure(f) and f.get("enjeu") == "aucun" and _cannot_do_alone(f),

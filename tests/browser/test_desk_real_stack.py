@@ -61,3 +61,17 @@ def test_street_tonight_gets_115_at_once(desk):
     send(desk, "je suis a la rue ce soir")
     expect(desk.locator("#emergency")).to_contain_text("115")
     expect(desk.locator("#emergency a[href^='tel:']")).to_have_attribute("href", re.compile("115"))
+
+
+def test_no_wish_to_wake_up_gets_3114_and_the_safety_check_never_the_town_question(desk):
+    send(desk, "j'ai plus envie de me réveiller le matin")
+    expect(desk.locator("#emergency")).to_contain_text("3114")
+    expect(desk.locator("#emergency a[href^='tel:']")).to_have_attribute("href", re.compile("3114"))
+    choices = desk.locator("#choices-list button")
+    expect(choices).to_have_count(2)
+    expect(choices.first).to_contain_text("danger")
+    expect(desk.locator("#log")).not_to_contain_text("ville")
+    desk.screenshot(path="/tmp/desk-safety-check.png", full_page=True)
+    choices.nth(1).click()  # "Non, tout va bien": the triage goes on, the number stays on screen
+    expect(desk.locator("#log")).to_contain_text("Pour quelle démarche")
+    expect(desk.locator("#emergency")).to_contain_text("3114")

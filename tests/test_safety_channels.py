@@ -1,0 +1,46 @@
+"""The safety check as each channel shows it: numbers and buttons on Telegram, short GSM-7 SMS."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import messages
+from bot.dialogue import safety_check_reply
+from bot.emergencies import NUMBERS
+from bot.safety.screen import possible_numbers
+from bot.sms import choices as sms_choices
+from bot.sms.encoding import gsm7_encodable, segments_of
+from bot.telegram_support import render_replies
+
+SAFETY_KEYS = ("utter_verification_securite_detresse", "utter_verification_securite",
+               "utter_verification_securite_general", "utter_verification_securite_encore",
+               "utter_securite_merci", "utter_securite_rappel")
+
+
+def as_rasa_sends(reply) -> list[dict]:
+    """What the action's dispatcher hands to a channel for this reply: text with buttons, then the custom."""
+    return [{"text": reply.text(), "buttons": messages.catalogue().buttons(reply.key)}, {"custom": reply.custom}]
+
+
+@pytest.mark.parametrize("kind", sorted(NUMBERS))
+def test_every_check_fits_three_gsm7_segments_with_its_numbered_choices(kind):
+    reply = safety_check_reply(kind, list(possible_numbers(kind)))
+    sms = sms_choices.render(reply.text(), sms_choices.choices_from_buttons(messages.catalogue().buttons(reply.key)))
+    assert possible_numbers(kind)[0] in sms
+    assert gsm7_encodable(sms), sms
+    assert segments_of(sms) <= 3, sms
+    assert "1." in sms and "2." in sms
+
+
+@pytest.mark.parametrize("key", SAFETY_KEYS)
+def test_every_safety_text_is_plain_gsm7(key):
+    text = messages.text(key, numero="3114", numero_secours="112")
+    assert gsm7_encodable(text) and "{" not in text
+
+
+def test_telegram_shows_the_check_with_its_buttons_and_the_number_in_bold():
+    reply = safety_check_reply("suicide", ["3114", "112"])
+    out = render_replies(as_rasa_sends(reply), encode_payload=lambda payload: payload)
+    assert "3114" in out[0].html and "112" in out[0].html
+    assert [row[0][0] for row in out[0].inline_buttons] == ["Oui, il y a un danger", "Non, tout va bien"]
+    assert out[-1].html == "<b>3114</b>"
