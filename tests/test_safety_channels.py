@@ -44,3 +44,15 @@ def test_telegram_shows_the_check_with_its_buttons_and_the_number_in_bold():
     assert "3114" in out[0].html and "112" in out[0].html
     assert [row[0][0] for row in out[0].inline_buttons] == ["Oui, il y a un danger", "Non, tout va bien"]
     assert out[-1].html == "<b>3114</b>"
+
+
+def test_the_mediator_reads_the_flags_in_words_without_details():
+    from bot.notifications.channels import summary
+    from connectors.console import fact_text
+
+    assert "danger" in fact_text("verification_securite", "posee")
+    assert "numéro d'urgence" in fact_text("verification_securite", "danger")
+    assert fact_text("redacteur", "professionnel") == "un professionnel ou un bénévole"
+    assert fact_text("besoins", ["Surdité"]) == "Surdité"  # other facts unchanged
+    line = summary({"faits": {"organisme": "caf", "redacteur": "proche", "verification_securite": "posee"}})
+    assert "écrit par un proche" in line and "vérification de sécurité" in line
