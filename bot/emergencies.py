@@ -55,6 +55,10 @@ Documented choices:
   moi" told in the past (for a complaint or documents) -> nothing.
 - "mis à la porte" -> 115, except "de pôle emploi" / "par mon patron" (struck off, fired).
 - "au secours" as the whole message -> 112; "au secours, je comprends rien à ce site" -> nothing.
+- "sans domicile stable" (the administrative term of domiciliation) -> nothing; "sans domicile (fixe)" -> 115.
+- a parent hitting a child told by someone else ("un élève : son père le frappe") -> 119.
+- a danger told as over or as a figure of speech is left to the safety screen's context table and classifier
+  (``bot.safety``): "agressée en 2023, la CAF me réclame le récépissé" gets no number.
 """
 
 from __future__ import annotations
