@@ -91,3 +91,13 @@ def test_cli_writes_only_its_own_section(tmp_path):
     assert text.count("<!-- bench:search -->") == 1 and "Target p95" not in text
     assert read_section("search", report) == "newer figures"
     assert text.index("bench:throughput") < text.index("bench:search")
+
+
+def test_safety_bench_measures_both_paths_and_reports_the_target():
+    from bench.safety_bench import report, run
+
+    result = run(repeat=1, texts=["je veux mourir", "aide pour la caf", "il fait beau"])
+    assert result["messages"] == 3 and result["calls"] == 3
+    assert set(result["baseline"]) == set(result["ours"]) == {50, 95, 99}
+    text = report(result)
+    assert "Target p95 < 2 ms" in text and "cost ratio" in text
