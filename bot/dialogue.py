@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Optional, Protocol
 
 from bot import messages
+from bot.emergencies import NUMBERS
 from bot.safety.screen import Screening, screen
 from bot.triage import HORS_CHAMP, INCLUSION, MONTEE, QUESTIONS, URGENCE, decide
-from bot.understanding import ORGANISATIONS, facts_from_message, match_choice, normalize
+from bot.text import normalize
+from bot.understanding import ORGANISATIONS, facts_from_message, match_choice
 
 AREAS = {code: area for code, area, _ in ORGANISATIONS}
 # The step proposed after each level (an urgence starts an inclusion path).
@@ -158,7 +160,7 @@ def _on_safety_answer(state: dict, turn: Turn, services: Services) -> tuple[list
     if answer is True:
         state["pending"], state["securite"] = None, None
         state["facts"]["verification_securite"] = "danger"
-        kind = check["kind"] if check["kind"] in _URGENCE_KINDS else "general"
+        kind = check["kind"] if check["kind"] in NUMBERS else "general"
         numbers = check["numbers"]
         return [emergency_reply(Screening(1, kind, tuple(numbers)))], state
     if answer is None and check["unclear"] + 1 < MAX_UNCLEAR:
@@ -179,8 +181,6 @@ def _on_safety_answer(state: dict, turn: Turn, services: Services) -> tuple[list
         return replies, state
     return _advance(state, turn, services, replies)
 
-
-_URGENCE_KINDS = ("child_danger", "violence_women", "medical", "suicide", "police", "shelter", "general")
 
 
 CALLBACK_CHOICES = ("rappel", "pas_de_rappel")

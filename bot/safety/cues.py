@@ -9,7 +9,8 @@ numbers, so a cue may be broad. A false alarm costs one kind sentence; a miss ca
 How to read it: each row is (kind, name, pattern). The pattern is a regular expression over the same
 expanded text as tier 1 (lower case, no accents, apostrophes as spaces, SMS spellings expanded:
 "jsuis" -> "je suis"). ``(?: \\w+){0,3}`` means "up to three words in between". The kind says which
-number the check gives first (``bot.safety.screen.NUMBERS_FOR``); the first matching row wins.
+number the check gives first (``bot.safety.screen.possible_numbers``); when cues of several kinds match,
+the kind the safety classifier finds likeliest among them wins (``bot.safety.screen.possible_kind``).
 
 Documented choices (each keeps an ordinary look-alike quiet):
 - "j'en peux plus" alone is distress; "j'en peux plus de ce dossier / de la caf" is not a cue.
