@@ -40,6 +40,13 @@ def model_path(root: Path = PROJECT_ROOT, config: str = "config.yml") -> Path:
 
 
 def ensure_model(config: str = "config.yml", quiet: bool = False) -> Path:
+    """The Rasa model for the current data, trained if needed; the safety classifier too (its own corpus
+    and cache key, models/safety-<hash>.npz), so that no server trains it on its first message."""
+    from bot.safety.classifier import ensure_model as ensure_safety_model
+
+    safety = ensure_safety_model()
+    if not quiet:
+        print(cli_messages.text("safety_model", name=safety.name), file=sys.stderr)
     target = model_path(config=config)
     if target.exists():
         if not quiet:
@@ -219,11 +226,7 @@ def cmd_purge(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from bot.safety.classifier import ensure_model as ensure_safety_model
-
     ensure_model(config=args.config)
-    # The safety classifier has its own corpus and cache key (models/safety-<hash>.npz).
-    print(cli_messages.text("safety_model", name=ensure_safety_model().name), file=sys.stderr)
     return 0
 
 
