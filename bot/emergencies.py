@@ -238,6 +238,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             # reported by a relative or a mediator: "il veut se tuer", "elle parle de mourir"
             r"mettre fin a (?:ses|leurs|tes) jours|(?:veut|veulent|va|vont|menace de|parle de|parle de se|pense a) se (?:suicider|tuer(?! a la tache| au travail| au boulot| a la peine)|pendre|jeter|foutre en l air)|parle de (?:mourir|se suicider|en finir|suicide)",
             r"mettre fin a (?:mes jours|ma vie)|me foutre en l air|me jeter (?:sous|par|du haut|d un)|me pendre|m ouvrir les veines",
+            r"(?:envie de|envie d|veut|veux|va|vais|parle de|pense a) (?:se|me|te) (?:foutre en l air|flinguer|supprimer)",
             r"(?:veux|veut|ai|a) (?:plus|pu) (?:envie de )?vivre|marre de (?:la vie|vivre)|(?:plus|pu) (?:envie|la force) de vivre",
             # never wake up / sleep forever
             rf"(?:{_WISH}|et|espere) (?:ne )?(?:plus|pu|jamais|pas) (?:jamais )?me reveiller(?! (?:a|pour|avant|si|aussi|tot|en|le|la|les|chaque|tous|demain a)\b)",

@@ -43,6 +43,13 @@ ORGANISATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("banque", "argent", ("banque", "bancaire", "carte bleue", "carte bancaire", "livret a", "credit agricole",
                           "banque postale", "compte bancaire", "tresor public")),
     ("mutuelle", "social", ("mutuelle", "complementaire", "prevoyance")),
+    ("assurance", "argent", ("assurance", "assureur", "assurance habitation", "assurance auto", "assurance voiture")),
+    ("crous", "famille", ("crous", "bourse etudiante", "logement etudiant", "messervices etudiant")),
+    ("consulat", "etranger", ("consulat", "ambassade", "laissez passer", "laissez-passer")),
+    ("formation", "travail", ("cpf", "mon compte formation", "compte formation")),
+    ("fournisseur", "argent", ("edf", "engie", "fournisseur d'electricite", "fournisseur d'energie", "operateur",
+                               "orange", "sfr", "bouygues", "free mobile")),
+    ("justice_tribunal", "justice", ("tribunal", "audience", "convocation au tribunal", "juge")),
     ("logement", "logement", ("logement social", "demande de logement", "hlm", "dossier logement")),
     ("energie", "argent", ("cheque energie",)),
     ("ecole", "famille", ("pronote", "ecole directe", "bourse scolaire", "inscription scolaire", "cantine", "l'ecole",
@@ -106,6 +113,10 @@ DEADLINE_PATTERNS = [
     r"\b(ferme|fermeture|clos|cloture|termine|finit|se termine) (le |ce |cette )?(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|soir|semaine|\d)",
     r"\b(ce|cette) mois( ci)?\b.*\b(doit|dois|faut|partir|envoyer|deposer)|\b(doit|dois|faut) (partir|etre envoye|etre depose)\w* (ce|cette|avant)",
     r"\bd'?ici (lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|la fin|\d)",
+    # a right that ends, or something that starts, on a near date: "mon AAH s'arrête fin juin", "commence lundi"
+    r"\b(s'?arrete|se termine|finit|prend fin|s'?acheve)\w* (fin |debut |mi |le |en |au |a la fin (du|de) )?"
+    r"(janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|\d|mois|semaine)",
+    r"\b(commence|debute|demarre)\w* (lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|le \d|ce |cette |dans )",
 ]
 # A time word alone is not a deadline ("il fait beau aujourd'hui"): it counts when the message is about
 # a procedure, a letter or a payment, or when it answers the deadline question and says nothing else.
@@ -125,6 +136,12 @@ ANSWER_FILLERS = frozenset(
     "il elle on je j' ca sa ce tres trop vraiment plutot bien date limite dernier delai jour matin soir midi "
     "max maximum grand plus tard tot deja bientot et ou mais enfin bon euh svp merci avant-hier".split()
 )
+# With a deadline or a problem, these words show a procedure even when its body is unknown
+# ("l'assurance veut une attestation avant lundi sinon contrat annulé").
+GENERIC_PROCEDURE_PATTERNS = [
+    r"\b(dossier|demande|attestation|justificatif|papiers?|documents?|formulaire|espace client|compte en ligne|"
+    r"inscription|devis|contrat|declar\w*|valider|envoyer|deposer|telecharger|renouvel\w*|rendez vous|rdv|site)\b",
+]
 # Negations and hedges: the person says there is no hurry. Never a deadline then.
 NO_STAKE_PATTERNS = [
     r"\b(pas|plus|pa|po) (du tout |vraiment |trop |tres |si |tellement )?(urgent|urgente|urgents|presse|pressee|pressant|pressante)\b",
@@ -331,6 +348,7 @@ class Lexicon:
             "time_word": compile_all(TIME_WORD_PATTERNS),
             "tied": compile_all(TIED_TO_PROCEDURE_PATTERNS),
             "no_stake": compile_all(NO_STAKE_PATTERNS),
+            "generic_procedure": compile_all(GENERIC_PROCEDURE_PATTERNS),
             "noise": [(code, compile_all(p)) for code, p in NOISE_PATTERNS],
             "writer": [(code, compile_all(p)) for code, p in WRITER_PATTERNS],
             "first_claim": compile_all(FIRST_CLAIM_PATTERNS),
@@ -437,16 +455,18 @@ def _time_word_is_deadline(norm: str, answering_deadline: bool) -> bool:
 def find_stakes(text: str, answering_deadline: bool = False) -> list[str]:
     """Every stake signalled in the text, most pressing first.
 
-    A hedge ("pas urgent", "j'ai le temps") removes the deadline; a problem already there stays."""
+    A hedge ("pas urgent", "j'ai le temps") removes the deadline and the need of a first claim now; a problem
+    already there stays."""
     norm = normalize(text)
     lex = lexicon().patterns
     found = []
     no_hurry = _any(lex["no_stake"], norm)
     if not no_hurry and (_any(lex["deadline"], norm) or _time_word_is_deadline(norm, answering_deadline)):
         found.append("delai")
-    for code, key in (("probleme", "problem"), ("premiere_demande", "first_claim")):
-        if _any(lex[key], norm):
-            found.append(code)
+    if _any(lex["problem"], norm):
+        found.append("probleme")
+    if not no_hurry and _any(lex["first_claim"], norm):
+        found.append("premiere_demande")  # "needed now" is contradicted by "pas pressé"
     if no_hurry and not found:
         found.append("aucun")
     return found
@@ -517,6 +537,8 @@ def extract_facts(text: str, answering: Optional[str] = None) -> dict:
     if stakes:
         facts["enjeu"] = stakes[0]
         facts["enjeux"] = [s for s in stakes if s != "aucun"]
+        if "organisme" not in facts and {"delai", "probleme"} & set(stakes) and _any(lex["generic_procedure"], norm):
+            facts["organisme"] = "autre"  # a procedure whose body we do not know: the mediator reads it
     noise = find_noise(text)
     if noise:
         facts["hors_champ"] = noise

@@ -129,3 +129,32 @@ def test_unrelated_answer_matches_no_choice():
 def test_intent_adds_its_fact_and_payloads_carry_none():
     assert facts_from_message("je voudrais", "apprendre")["apprentissage"] is True
     assert facts_from_message('/choix{"valeur": "caf"}', "choix") == {}
+
+
+@pytest.mark.parametrize("text, body", [
+    ("l'assurance habitation veut la déclaration sous 5 jours", "assurance"),
+    ("le CROUS demande un papier pour ma chambre", "crous"),
+    ("rendez-vous au consulat seulement sur internet", "consulat"),
+    ("valider mon devis sur mon compte formation CPF", "formation"),
+    ("ma banque a bloqué ma carte", "banque"),
+    ("sa mutuelle a résilié son contrat", "mutuelle"),
+])
+def test_more_bodies_are_known(text, body):
+    assert extract_facts(text)["organisme"] == body
+
+
+def test_a_stake_with_an_unknown_body_is_still_a_procedure():
+    facts = extract_facts("ils veulent une attestation avant lundi sinon le contrat est annulé")
+    assert facts["organisme"] == "autre" and facts["enjeu"] == "delai"
+    assert "organisme" not in extract_facts("le cours commence demain")  # a date alone names no procedure
+
+
+@pytest.mark.parametrize("text", ["Mon AAH s'arrête fin juin", "ma formation commence lundi, il faut valider l'inscription",
+                                  "la plateforme ferme vendredi", "la MDPH veut le dossier avant l'été"])
+def test_deadlines_said_in_other_words(text):
+    assert "delai" in extract_facts(text)["enjeux"]
+
+
+def test_not_in_a_hurry_means_no_first_claim_needed_now():
+    facts = extract_facts("je voudrais faire ma demande de logement social avec qqun, jsuis pas pressée")
+    assert facts["enjeu"] == "aucun" and "premiere_demande" not in facts["enjeux"]

@@ -29,7 +29,7 @@ PAST = (
 # The danger is over: the person is safe, healed, housed, far from the violent partner.
 RESOLVED = (
     r"(?:il|elle|ils|elles|on|je|nous|tout le monde|mon \w+|ma \w+) (?:va|vont|vais|allons) (?:tres |super |plutot |vraiment |beaucoup |bien )?(?:bien|mieux)",
-    r"c est passe|(?:il|elle) joue deja|(?:est|suis) (?:guerie?|remise?|sortie? de l hopital)",
+    r"c est passe|(?:ce n est|c est|ce n etait|c etait) rien|(?:il|elle) joue deja|(?:est|suis) (?:guerie?|remise?|sortie? de l hopital)",
     r"(?:tout (?:est|va)|c est|ca va|sa va) (?:calme|repare|rentre dans l ordre|bien maintenant|mieux)",
     r"(?:est|suis|sommes|sont|etre) (?:en securite|a l abri|hors de danger|stable|sortie? d affaire|reloge\w*|loge\w*|gueri\w*|sevre\w*|suivie? (?:par|en|au))",
     r"s en (?:est|sont) (?:sorti\w*|remis\w*|bien remis\w*)|(?:il|elle) s en remet|rien de grave|plus de peur que de mal|personne (?:n a ete |de )?(?:blesse|grave)",
@@ -57,7 +57,8 @@ FIGURATIVE = (
     r"si (?:on|je|ils|elle|il) (?:me |m |doit |dois |redemande|re)\w*(?: \w+){0,8} (?:encore|redemande|numero|justificatif|document|papier|dossier|formulaire|mot de passe|code|scanner|captcha)",
     r"(?:noye\w*|me noyer|me noie|submerge\w*|enseveli\w*) (?:sous|dans) (?:les |la |des |mes |ces )?(?:papiers|paperasse|dossiers|courriers|factures|demarches|formulaires|mails)",
     r"(?:exploser|explose|peter un cable|peter les plombs|craquer|devenir fou|devenir folle|perdre la tete)(?: \w+){0,4} (?:avec|a cause de|si|ce|cette|ces|les|la|le) (?:\w+ )?(?:captcha|site|caf|papiers?|dossiers?|formulaires?|impots|administration|justificatifs?|documents?|appli\w*|mot de passe|code)",
-    r"(?:cerveau|tete) (?:en feu|va exploser|explose)|le coeur qui lache a chaque",
+    r"(?:cerveau|tete) (?:qui )?(?:en feu|va exploser|explose)|le coeur qui lache a chaque",
+    r"a deux doigts (?:de|d) (?:la |une |faire une )?(?:crise|arret|infarctus|craquer|exploser)|clou dans (?:mon|le) cercueil",
     rf"(?:me pendre|me jeter|me tirer une balle|mourir|crever|exploser|etouffe\w*|m etouffer|overdose|crise cardiaque|"
     rf"arracher les cheveux|tout casser)(?: \w+){{0,3}} (?:avec|sous|de|si|avant de|a cause de|par) (?:\w+ ){{0,4}}{_PAPERWORK}\b",
     r"(?:j ai )?failli (?:faire une crise|mourir|m evanouir|tomber)|😂|🙄|🤣|😅",

@@ -79,11 +79,13 @@ CUES: tuple[tuple[str, str, str], ...] = (
                                       r"|(?:il|elle) (?:ne )?(?:veut|voudrait) (?:plus|pu) (?:vivre|se lever|manger|sortir du lit)|(?:il|elle) (?:a|donne|distribue|distribuee) (?:donne |distribue )?(?:toutes? ses|tous ses) (?:affaires|objets)"),
     ("suicide", "idees noires", r"idees? (?:noires|sombres|bizarres sur la mort)|pense\w* (?:a|souvent a) la mort|pense\w* a (?:partir|mourir|en finir)|plus envie d etre en vie|fatigue\w* de vivre|las de vivre|envie de mourir|veux mourir|pense a mourir"),
     # --- medical (15) --------------------------------------------------------------------------------
-    ("medical", "ne repond plus", r"(?<!conseiller )(?<!conseillere )(?<!proprio )(?<!proprietaire )(?<!bailleur )(?<!caf )(?<!site )(?<!service )(?<!agence )(?<!personne )(?<!mairie )(?<!ecole )(?<!banque )(?<!tel )(?<!telephone )(?<!mail )(?<!ex )"
+    ("medical", "ne repond plus", r"(?<!conseiller )(?<!conseillere )(?<!proprio )(?<!proprietaire )(?<!bailleur )(?<!caf )(?<!site )(?<!service )(?<!agence )(?<!personne )(?<!mairie )(?<!ecole )(?<!banque )(?<!tel )(?<!telephone )(?<!mail )(?<!ex )(?<!je )(?<!j )"
                                   r"(?:repond|reagit|bouge|ouvre (?:plus|pas) les yeux|se reveille) (?:plus|pas|pu)\b(?! (?:au|a|aux|sur|de|depuis (?:des|plusieurs|\d+) (?:jours|semaines|mois))\b)"
                                   r"|(?:par terre|au sol|tombe\w*|effondre\w*|allonge\w*)(?: \w+){0,5} (?:repond|reagit|bouge|respire|parle) (?:plus|pas|pu|mal)"),
     ("medical", "respiration", r"respir\w* (?:bizarre\w*|fort|mal|tres vite|plus|pas|difficile\w*|avec difficulte|par a coups|comme)|(?:souffle|souffler) (?:court|mal)|(?:peut|peux|arrive) (?:plus|pas) (?:a )?(?:respirer|souffler|parler)"
                                r"|levres? (?:bleue?s?|violette?s?)|devient (?:tout )?(?:bleu|violet|gris)|s etouffe|etouff\w*|avale de travers"),
+    ("medical", "confusion", r"(?:ne )?(?:me|nous|la|le|les) reconna\w* (?:plus|pas)|(?:dit|raconte|parle) n importe quoi|"
+                             r"(?:toute? )?(?:blanche?|pale|grise?) (?:et |, )?(?:en sueur|trempe\w*|transpire\w*)|delire\w*|confus\w* (?:d un coup|soudain)"),
     ("medical", "douleur thoracique", r"(?:mal|douleur|serre|serrement|poids|point)\w* (?:\w+ ){0,2}(?:a la |dans la |sur la )?poitrine|bras gauche|(?:coeur|palpitations?) (?:qui )?(?:bat|s emballe|lache)"),
     ("medical", "signes d avc", r"bouche (?:de travers|tordue)|visage (?:de travers|paralys\w*)|(?:bras|jambe|cote) (?:\w+ )?(?:paralys\w*|ne repond plus|tout mou)|parle (?:bizarrement|plus bien|de travers|n importe comment) (?:d un coup|depuis)|paralys\w*"),
     ("medical", "convulsions", r"convuls\w*|tremble (?:de partout|de tout son corps|sans s arreter)|crise (?:d epilepsie|de spasmes)|spasmes|les yeux (?:revulses|qui tournent)"),
