@@ -224,7 +224,7 @@ RECURRENT_PATTERNS = [
     r"\bregulierement\b", r"\bde temps en temps\b", r"\brecurr", r"\bgalere (toujours|a chaque)",
 ]
 DO_FOR_ME_PATTERNS = [
-    r"\b(avec|aupres d') ?(quelqu'?un|qqn|une personne|vous|un conseiller|une conseillere|un mediateur|une mediatrice)\b",
+    r"\b(avec|aupres d') ?(quelqu'? ?un|qqn|une personne|vous|un conseiller|une conseillere|un mediateur|une mediatrice)\b",
     r"\bfaire ensemble\b", r"\b(qu'?on|que quelqu'?un) (m'|lui |leur )?(aide|explique|accompagne)",
     r"\b(faites?|fais|faire) (le |la |les |ca |ça )?(pour moi|a ma place)", r"\ba ma place\b",
     r"\b(avec moi|m'aider maintenant|maintenant)\b", r"\bqu'?on (le |la |me le )?fasse",
