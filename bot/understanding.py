@@ -113,6 +113,7 @@ DEADLINE_PATTERNS = [
     r"\b(ferme|fermeture|clos|cloture|termine|finit|se termine) (le |ce |cette )?(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|soir|semaine|\d)",
     r"\b(ce|cette) mois( ci)?\b.*\b(doit|dois|faut|partir|envoyer|deposer)|\b(doit|dois|faut) (partir|etre envoye|etre depose)\w* (ce|cette|avant)",
     r"\bd'?ici (lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|la fin|\d)",
+    r"\bsous (\d+|deux|trois|quatre|cinq|huit|dix|quinze|quelques) (jours?|semaines?)\b",
     # a right that ends, or something that starts, on a near date: "mon AAH s'arrête fin juin", "commence lundi"
     r"\b(s'?arrete|se termine|finit|prend fin|s'?acheve)\w* (fin |debut |mi |le |en |au |a la fin (du|de) )?"
     r"(janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|\d|mois|semaine)",
@@ -274,8 +275,10 @@ NOISE_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
                    r"\b(abonnez|abonne toi|suivez (moi|nous)|parrainage|tirage au sort|jeu concours)\b",
                    r"\b(achetez|vendons|vends|a vendre|prix imbattable|-\d+ ?%|\d+ ?% de reduction)\b",
                    r"\b(gagnez|gagner) (de l'argent|\d+)", r"\bvous avez (ete selectionne|gagne)\b", r"\btravail a domicile (bien )?paye\b")),
-    ("refus", (r"\b(en main propre|au guichet|a un guichet|un guichet|formulaire papier|version papier|sur papier|"
-               r"par (la )?poste|par courrier|avis papier)\b",
+    # "au guichet" alone is where a desk agent stands: a wish or a request must come with it
+    ("refus", (r"\b(veux|veut|voudrais|voudrait|prefere|preferons|souhaite|aimerais|aimerait|demande|envoyez|envoyer)"
+               r"( \w+){0,6} (en main propre|au guichet|a un guichet|un guichet|formulaire papier|version papier|"
+               r"sur papier|par (la )?poste|par courrier|avis papier)\b",
                r"\b(veux|veut|voulons|veulent|aime|aimer|souhaite) (pas|plus|jamais) (faire |passer |aller )?(\w+ )?(par|sur|avec) (internet|le site|l'ordinateur|l'ordi|le numerique)",
                r"\b(refuse|refusent)\w* (de passer par |d'utiliser |l'|le |categoriquement (de passer par )?)?(internet|ordinateur|ordi|numerique|en ligne)",
                r"\b(pas|jamais) (aimer|confiance (en|dans)) (internet|l'ordinateur|le numerique)",

@@ -64,7 +64,8 @@ FIGURATIVE = (
     r"(?:j ai )?failli (?:faire une crise|mourir|m evanouir|tomber)|😂|🙄|🤣|😅",
     r"(?:frole\w*|failli|cru (?:faire|avoir|que j allais faire)|manque de faire) (?:\w+ ){0,2}(?:la |une |un )?(?:crise|arret) cardiaque",
     r"a en (?:crever|mourir|pleurer|hurler)|(?:me|se) tue\w* a (?:\w+er|dire|faire|repeter|expliquer|ecrire)\b",
-    rf"(?:mettre le feu|tout bruler|bruler|faire sauter|faire exploser|dechirer) (?:a |au )?(?:ce|cette|ces|le|la|les|leur|leurs|mon|ma|mes|du|des) (?:\w+ )?{_PAPERWORK}\b",
+    rf"(?:mettre le feu|tout bruler|bruler|brule|faire sauter|faire exploser|exploser|casser|balancer|dechirer) (?:a |au )?(?:tous |toutes )?"
+    rf"(?:ce|cette|ces|le|la|les|leur|leurs|mon|ma|mes|du|des) (?:\w+ )?{_PAPERWORK}\b",
     r"(?:caf|impots|administration|site|banque|pole emploi|france travail|prefecture|dossier|ce truc|ca) (?:\w+ ){0,2}(?:m a |va me |vont me |me )?(?:flingue\w*|tue\w*|achev\w*|assassin\w*)",
 )
 

@@ -77,6 +77,12 @@ CUES: tuple[tuple[str, str, str], ...] = (
                           r"|(?:me faire du mal|me blesser|me couper|me scarifi\w*|me mutil\w*|scarifi\w*|automutil\w*|mutil\w*)"),
     ("suicide", "il parle de partir", r"(?:il|elle|mon \w+|ma \w+) (?:parle|dit|ecrit|repete|raconte) (?:\w+ ){0,3}(?:de |d )?(?:partir pour de bon|ne plus etre la|plus etre la|disparaitre|en finir|mourir|plus vouloir vivre)"
                                       r"|(?:il|elle) (?:ne )?(?:veut|voudrait) (?:plus|pu) (?:vivre|se lever|manger|sortir du lit)|(?:il|elle) (?:a|donne|distribue|distribuee) (?:donne |distribue )?(?:toutes? ses|tous ses) (?:affaires|objets)"),
+    ("suicide", "apres ma mort", r"(?:si|quand|apres que|une fois que) (?:je|j) (?:meurs|mourrai|suis (?:decede|mort)\w*|ne suis plus la|serai (?:plus la|mort\w*|parti\w*))"
+                                 r"(?=.*\b(?:bientot|ce soir|cette nuit|cette semaine|demain|prochainement)\b)"
+                                 r"|(?:decede|mort|deces)\w*(?: \w+){0,8} (?:je demande pour moi|c est pour moi)"),
+    ("suicide", "rejoindre un mort", r"(?:veut|veux|vais|va|aller|pense a|envie d|envie de) (?:aller )?(?:la |le |les )?rejoindre(?: \w+){0,2}"
+                                     r"(?=.*\b(?:mort\w*|decede\w*|deces|au ciel|disparu\w*|partie? trop tot|veuf|veuve)\b)"
+                                     r"|(?:mort\w*|decede\w*|deces|veuf|veuve)(?: \w+){0,10} (?:veut|veux|vais|va|aller|pense a) (?:aller )?(?:la |le )?rejoindre"),
     ("suicide", "idees noires", r"idees? (?:noires|sombres|bizarres sur la mort)|pense\w* (?:a|souvent a) la mort|pense\w* a (?:partir|mourir|en finir)|plus envie d etre en vie|fatigue\w* de vivre|las de vivre|envie de mourir|veux mourir|pense a mourir"),
     # --- medical (15) --------------------------------------------------------------------------------
     ("medical", "ne repond plus", r"(?<!conseiller )(?<!conseillere )(?<!proprio )(?<!proprietaire )(?<!bailleur )(?<!caf )(?<!site )(?<!service )(?<!agence )(?<!personne )(?<!mairie )(?<!ecole )(?<!banque )(?<!tel )(?<!telephone )(?<!mail )(?<!ex )(?<!je )(?<!j )"
@@ -90,6 +96,7 @@ CUES: tuple[tuple[str, str, str], ...] = (
     ("medical", "signes d avc", r"bouche (?:de travers|tordue)|visage (?:de travers|paralys\w*)|(?:bras|jambe|cote) (?:\w+ )?(?:paralys\w*|ne repond plus|tout mou)|parle (?:bizarrement|plus bien|de travers|n importe comment) (?:d un coup|depuis)|paralys\w*"),
     ("medical", "convulsions", r"convuls\w*|tremble (?:de partout|de tout son corps|sans s arreter)|crise (?:d epilepsie|de spasmes)|spasmes|les yeux (?:revulses|qui tournent)"),
     ("medical", "saignement", r"saign\w* (?:beaucoup|enormement|sans arret|fort|abondamment|partout|de la tete|du nez depuis)|(?:plein de|beaucoup de) sang|sang partout|(?:perd|perds) (?:beaucoup de |du )sang|hemorragie|pisse le sang"),
+    ("medical", "armoire a pharmacie", r"(?:avale|pris|bu)\w* (?:tout )?ce qu (?:il y avait|y avait) dans (?:la|sa|ma|l) (?:pharmacie|armoire|boite)"),
     ("medical", "ingestion", rf"(?:a|ai|as|ont|avons|viens d|vient d|venons d) (?:avale\w*|bu|boire|pris|mange\w*)(?: \w+){{0,3}} (?:toute? (?:la|sa|ma|une)|tous (?:les|ses|mes)|plusieurs|une boite|la boite|la plaquette|une plaquette|des|du|de la|de l|\d+)(?: \w+){{0,2}} (?:{_MEDS}|javel|produit|detergent|lessive|poison|mort aux rats|pesticide|alcool et)"
                                 r"|(?:avale|bu)\w* (?:de la |du |un |une |des )?(?:javel|produit menager|detergent|white spirit|pastille de lave|capsule de lessive|poison|antigel|essence|pile|mort aux rats|raticide|insecticide|desherbant|lessive|destop|soude)"),
     ("medical", "malaise", r"(?<!serveur )(?<!site )(?<!reseau )(?<!systeme )(?<!appli )(?<!application )(?<!ordi )(?<!colis )(?<!dossier )(?<!courrier )(?<!telephone )(?:est tombe\w*|s est effondre\w*|s est ecroule\w*|perdu connaissance|tourne de l oeil|tombe dans les pommes|tombee dans les pommes)"

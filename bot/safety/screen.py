@@ -36,7 +36,7 @@ MINOR = re.compile(r"\b(?:j ai|il a|elle a|age de|agee? de|de) (?:1[0-7]|[1-9]) 
                    r"|\b(?:eleve|collegien\w*|lyceen\w*) de (?:\d|1[0-7])|\b(?:une|un|mon|ma) (?:eleve|collegien\w*|lyceen\w*)\b"
                    r"|\b(?:pote|copain|copine|camarade|collegue) de classe\b")
 # Something already swallowed: the SAMU (15) before the suicide line.
-INGESTED = re.compile(r"\b(?:avale|pris|bu|ingere)\w*\b(?: \w+){0,4} (?:\d+|toute?s?|plusieurs|la boite|une boite|des|du|de la)\b")
+INGESTED = re.compile(r"\b(?:avale|pris|bu|ingere)\w*\b(?: \w+){0,4} (?:\d+|toute?s?|plusieurs|la boite|une boite|des|du|de la|ce qu)\b")
 # The threat comes from a partner or ex-partner: 3919 rather than the police's 17.
 PARTNER = re.compile(r"\b(?:son|mon|leur|ma|sa) (?:mari|conjoint\w*|compagnon|compagne|copain|concubin\w*|ex|ex mari|"
                      r"mec|epoux|petit ami)\b")
