@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import re
 import threading
 
@@ -138,3 +140,20 @@ def test_the_settings_refuse_what_would_break_in_production(tmp_path):
         prod.ProfileSettings.from_env({"AIGUILLAGE_RASA_INSTANCES": "deux"})
     conf = render_nginx_conf(tmp_path, "127.0.0.1", 8080, [5101, 5102])
     assert "server 127.0.0.1:5101" in conf and "server 127.0.0.1:5102" in conf and "listen 127.0.0.1:8080" in conf
+
+
+def test_two_instances_saving_one_conversation_on_postgresql_lose_no_event(production):
+    """The tracker store's conflict rule on the production database: both turns kept, in order."""
+    import asyncio
+
+    from bot.actions.tracker_store import CONFLICTS, AiguillageTrackerStore
+    from tests.test_rasa_runtime import DOMAIN, two_instances_save_one_conversation, user_texts
+
+    url = production["engine"].url.render_as_string(hide_password=False)
+    first, second = (AiguillageTrackerStore(DOMAIN, dialect="postgresql", host=url) for _ in range(2))
+    before = CONFLICTS.count
+    sender = f"pg-conflit-{uuid.uuid4().hex[:8]}"
+    merged = asyncio.run(two_instances_save_one_conversation(first, second, sender))
+    assert user_texts(merged) == ["bonjour", "message A", "message B"]
+    assert CONFLICTS.count == before + 1
+
