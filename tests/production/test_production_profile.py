@@ -71,7 +71,7 @@ def test_a_conversation_alternating_between_two_instances_stays_consistent(produ
 
 def test_messages_of_one_person_sent_at_once_to_both_instances_are_both_handled(production):
     profile = production["profile"]
-    sender = "simultane-1"
+    sender = f"simultane-{uuid.uuid4().hex[:8]}"  # a new person each run (the test is repeated)
     results = {}
 
     def send(index, message):
