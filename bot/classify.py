@@ -6,11 +6,10 @@ from typing import Optional
 
 from bot import messages
 from bot.dialogue import Turn, absorb, new_state
-from bot.safety.screen import EMERGENCY_INTENT, screen
+from bot.safety.screen import screen
 from bot.triage import HORS_CHAMP, QUESTIONS, decide
 
 SAFETY_QUESTION = "securite"  # the safety check, asked before any other question
-MODEL_EMERGENCY_INTENTS = (EMERGENCY_INTENT, "danger_possible")
 
 CHOICE_CODES = {
     "demarche": {"caf", "france_travail", "impots", "ants", "ants_identite", "prefecture", "ameli", "autre",
@@ -27,7 +26,7 @@ def classify(text: str, intent: Optional[str] = None, answers: Optional[dict] = 
 
     `emergency_number` is the first number to call (tier 1 and tier 2 alike), `emergency_numbers` every
     number given; `emergency_kind` is the kind of a certain emergency, or "possible" for the safety check."""
-    screening = screen(text or "", EMERGENCY_INTENT if intent in MODEL_EMERGENCY_INTENTS else None)
+    screening = screen(text or "", intent)
     if screening.certain:
         # Answered, not triaged: the emergency number comes before anything else.
         return {"level": HORS_CHAMP, "emergency_number": screening.number,

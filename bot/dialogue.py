@@ -13,7 +13,7 @@ from typing import Optional, Protocol
 
 from bot import messages
 from bot.emergencies import NUMBERS
-from bot.safety.screen import Screening, screen
+from bot.safety.screen import CERTAIN, Screening, screen
 from bot.triage import HORS_CHAMP, INCLUSION, MONTEE, QUESTIONS, URGENCE, decide
 from bot.text import normalize
 from bot.understanding import ORGANISATIONS, facts_from_message, match_choice
@@ -78,9 +78,10 @@ def handle(state: Optional[dict], turn: Turn, services: Services) -> tuple[list[
         return [emergency_reply(screening)], state
     if screening.possible:
         return _ask_safety(state, turn, services, screening), state
-    if pending in ("consentement", "alternatives") and _correction_facts(turn):
+    corrections = _correction_facts(turn) if pending in ("consentement", "alternatives") else {}
+    if corrections:
         # "en fait j'ai un ordi" once a place is proposed: the triage is done again with the new fact.
-        _merge(state, _correction_facts(turn))
+        _merge(state, corrections)
         state["pending"] = None
         return _advance(state, turn, services, [Reply("utter_correction_notee")])
     if state.get("reference") and pending is None:
@@ -108,10 +109,16 @@ SAFE_WORDS = {"non", "n", "nan", "no", "non tout va bien", "tout va bien", "ca v
 MAX_UNCLEAR = 2  # unclear answers before the triage goes on (the numbers stay in the reminder)
 
 
+def _numbers_card(numbers, check: bool = False) -> dict:
+    """What the channels show beside the text: the number to call (desk banner, Telegram bold)."""
+    card = {"type": "urgence_vitale", "numero": numbers[0], "numeros": list(numbers)}
+    return dict(card, verification=True) if check else card
+
+
 def emergency_reply(screening: Screening) -> Reply:
     """Tier 1: the number for this kind of danger, before anything else (domain: utter_urgence_vitale)."""
     return Reply("utter_urgence_vitale", conditions={"urgence_type": screening.kind}, buttons=[],
-                 custom={"type": "urgence_vitale", "numero": screening.number, "numeros": list(screening.numbers)})
+                 custom=_numbers_card(screening.numbers))
 
 
 def safety_check_reply(kind: str, numbers: list) -> Reply:
@@ -122,8 +129,7 @@ def safety_check_reply(kind: str, numbers: list) -> Reply:
     else:
         key = "utter_verification_securite"
     values = {"numero": numbers[0], "numero_secours": numbers[-1]}
-    return Reply(key, values, custom={"type": "urgence_vitale", "numero": numbers[0], "numeros": list(numbers),
-                                      "verification": True})
+    return Reply(key, values, custom=_numbers_card(numbers, check=True))
 
 
 def _ask_safety(state: dict, turn: Turn, services: Services, screening: Screening) -> list[Reply]:
@@ -162,12 +168,11 @@ def _on_safety_answer(state: dict, turn: Turn, services: Services) -> tuple[list
         state["facts"]["verification_securite"] = "danger"
         kind = check["kind"] if check["kind"] in NUMBERS else "general"
         numbers = check["numbers"]
-        return [emergency_reply(Screening(1, kind, tuple(numbers)))], state
+        return [emergency_reply(Screening(CERTAIN, kind, tuple(numbers)))], state
     if answer is None and check["unclear"] + 1 < MAX_UNCLEAR:
         check["unclear"] += 1
         return [Reply("utter_verification_securite_encore", {"numero": check["numbers"][0]},
-                      custom={"type": "urgence_vitale", "numero": check["numbers"][0],
-                              "numeros": list(check["numbers"]), "verification": True})], state
+                      custom=_numbers_card(check["numbers"], check=True))], state
     key = "utter_securite_merci" if answer is False else "utter_securite_rappel"
     replies = [Reply(key, {"numero": check["numbers"][0]})]
     state["securite"] = None
@@ -180,7 +185,6 @@ def _on_safety_answer(state: dict, turn: Turn, services: Services) -> tuple[list
     if state.get("reference"):
         return replies, state
     return _advance(state, turn, services, replies)
-
 
 
 CALLBACK_CHOICES = ("rappel", "pas_de_rappel")
@@ -267,19 +271,17 @@ def _answer_of(question: str, turn: Turn, facts: dict) -> Optional[str]:
     if question in ("enjeu", "equipement", "souhait"):
         if turn.choice in _CHOICES[question]:
             return turn.choice
-        if facts.get(_FACT_OF[question]) in _CHOICES[question]:
-            return facts[_FACT_OF[question]]
+        if facts.get(question) in _CHOICES[question]:
+            return facts[question]
         if question == "enjeu" and turn.intent == "ne_sait_pas":
             return "inconnu"
-        matched = match_choice(question, free_text) if free_text else None
-        return matched
+        return match_choice(question, free_text) if free_text else None
     return None
 
 
 _CHOICES = {"enjeu": ("delai", "probleme", "aucun", "inconnu", "premiere_demande"),
             "equipement": ("telephone", "ordinateur", "aucun"),
             "souhait": ("faire_pour", "apprendre", "regulier")}
-_FACT_OF = {"enjeu": "enjeu", "equipement": "equipement", "souhait": "souhait"}
 
 
 def _on_answer(state: dict, question: str, turn: Turn, services: Services, replies: list) -> None:

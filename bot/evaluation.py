@@ -17,8 +17,8 @@ import re
 
 import yaml
 
-from bot.classify import MODEL_EMERGENCY_INTENTS, classify
-from bot.safety.screen import EMERGENCY_INTENT, screen
+from bot.classify import classify
+from bot.safety.screen import screen
 from bot.triage import URGENCE
 
 
@@ -154,8 +154,7 @@ def evaluate_safety(cases: list[dict], intent_of: Callable[[str], Optional[str]]
     scores = SafetyScores()
     for case in cases:
         text, expected = case["text"], case.get("number")
-        model_intent = EMERGENCY_INTENT if intent_of(text) in MODEL_EMERGENCY_INTENTS else None
-        result = screen(text, model_intent)
+        result = screen(text, intent_of(text))
         if expected:
             expected = str(expected)
             row = scores.by_number.setdefault(expected, [0, 0, 0])

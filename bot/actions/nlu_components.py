@@ -16,15 +16,12 @@ from rasa.shared.nlu.training_data.message import Message
 
 from scipy.sparse import csr_matrix, vstack
 
-from bot.safety.screen import screen
+from bot.safety.screen import EMERGENCY_INTENT, POSSIBLE_INTENT, POSSIBLE_KIND, screen
 
-EMERGENCY_INTENT = "urgence_vitale"
-# Tier 2 of the safety screen: routed to the triage action, which asks the safety check first.
-POSSIBLE_INTENT = "danger_possible"
-# Below this confidence, a model-only emergency is too likely a misreading ("il faut que ce soit
+# Tier 2 of the safety screen (POSSIBLE_INTENT) is routed to the triage action, which asks the safety
+# check first. Below this confidence, a model-only emergency is too likely a misreading ("il faut que ce soit
 # fait jeudi"): it is not a signal for the safety screen, and the next intent is kept.
 MODEL_ONLY_THRESHOLD = 0.7
-POSSIBLE_KIND = "possible"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

@@ -28,8 +28,10 @@ POSSIBLE_KIND = "possible"
 # Above this probability of danger, the classifier alone raises the check (chosen by cross-validation
 # on the training part, for recall: see README, "Safety screen").
 CLASSIFIER_THRESHOLD = 0.5
-# The conversation model's own emergency intent raises the check too.
-EMERGENCY_INTENT = "urgence_vitale"
+# Intents of the conversation model: its own emergency guess raises the check too; the red-flag
+# component routes tier 1 to EMERGENCY_INTENT and tier 2 to POSSIBLE_INTENT.
+EMERGENCY_INTENT, POSSIBLE_INTENT = "urgence_vitale", "danger_possible"
+MODEL_EMERGENCY_INTENTS = (EMERGENCY_INTENT, POSSIBLE_INTENT)
 
 # The person in danger is a minor: "j'ai 15 ans", "je suis mineure", "une élève de 4e", "un gamin de 10 ans".
 MINOR = re.compile(r"\b(?:j ai|il a|elle a|age de|agee? de|de) (?:1[0-7]|[1-9]) ans\b|\bje suis mineure?\b|\bmineure?s?\b"
@@ -87,7 +89,8 @@ NOTHING = Screening()
 
 def screen(text: object, intent: Optional[str] = None,
            classify: Optional[Callable[[str], Prediction]] = None) -> Screening:
-    """Screen one message. Button payloads ("/choix...") and empty texts are never in danger."""
+    """Screen one message; `intent` is the conversation model's. Button payloads ("/choix...") and empty
+    texts are never in danger."""
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8", errors="replace")
     if not isinstance(text, str) or not text.strip() or text.startswith("/"):
@@ -98,7 +101,7 @@ def screen(text: object, intent: Optional[str] = None,
     # still reads the whole message and may raise the check.
     quiet = told_as_over(expanded) or figure_of_speech(expanded)
     if found and not quiet:
-        if found[0].kind in ("violence_women", "police", "shelter") and MINOR.search(expanded):
+        if _minor_at_risk(found[0].kind, expanded):
             found.insert(0, VitalEmergency("child_danger", NUMBERS["child_danger"]))
         numbers: list[str] = []
         for emergency in found:
@@ -117,13 +120,18 @@ def screen(text: object, intent: Optional[str] = None,
         signals.extend(f"indice:{name}" for _, name in cues)
     if prediction.danger >= CLASSIFIER_THRESHOLD:
         signals.append(f"modele:{prediction.danger:.2f}")
-    if intent == EMERGENCY_INTENT and confirmed:
+    if intent in MODEL_EMERGENCY_INTENTS and confirmed:
         signals.append("intention")
     if not signals:
         return NOTHING
     kind = possible_kind([e.kind for e in found] if confirmed else [], [k for k, _ in cues] if confirmed else [],
                          prediction, expanded)
     return Screening(POSSIBLE, kind, possible_numbers(kind), tuple(signals))
+
+
+def _minor_at_risk(kind: str, expanded: str) -> bool:
+    """A minor threatened by someone or without a roof: 119 comes first."""
+    return kind in ("violence_women", "police", "shelter") and MINOR.search(expanded) is not None
 
 
 def possible_kind(pattern_kinds: list, cue_kinds: list, prediction: Prediction, expanded: str) -> str:
@@ -135,7 +143,7 @@ def possible_kind(pattern_kinds: list, cue_kinds: list, prediction: Prediction, 
         kind = max(dict.fromkeys(cue_kinds), key=lambda k: prediction.kinds.get(k, 0.0))
     else:
         kind = prediction.kind
-    if kind in ("violence_women", "police", "shelter") and MINOR.search(expanded):
+    if _minor_at_risk(kind, expanded):
         return "child_danger"
     if kind == "police" and PARTNER.search(expanded):
         return "violence_women"
