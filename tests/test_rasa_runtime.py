@@ -10,11 +10,13 @@ import inspect
 import logging
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, Event, SessionStarted, SlotSet, UserUttered)
+from rasa.shared.core.events import (ActionExecuted, ActiveLoop, AllSlotsReset, BotUttered, ConversationPaused,
+                                     ConversationResumed, Event, Restarted, SessionStarted, SlotSet, UserUttered)
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.pool import QueuePool
 
@@ -222,9 +224,124 @@ def test_two_processes_saving_one_conversation_lose_no_event(tmp_path, caplog):
     assert "tracker conflict for personne-3" in caplog.text
 
 
+# --- bounded load: a turn's cost does not grow with the conversation ---------------------------------
+
+STATE_DOMAIN = Domain.from_yaml("""
+version: "3.1"
+intents: [saluer, informer]
+actions: [action_aiguiller]
+forms:
+  formulaire_contact:
+    required_slots: [commune]
+slots:
+  commune:
+    type: text
+    mappings: [{type: custom}]
+  organisme:
+    type: text
+    mappings: [{type: custom}]
+  niveau:
+    type: categorical
+    values: [urgence, inclusion]
+    mappings: [{type: custom}]
+""")
+
+
+def _windowed_store(path, window):
+    return AiguillageTrackerStore(STATE_DOMAIN, dialect="sqlite", host=f"sqlite:///{path}", db="aiguillage",
+                                  window=window)
+
+
+def _turn(number: int, clock: float, extra: list) -> list:
+    """One turn as Rasa stores it: the person's message, the bot's action and answer, the listen."""
+    return [UserUttered(f"message {number}", {"name": "informer", "confidence": 0.9}, timestamp=clock),
+            ActionExecuted("action_extract_slots", timestamp=clock + 0.1),
+            *extra,
+            ActionExecuted("action_aiguiller", timestamp=clock + 0.3),
+            BotUttered(f"réponse {number}", timestamp=clock + 0.4),
+            ActionExecuted("action_listen", timestamp=clock + 0.5)]
+
+
+_STATE_EVENTS = st.sampled_from(["commune", "organisme", "niveau", "reset", "restart", "loop", "no_loop",
+                                 "pause", "resume", "none"])
+
+
+def _state_event(kind: str, number: int, clock: float):
+    return {"commune": [SlotSet("commune", f"commune {number}", timestamp=clock + 0.2)],
+            "organisme": [SlotSet("organisme", None if number % 3 == 0 else f"org {number}", timestamp=clock + 0.2)],
+            "niveau": [SlotSet("niveau", "urgence" if number % 2 else "inclusion", timestamp=clock + 0.2)],
+            "reset": [AllSlotsReset(timestamp=clock + 0.2)],
+            "restart": [Restarted(timestamp=clock + 0.2)],
+            "loop": [ActiveLoop("formulaire_contact", timestamp=clock + 0.2)],
+            "no_loop": [ActiveLoop(None, timestamp=clock + 0.2)],
+            "pause": [ConversationPaused(timestamp=clock + 0.2)],
+            "resume": [ConversationResumed(timestamp=clock + 0.2)],
+            "none": []}[kind]
+
+
+def _state(tracker) -> tuple:
+    return ({name: slot.value for name, slot in tracker.slots.items()}, tracker.active_loop_name,
+            tracker.is_paused(), tracker.latest_message.text, tracker.latest_action_name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_STATE_EVENTS, max_size=3), min_size=1, max_size=40), st.integers(20, 45))
+def test_a_windowed_load_has_the_same_state_as_the_whole_session(tmp_path_factory, turns, window):
+    """Loading the last `window` events and the events that still set the state gives the tracker the
+    same slots, loop, pause and latest messages as loading the whole session."""
+    path = tmp_path_factory.mktemp("window") / "a.db"
+    events = [ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=2.0),
+              ActionExecuted("action_listen", timestamp=3.0)]
+    for number, kinds in enumerate(turns):
+        clock = 10.0 + number
+        events += _turn(number, clock, [e for kind in kinds for e in _state_event(kind, number, clock)])
+    tracker = DialogueStateTracker.from_events("personne-w", events, slots=STATE_DOMAIN.slots)
+    windowed, whole = _windowed_store(path, window), _windowed_store(path, 10 ** 6)
+
+    async def scenario():
+        await whole.save(tracker)
+        return await windowed.retrieve("personne-w"), await whole.retrieve("personne-w")
+
+    cut, full = asyncio.run(scenario())
+    assert len(full.events) == len(events) - 1  # action_session_start is stamped before the session
+    assert _state(cut) == _state(full) == _state(tracker)
+    assert len(cut.events) <= window + len(STATE_DOMAIN.slots) + 3  # the window and the state events
+
+
+def test_a_thousand_turns_load_no_more_at_the_end_than_at_the_start(tmp_path):
+    """1,000 turns of one person, each loaded, extended and saved as Rasa does: the last 100 loads read
+    no more than twice the rows of the first 100 (Rasa's own store reads the whole session), and every
+    turn is stored."""
+    store = _windowed_store(tmp_path / "a.db", None)
+    assert store.window == 200
+
+    async def scenario():
+        rows_read = []
+        tracker = DialogueStateTracker.from_events("personne-m", [
+            ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=2.0),
+            ActionExecuted("action_listen", timestamp=3.0)], slots=STATE_DOMAIN.slots)
+        tracker.update(SlotSet("commune", "Rennes", timestamp=4.0))
+        await store.save(tracker)
+        for number in range(1000):
+            tracker = await store.retrieve("personne-m")
+            rows_read.append(store.loads.last_rows)
+            extra = [SlotSet("organisme", f"org {number}", timestamp=10.0 + number)] if number % 7 == 0 else []
+            for turn_event in _turn(number, 10.0 + number, extra):
+                tracker.update(turn_event)
+            await store.save(tracker)
+        return rows_read, await store.retrieve("personne-m"), await store.retrieve_full_tracker("personne-m")
+
+    rows_read, last, full = asyncio.run(scenario())
+    first, final = sum(rows_read[:100]) / 100, sum(rows_read[-100:]) / 100
+    assert final <= 2 * first, (first, final)
+    assert max(rows_read) <= 200 + len(STATE_DOMAIN.slots)
+    assert last.get_slot("commune") == "Rennes" and last.get_slot("organisme") == "org 994"
+    assert len(user_texts(full)) == 1000 and user_texts(full)[-1] == "message 999"
+    assert store.loads.windowed > 900
+
+
 # --- response validation: same verdict as Rasa's schema -------------------------------------------------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
 from jsonschema.validators import validator_for  # noqa: E402
 
 _SCHEMA = RemoteAction.action_response_format_spec()
