@@ -196,3 +196,19 @@ def test_the_evaluation_report_is_read_past_what_rasa_prints_first():
     assert sb.parse_evaluation(stdout) == {"messages": 3, "intent_macro_f1": 0.5}
     with pytest.raises(ValueError):
         sb.parse_evaluation("nothing here")
+
+
+# --- one long conversation (bench/long_conversation_bench.py) -------------------------------------------
+
+def test_long_conversation_report_gives_the_growth_of_both_and_the_verdict():
+    from bench import long_conversation_bench as lb
+
+    ours, baseline = lb.LongRun("ours"), lb.LongRun("baseline")
+    ours.latencies = [0.040] * 100 + [0.045] * 200 + [0.050] * 100
+    baseline.latencies = [0.050 + 0.001 * i for i in range(400)]
+    body = lb.render(ours, baseline, 400, stamp="Run now.")
+    assert "| turns 1-100 | 100 ms | 100 ms | 40 ms | 40 ms | ÷2.5 |" in body
+    assert "| turns 301-400 |" in body and "×1.25" in body
+    assert "**met** (×1.25; the baseline ×4.02)" in body
+    ours.latencies = ours.latencies[:300] + [0.2] * 100
+    assert "**not met**" in lb.render(ours, baseline, 400, stamp="")
