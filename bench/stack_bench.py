@@ -49,6 +49,10 @@ QUICK_CONVERSATIONS = (5, 20, 50)
 TARGET_THROUGHPUT_RATIO = 3.0   # ours / baseline, messages per second at 10 conversations
 TARGET_LEVEL = 10
 TARGET_P95_MS = 150.0           # ours, at 1 conversation
+TARGET_P99_BUSY_MS = 1500.0     # ours, at the busiest level (50 conversations at once)
+# The embedded default without our turn gate (connectors/admission.py): Rasa starts every message at once.
+UNGATED_ENV = {"AIGUILLAGE_CONCURRENT_TURNS": "100000"}
+UNGATED_LABEL = "ours, every turn at once"
 MAX_MESSAGES = 8                # a conversation that has not reached a reference by then is abandoned
 REQUEST_TIMEOUT_S = 120.0
 BENCH_SECRET_KEY = "stack-bench-key"
@@ -728,6 +732,14 @@ def verdicts(ours: StackResult, baseline: StackResult) -> List[Verdict]:
         p95 = o1.p(95) * 1000
         out.append(Verdict("p95 latency at 1 conversation, ours", f"{p95:.0f} ms", f"< {TARGET_P95_MS:g} ms",
                            p95 < TARGET_P95_MS))
+    busiest = ours.level(LEVELS[-1])
+    if busiest and o10:
+        p99 = busiest.p(99) * 1000
+        out.append(Verdict(f"p99 latency at {LEVELS[-1]} conversations, ours", f"{p99:.0f} ms",
+                           f"< {TARGET_P99_BUSY_MS:g} ms", p99 < TARGET_P99_BUSY_MS))
+        out.append(Verdict(f"throughput at {LEVELS[-1]} conversations / at {TARGET_LEVEL}, ours",
+                           f"{busiest.throughput:.1f} / {o10.throughput:.1f} msg/s", "≥ 1×",
+                           busiest.throughput >= o10.throughput))
     if ours.scores and baseline.scores:
         diff = ours.scores["intent_macro_f1"] - baseline.scores["intent_macro_f1"]
         out.append(Verdict("intent macro F1, ours − baseline", f"{diff:+.3f}", "≥ 0", diff >= 0))
@@ -741,7 +753,7 @@ def verdicts(ours: StackResult, baseline: StackResult) -> List[Verdict]:
 
 
 def render(ours: StackResult, baseline: StackResult, stamp: str = "", quick: bool = False,
-           notes: Sequence[str] = ()) -> str:
+           notes: Sequence[str] = (), ungated: Optional[StackResult] = None) -> str:
     lines = ["## Full stack: channel → Rasa → actions → database (`stack_bench.py`)", ""]
     if stamp:
         lines += [stamp, ""]
@@ -753,7 +765,7 @@ def render(ours: StackResult, baseline: StackResult, stamp: str = "", quick: boo
               "(its default pipeline: DIET + ResponseSelector, Memoization + Rule + UnexpecTED + TED policies), "
               "`language: fr`, same domain and data.", ""]
     rows = []
-    for result in (ours, baseline):
+    for result in (ours, baseline) + ((ungated,) if ungated else ()):
         for level in result.levels:
             ref = level.referrals
             rows.append([result.model.label, level.concurrency, len(level.conversations), level.messages,
@@ -765,6 +777,11 @@ def render(ours: StackResult, baseline: StackResult, stamp: str = "", quick: boo
     lines += [table(["model", "conversations at once", "conversations", "messages", "messages/s", "p50", "p95",
                      "p99", "server CPU per message (Rasa + actions)", "errors", "referrals in DB", "shown, not stored", "duplicated",
                      "no consent reached"], rows), ""]
+    if ungated:
+        lines += [f"\"{UNGATED_LABEL}\": our model with the turn gate off (`AIGUILLAGE_CONCURRENT_TURNS` "
+                  "past the number of conversations): Rasa starts every message as it arrives, as before issue 11; "
+                  "\"ours\" and the baseline let 4 turns run at once and the others wait in arrival order "
+                  "(`connectors/admission.py`).", ""]
     improvised = {r.model.label: sum(lv.improvised for lv in r.levels) for r in (ours, baseline)}
     if any(improvised.values()):
         lines += ["Conversations where the bot asked something the script had not foreseen (the person then "
@@ -844,6 +861,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="py-spy both servers at 1 conversation, keep the samples in DIR, print the heaviest frames")
     parser.add_argument("--only", choices=("ours", "baseline"),
                         help="measure one model only (no ratios, report untouched): to try a change quickly")
+    parser.add_argument("--no-ungated", action="store_true",
+                        help=f"skip \"{UNGATED_LABEL}\" (our model without the turn gate, at 10 and 50 at once)")
     args = parser.parse_args(argv)
     counts = args.conversations or (QUICK_CONVERSATIONS if args.quick else DEFAULT_CONVERSATIONS)
     os.environ["RASA_TELEMETRY_ENABLED"] = "false"
@@ -867,6 +886,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                    profile_dir=args.profile)
             result.scores = scores
             results.append(result)
+        ungated = None
+        if not args.only and not args.no_ungated:
+            log(f"measuring {UNGATED_LABEL}...")
+            unbound = TrainedModel(UNGATED_LABEL, ours.path, ours.train_seconds, False)
+            ungated = measure_stack(unbound, workdir / "stack-ungated", counts[1:], levels=LEVELS[1:], log=log,
+                                    extra_env=UNGATED_ENV)
     finally:
         if temp is not None:
             temp.cleanup()
@@ -875,8 +900,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"{args.only}: {level.concurrency} at once: {level.throughput:.1f} msg/s, p50 {_ms(level.p(50))}, "
                   f"p95 {_ms(level.p(95))}, server CPU per message {_cpu(level)}, errors {level.errors}")
         return 0
-    publish(SECTION, render(results[0], results[1], stamp=run_stamp(), quick=args.quick, notes=[BASELINE_NOTE]),
-            args.report, write=not args.no_report)
+    publish(SECTION, render(results[0], results[1], stamp=run_stamp(), quick=args.quick, notes=[BASELINE_NOTE],
+                            ungated=ungated), args.report, write=not args.no_report)
     return 0
 
 

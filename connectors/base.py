@@ -12,6 +12,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from bot import inbox, messages
 from bot.db import session_scope
 from bot.privacy import redact
+from connectors.admission import process_gate
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +117,9 @@ class AiguillageInput(InputChannel):
             meta["redacted"] = list(incoming.redacted_kinds)
         collector = CollectingOutputChannel()
         try:
-            await on_new_message(UserMessage(incoming.text, collector, sender_id, input_channel=self.name(),
-                                             metadata=meta))
+            async with process_gate().turn(sender_id):
+                await on_new_message(UserMessage(incoming.text, collector, sender_id, input_channel=self.name(),
+                                                 metadata=meta))
         except Exception:
             if raise_errors:
                 raise

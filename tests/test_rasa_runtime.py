@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import gc
 import importlib
 import inspect
 import logging
@@ -433,7 +434,10 @@ def test_trained_model_answers_the_same_with_our_graph_runner(monkeypatch):
 
     from bot import cli
 
+    gc.unfreeze()
     agent = Agent.load(str(cli.ensure_model(quiet=True)))
+    # The loaded model is out of the collector's reach: full collections no longer walk it.
+    assert gc.get_freeze_count() > 100_000
     texts = ["jdois faire ma declaration trimestrielle caf avant le 5", "bonjour", "je suis a la rue ce soir",
              "/choix{\"valeur\": \"oui\"}", "azerty qsdf"]
 

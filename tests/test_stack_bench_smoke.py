@@ -128,10 +128,17 @@ def test_unforeseen_questions_are_reported():
 
 def test_the_verdicts_compare_with_the_targets():
     met = {v.name: v.met for v in sb.verdicts(_result("ours", 0.05, 0.9), _result("baseline", 0.2, 0.85))}
-    assert all(met.values()) and len(met) == 3
-    missed = sb.verdicts(_result("ours", 0.2, 0.8, lost=1), _result("baseline", 0.3, 0.85))
-    assert [v.met for v in missed[:3]] == [False, False, False]
-    assert any("referrals" in v.name and not v.met for v in missed)
+    assert all(met.values()) and len(met) == 5
+    assert met["p99 latency at 50 conversations, ours"] and met["throughput at 50 conversations / at 10, ours"]
+    slow = _result("ours", 0.2, 0.8, lost=1)
+    slow.level(50).conversations[0].latencies[0] = 1.6  # one message in 30: the p99 at 50 at once
+    slow.level(50).wall_seconds = slow.level(10).wall_seconds * 10  # fewer messages/s at 50 than at 10
+    missed = {v.name: v.met for v in sb.verdicts(slow, _result("baseline", 0.3, 0.85))}
+    assert not any(missed[name] for name in ("throughput at 10 conversations, ours / baseline",
+                                             "p95 latency at 1 conversation, ours", "p99 latency at 50 conversations, ours",
+                                             "throughput at 50 conversations / at 10, ours",
+                                             "intent macro F1, ours − baseline"))
+    assert any("referrals" in name and not ok for name, ok in missed.items())
 
 
 def test_the_report_section_has_the_table_ratios_and_targets(tmp_path):
@@ -144,6 +151,12 @@ def test_the_report_section_has_the_table_ratios_and_targets(tmp_path):
     assert "391 MiB (peak 439 MiB)" in body and "12 s (this run)" in body and "3.0 MB" in body
     assert "| 88 MiB (peak 93 MiB) |" in body  # the worker's memory, "-" where it was not measured
     assert body.count("worker RSS") == 1 and "| 146 MiB (peak 156 MiB) | - |" in body
+    assert sb.UNGATED_LABEL not in body
+    ungated = _result("ours", 0.1, 0.9)
+    ungated.model = sb.TrainedModel(sb.UNGATED_LABEL, ungated.model.path, None, False)
+    ungated.levels = ungated.levels[1:]
+    with_ungated = sb.render(_result("ours", 0.05, 0.9), _result("baseline", 0.2, 0.85), ungated=ungated)
+    assert f"| {sb.UNGATED_LABEL} | 50 | 10 | 30 |" in with_ungated and "turn gate off" in with_ungated
     report = tmp_path / "REPORT.md"
     update_section("search", "search figures", report)
     update_section(sb.SECTION, body, report)

@@ -23,12 +23,17 @@ behaviour and removes work that does not depend on the message:
   new TCP connection, for every call. Each endpoint now keeps one session per event loop, whose
   idle connections are dropped after 4 s: before any server closes them (Sanic's default is 5 s,
   ours 75 s), so calls do not land on connections the server is closing.
+- Python's full garbage collection walks every object of the loaded model (TensorFlow, scikit-learn,
+  the graph): about 0.3 s during which no turn progresses, every few hundred messages. Once
+  `Agent.load_model` has loaded a model, its objects are moved out of the collector's reach
+  (`gc.freeze`); the model is never freed piecemeal, and a new model loaded later is frozen in turn.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import logging
 import types
 import weakref
@@ -37,6 +42,7 @@ from typing import Any, Dict, List, Optional, Text, Type
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig
@@ -54,6 +60,7 @@ def install() -> None:
     _install_event_class_cache()
     _install_shared_http_sessions()
     _install_sequential_graph_runner()
+    _install_freeze_after_model_load()
 
 
 def _mark(function):
@@ -159,6 +166,20 @@ def _install_event_class_cache() -> None:
         return original(type_name, default)  # Rasa's own answer: None, the default or its error
 
     Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
+def _install_freeze_after_model_load() -> None:
+    original = Agent.load_model
+    if _installed(original):
+        return
+
+    @_mark
+    def load_model(self: Agent, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        gc.collect()
+        gc.freeze()
+
+    Agent.load_model = load_model
 
 
 # Below every server's keep-alive timeout (Sanic: 5 s by default), see the module docstring.
