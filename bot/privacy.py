@@ -1,10 +1,14 @@
 """Remove secrets and sensitive identifiers from what people type, before anything is stored or forwarded.
 
 The brief forbids keeping passwords, access codes, the social security number (NIR), IBANs and card
-numbers. Structured numbers are validated with python-stdnum (check digits), so phone numbers,
-postcodes, dates, amounts and allocataire numbers stay readable. Passwords are found after a cue
-("mot de passe", "mdp", "code secret", "mon code est"...): only the value is replaced, the cue stays so
-the sentence still reads ("mon mdp c'est [MOT_DE_PASSE]").
+numbers; phone numbers and e-mail addresses typed in a message are not kept either (a person's contact
+for the follow-up is the channel's own address, sealed: bot/followup.py). People mistype, so numbers
+are masked by their shape, never by their check digits: any run of 12 digits or more (a NIR with or
+without its key, a card number, an IBAN without its letters), anything shaped like an IBAN, a French
+or international phone number. Postcodes, dates, amounts, allocataire numbers and the emergency
+numbers stay readable. Passwords and codes are found after a cue ("mot de passe", "mdp", "code
+secret", "code :", "PIN", "OTP"...): only the value is replaced, the cue stays so the sentence still
+reads ("mon mdp c'est [MOT_DE_PASSE]").
 
 Every regex here is linear: no nested quantifiers over overlapping classes, bounded look-arounds.
 """
@@ -15,24 +19,30 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from stdnum import iban as _iban
-from stdnum import luhn as _luhn
-from stdnum.fr import nir as _nir
-
 from bot.text import strip_accents
 
 PASSWORD = "mot_de_passe"
+CODE = "code"
 NIR = "nir"
 IBAN = "iban"
 CARD = "carte_bancaire"
+NUMBER = "numero"
+PHONE = "telephone"
+EMAIL = "email"
 
-KINDS: tuple[str, ...] = (PASSWORD, NIR, IBAN, CARD)
+KINDS: tuple[str, ...] = (PASSWORD, CODE, NIR, IBAN, CARD, NUMBER, PHONE, EMAIL)
+# What the person is warned about: a contact detail is masked without a word.
+SECRET_KINDS: frozenset[str] = frozenset((PASSWORD, CODE, NIR, IBAN, CARD, NUMBER))
 
 TOKENS: dict[str, str] = {
     PASSWORD: "[MOT_DE_PASSE]",
+    CODE: "[CODE]",
     NIR: "[NIR]",
     IBAN: "[IBAN]",
     CARD: "[CARTE]",
+    NUMBER: "[NUMERO]",
+    PHONE: "[TELEPHONE]",
+    EMAIL: "[EMAIL]",
 }
 
 
@@ -57,22 +67,34 @@ class _Span:
 # Structured numbers (IBAN, NIR, card)
 # --------------------------------------------------------------------------------------------------
 
-_SEP = " .\\-\u00a0\u202f"
-# Country code + 2 check digits, then up to 34 alphanumerics with single separators in between.
-_IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[" + _SEP + r"]?[A-Za-z0-9]){8,32}")
-# Digits (and the Corsican "2A"/"2B" département of a NIR) with up to 2 separator chars between them.
-_DIGIT_RUN = re.compile(r"(?:2[ABab]|[0-9])(?:[" + _SEP + r"]{0,2}(?:2[ABab]|[0-9]))*")
+_SEP = " .\\-\u00a0\u202f_"
+# Country code + 2 check digits, then up to 34 alphanumerics with up to 3 separators in between.
+_IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[" + _SEP + r"]{0,3}[A-Za-z0-9]){8,32}")
+# Digits (and the Corsican "2A"/"2B" département of a NIR) with up to 3 separator chars between them
+# ("3000 - 6000").
+# A letter typed between two digits ("13A001", a Corsican département mistyped) stays in the run.
+_CORSICA = r"2[" + _SEP + r"]{0,3}[ABab](?![A-Za-z])"
+_DIGIT = r"(?:" + _CORSICA + r"|[0-9](?:[A-Za-z](?=[0-9]))?)"
+_DIGIT_RUN = re.compile(_DIGIT + r"(?:[" + _SEP + r"]{0,3}" + _DIGIT + r")*")
 _GROUP = re.compile(r"[^" + _SEP + r"]+")
-# A cue that the number nearby is a social security number, so a key-less (13 digits) NIR counts too.
-_NIR_CUE = re.compile(
-    r"s[ée]cu|s[ée]curit[ée]\s+sociale|\bnir\b|vitale|insee|\bss\b|\bnss\b|immatriculation",
-    re.IGNORECASE,
-)
+# A run this long is an identifier (NIR, card, IBAN digits, tax or bank number), never a postcode,
+# a date or an amount: it is masked whatever its check digits say.
+LONG_DIGITS = 12
+# A postcode or a house number typed against a phone number keeps its own meaning.
+_KEPT_BESIDE_A_PHONE = 5
+_DECIMAL = re.compile(r"0[.,][0-9]+")
 _NIR_FIRST_DIGITS = frozenset("123478")  # 1/2 = born in France, 3/4 provisional, 7/8 foreigners (NIA)
+_CARD_FIRST_DIGITS = frozenset("23456")  # issuer ranges of payment cards
 
 
 def _is_alnum_at(text: str, index: int) -> bool:
     return 0 <= index < len(text) and text[index].isalnum()
+
+
+def _iban_shaped(compact: str) -> bool:
+    rest = compact[4:]
+    return (15 <= len(compact) <= 34 and compact[:2].isalpha() and compact[2:4].isdigit()
+            and sum(ch.isdigit() for ch in rest) >= 10)
 
 
 def _find_ibans(text: str) -> list[_Span]:
@@ -80,93 +102,135 @@ def _find_ibans(text: str) -> list[_Span]:
     for match in _IBAN_CANDIDATE.finditer(text):
         start = match.start()
         raw = match.group()
-        # The candidate may swallow the following words ("... 189 merci"): try the longest valid prefix.
-        ends = [i + 1 for i, ch in enumerate(raw) if ch.isalnum()]
+        # The candidate may swallow the following words ("... 189 merci"): an IBAN ends with a digit,
+        # so try the longest prefix ending with one that does not cut a word in two.
+        ends = [i + 1 for i, ch in enumerate(raw) if ch.isdigit()]
         for end in reversed(ends):
             if _is_alnum_at(text, start + end):
-                continue  # would cut a word in two
+                continue
             compact = re.sub(r"[^A-Za-z0-9]", "", raw[:end]).upper()
             if len(compact) < 15:
                 break
-            if _iban.is_valid(compact):
+            if _iban_shaped(compact):
                 spans.append(_Span(start, start + end, IBAN))
                 break
     return spans
 
 
-def _nir_structure_ok(compact: str) -> bool:
+def _nir_shaped(compact: str) -> bool:
+    compact = compact.upper()
     if len(compact) not in (13, 15) or compact[0] not in _NIR_FIRST_DIGITS:
         return False
     head, dept, tail = compact[:5], compact[5:7], compact[7:]
-    if not (head.isdigit() and tail.isdigit() and (dept.isdigit() or dept in ("2A", "2B"))):
+    return head.isdigit() and tail.isdigit() and (dept.isdigit() or dept in ("2A", "2B"))
+
+
+def _card_grouped(lengths: list[int]) -> bool:
+    return (len(lengths) > 1 and all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4) \
+        or lengths in ([4, 6, 5], [4, 6, 4])  # American Express / Diners
+
+
+def _long_kind(compact: str, groups: list[tuple[int, int, str]]) -> str:
+    """The name a long number is masked under (the masking itself does not depend on it)."""
+    card = 13 <= len(compact) <= 19 and compact.isdigit() and compact[0] in _CARD_FIRST_DIGITS
+    if card and _card_grouped([len(g[2]) for g in groups]):
+        return CARD
+    if _nir_shaped(compact):
+        return NIR
+    return CARD if card else NUMBER
+
+
+def _phone_shaped(compact: str, plus_before: bool) -> bool:
+    """A French number (0X, 33X, 0033X, with a digit missing or one too many) or an international one."""
+    if not compact.isdigit():
         return False
-    month = int(compact[3:5])
-    return 1 <= month <= 12 or 20 <= month <= 42 or month >= 50
-
-
-def _is_nir(compact: str, cue_nearby: bool) -> bool:
-    compact = compact.upper()
-    if not _nir_structure_ok(compact):
-        return False
-    # Same check as stdnum's validate(), minus its per-call cleaning (structure already checked above).
-    if len(compact) == 15 and _nir.calc_check_digits(compact) == compact[13:]:
-        return True
-    # With an explicit cue ("mon numéro de sécu"), accept a NIR typed without its key or with a typo in it.
-    return cue_nearby
-
-
-def _card_grouping_ok(groups: list[str]) -> bool:
-    lengths = [len(g) for g in groups]
-    if len(lengths) == 1:
-        return True
-    if all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4:
-        return True
-    return lengths in ([4, 6, 5], [4, 6, 4])  # American Express / Diners
-
-
-def _is_card(compact: str, groups: list[str]) -> bool:
-    return (
-        13 <= len(compact) <= 19
-        and compact.isdigit()
-        and compact[0] in "23456"  # issuer ranges of payment cards; fiscal and bank references start elsewhere
-        and _card_grouping_ok(groups)
-        and _luhn.is_valid(compact)
-    )
+    if plus_before:
+        return 8 <= len(compact) <= 15
+    if compact.startswith("00"):
+        return 11 <= len(compact) <= 15
+    if compact.startswith("33") and compact[2:3] != "0":
+        return len(compact) == 11
+    return compact[0] == "0" and compact[1:2] not in ("", "0") and 9 <= len(compact) <= 11
 
 
 def _find_numbers(text: str) -> list[_Span]:
     spans: list[_Span] = []
     for run in _DIGIT_RUN.finditer(text):
-        # Letters cannot occur inside a run, so the cue is looked for once, just before it.
-        cue = bool(_NIR_CUE.search(text[max(0, run.start() - 60) : run.start()]))
-        groups = [(m.start() + run.start(), m.end() + run.start(), m.group()) for m in _GROUP.finditer(run.group())]
-        i = 0
-        while i < len(groups):
-            best: _Span | None = None
-            compact = ""
-            for j in range(i, len(groups)):
-                compact += groups[j][2]
-                if len(compact) > 19:
-                    break
-                size = len(compact)
-                if size < 13:
-                    continue
-                start, end = groups[i][0], groups[j][1]
-                if _is_alnum_at(text, start - 1) or _is_alnum_at(text, end):
-                    continue  # part of a longer word or reference ("REF4111...")
-                if size in (13, 15) and _nir_structure_ok(compact.upper()):
-                    if _is_nir(compact, cue):
-                        best = _Span(start, end, NIR)
-                        continue
-                if compact[0] in "23456" and _is_card(compact, [g[2] for g in groups[i : j + 1]]):
-                    best = _Span(start, end, CARD)
-            if best is not None:
-                spans.append(best)
-                while i < len(groups) and groups[i][0] < best.end:
-                    i += 1
+        # Glued to letters too ("tel0612345678", "NIR184..."): a typo must not keep a number in clear.
+        start, end = run.span()
+        if _DECIMAL.fullmatch(run.group()):
+            continue  # "0.1995562": a coordinate or an amount, not a phone number
+        groups = [(m.start() + start, m.end() + start, m.group()) for m in _GROUP.finditer(run.group())]
+        compact = "".join(g[2] for g in groups)
+        plus = text[max(0, start - 2):start].rstrip().endswith("+")
+        if _phone_shaped(compact, plus):
+            spans.append(_Span(start - (1 if plus and text[start - 1] == "+" else 0), end, PHONE))
+            continue
+        phone = _phone_beside_a_short_number(groups)
+        if phone is not None:
+            spans.append(phone)
+        elif len(compact) >= LONG_DIGITS:
+            phones = _phones_inside(groups)
+            if all(any(p.start <= g[0] and g[1] <= p.end for p in phones) for g in groups):
+                spans.extend(phones)  # several phone numbers one after the other
             else:
-                i += 1
+                spans.append(_Span(start, end, _long_kind(compact, groups)))
+        else:
+            spans.extend(_phones_inside(groups))
     return spans
+
+
+def _phone_beside_a_short_number(groups: list[tuple[int, int, str]]) -> _Span | None:
+    """"35000 06 12 34 56 78": the phone is masked, the postcode before (or after) it kept."""
+    if len(groups) < 2:
+        return None
+    first, last = groups[0][2], groups[-1][2]
+    if 2 <= len(first) <= _KEPT_BESIDE_A_PHONE and _french_phone("".join(g[2] for g in groups[1:])):
+        return _Span(groups[1][0], groups[-1][1], PHONE)
+    if 2 <= len(last) <= _KEPT_BESIDE_A_PHONE and _french_phone("".join(g[2] for g in groups[:-1])):
+        return _Span(groups[0][0], groups[-2][1], PHONE)
+    return None
+
+
+def _french_phone(compact: str) -> bool:
+    return len(compact) == 10 and compact.isdigit() and compact[0] == "0" and compact[1] != "0"
+
+
+def _phones_inside(groups: list[tuple[int, int, str]]) -> list[_Span]:
+    """Phone numbers among shorter groups ("rdv 14 30 au 02 99 12 34 56")."""
+    spans: list[_Span] = []
+    i = 0
+    while i < len(groups):
+        found = None
+        digits = ""
+        for j in range(i, len(groups)):
+            digits += groups[j][2]
+            if len(digits) > 11:
+                break
+            if _french_phone(digits):
+                found = _Span(groups[i][0], groups[j][1], PHONE)
+        if found is not None:
+            spans.append(found)
+            while i < len(groups) and groups[i][0] < found.end:
+                i += 1
+        else:
+            i += 1
+    return spans
+
+
+# --------------------------------------------------------------------------------------------------
+# E-mail addresses
+# --------------------------------------------------------------------------------------------------
+
+# "jean.dupont@gmail.com", "jean dupont @ gmail . com", "jean.dupont arobase gmail point com".
+_EMAIL = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}\s?(?:@|\(at\)|\barobase\b)\s?[A-Za-z0-9\-]{1,63}"
+    r"(?:\s?(?:\.|\bpoint\b)\s?[A-Za-z0-9\-]{1,63}){1,4}",
+    re.IGNORECASE)
+
+
+def _find_emails(text: str) -> list[_Span]:
+    return [_Span(m.start(), m.end(), EMAIL) for m in _EMAIL.finditer(text)]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -200,7 +264,8 @@ _CONNECTOR = (
 _CONNECTOR_WORDS = rf"(?:c{_APO}\s*est|c\s+est|cest|est|c|{_E}tait|sera|is|vaut)\b"
 # Up to 4 short words between cue and connector: "mot de passe de mon compte caf c'est ...".
 _CLAUSE_WORDS = r"(?:et|mais|car|donc|alors|puis|parce|pcq|psk|sinon|or)\b"
-_FILLERS = rf"(?:\s+(?!{_CONNECTOR_WORDS}|{_CLAUSE_WORDS})[^\s:=.,;!?]{{1,20}}){{0,4}}?"
+# A redaction token is never a filler: a cue must not reach past a value masked already (idempotence).
+_FILLERS = rf"(?:\s+(?!{_CONNECTOR_WORDS}|{_CLAUSE_WORDS}|\[)[^\s:=.,;!?]{{1,20}}){{0,4}}?"
 _QUOTED = r'"[^"\n]{1,80}"|«[^»\n]{1,80}»|“[^”\n]{1,80}”'
 _VALUE = rf"(?:{_QUOTED}|\S+)(?:\s*[/|]\s*(?!{_PASSWORD_CUE}|{_WEAK_CODE_CUE})(?:{_QUOTED}|\S+))?"  # "a / mdp b": 2 values
 
@@ -277,6 +342,26 @@ def _find_passwords(text: str) -> list[_Span]:
     return spans
 
 
+# A bare "code", "PIN" or "OTP" before a value of 3 to 10 digits ("code: 4589", "PIN 1234", "le code
+# que j'ai reçu c'est 482913"); the codes that are not secrets are named after it ("code postal").
+_NOT_A_SECRET_CODE = (r"\s*(?:postal|insee|commune|d[ée]partement|r[ée]gion|naf|ape|de\s+la\s+route|civil|"
+                      r"p[ée]nal|du\s+travail|promo|barre|couleur|source|erreur|d[\s'’]*erreur|article)\b")
+_CODE_CUE = rf"\b(?:code|pin|otp)\b(?!{_NOT_A_SECRET_CODE})"
+_CODE_DIGITS = r"(?P<value>[A-Za-z]?\d(?:[ .\-]?[A-Za-z0-9]){2,9})(?![A-Za-z0-9])"
+_CODE_VALUE = re.compile(rf"(?P<cue>{_CODE_CUE}(?:{_CONNECTOR}|\s*)){_CODE_DIGITS}", re.IGNORECASE)
+_CODE_AFTER_WORDS = re.compile(rf"(?P<cue>{_CODE_CUE}{_FILLERS}(?:{_CONNECTOR}|\s+)){_CODE_DIGITS}", re.IGNORECASE)
+
+
+def _find_codes(text: str) -> list[_Span]:
+    spans = []
+    for pattern in (_CODE_VALUE, _CODE_AFTER_WORDS):
+        for match in pattern.finditer(text):
+            value = match.group("value")
+            if sum(ch.isdigit() for ch in value) >= 3:
+                spans.append(_Span(match.start("value"), match.end("value"), CODE))
+    return spans
+
+
 # --------------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------------
@@ -306,6 +391,31 @@ def _outside(span: _Span, claimed: list[_Span], text: str) -> list[_Span]:
         if any(ch.isalnum() for ch in text[start:end]):
             out.append(_Span(start, end, span.kind))
     return out
+
+
+def _claim_codes(codes: Iterable[_Span], claimed: list[_Span]) -> None:
+    """A code read as a password too ("code reçu: 482 913" gives the password "482"): the password's
+    span grows to the whole code rather than leaving "913" in clear."""
+    for code in codes:
+        overlapping = [i for i, other in enumerate(claimed) if code.start < other.end and other.start < code.end]
+        if not overlapping:
+            claimed.append(code)
+        elif len(overlapping) == 1 and claimed[overlapping[0]].kind == PASSWORD:
+            other = claimed[overlapping[0]]
+            claimed[overlapping[0]] = _Span(min(other.start, code.start), max(other.end, code.end), PASSWORD)
+
+
+_BLANK = "\x00"
+
+
+def _blanked(text: str, claimed: list[_Span]) -> str:
+    """`text` with each claimed span replaced by as many characters that no finder reads."""
+    if not claimed:
+        return text
+    chars = list(text)
+    for span in claimed:
+        chars[span.start:span.end] = _BLANK * (span.end - span.start)
+    return "".join(chars)
 
 
 def _merge(spans: Iterable[_Span]) -> list[_Span]:
@@ -352,10 +462,15 @@ def redact(text: str) -> Redaction:
         return Redaction("", ())
     try:
         claimed: list[_Span] = []
-        # Priority when spans overlap: IBAN (validated, longest) > NIR > card > password value.
+        # Priority when spans overlap: IBAN (longest) > long numbers and phones > e-mail > password
+        # value > code.
+        # Each finder reads the text with what was already claimed blanked out, so that a number
+        # typed right after an IBAN is not swallowed into it and then dropped.
         _claim(_find_ibans(text), claimed)
-        _claim(_find_numbers(text), claimed)
+        _claim(_find_numbers(_blanked(text, claimed)), claimed)
+        _claim(_find_emails(_blanked(text, claimed)), claimed)
         _claim(_merge(_find_passwords(text)), claimed, text)
+        _claim_codes(_merge(_find_codes(text)), claimed)
         if not claimed:
             return Redaction(text, ())
         claimed.sort(key=lambda span: span.start)

@@ -11,7 +11,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 
 from bot import inbox, messages
 from bot.db import session_scope
-from bot.privacy import redact
+from bot.privacy import SECRET_KINDS, redact
 from connectors.admission import process_gate
 
 logger = logging.getLogger(__name__)
@@ -23,6 +23,12 @@ ERASE_TYPE = "effacer"
 class Incoming:
     text: str
     redacted_kinds: tuple
+
+    @property
+    def warn(self) -> bool:
+        """A secret was masked: the person is told never to send one (a phone number or an e-mail
+        address is masked without a word)."""
+        return bool(set(self.redacted_kinds) & SECRET_KINDS)
 
 
 def prepare_incoming(text: str) -> Incoming:
@@ -88,7 +94,7 @@ class AiguillageInput(InputChannel):
                 return inbox.route(session, sender_id, incoming.text)
 
         routing = await asyncio.to_thread(run)
-        if not routing.to_rasa and incoming.redacted_kinds:
+        if not routing.to_rasa and incoming.warn:
             routing.replies.insert(0, sensitive_warning()["text"])
         return routing
 
@@ -132,6 +138,6 @@ class AiguillageInput(InputChannel):
             agent = getattr(request.app.ctx, "agent", None)
             if agent is not None:
                 erase_conversation(agent.tracker_store, sender_id)
-        if incoming.redacted_kinds:
+        if incoming.warn:
             replies.insert(0, dict(sensitive_warning(), recipient_id=sender_id))
         return replies

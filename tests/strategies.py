@@ -156,7 +156,7 @@ def json_bytes(values: st.SearchStrategy = json_values) -> st.SearchStrategy[byt
 
 @dataclass(frozen=True)
 class Secret:
-    kind: str        # "nir", "iban", "carte", "mot_de_passe"
+    kind: str        # "nir", "iban", "carte", "mot_de_passe", "code", "telephone", "email"
     value: str       # as typed in the message
     sentence: str    # the value in a plausible French sentence
 
@@ -266,13 +266,97 @@ PASSWORD_CUES = ["mot de passe : ", "mon mot de passe c'est ", "mdp: ", "mdp = "
                  "mon code d'accès est ", "code secret ", "mon mdp ameli est ", "Mot De Passe Caf => "]
 
 
-def secrets_() -> st.SearchStrategy[Secret]:
-    """One secret of any kind, with the sentence it is typed in."""
+# --------------------------------------------------------------------------------------------------
+# Mistyped secrets and contact details (issue 12: masked by their shape, whatever their check digits)
+# --------------------------------------------------------------------------------------------------
+
+_NOISY_SEPARATORS = [" ", ".", "-", "  ", " - ", ". ", "\u00a0", "_"]
+
+
+@st.composite
+def mistyped(draw, numbers: st.SearchStrategy[str]) -> str:
+    """A number as a person may type it: a digit changed, two swapped, its key left out, one digit too
+    many, and the separators of their choice."""
+    number = compact(draw(numbers))
+    digits = [i for i, ch in enumerate(number) if ch.isdigit()]
+    typo = draw(st.sampled_from(["none", "changed", "swapped", "no_key", "extra"]))
+    chars = list(number)
+    if typo == "changed":
+        i = draw(st.sampled_from(digits))
+        chars[i] = str((int(chars[i]) + draw(st.integers(1, 9))) % 10)
+    elif typo == "swapped":
+        i = draw(st.integers(0, len(chars) - 2))
+        chars[i], chars[i + 1] = chars[i + 1], chars[i]
+    elif typo == "no_key":
+        chars = chars[:-2]
+    elif typo == "extra":
+        i = draw(st.integers(0, len(chars)))
+        chars.insert(i, draw(st.sampled_from("0123456789")))
+    typed = "".join(chars)
+    size = draw(st.sampled_from([0, 2, 3, 4]))
+    if not size:
+        return typed
+    parts = [typed[i:i + size] for i in range(0, len(typed), size)]
+    return "".join(part + (draw(st.sampled_from(_NOISY_SEPARATORS)) if index < len(parts) - 1 else "")
+                   for index, part in enumerate(parts))
+
+
+@st.composite
+def phone_numbers(draw) -> str:
+    """A French phone number in the ways people type it, sometimes with a digit missing."""
+    national = "0" + draw(st.sampled_from("1234567")) + draw(st.text("0123456789", min_size=8, max_size=8))
+    if draw(st.booleans()):
+        national = national[:-1]  # a digit forgotten
+    form = draw(st.sampled_from(["pairs", "compact", "plus33", "dots", "dashes", "0033"]))
+    if form == "compact":
+        return national
+    if form == "plus33":
+        return "+33 " + national[1] + " " + " ".join(national[i:i + 2] for i in range(2, len(national), 2))
+    if form == "0033":
+        return "0033" + national[1:]
+    separator = {"pairs": " ", "dots": ".", "dashes": "-"}[form]
+    return separator.join(national[i:i + 2] for i in range(0, len(national), 2))
+
+
+_NAME = st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=8)
+
+
+@st.composite
+def email_addresses(draw) -> str:
+    local = draw(_NAME) + draw(st.sampled_from(["", ".", "_", "-"])) + draw(_NAME) + draw(
+        st.sampled_from(["", "35", "1984"]))
+    domain = draw(st.sampled_from(["gmail", "orange", "laposte", "free", "hotmail", "yahoo"]))
+    return f"{local}@{domain}.{draw(st.sampled_from(['fr', 'com', 'net']))}"
+
+
+@st.composite
+def access_codes(draw) -> str:
+    """A code received by SMS or a PIN: 6 to 8 digits, sometimes split in two."""
+    digits = draw(st.text("0123456789", min_size=6, max_size=8))
+    return digits[:3] + " " + digits[3:] if draw(st.booleans()) else digits
+
+
+CODE_CUES = ["code: ", "code : ", "PIN ", "OTP ", "code de validation ", "le code reçu par sms est ",
+             "mon code c'est ", "Code ", "code otp "]
+PHONE_CUES = ["mon numéro ", "tel: ", "appelez-moi au ", "joignable au ", "", "mon portable c'est "]
+EMAIL_CUES = ["mon mail ", "email: ", "écrivez-moi à ", "", "adresse mail : "]
+
+
+def secrets_(mistakes: bool = True) -> st.SearchStrategy[Secret]:
+    """One secret of any kind, with the sentence it is typed in; with `mistakes`, also the mistyped
+    numbers, access codes, phone numbers and e-mail addresses that must be masked too."""
     def build(kind, cues, values):
         return st.tuples(st.sampled_from(cues), values).map(lambda t: Secret(kind, t[1], t[0] + t[1]))
 
-    return st.one_of(build("nir", NIR_CUES, nir_numbers()), build("iban", IBAN_CUES, iban_numbers()),
-                     build("carte", CARD_CUES, card_numbers()), build("mot_de_passe", PASSWORD_CUES, passwords()))
+    valid = [build("nir", NIR_CUES, nir_numbers()), build("iban", IBAN_CUES, iban_numbers()),
+             build("carte", CARD_CUES, card_numbers()), build("mot_de_passe", PASSWORD_CUES, passwords())]
+    if not mistakes:
+        return st.one_of(*valid)
+    return st.one_of(*valid, build("nir", NIR_CUES, mistyped(nir_numbers())),
+                     build("carte", CARD_CUES, mistyped(card_numbers())),
+                     build("iban", IBAN_CUES, mistyped(iban_numbers())),
+                     build("code", CODE_CUES, access_codes()), build("telephone", PHONE_CUES, phone_numbers()),
+                     build("email", EMAIL_CUES, email_addresses()))
 
 
 # What may stand between the hostile text and a secret: a person ends a sentence, goes to a new line...

@@ -122,28 +122,71 @@ def test_identifiers_are_replaced(text, secret, kind, token):
 @pytest.mark.parametrize(
     "text",
     [
-        "mon numéro 06 12 34 56 78",
-        "appelez-moi au +33 6 12 34 56 78 ou au 01.23.45.67.89",
-        "06 12 34 56 78 06 98 76 54 32",
-        "0612345678 0698765432 0712345678",
         "code postal 35000 Rennes",
+        "je suis a rennes 35000",
         "né le 12/05/1985",
         "rdv le 2024-03-15 à 14h30",
         "mon numéro allocataire est 1234567",
         "montant 1 234,56 € ou 12 345 678 €",
-        "référence dossier 2023-123456789",
-        "numéro fiscal 1234567890123",
-        "facture n° 4111111111111112",  # fails Luhn
-        "4111 1111 11 11 11 11",  # not grouped like a card (phone-like pairs)
-        "numéro de suivi 8R01234567890",
-        "1 85 05 78 006 084 00",  # NIR-shaped but wrong key and no cue
-        "FR76 3000 6000 0112 3456 7890 188",  # IBAN with a wrong check digit
+        "appelle le 3114, le 15, le 112 ou le 119",
+        "code erreur 404 sur le site",
+        "j'ai 75 ans et 3 enfants de 2, 5 et 9 ans",
+        '/choix{"valeur": "insee:35238"}',
+        '/position{"latitude": 48.117, "longitude": -1.678}',
+        '/position{"latitude": 47.996, "longitude": 0.199}',
     ],
 )
 def test_ordinary_numbers_stay_readable(text):
     result = redact(text)
     assert result.text == text
     assert result.kinds == ()
+
+
+@pytest.mark.parametrize(
+    "text, secret, token",
+    [
+        # People mistype: a shape is enough, whatever its check digits or the words around it.
+        ("1 85 05 78 006 084 00", "006 084", "[NIR]"),  # wrong key, no cue
+        ("1 84 12 75 123 456 78", "123 456", "[NIR]"),
+        ("184127512345678", "184127512345678", "[NIR]"),
+        ("ma carte 4970 1012 3456 7890 exp 12/26", "3456 7890", "[CARTE]"),  # fails Luhn
+        ("facture n° 4111111111111112", "4111111111111112", "[CARTE]"),
+        ("FR76 3000 6000 0112 3456 7890 188", "3456 7890", "[IBAN]"),  # wrong check digits
+        ("numéro fiscal 1234567890123", "1234567890123", "[NIR]"),  # NIR-shaped: the name matters little
+        ("référence dossier 2023-123456789", "123456789", "[NIR]"),
+        ("numéro de suivi 0123456789012", "0123456789012", "[NUMERO]"),
+        ("NIR184127512345678", "184127512345678", "[NIR]"),  # glued to the cue
+        # Codes after a cue.
+        ("code: 4589", "4589", "[CODE]"),
+        ("PIN 1234", "1234", "[CODE]"),
+        ("OTP 482 913", "482 913", "[CODE]"),
+        ("le code que j'ai reçu c'est 482913", "482913", "[CODE]"),
+        ("code de validation 771 204", "771 204", "[CODE]"),
+        # Contact details typed in a message.
+        ("mon numéro 06 12 34 56 78", "56 78", "[TELEPHONE]"),
+        ("appelez-moi au +33 6 12 34 56 78", "6 12 34", "[TELEPHONE]"),
+        ("ou au 01.23.45.67.89 le matin", "45.67", "[TELEPHONE]"),
+        ("0033612345678", "612345678", "[TELEPHONE]"),
+        ("tel0612345678", "0612345678", "[TELEPHONE]"),
+        ("06 12 34 56 7 il manque un chiffre", "56 7", "[TELEPHONE]"),
+        ("mail: jean.dupont@gmail.com merci", "dupont", "[EMAIL]"),
+        ("jean.dupont arobase orange point fr", "dupont", "[EMAIL]"),
+    ],
+)
+def test_shapes_are_masked_whatever_their_check_digits(text, secret, token):
+    result = redact(text)
+    assert secret not in result.text and token in result.text, result.text
+
+
+def test_a_postcode_typed_beside_a_phone_number_stays():
+    assert redact("35000 06 12 34 56 78").text == "35000 [TELEPHONE]"
+    assert redact("06 12 34 56 78 35000").text == "[TELEPHONE] 35000"
+    assert redact("0612345678 0698765432 0712345678").text == "[TELEPHONE] [TELEPHONE] [TELEPHONE]"
+
+
+def test_contact_details_are_masked_without_warning_secrets_are_warned():
+    assert not set(redact("mon mail jean@exemple.fr, tel 0612345678").kinds) & privacy.SECRET_KINDS
+    assert set(redact("code: 4589").kinds) <= privacy.SECRET_KINDS
 
 
 def test_kinds_follow_order_of_appearance_and_are_deduplicated():
@@ -201,8 +244,8 @@ def test_redact_mapping_walks_nested_structures_without_touching_the_input():
     assert cleaned["user_pwd"] == "[MOT_DE_PASSE]"
     assert cleaned["card_as_int"] == "[CARTE]"
     assert cleaned["age"] == 42 and cleaned["ok"] is True and cleaned["none"] is None
-    assert cleaned["passeport"] == "12AB34567" and cleaned["phone"] == "06 12 34 56 78"
-    assert kinds == ("mot_de_passe", "iban", "carte_bancaire")
+    assert cleaned["passeport"] == "12AB34567" and cleaned["phone"] == "[TELEPHONE]"
+    assert kinds == ("mot_de_passe", "iban", "carte_bancaire", "telephone")
     assert "Soleil2024" not in repr(cleaned) and "plain-value" not in repr(cleaned)
 
 

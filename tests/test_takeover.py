@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -260,3 +261,29 @@ def test_no_contact_is_kept_for_a_desk_referral(db):
         desk = create_referral(session, ReferralRequest(level="urgence", reasons=[], facts={}, place_id="lieu-a",
                                                         channel="desk", sender_id="desk-1"), now=T0)
         assert inbox.keep_contact(session, card(desk.reference), "desk-1", "desk", "x") == 0
+
+
+def test_in_a_live_takeover_neither_side_leaves_a_secret_or_a_contact_on_disk(db, tmp_path):
+    """The person's message goes through what every channel does first (connectors.base); the
+    mediator pastes a phone number and an e-mail address: both stored copies are masked, in the
+    database file and its write-ahead log, and the person still receives the mediator's words."""
+    from connectors.base import prepare_incoming
+
+    referral_id = sms_referral(db)
+    start(db, referral_id)
+    typed = "mon num 06 12 34 56 78, le code reçu: 482 913, secu 1 84 12 75 123 456 7, mail jean.dupont@gmail.com"
+    route(db, prepare_incoming(typed).text)
+    pasted = "Rappelez-moi au 02.99.87.65.43 ou écrivez à conseillere.durand@mairie-rennes.fr"
+    with session_scope(db["factory"]) as session:
+        message_id, outgoing = service.post_live(session, account(db["factory"], "med-a@example.org"), referral_id,
+                                                 pasted, T0 + timedelta(minutes=6))
+    sms = FakeSender()
+    send_pending(db, referral_id, {"sms": sms}, {message_id: outgoing})
+    assert pasted in sms.sent[-1][1]
+    stored = " ".join(text for _, text, _ in live_messages(db, referral_id))
+    assert "[TELEPHONE]" in stored and "[EMAIL]" in stored and "482" not in stored and "913" not in stored
+    on_disk = b"".join(path.read_bytes() for path in tmp_path.glob("console.db*")).decode("latin-1")
+    flat = re.sub(r"[^0-9A-Za-z@]", "", on_disk)
+    for needle in ("0612345678", "482913", "184127512345", "jeandupont@gmail", "0299876543",
+                   "conseilleredurand@mairie"):
+        assert needle not in flat, needle
