@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from bot import cli_messages
+from bot.db import private_dir
 from bot.settings import PROJECT_ROOT, get_settings
 
 MODEL_INPUTS = ("config.yml", "domain", "data")
@@ -248,13 +249,20 @@ def run_environment() -> dict:
     return env
 
 
+def _private_log_dir(log_dir: Optional[Path]) -> Path:
+    """var/log by default; logs may quote what people wrote: owner-only, like var/ itself."""
+    if log_dir is None:
+        private_dir(PROJECT_ROOT / "var")
+        log_dir = PROJECT_ROOT / "var" / "log"
+    return private_dir(log_dir)
+
+
 def start_stack(model: Path, rasa_port: int = 5005, action_port: int = 5055, env: Optional[dict] = None,
                 log_dir: Optional[Path] = None) -> list[subprocess.Popen]:
     """Start the action server and the Rasa server (with the desk page); returns the processes."""
     env = dict(env or run_environment())
     env["AIGUILLAGE_ACTION_URL"] = f"http://127.0.0.1:{action_port}/webhook"
-    log_dir = log_dir or PROJECT_ROOT / "var" / "log"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = _private_log_dir(log_dir)
     actions = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions.triage_actions", "--port", str(action_port)],
         cwd=PROJECT_ROOT, env=env, stdout=open(log_dir / "actions.log", "ab"), stderr=subprocess.STDOUT)
@@ -268,8 +276,7 @@ def start_stack(model: Path, rasa_port: int = 5005, action_port: int = 5055, env
 def start_worker(env: Optional[dict] = None, log_dir: Optional[Path] = None,
                  interval: float = 10.0) -> subprocess.Popen:
     """The notification and follow-up worker (`aiguillage worker`), as a child process."""
-    log_dir = log_dir or PROJECT_ROOT / "var" / "log"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = _private_log_dir(log_dir)
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--interval", str(interval)],
                             cwd=PROJECT_ROOT, env=dict(env or run_environment()),
                             stdout=open(log_dir / "worker.log", "ab"), stderr=subprocess.STDOUT)

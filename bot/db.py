@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 Base = declarative_base()
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 # Connection pool of each process for our tables on a server database (PostgreSQL). Rasa's tracker
@@ -29,9 +31,25 @@ def _int_env(name: str, default: int) -> int:
         return default
 
 
+def private_dir(path: Path) -> Path:
+    """Our own directory (var/, its logs): created if missing, owner-only (0700) either way."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)  # also when an older version made it 0755; mkdir's mode goes through the umask
+    return path
+
+
+def private_file(path: Path) -> None:
+    """The database file owner-only (0600), SQLite gives its -wal and -shm files the same mode; its
+    directory owner-only too when we create it (never chmod a directory someone else chose)."""
+    if not path.parent.exists() or path.parent.resolve() == (_PROJECT_ROOT / "var").resolve():
+        private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(url[len("sqlite:///"):]))
         # SQLAlchemy 1.4 opens a new file connection per session (NullPool) for SQLite: most of a
         # short query's time. A pool keeps them; a connection is still used by one thread at a time.
         kwargs.setdefault("poolclass", QueuePool)
@@ -52,12 +70,28 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets the Rasa server, the action server and the CLI share one file.
+    # WAL lets the Rasa server, the action server and the CLI share one file. secure_delete zeroes
+    # what a deletion frees, so an erased message does not linger in free pages of the file.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def checkpoint(bind) -> None:
+    """After an erasure on SQLite: copy the write-ahead log into the file and empty it, so that the
+    erased text (still in the log's older pages) leaves the disk too. `bind`: an engine or a
+    session factory. A reader holding the log back only delays it (busy timeout); never raises."""
+    engine = bind.kw.get("bind") if isinstance(bind, sessionmaker) else bind
+    if engine is None or engine.dialect.name != "sqlite":
+        return
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception:  # the erasure itself is committed; the log is emptied at the next checkpoint
+        logging.getLogger(__name__).exception("checkpoint after erasure failed")
 
 
 def create_schema(engine: Engine) -> None:

@@ -20,6 +20,8 @@ from sqlalchemy import Float, Integer, MetaData, Numeric, Table, and_, bindparam
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import Date, DateTime
 
+from bot.db import checkpoint
+
 DEFAULT_RETENTION_DAYS = 90
 PURGED_KEY = "purge"
 REFERRALS = "orientations"
@@ -201,4 +203,6 @@ def purge(engine: Engine, days: Optional[int] = None, now: Optional[datetime] = 
             transaction.rollback()
         else:
             transaction.commit()
+    if not dry_run:
+        checkpoint(engine)  # the purged rows leave the write-ahead log too
     return report

@@ -10,7 +10,7 @@ from typing import Any, List, Optional
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from bot import inbox, messages
-from bot.db import session_scope
+from bot.db import checkpoint, session_scope
 from bot.privacy import SECRET_KINDS, redact
 from connectors.admission import process_gate
 
@@ -76,6 +76,7 @@ def erase_conversation(tracker_store: Any, sender_id: str) -> None:
             session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender_id).delete(
                 synchronize_session=False)
             session.commit()
+        checkpoint(store.engine)
     elif hasattr(store, "store") and isinstance(store.store, dict):
         store.store.pop(sender_id, None)
     else:

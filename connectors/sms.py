@@ -17,7 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import messages
-from bot.db import session_scope
+from bot.db import checkpoint, session_scope
 from bot.referrals import erase_for_sender
 from bot.sms import choices as sms_choices
 from bot.sms.providers import (NotConfigured, OptedOut, PayloadError, SendError, SignatureError, SmsSender,
@@ -270,6 +270,7 @@ class SmsInput(AiguillageInput):
         first = self.store.opt_out(key)
         with session_scope(self.store.factory) as session:
             erase_for_sender(session, key)
+        checkpoint(self.store.factory)
         agent = getattr(request.app.ctx, "agent", None)
         if agent is not None:
             erase_conversation(agent.tracker_store, key)

@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.db import session_scope, shared_factory
+from bot.db import checkpoint, session_scope, shared_factory
 from bot.dialogue import Reply, Turn, handle, new_state
 from bot.orientation import Orientation
 from bot.referrals import erase_for_sender
@@ -123,7 +123,9 @@ class ActionEffacer(Action):
     async def run(self, dispatcher, tracker, domain):
         def erase() -> int:
             with session_scope(services().factory) as session:
-                return erase_for_sender(session, tracker.sender_id)
+                erased = erase_for_sender(session, tracker.sender_id)
+            checkpoint(services().factory)
+            return erased
 
         erased = await asyncio.to_thread(erase)
         logger.info("erased %s referral(s) on request", erased)
