@@ -107,7 +107,12 @@ class TelegramSettings:
     def secret_matches(self, header: Optional[str]) -> bool:
         if not header or not self.secret:
             return False
-        return hmac.compare_digest(header.encode("utf-8"), self.secret.encode("utf-8"))
+        # The server keeps bytes that are not UTF-8 as lone surrogates: never our secret, a 403.
+        try:
+            received = header.encode("utf-8")
+        except UnicodeError:
+            return False
+        return hmac.compare_digest(received, self.secret.encode("utf-8"))
 
     def retry_policy(self) -> "RetryPolicy":
         return RetryPolicy(max_attempts=self.max_attempts, base_delay=self.backoff_base, max_delay=self.backoff_max)

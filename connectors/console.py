@@ -219,6 +219,9 @@ def page(title: str, body: str, auth: Optional[accounts.Authenticated] = None, s
     return resp
 
 
+MAX_ID = 2 ** 63 - 1
+
+
 def not_found(auth: Optional[accounts.Authenticated]):
     return page("Introuvable", f"<h1>Introuvable</h1><p>{esc(MESSAGES['introuvable'])}</p>"
                 f'<p><a href="{PREFIX}/orientations">Retour à la liste</a></p>', auth, status=404)
@@ -319,6 +322,13 @@ class ConsoleInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("console_webhook", __name__)
         channel = self
+
+        @bp.middleware("request")
+        async def no_id_past_the_database(request: Request):
+            # A number past 64-bit SQL integers names no row, and the query would overflow: a 404.
+            if any(isinstance(value, int) and not 0 <= value <= MAX_ID
+                   for value in (request.match_info or {}).values()):
+                return not_found(None)
 
         @bp.route("/", methods=["GET"])
         async def home(request: Request):

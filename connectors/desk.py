@@ -16,6 +16,15 @@ from connectors.base import AiguillageInput
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "desk"
+# The page runs only its own script and style, talks only to this server, and is never framed
+# (an agent's screen shows people's situations: no clickjacking, no injected script).
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                               "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 MAX_MESSAGE_CHARS = 2000
 
 
@@ -33,14 +42,15 @@ class DeskInput(AiguillageInput):
 
         @desk.route("/", methods=["GET"])
         async def page(request: Request):
-            return await response.file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8")
+            return await response.file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8",
+                                       headers=PAGE_HEADERS)
 
         @desk.route("/static/<name>", methods=["GET"])
         async def static(request: Request, name: str):
             path = (STATIC_DIR / name).resolve()
             if path.parent != STATIC_DIR or not path.is_file():
                 return response.json({"erreur": "introuvable"}, status=404)
-            return await response.file(path)
+            return await response.file(path, headers={"X-Content-Type-Options": "nosniff"})
 
         @desk.route("/config", methods=["GET"])
         async def config(request: Request):

@@ -173,3 +173,15 @@ def test_mediator_journal_lists_only_its_place(env):
     journal = c.get("/journal").text
     assert env["referrals"]["a1"][1] in journal and env["referrals"]["b1"][1] not in journal
     assert "med-b@example.org" not in journal
+
+
+@pytest.mark.parametrize("path", ["/orientations/{id}", "/orientations/{id}/direct", "/orientations/{id}/direct/messages"])
+def test_a_huge_id_in_the_address_is_not_found_not_a_server_error(env, path):
+    c, _ = log_in(env)
+    for number in (2 ** 63, 10 ** 30):
+        reply = c.get(path.format(id=number))
+        assert reply.status_code == 404 and "Introuvable" in reply.text
+    listing = c.get("/orientations")
+    reply = c.post(f"/orientations/{10 ** 30}/note", data={"csrf": csrf_of(listing.text), "texte": "x"})
+    assert reply.status_code == 404
+    assert client(env).get(f"/orientations/{10 ** 30}").status_code == 404  # signed out: nothing to learn

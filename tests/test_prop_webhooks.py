@@ -372,3 +372,20 @@ def test_secrets_in_a_signed_message_never_reach_rasa(servers, channel, case, n)
                 assert secret.value not in seen, (secret, seen)
             else:
                 assert secret.needle not in compact(seen), (secret, seen)
+
+
+@pytest.mark.parametrize("secret", [b"\xff\xfe\xfd", TG_SECRET.encode() + b"\xc3", b"\xe9t\xe9"])
+def test_a_telegram_secret_header_that_is_not_utf8_is_refused_not_a_server_error(servers, secret):
+    body = _compact_json({"update_id": 77, "message": {"message_id": 1, "chat": {"id": 4242, "type": "private"},
+                                                       "date": 1700000000, "text": "bonjour"}})
+    before = len(servers["rasa"].received)
+    reply = servers["client"].post(servers["threads"]["telegram"].base + "/webhook", content=body,
+                                   headers={tg.SECRET_HEADER: secret, "Content-Type": "application/json"})
+    check_answer(reply, {403})
+    assert len(servers["rasa"].received) == before
+    assert settings_matches_unicode_surrogate()
+
+
+def settings_matches_unicode_surrogate() -> bool:
+    """What the server makes of such bytes (lone surrogates) never matches, and never raises."""
+    return tg.TelegramSettings(token=TG_TOKEN, secret=TG_SECRET).secret_matches("\udcff" + TG_SECRET) is False

@@ -15,10 +15,15 @@ def desk(browser, stack):
     context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30000)
     page = context.new_page()
+    # The page's Content-Security-Policy must not block anything the page itself needs.
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
     page.goto(f"{stack['base']}/webhooks/desk/")
     page.wait_for_selector("#message")
     yield page
     context.close()
+    assert blocked == []
 
 
 def send(page, text: str) -> None:

@@ -113,3 +113,14 @@ def test_bad_requests_get_a_clear_message(stack):
 
     reply = httpx.post(f"{stack['base']}/webhooks/desk/webhook", json={"message": "bonjour"})
     assert reply.status_code == 400 and "sender" in reply.json()["erreur"]
+
+
+def test_the_desk_page_forbids_foreign_scripts_and_framing(stack):
+    import httpx
+
+    page = httpx.get(f"{stack['base']}/webhooks/desk/", timeout=30)
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "default-src 'none'" in policy
+    assert page.headers["x-frame-options"] == "DENY"
+    script = httpx.get(f"{stack['base']}/webhooks/desk/static/desk.js", timeout=30)
+    assert script.status_code == 200 and script.headers["x-content-type-options"] == "nosniff"
