@@ -72,9 +72,9 @@ _SEP = " .\\-\u00a0\u202f_"
 _IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[" + _SEP + r"]{0,3}[A-Za-z0-9]){8,32}")
 # Digits (and the Corsican "2A"/"2B" département of a NIR) with up to 3 separator chars between them
 # ("3000 - 6000").
-# A letter typed between two digits ("13A001", a Corsican département mistyped) stays in the run.
+# A letter typed between two digits ("13A001", "21 A0": a Corsican département mistyped) stays in the run.
 _CORSICA = r"2[" + _SEP + r"]{0,3}[ABab](?![A-Za-z])"
-_DIGIT = r"(?:" + _CORSICA + r"|[0-9](?:[A-Za-z](?=[0-9]))?)"
+_DIGIT = (r"(?:" + _CORSICA + r"|[0-9](?:[" + _SEP + r"]{0,3}[A-Za-z](?=[" + _SEP + r"]{0,3}[0-9]))?)")
 _DIGIT_RUN = re.compile(_DIGIT + r"(?:[" + _SEP + r"]{0,3}" + _DIGIT + r")*")
 _GROUP = re.compile(r"[^" + _SEP + r"]+")
 # A run this long is an identifier (NIR, card, IBAN digits, tax or bank number), never a postcode,

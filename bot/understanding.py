@@ -296,7 +296,8 @@ WRITER_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
     ("professionnel", (r"\bje suis (l'|la |le |un |une )?(assistante?|travailleu[rs]e?|educat\w*|conseill\w*|mediat\w*|"
                        r"agent|agente|benevole|infirmi\w*|aidante?|aide a domicile|animat\w*|secretaire|ecrivain public|"
                        r"referente?|coordinat\w*|cesf|as |auxiliaire|tutrice|tuteur|curat\w*|intervenante?|stagiaire)",
-                       r"^(usager|usagere|monsieur|madame|mme|mr|m|mlle|beneficiaire|personne|famille|jeune|dame)\b",
+                       # "Mme Diallo doit...": a title, then the rest of the message (a lone "M" says nothing)
+                       r"^(usager|usagere|monsieur|madame|mme|mr|m|mlle|beneficiaire|personne|famille|jeune|dame)\b\W+\w",
                        r"\b(une|un|la|le|cette|ce|notre|mon|ma) (dame|monsieur|personne|usagere?|beneficiaire|famille|jeune|"
                        r"patiente?|residente?|eleve|adherente?|locataire|retraitee?) (que|qu') ?(j'?|nous |on )"
                        r"(accompagne|aide|recois|reçois|suis|suit|accueille|rencontre|vois)",

@@ -21,7 +21,7 @@ from typing import Iterator
 # Hypothesis keeps a cache of constants: outside the work tree (read when the first test runs).
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "aiguillage-hypothesis"))
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 from stdnum import iban as _iban
 from stdnum import luhn as _luhn
@@ -164,6 +164,17 @@ class Secret:
     def needle(self) -> str:
         """What must not be found (compacted) in stored or redacted text."""
         return self.value if self.kind == "mot_de_passe" else compact(self.value)
+
+    def found_in(self, text: str) -> bool:
+        """Whether `text` still shows this secret, whatever separators were left around its characters.
+        A code or a phone number is short: it counts only as a whole number (not "000000" inside the
+        place id "demo-000000001")."""
+        if self.kind == "mot_de_passe":
+            return self.value in text
+        if self.kind in ("code", "telephone"):
+            digits = re.sub(r"(?<=[0-9])[\W_]{1,3}(?=[0-9])", "", text)
+            return re.search(rf"(?<![0-9]){re.escape(self.needle)}(?![0-9])", digits) is not None
+        return self.needle in compact(text)
 
 
 def _grouped(digits: str, sizes: list[int], sep: str) -> str:
@@ -367,10 +378,13 @@ _BOUNDARIES = [" ", "\n", ". ", ", ", " : ", " - ", "\t", " 🙏 ", " \u200f"]
 def text_with_secrets(draw, max_secrets: int = 3, max_size: int = 2_000) -> tuple[str, list[Secret]]:
     """Hostile text with one or more secrets embedded anywhere, each set apart as a word would be."""
     found = draw(st.lists(secrets_(), min_size=1, max_size=max_secrets))
-    parts = [draw(hostile_text(max_size, allow_long=False))]
-    for secret in found:
-        parts += [draw(st.sampled_from(_BOUNDARIES)), secret.sentence, draw(st.sampled_from(_BOUNDARIES)),
-                  draw(hostile_text(max_size, allow_long=False))]
+    noise = [draw(hostile_text(max_size, allow_long=False)) for _ in range(len(found) + 1)]
+    # The same short number typed elsewhere without its cue ("bjr 000000") is not that secret: keep
+    # the noise free of it, so that finding it after redaction always means a leak.
+    assume(not any(secret.found_in(part) for secret in found for part in noise))
+    parts = [noise[0]]
+    for secret, after in zip(found, noise[1:]):
+        parts += [draw(st.sampled_from(_BOUNDARIES)), secret.sentence, draw(st.sampled_from(_BOUNDARIES)), after]
     return "".join(parts), found
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 from bot import messages
 from bot.dialogue import Turn, handle
 from bot.understanding import CHOICE_SYNONYMS, extract_facts, facts_from_message, match_choice
-from tests.strategies import (FRENCH_SMS, compact, examples, hostile_text, hostile_text_with_surrogates,
+from tests.strategies import (FRENCH_SMS, examples, hostile_text, hostile_text_with_surrogates,
                               keyed_database, secrets_, text_with_secrets)
 
 THURSDAY_10H = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
@@ -35,7 +35,7 @@ PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")  # {name}
 FACT_TYPES = {"organisme": str, "domaine": str, "demarche": str, "enjeu": str, "enjeux": list, "equipement": str,
               "blocage": str, "barriere": str, "besoins": list, "recurrent": bool, "debutant": bool,
               "apprentissage": bool, "sujet": str, "souhait": str, "accompagnement_demande": bool,
-              "hors_champ": str}
+              "hors_champ": str, "redacteur": str}
 
 
 # --- understanding ---------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def test_match_choice_returns_one_of_the_question_codes_or_none(question, answer
 @given(secrets_())
 def test_facts_of_a_message_with_a_secret_hold_no_trace_of_it(secret):
     facts = extract_facts(f"bonjour je dois faire ma declaration caf {secret.sentence} je suis a rennes")
-    assert secret.needle not in compact(json.dumps(facts))
+    assert not secret.found_in(json.dumps(facts))
 
 
 # --- the conversation on a real database -----------------------------------------------------------
@@ -115,13 +115,9 @@ def stored_text(engine) -> str:
 
 def assert_nothing_leaked(orientation, state, secrets) -> None:
     dump = stored_text(orientation.factory.kw["bind"])
-    flat_dump = compact(dump)
     state_json = json.dumps(state, ensure_ascii=False, default=str)  # the Rasa slot "etat" is stored too
     for secret in secrets:
-        if secret.kind == "mot_de_passe":
-            assert secret.value not in dump and secret.value not in state_json, secret
-        else:
-            assert secret.needle not in flat_dump and secret.needle not in compact(state_json), secret
+        assert not secret.found_in(dump) and not secret.found_in(state_json), secret
 
 
 coordinates = st.one_of(st.none(), st.floats(min_value=-90, max_value=90), st.floats())
@@ -202,7 +198,7 @@ def test_a_referral_made_from_messages_full_of_secrets_stores_none_of_them(orien
         if secret.kind == "mot_de_passe":
             assert secret.value not in row_text
         else:
-            assert secret.needle not in compact(row_text)
+            assert not secret.found_in(row_text)
     assert_nothing_leaked(orientation, state, secrets)
 
 

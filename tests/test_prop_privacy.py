@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.privacy import KINDS, TOKENS, redact, redact_mapping
-from tests.strategies import (Secret, compact, examples, hostile_bytes, hostile_text, hostile_text_with_surrogates,
+from tests.strategies import (Secret, examples, hostile_bytes, hostile_text, hostile_text_with_surrogates,
                               secrets_, text_with_secrets)
 
 TOKEN_RE = re.compile("|".join(re.escape(t) for t in TOKENS.values()))
@@ -21,8 +21,7 @@ KIND_OF_TOKEN = {token: kind for kind, token in TOKENS.items()}
 
 def leaked(output: str, secrets) -> list:
     """The secrets still readable in the output, whatever separators were left around their digits."""
-    flat = compact(output)
-    return [s for s in secrets if (s.value in output if s.kind == "mot_de_passe" else s.needle in flat)]
+    return [s for s in secrets if s.found_in(output)]
 
 
 @settings(max_examples=examples(150))

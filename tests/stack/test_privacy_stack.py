@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 from tests.conftest import Conversation
 from tests.stack.test_channels_stack import (new_mobile, post_sms, post_telegram, sms_to, stack_logs,
                                              telegram_texts, telegram_update, wait_for)
-from tests.strategies import compact, examples, secrets_
+from tests.strategies import examples, secrets_
 
 _PRINTABLE_RUN = re.compile(r"[^\x00-\x1f\x7f-\x9f\ufffd]{4,}")
 
 
 def stored_runs(stack) -> list[str]:
-    """What `strings` would print from the database, its WAL and the servers' logs, compacted."""
+    """What `strings` would print from the database, its WAL and the servers' logs."""
     workdir: Path = stack["workdir"]
     database = Path(stack["database_url"][len("sqlite:///"):])
     files = [database, Path(f"{database}-wal"), *workdir.glob("*.log")]
@@ -32,13 +32,13 @@ def stored_runs(stack) -> list[str]:
     for path in files:
         if path.exists():
             text = path.read_bytes().decode("utf-8", errors="replace")
-            runs += [compact(run) for run in _PRINTABLE_RUN.findall(text)]
+            runs += _PRINTABLE_RUN.findall(text)
     return runs
 
 
 def found_on_disk(stack, secrets) -> list:
     runs = stored_runs(stack)
-    return [s for s in secrets if any(compact(s.value) in run for run in runs)]
+    return [s for s in secrets if any(s.found_in(run) for run in runs)]
 
 
 def message_of(secrets) -> str:
