@@ -369,7 +369,8 @@ def _cache_record(path: Path) -> Optional[dict]:
         return None
 
 
-def prepare_models(workdir: Path, skip_training: bool, log=print) -> Tuple[TrainedModel, TrainedModel]:
+def prepare_models(workdir: Path, skip_training: bool, log=print,
+                   baseline_model: Optional[Path] = None) -> Tuple[TrainedModel, TrainedModel]:
     from bot import cli
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
@@ -398,6 +399,11 @@ def prepare_models(workdir: Path, skip_training: bool, log=print) -> Tuple[Train
         _prune_cache("ours-")
         _write_record(ours_record, seconds, cpu)
 
+    if baseline_model is not None:
+        # Given by hand (--baseline): its training time is the one recorded beside it, if any.
+        given = _cache_record(baseline_model.with_suffix("").with_suffix(".json")) or {}
+        return ours, TrainedModel("baseline", baseline_model, given.get("train_seconds"), False,
+                                  train_cpu_seconds=given.get("train_cpu_seconds"))
     record = _cache_record(base_record) or {}
     if skip_training and base_cached.exists():
         baseline = TrainedModel("baseline", base_cached, record.get("train_seconds"), False,
@@ -861,6 +867,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="py-spy both servers at 1 conversation, keep the samples in DIR, print the heaviest frames")
     parser.add_argument("--only", choices=("ours", "baseline"),
                         help="measure one model only (no ratios, report untouched): to try a change quickly")
+    parser.add_argument("--baseline", type=Path, metavar="MODEL",
+                        help="measure this baseline model file instead of the one cached for the current inputs "
+                             "(e.g. one trained before a change of response texts only); say so in the report")
     parser.add_argument("--no-ungated", action="store_true",
                         help=f"skip \"{UNGATED_LABEL}\" (our model without the turn gate, at 10 and 50 at once)")
     args = parser.parse_args(argv)
@@ -874,7 +883,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        ours, baseline = prepare_models(workdir, skip_training=args.skip_training or args.quick, log=log)
+        ours, baseline = prepare_models(workdir, skip_training=args.skip_training or args.quick, log=log,
+                                        baseline_model=args.baseline)
         results = []
         for model in (ours, baseline):
             if args.only and model.label != args.only:
@@ -900,7 +910,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"{args.only}: {level.concurrency} at once: {level.throughput:.1f} msg/s, p50 {_ms(level.p(50))}, "
                   f"p95 {_ms(level.p(95))}, server CPU per message {_cpu(level)}, errors {level.errors}")
         return 0
-    publish(SECTION, render(results[0], results[1], stamp=run_stamp(), quick=args.quick, notes=[BASELINE_NOTE],
+    notes = [BASELINE_NOTE]
+    if args.baseline is not None:
+        notes.append(f"\nBaseline model given by hand (`--baseline {args.baseline.name}`): trained on the "
+                     "same config, data and domain except the response texts changed since; responses do not "
+                     "enter the model's predictions.")
+    publish(SECTION, render(results[0], results[1], stamp=run_stamp(), quick=args.quick, notes=notes,
                             ungated=ungated), args.report, write=not args.no_report)
     return 0
 
