@@ -17,6 +17,7 @@ from typing import Optional
 
 from bot import cli_messages
 from bot.db import private_dir
+from bot.deploy.services import rasa_server_environment
 from bot.settings import PROJECT_ROOT, get_settings
 
 MODEL_INPUTS = ("config.yml", "domain", "data")
@@ -269,7 +270,8 @@ def start_stack(model: Path, rasa_port: int = 5005, action_port: int = 5055, env
     rasa = subprocess.Popen(
         [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(rasa_port),
          "--credentials", "credentials.yml", "--endpoints", "endpoints.yml", "--interface", "127.0.0.1"],
-        cwd=PROJECT_ROOT, env=env, stdout=open(log_dir / "rasa.log", "ab"), stderr=subprocess.STDOUT)
+        cwd=PROJECT_ROOT, env=rasa_server_environment(env), stdout=open(log_dir / "rasa.log", "ab"),
+        stderr=subprocess.STDOUT)
     return [actions, rasa]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
-from bot.deploy.services import LocalPostgres, LocalRedis, Nginx, ServiceError
+from bot.deploy.services import LocalPostgres, LocalRedis, Nginx, ServiceError, rasa_server_environment
 
 ENDPOINTS = "endpoints.production.yml"
 
@@ -166,7 +166,8 @@ class Profile:
         process = subprocess.Popen(
             [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port), "--credentials",
              "credentials.yml", "--endpoints", ENDPOINTS, "--interface", "127.0.0.1"],
-            cwd=root, env=self.env, stdout=open(self.settings.workdir / f"rasa-{index}.log", "ab"),
+            cwd=root, env=rasa_server_environment(self.env),
+            stdout=open(self.settings.workdir / f"rasa-{index}.log", "ab"),
             stderr=subprocess.STDOUT)
         self.processes[f"rasa-{index}"] = process
         return process

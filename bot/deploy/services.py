@@ -18,6 +18,16 @@ from pathlib import Path
 from typing import Optional
 
 
+# The public server's largest request: a person's message, a provider's callback or a console form is a
+# few kB. Sanic answers 413 before reading more (nginx does the same in production, at 1 MB). Not the
+# action server: Rasa sends it whole trackers.
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def rasa_server_environment(env: dict) -> dict:
+    return dict(env, SANIC_REQUEST_MAX_SIZE=env.get("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES)))
+
+
 class ServiceError(RuntimeError):
     """A service could not be started; the message says which and why, in French."""
 

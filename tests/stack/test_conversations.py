@@ -124,3 +124,13 @@ def test_the_desk_page_forbids_foreign_scripts_and_framing(stack):
     assert page.headers["x-frame-options"] == "DENY"
     script = httpx.get(f"{stack['base']}/webhooks/desk/static/desk.js", timeout=30)
     assert script.status_code == 200 and script.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_body_past_64_kb_is_refused_before_it_is_read_and_the_server_goes_on(stack):
+    import httpx
+
+    huge = b'{"sender": "gros", "message": "' + b"a" * (70 * 1024) + b'"}'
+    reply = httpx.post(f"{stack['base']}/webhooks/desk/webhook", content=huge,
+                       headers={"Content-Type": "application/json"}, timeout=30)
+    assert reply.status_code == 413
+    assert Conversation(stack["base"]).say("bonjour")  # the next person is served as usual
