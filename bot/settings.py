@@ -28,6 +28,21 @@ class Settings:
     timezone: str = "Europe/Paris"
 
 
+PUBLIC_URL_ENV = "AIGUILLAGE_PUBLIC_URL"
+# A year: browsers then refuse plain http to this host, so a session cookie never travels in clear.
+HSTS_VALUE = "max-age=31536000"
+
+
+def served_over_https() -> bool:
+    """Whether people reach us over https (AIGUILLAGE_PUBLIC_URL, e.g. https://aiguillage.example.fr,
+    behind TLS in front of nginx): cookies then carry the Secure flag and pages send HSTS."""
+    return os.environ.get(PUBLIC_URL_ENV, "").strip().lower().startswith("https://")
+
+
+def https_headers() -> dict:
+    return {"Strict-Transport-Security": HSTS_VALUE} if served_over_https() else {}
+
+
 def get_settings() -> Settings:
     return Settings()
 

@@ -25,6 +25,7 @@ from bot.console import accounts, service
 from bot.db import session_scope
 from bot.hours import to_paris
 from bot.referrals import OUTCOMES, STATUSES
+from bot.settings import https_headers, served_over_https
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ def fact_value(value: Any) -> str:
 # --------------------------------------------------------------------------------------------------
 
 def _with_headers(resp):
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in {**SECURITY_HEADERS, **https_headers()}.items():
         resp.headers[name] = value
     return resp
 
@@ -178,7 +179,7 @@ def _set_cookie(resp, name: str, value: str, max_age: int, path: str = "/") -> N
     cookie["samesite"] = "Strict"
     cookie["path"] = path
     cookie["max-age"] = max_age
-    if os.environ.get(accounts.SECURE_COOKIE_ENV, "") == "1":
+    if served_over_https() or os.environ.get(accounts.SECURE_COOKIE_ENV, "") == "1":
         cookie["secure"] = True
 
 

@@ -10,7 +10,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.settings import get_settings
+from bot.settings import get_settings, https_headers
 from connectors.base import AiguillageInput
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class DeskInput(AiguillageInput):
         @desk.route("/", methods=["GET"])
         async def page(request: Request):
             return await response.file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8",
-                                       headers=PAGE_HEADERS)
+                                       headers={**PAGE_HEADERS, **https_headers()})
 
         @desk.route("/static/<name>", methods=["GET"])
         async def static(request: Request, name: str):

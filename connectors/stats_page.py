@@ -18,6 +18,7 @@ from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
 
 from bot import stats as st
+from bot.settings import https_headers
 
 CHART_ROWS = 25  # a chart with hundreds of communes helps nobody; the table below keeps every row
 
@@ -210,7 +211,8 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
 
     def refused():
         return response.html("<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\"><title>Accès refusé</title>"
-                             "<p>Accès réservé aux coordinateurs.</p></html>", status=403, headers=SECURITY_HEADERS)
+                             "<p>Accès réservé aux coordinateurs.</p></html>", status=403,
+                             headers={**SECURITY_HEADERS, **https_headers()})
 
     @bp.route("/", methods=["GET"])
     async def page(request: Request):
@@ -220,7 +222,7 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
             target = request.path + "/" + (f"?{request.query_string}" if request.query_string else "")
             return response.redirect(target, status=301)
         stats, flt, threshold = await gather(request)
-        return response.html(render_page(stats, flt, threshold), headers=SECURITY_HEADERS)
+        return response.html(render_page(stats, flt, threshold), headers={**SECURITY_HEADERS, **https_headers()})
 
     @bp.route("/export.csv", methods=["GET"])
     async def export(request: Request):
@@ -229,7 +231,7 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
         stats, flt, threshold = await gather(request)
         period = "_".join(d.isoformat() for d in (flt.start, flt.end) if d) or "tout"
         suffix = f"-{flt.departement}" if flt.departement else ""
-        headers = dict(SECURITY_HEADERS)
+        headers = {**SECURITY_HEADERS, **https_headers()}
         headers["Content-Disposition"] = f'attachment; filename="aiguillage-statistiques-{period}{suffix}.csv"'
         return response.text(st.to_csv(stats, threshold, levels=LEVEL_ORDER), headers=headers,
                               content_type="text/csv; charset=utf-8")

@@ -185,3 +185,28 @@ def test_a_huge_id_in_the_address_is_not_found_not_a_server_error(env, path):
     reply = c.post(f"/orientations/{10 ** 30}/note", data={"csrf": csrf_of(listing.text), "texte": "x"})
     assert reply.status_code == 404
     assert client(env).get(f"/orientations/{10 ** 30}").status_code == 404  # signed out: nothing to learn
+
+
+def test_over_https_the_cookies_are_secure_and_pages_send_hsts(env, monkeypatch):
+    monkeypatch.delenv(accounts.SECURE_COOKIE_ENV, raising=False)
+    monkeypatch.setenv("AIGUILLAGE_PUBLIC_URL", "http://127.0.0.1:5005")
+    form = client(env).get("/connexion")
+    assert "Secure" not in form.headers["set-cookie"] and "strict-transport-security" not in form.headers
+    monkeypatch.setenv("AIGUILLAGE_PUBLIC_URL", "https://aiguillage.example.fr")
+    form = client(env).get("/connexion")
+    assert "Secure" in form.headers["set-cookie"]
+    assert form.headers["strict-transport-security"] == "max-age=31536000"
+    reply = httpx.post(env["base"] + "/connexion", headers={"Cookie": form.headers["set-cookie"].split(";")[0]},
+                       data={"email": "med-a@example.org", "mot_de_passe": PASSWORD, "csrf": csrf_of(form.text)})
+    cookie = [h for h in reply.headers.get_list("set-cookie") if h.startswith(accounts.COOKIE_NAME + "=")][0]
+    assert "Secure" in cookie and reply.headers["strict-transport-security"] == "max-age=31536000"
+
+
+@pytest.mark.parametrize("url, https", [("https://aiguillage.example.fr", True), ("HTTPS://X.FR/", True),
+                                        ("http://127.0.0.1:5005", False), ("", False), ("  https://a.fr", True)])
+def test_https_is_read_from_the_public_address(monkeypatch, url, https):
+    from bot import settings
+
+    monkeypatch.setenv(settings.PUBLIC_URL_ENV, url)
+    assert settings.served_over_https() is https
+    assert ("Strict-Transport-Security" in settings.https_headers()) is https
