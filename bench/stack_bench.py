@@ -277,8 +277,10 @@ def stored_references(engine, senders: Iterable[str]) -> Dict[str, List[str]]:
     from sqlalchemy import select
 
     from bot.referrals import Referral, pseudonymise
+    from connectors.desk import conversation_id
 
-    keys = {pseudonymise(s): s for s in senders}
+    # The desk names its conversations in its own namespace; a referral keeps a keyed hash of that name.
+    keys = {pseudonymise(conversation_id(s)): s for s in senders}
     found: Dict[str, List[str]] = {}
     with engine.connect() as connection:
         rows = connection.execute(select(Referral.conversation_key, Referral.reference)).all()

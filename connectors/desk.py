@@ -26,6 +26,14 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 MAX_MESSAGE_CHARS = 2000
+DESK_PREFIX = "desk:"
+
+
+def conversation_id(sender: str) -> str:
+    """The page chooses its sender id freely: the conversation lives in the desk's own namespace, so
+    that a page naming another channel's conversation (an SMS person's pseudonym, 32 hex digits) can
+    neither read nor erase it ("stop" erases the desk conversation of that name only)."""
+    return DESK_PREFIX + sender[:128]
 
 
 class DeskInput(AiguillageInput):
@@ -69,7 +77,8 @@ class DeskInput(AiguillageInput):
                 return response.json({"erreur": "Champs « sender » et « message » obligatoires."}, status=400)
             if len(text) > MAX_MESSAGE_CHARS:
                 text = text[:MAX_MESSAGE_CHARS]
-            replies = await self.run_turn(request, on_new_message, sender[:128], text, {"channel": "desk"})
+            replies = await self.run_turn(request, on_new_message, conversation_id(sender), text,
+                                          {"channel": "desk"})
             return response.json(replies)
 
         return desk

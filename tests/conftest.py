@@ -90,6 +90,13 @@ class Conversation:
         self.sender = sender or f"test-{uuid.uuid4().hex[:10]}"
         self.client = httpx.Client(timeout=60)
 
+    @property
+    def conversation_id(self) -> str:
+        """The id Rasa and our tables know this conversation by (the desk's namespace)."""
+        from connectors.desk import conversation_id
+
+        return conversation_id(self.sender)
+
     def say(self, text: str) -> list[dict]:
         reply = self.client.post(self.url, json={"sender": self.sender, "message": text})
         reply.raise_for_status()

@@ -15,16 +15,17 @@ from sqlalchemy import text
 
 from bot.actions.lock_store import AtomicRedisLockStore
 from bot.deploy import profile as prod
+from connectors.desk import conversation_id
 
 MESSAGES = ("bonjour", "je dois renouveler mon titre de sejour", "je suis a rennes")
 SENDERS, ROUNDS = 30, 5
 
 
 def stored_turns(engine, sender):
-    """The conversation's events in order: user texts, and whether a bot action came between two of them."""
+    """The desk conversation's events in order: user texts, and whether a bot action came between two of them."""
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
-                                  {"s": sender}).all()
+                                  {"s": conversation_id(sender)}).all()
     return [(kind, json.loads(data).get("text") if kind == "user" else json.loads(data).get("name"))
             for kind, data in rows]
 

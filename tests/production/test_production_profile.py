@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from bot.deploy import profile as prod
 from bot.deploy.services import ServiceError, render_nginx_conf
+from connectors.desk import conversation_id
 from tests.conftest import Conversation
 
 pytestmark = pytest.mark.production
@@ -66,7 +67,7 @@ def test_a_conversation_alternating_between_two_instances_stays_consistent(produ
     assert card and card["niveau"] == "urgence" and card["lieu"]["commune"]
     reference = finish_with_consent(person, replies)  # back on A, which must see B's question
     assert referrals_of(production["engine"], reference) == [("urgence", "desk")]
-    assert user_events(production["engine"], person.sender) == 3
+    assert user_events(production["engine"], person.conversation_id) == 3
 
 
 def test_messages_of_one_person_sent_at_once_to_both_instances_are_both_handled(production):
@@ -89,7 +90,7 @@ def test_messages_of_one_person_sent_at_once_to_both_instances_are_both_handled(
     assert all(r.status_code == 200 for r in results.values()) and all(replies.values())
     assert not any("Le service a un problème" in Conversation.texts(r) for r in replies.values()), replies
     # The Redis lock made one wait for the other: both turns are in the one tracker.
-    assert user_events(production["engine"], sender) == 2, replies
+    assert user_events(production["engine"], conversation_id(sender)) == 2, replies
 
 
 def test_the_load_balancer_serves_whole_conversations(production):

@@ -186,3 +186,31 @@ def test_an_sms_person_asks_for_a_human_and_is_called_back_at_the_place_opening(
         rows = connection.exec_driver_sql("SELECT place_id, reason FROM rappels WHERE caller_pseudonym = ?",
                                           (helpline.caller_pseudonym(number),)).all()
     assert len(rows) == 1 and rows[0][1] == "demande" and rows[0][0]
+
+
+def test_a_desk_stop_naming_an_sms_conversation_erases_nothing_of_it(stack):
+    """The desk page chooses its sender id: sent with an SMS person's conversation id (their number's
+    keyed hash), "stop" erases only a desk conversation of that name, never the SMS person's referral."""
+    from sqlalchemy import text
+
+    from bot.referrals import pseudonymise
+    from bot.sms.store import number_key
+    from tests.conftest import Conversation
+
+    number = new_mobile("+3367")
+    count = sms_until_consent(stack, number)
+    post_sms(stack, number, "1")
+    wait_for(lambda: len(sms_to(stack, number)) > count, context=lambda: sms_to(stack, number))
+    key = number_key(number)
+
+    def stored():
+        with stack["engine"].connect() as connection:
+            events = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": key}).scalar()
+            referrals = connection.execute(text("SELECT count(*) FROM orientations WHERE conversation_key = :k"),
+                                           {"k": pseudonymise(key)}).scalar()
+        return events, referrals
+
+    before = stored()
+    assert before[0] > 0 and before[1] == 1
+    assert Conversation(stack["base"], sender=key).say("stop")
+    assert stored() == before

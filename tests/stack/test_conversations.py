@@ -86,7 +86,7 @@ def test_stop_erases_the_conversation_and_the_referral(stack, conversation):
     assert "effacé" in Conversation.texts(replies)
     assert not any((r.get("custom") or {}).get("type") == "effacer" for r in replies)
     assert referrals(stack, reference) == []
-    assert events_text(stack, conversation.sender) == ""
+    assert events_text(stack, conversation.conversation_id) == ""
 
 
 def test_asking_for_a_human_gives_a_phone_number(stack, conversation):
@@ -103,7 +103,7 @@ def test_unclear_message_falls_back_to_choices(stack, conversation):
 def test_sensitive_data_is_redacted_before_storage_and_the_person_is_warned(stack, conversation):
     replies = conversation.say("mon mot de passe caf c'est Soleil2024 et mon iban FR76 3000 6000 0112 3456 7890 189")
     assert "mot de passe" in Conversation.texts(replies)
-    stored = events_text(stack, conversation.sender)
+    stored = events_text(stack, conversation.conversation_id)
     assert stored  # the conversation itself is kept...
     assert "Soleil2024" not in stored and "3000 6000" not in stored  # ...without the secrets
 

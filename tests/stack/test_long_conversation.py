@@ -73,6 +73,6 @@ def test_a_thousand_messages_from_one_person_are_all_stored_and_still_answered(s
     assert len(references) == conversations and len(set(references)) == conversations > 200
     with stack["engine"].connect() as connection:
         rows = connection.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
-                                       "ORDER BY id"), {"s": person.sender}).all()
+                                       "ORDER BY id"), {"s": person.conversation_id}).all()
     stored = [json.loads(data)["text"] for (data,) in rows]
     assert len(stored) == TURNS and stored == sent
