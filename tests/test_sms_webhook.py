@@ -18,7 +18,7 @@ from bot import messages
 from bot.db import create_schema, make_engine, session_factory, session_scope
 from bot.referrals import Referral, ReferralRequest, create_referral
 from bot.settings import get_settings
-from bot.sms.providers import SmsSender, SmsSettings, hmac_sha256, signed_headers, twilio_signature
+from bot.sms.providers import SignatureError, SmsSender, SmsSettings, hmac_sha256, signed_headers, twilio_signature
 from bot.sms.store import SmsStore, number_key
 from connectors.sms import SmsInput
 from tests.fakes.sms_gateway import FakeGateway
@@ -168,6 +168,47 @@ async def test_twilio_signed_form_is_answered_by_sms(twilio_channel):
     assert sent[0].form() == {"To": NUMBER, "From": "+33700000000", "Body": "Bonjour, je vous écoute.",
                               "StatusCallback": "https://aiguillage.example/webhooks/sms/status"}
     assert sent[0].headers["Authorization"].startswith("Basic ")
+
+
+def test_twilios_published_example_is_accepted_and_a_changed_one_refused():
+    """The example request and signature of Twilio's webhook-security documentation."""
+    from bot.sms.providers import TwilioProvider
+
+    provider = TwilioProvider(SmsSettings(provider="twilio", auth_token="12345"))
+    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234", "From": "+12349013030",
+              "To": "+18005551212"}
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    headers = {"X-Twilio-Signature": "0/KCTR6DLpKmkAf8muzZqo1nDgQ="}
+    provider.verify(headers, urlencode(params).encode(), url)
+    with pytest.raises(SignatureError):
+        provider.verify(headers, urlencode(dict(params, Digits="1235")).encode(), url)
+
+
+async def test_requests_signed_by_twilios_validator_are_accepted(twilio_channel):
+    """What Twilio's own RequestValidator accepts: the URL signed with its default port, and a
+    parameter sent twice."""
+    from twilio.request_validator import RequestValidator
+
+    h = twilio_channel
+    validator = RequestValidator(TOKEN)
+    public = h.channel.settings.public_url  # https://aiguillage.example/webhooks/sms/webhook
+    with_port = public.replace("https://aiguillage.example/", "https://aiguillage.example:443/")
+    reply = await h.post_twilio(dict(TWILIO_FORM, MessageSid="SM443"),
+                                signature=validator.compute_signature(with_port, dict(TWILIO_FORM, MessageSid="SM443")))
+    assert reply.status_code == 200
+    pairs = list(dict(TWILIO_FORM, MessageSid="SMDUP").items()) + [("MediaUrl0", "a"), ("MediaUrl0", "a")]
+    body = urlencode(pairs).encode()
+
+    class Multi(dict):
+        def getall(self, name):
+            return [v for k, v in pairs if k == name]
+
+    signature = validator.compute_signature(public, Multi(pairs))
+    reply = await h.client.post(h.url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded",
+                                                              "X-Twilio-Signature": signature})
+    await h.channel.drain()
+    assert reply.status_code == 200
+    assert [text for text, _ in h.rasa.received] == ["Bonjour", "Bonjour"]
 
 
 async def test_twilio_wrong_or_missing_signature_is_refused(twilio_channel):
