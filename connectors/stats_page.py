@@ -211,7 +211,9 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
 
     def refused():
         return response.html("<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\"><title>Accès refusé</title>"
-                             "<p>Accès réservé aux coordinateurs.</p></html>", status=403,
+                             "<p>Accès réservé aux coordinateurs.</p>"
+                             "<p><a href=\"/webhooks/console/orientations\">Retour à la console</a></p></html>",
+                             status=403,
                              headers={**SECURITY_HEADERS, **https_headers()})
 
     @bp.route("/", methods=["GET"])

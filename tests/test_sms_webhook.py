@@ -421,3 +421,18 @@ async def test_a_failure_after_the_acknowledgement_still_answers_with_the_helpli
     assert texts[0].startswith("Le service a un problème.")
     assert settings.helpline_phone in texts[0] and settings.helpline_name in texts[0]
     assert h.rasa.received == []
+
+
+@pytest.mark.parametrize("reports, final", [
+    (["sent", "delivered", "failed"], "delivered"),            # a report replayed late changes nothing
+    (["sent", "failed", "delivered"], "failed"),               # the captured "delivered" of the review
+    (["queued", "sent", "queued", "sending"], "sent"),
+    (["sent", "delivered", "delivered"], "delivered"),
+    (["sent", "statut-inconnu"], "sent"),
+    (["sent", "undelivered"], "undelivered"),
+])
+def test_a_delivery_status_only_moves_forward(store, reports, final):
+    store.record_sent("ref-1", "gw-1")
+    for status in reports:
+        store.record_status("gw-1", status)
+    assert store.delivery_status("ref-1") == final

@@ -252,6 +252,7 @@ async def test_refused_without_authorisation(server, factory):
         export = await client.get(server["base"] + "/export.csv")
     assert page.status_code == 403 and export.status_code == 403
     assert "urgence" not in export.text
+    assert 'href="/webhooks/console/orientations"' in page.text  # a refused mediator finds the way back
 
 
 def test_empty_period_renders():

@@ -19,6 +19,16 @@ def number_key(e164: str) -> str:
     return pseudonymise("sms:" + e164)
 
 
+# How far a message has gone (Twilio's and the JSON gateway's words): a final status is never left.
+_STATUS_RANKS = {"accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "sent": 3,
+                 "delivered": 4, "undelivered": 4, "failed": 4, "read": 4, "canceled": 4}
+
+
+def status_rank(status: Optional[str]) -> int:
+    """0 for an unknown status: it never replaces a known one."""
+    return _STATUS_RANKS.get((status or "").strip().lower(), 0)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -111,14 +121,15 @@ class SmsStore:
                 row.gateway_id, row.updated_at = gateway_id, _now()
 
     def record_status(self, reference: str, status: str) -> None:
-        """Idempotent: the same report twice leaves the same state."""
+        """Idempotent, and a status only moves forward: a report replayed or arriving late ("sent"
+        after "delivered", "delivered" after "failed") never takes a message back."""
         with session_scope(self.factory) as session:
             row = session.get(SmsDelivery, reference) or session.execute(
                 select(SmsDelivery).where(SmsDelivery.gateway_id == reference)).scalars().first()
             if row is None:
                 session.add(SmsDelivery(reference=reference, gateway_id=reference, status=status,
                                         updated_at=_now()))
-            elif row.status != status:
+            elif status_rank(status) > status_rank(row.status):
                 row.status, row.updated_at = status, _now()
 
     def delivery_status(self, reference: str) -> Optional[str]:
