@@ -7,7 +7,6 @@ or "json" (generic JSON webhook signed with HMAC-SHA256 and a timestamp).
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import hmac
 import json
@@ -150,11 +149,22 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 
 # --- signatures ---------------------------------------------------------------------------------
 
+class _FormParams(dict):
+    """Form parameters with every value of a repeated name, read by RequestValidator via getall()."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]):
+        super().__init__()
+        for name, value in pairs:
+            self.setdefault(name, []).append(value)
+
+    def getall(self, name: str) -> list[str]:
+        return self[name]
+
+
 def twilio_signature(auth_token: str, url: str, params: Sequence[tuple[str, str]]) -> str:
-    """base64(HMAC-SHA1(token, url + name1 + value1 + ...)) with params sorted by name then value."""
-    data = url + "".join(k + v for k, v in sorted(params))
-    digest = hmac.new(auth_token.encode(), data.encode("utf-8"), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+    """What Twilio sends in X-Twilio-Signature for this request (the signing side, for a test or a
+    fake gateway), computed by the same RequestValidator that checks it."""
+    return RequestValidator(auth_token).compute_signature(url, _FormParams(params))
 
 
 def hmac_sha256(secret: str, body: bytes) -> str:
@@ -199,18 +209,6 @@ class Provider:
     def acknowledgement(self) -> tuple[str, str]:
         """(body, content type) of the quick webhook acknowledgement."""
         return json.dumps({"ok": True}), "application/json"
-
-
-class _FormParams(dict):
-    """Form parameters with every value of a repeated name, read by RequestValidator via getall()."""
-
-    def __init__(self, pairs: Sequence[tuple[str, str]]):
-        super().__init__()
-        for name, value in pairs:
-            self.setdefault(name, []).append(value)
-
-    def getall(self, name: str) -> list[str]:
-        return self[name]
 
 
 class TwilioProvider(Provider):
