@@ -14,21 +14,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from bot.settings import PROJECT_ROOT, get_settings, int_from_env
+
 Base = declarative_base()
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 # Connection pool of each process for our tables on a server database (PostgreSQL). Rasa's tracker
 # store has its own pool (SQL_POOL_SIZE / SQL_MAX_OVERFLOW): see README, "Production profile".
 POOL_SIZE_ENV = "AIGUILLAGE_DB_POOL_SIZE"
 MAX_OVERFLOW_ENV = "AIGUILLAGE_DB_MAX_OVERFLOW"
-
-
-def _int_env(name: str, default: int) -> int:
-    try:
-        return max(0, int(os.environ.get(name, default)))
-    except ValueError:
-        return default
 
 
 def private_dir(path: Path) -> Path:
@@ -41,7 +35,7 @@ def private_dir(path: Path) -> Path:
 def private_file(path: Path) -> None:
     """The database file owner-only (0600), SQLite gives its -wal and -shm files the same mode; its
     directory owner-only too when we create it (never chmod a directory someone else chose)."""
-    if not path.parent.exists() or path.parent.resolve() == (_PROJECT_ROOT / "var").resolve():
+    if not path.parent.exists() or path.parent.resolve() == (PROJECT_ROOT / "var").resolve():
         private_dir(path.parent)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
@@ -57,8 +51,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     if not url.startswith("sqlite"):
-        kwargs.setdefault("pool_size", _int_env(POOL_SIZE_ENV, 5))
-        kwargs.setdefault("max_overflow", _int_env(MAX_OVERFLOW_ENV, 5))
+        kwargs.setdefault("pool_size", int_from_env(POOL_SIZE_ENV, 5))
+        kwargs.setdefault("max_overflow", int_from_env(MAX_OVERFLOW_ENV, 5))
         kwargs.setdefault("pool_timeout", 10)  # a saturated pool fails a turn quickly rather than hanging
         kwargs.setdefault("pool_pre_ping", True)  # survive a database restart: stale connections are replaced
         kwargs.setdefault("pool_recycle", 1800)
@@ -145,8 +139,6 @@ def shared_factory(url: Optional[str] = None) -> sessionmaker:
     """One engine (one pool) per database and process, shared by the channels of a Rasa server;
     the tables are created on first use, never at import time."""
     if url is None:
-        from bot.settings import get_settings
-
         url = get_settings().database_url
     return _shared(url, os.getpid())
 

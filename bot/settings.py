@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,18 @@ class Settings:
     )
     helpline_phone: str = field(default_factory=lambda: os.environ.get("AIGUILLAGE_HELPLINE_PHONE", "01 70 772 372"))
     timezone: str = "Europe/Paris"
+
+
+def int_from_env(name: str, default: int, minimum: int = 0) -> int:
+    """A whole-number setting: `default` when unset or not a number (logged), never below `minimum`."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return max(default, minimum)
+    try:
+        return max(int(raw), minimum)
+    except ValueError:
+        logging.getLogger(__name__).warning("%s is not a whole number; %d is used", name, default)
+        return max(default, minimum)
 
 
 PUBLIC_URL_ENV = "AIGUILLAGE_PUBLIC_URL"

@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
 import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Dict, Optional
+
+from bot.settings import int_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +29,7 @@ SLOW_WAIT_S = 2.0
 
 
 def limit_from_environment() -> int:
-    try:
-        value = int(os.environ.get(LIMIT_ENV, DEFAULT_LIMIT))
-    except ValueError:
-        logger.warning("%s is not a whole number; %d is used", LIMIT_ENV, DEFAULT_LIMIT)
-        return DEFAULT_LIMIT
-    return max(value, 1)
+    return int_from_env(LIMIT_ENV, DEFAULT_LIMIT, minimum=1)
 
 
 class TurnGate:

@@ -56,7 +56,7 @@ def test_var_is_owner_only_even_when_an_older_version_made_it_open(tmp_path):
 
 
 def test_the_default_database_directory_var_is_made_owner_only(tmp_path, monkeypatch):
-    monkeypatch.setattr(database, "_PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(database, "PROJECT_ROOT", tmp_path)
     (tmp_path / "var").mkdir(mode=0o755)
     (tmp_path / "var").chmod(0o755)
     make_engine(f"sqlite:///{tmp_path / 'var' / 'aiguillage.db'}").dispose()

@@ -28,7 +28,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any, List, Optional, Text
 
@@ -44,8 +43,11 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.actions import rasa_runtime
 from bot.db import make_engine
+from bot.settings import int_from_env
 
 DEFAULT_WINDOW = 200
+# Below a few turns the rules would lose the states they match.
+MIN_WINDOW = 20
 
 # The latest session: events stamped at or after its SessionStarted (all when none), exactly as
 # SQLTrackerStore._event_query selects them; in insertion (id) order.
@@ -106,16 +108,6 @@ class ConflictCounter:
 CONFLICTS = ConflictCounter()
 
 
-def window_from_environment() -> int:
-    try:
-        value = int(os.environ.get("AIGUILLAGE_TRACKER_WINDOW", DEFAULT_WINDOW))
-    except ValueError:
-        logger.warning("AIGUILLAGE_TRACKER_WINDOW is not a whole number; %d is used", DEFAULT_WINDOW)
-        return DEFAULT_WINDOW
-    # Below a few turns the rules would lose the states they match.
-    return max(value, 20)
-
-
 def _no_sync_per_commit(dbapi_connection, _record) -> None:
     # In WAL mode, NORMAL skips the disk flush at each commit (about 1 ms a turn): the file stays
     # consistent, and a power cut can only lose the last turns of conversations. Referrals are in
@@ -144,7 +136,8 @@ class AiguillageTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _no_sync_per_commit)
         self.sessionmaker = sessionmaker(bind=self.engine)
-        self.window = max(int(window), 20) if window else window_from_environment()
+        self.window = (max(int(window), MIN_WINDOW) if window
+                       else int_from_env("AIGUILLAGE_TRACKER_WINDOW", DEFAULT_WINDOW, MIN_WINDOW))
         self.loads = LoadCounter()
         self._create_index()
 
