@@ -44,6 +44,11 @@ SECURITY_HEADERS = {
 }
 
 
+def page_headers() -> dict:
+    """The security headers, with HSTS when people reach us over https."""
+    return {**SECURITY_HEADERS, **https_headers()}
+
+
 def _level_label(code: str) -> str:
     try:
         from bot.messages import level_label
@@ -214,7 +219,7 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
                              "<p>Accès réservé aux coordinateurs.</p>"
                              "<p><a href=\"/webhooks/console/orientations\">Retour à la console</a></p></html>",
                              status=403,
-                             headers={**SECURITY_HEADERS, **https_headers()})
+                             headers=page_headers())
 
     @bp.route("/", methods=["GET"])
     async def page(request: Request):
@@ -224,7 +229,7 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
             target = request.path + "/" + (f"?{request.query_string}" if request.query_string else "")
             return response.redirect(target, status=301)
         stats, flt, threshold = await gather(request)
-        return response.html(render_page(stats, flt, threshold), headers={**SECURITY_HEADERS, **https_headers()})
+        return response.html(render_page(stats, flt, threshold), headers=page_headers())
 
     @bp.route("/export.csv", methods=["GET"])
     async def export(request: Request):
@@ -233,7 +238,7 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
         stats, flt, threshold = await gather(request)
         period = "_".join(d.isoformat() for d in (flt.start, flt.end) if d) or "tout"
         suffix = f"-{flt.departement}" if flt.departement else ""
-        headers = {**SECURITY_HEADERS, **https_headers()}
+        headers = page_headers()
         headers["Content-Disposition"] = f'attachment; filename="aiguillage-statistiques-{period}{suffix}.csv"'
         return response.text(st.to_csv(stats, threshold, levels=LEVEL_ORDER), headers=headers,
                               content_type="text/csv; charset=utf-8")
