@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -72,6 +73,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def insert_ignore(session: Session, table: Table, values: dict) -> bool:
+    """Insert one row unless its key exists (INSERT … ON CONFLICT DO NOTHING: no UNIQUE error when
+    two processes insert the same key at once). True if this call inserted it."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    result = session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1
 
 
 def checkpoint(bind) -> None:

@@ -79,6 +79,12 @@ class TurnGate:
                 self._people.pop(sender_id, None)
 
 
+def client_address(request) -> str:
+    """The address a request comes from. Behind nginx, Sanic takes it from X-Forwarded-For when the
+    launcher sets SANIC_PROXIES_COUNT (never otherwise: a client could write that header itself)."""
+    return request.remote_addr or request.ip or ""
+
+
 @functools.lru_cache(maxsize=1)
 def process_gate() -> TurnGate:
     """The one gate of this process, shared by all its channels (made on first use)."""

@@ -20,12 +20,14 @@ from urllib.parse import urlencode, urlsplit
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
+from sqlalchemy.exc import OperationalError
 
-from bot.console import accounts, service
+from bot.console import accounts, service, throttle
 from bot.db import session_scope
 from bot.hours import to_paris
 from bot.referrals import OUTCOMES, STATUSES
 from bot.settings import https_headers, served_over_https
+from connectors.admission import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,9 @@ CALLBACK_REASONS = {"missed": "Appel manqué", "after_hours": "Hors horaires",
 MESSAGES = {
     # errors
     "identifiants_invalides": "Adresse e-mail ou mot de passe incorrect.",
-    "trop_de_tentatives": "Trop de tentatives : la connexion est bloquée quelques minutes. Réessayez plus tard.",
+    "trop_de_tentatives": "Trop de tentatives : attendez un peu avant de réessayer (l'attente double à chaque "
+                          "nouvel essai manqué). Depuis votre poste habituel, la connexion reste possible.",
+    "occupe": "Le service est très occupé : réessayez dans une minute.",
     "jeton": "Formulaire expiré ou invalide : rechargez la page et recommencez.",
     "introuvable": "Orientation introuvable.",
     "deja_prise_en_charge": "Cette orientation est déjà prise en charge.",
@@ -371,20 +375,33 @@ class ConsoleInput(InputChannel):
             password = request.form.get("mot_de_passe") or ""
             now = channel.now()
 
+            client, device = client_address(request), request.cookies.get(throttle.DEVICE_COOKIE)
+
             def attempt():
                 with session_scope(channel.factory()) as session:
-                    result = accounts.login(session, email, password, now)
+                    result = accounts.login(session, email, password, now, client=client, device_token=device)
                     if result.status == accounts.LOGIN_OK:
                         service.record(session, result.account, service.ACTION_LOGIN, now=now)
                     return result
 
             # scrypt takes tens of milliseconds: keep it off the event loop shared with Rasa.
-            result = await asyncio.get_running_loop().run_in_executor(None, attempt)
+            try:
+                result = await asyncio.get_running_loop().run_in_executor(None, attempt)
+            except OperationalError:  # the database stayed busy past its timeout: say so, never a 500
+                logger.exception("login attempt not checked: database busy")
+                return login_page(error="occupe", email=email, status=503)
+            if result.status == accounts.LOGIN_LOCKED:
+                wait = max(1, int((result.retry_at - now).total_seconds() + 0.999))
+                resp = login_page(error="trop_de_tentatives", email=email, status=429)
+                resp.headers["Retry-After"] = str(wait)
+                return resp
             if result.status != accounts.LOGIN_OK:
                 return login_page(error=result.status, email=email, status=401)
             resp = redirect("/orientations")
             max_age = int((result.expires_at - now).total_seconds())
             _set_cookie(resp, accounts.COOKIE_NAME, result.token, max_age=max_age)
+            _set_cookie(resp, throttle.DEVICE_COOKIE, result.device_token,
+                        max_age=throttle.DEVICE_COOKIE_DAYS * 86400, path=PREFIX + "/connexion")
             _set_cookie(resp, PRE_COOKIE, "", max_age=0, path=PREFIX)
             return resp
 

@@ -2,7 +2,8 @@
 
 Passwords: scrypt (standard library) with a per-account random salt, compared in constant time.
 Sessions: a random token in a cookie; only its SHA-256 is stored, with an expiry.
-Failed logins are counted per e-mail address (known or not, so the lock-out reveals nothing).
+Login attempts are throttled by progressive delays (`bot.console.throttle`), for known and unknown
+addresses alike, so the throttle reveals nothing.
 
 Other blueprints call `authenticate_request(request)` to know who is logged in (see docs/mediateurs.md).
 """
@@ -22,6 +23,7 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, d
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.console import throttle
 from bot.db import Base
 
 ROLE_MEDIATOR = "mediateur"
@@ -35,9 +37,6 @@ DEFAULT_SESSION_HOURS = 8.0
 
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024  # bounds the KDF input
-
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
 
 # scrypt cost: about 16 MiB and a few tens of milliseconds per check.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
@@ -77,17 +76,7 @@ class ConsoleSession(Base):
     expires_at = Column(DateTime(timezone=True), nullable=False)
 
 
-class LoginAttempts(Base):
-    """Failed logins per e-mail (hashed): for unknown addresses too, so lock-out does not enumerate."""
-
-    __tablename__ = "tentatives_console"
-
-    email_hash = Column(String(64), primary_key=True)
-    failures = Column(Integer, nullable=False, default=0)
-    locked_until = Column(DateTime(timezone=True), nullable=True)
-
-
-TABLES = (Account.__table__, ConsoleSession.__table__, LoginAttempts.__table__)
+TABLES = (Account.__table__, ConsoleSession.__table__) + throttle.TABLES
 
 
 def ensure_schema(engine) -> None:
@@ -230,14 +219,12 @@ class LoginResult:
     token: Optional[str] = None        # goes in the cookie, never stored
     csrf_token: Optional[str] = None
     expires_at: Optional[datetime] = None
+    device_token: Optional[str] = None  # marks this browser as the account's usual one (cookie)
+    retry_at: Optional[datetime] = None  # throttled: when the next attempt is allowed
 
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _email_key(email: str) -> str:
-    return hashlib.sha256(("aiguillage-console|" + normalise_email(email)).encode("utf-8")).hexdigest()
 
 
 def session_lifetime() -> timedelta:
@@ -248,13 +235,17 @@ def session_lifetime() -> timedelta:
     return timedelta(hours=hours if hours > 0 else DEFAULT_SESSION_HOURS)
 
 
-def login(session: Session, email: str, password: str, now: Optional[datetime] = None) -> LoginResult:
+def login(session: Session, email: str, password: str, now: Optional[datetime] = None, client: str = "",
+          device_token: Optional[str] = None) -> LoginResult:
+    """Check a password once the throttle allows it. `client`: the address the attempt comes from;
+    `device_token`: the device cookie the browser sent, if any. Commits the throttle's charge first."""
     now = now or _utcnow()
     password = password or ""
-    key = _email_key(email)
-    attempts = session.get(LoginAttempts, key)
-    if attempts is not None and attempts.locked_until is not None and _aware(attempts.locked_until) > now:
-        return LoginResult(LOGIN_LOCKED)
+    email = normalise_email(email)
+    charges = throttle.charges_for(email, client, device_token)
+    decision = throttle.admit(session, charges, now)
+    if not decision.allowed:
+        return LoginResult(LOGIN_LOCKED, retry_at=decision.retry_at)
     account = find_account(session, email) if email else None
     if account is None:
         verify_password(password, _dummy_hash())
@@ -262,18 +253,8 @@ def login(session: Session, email: str, password: str, now: Optional[datetime] =
     else:
         ok = verify_password(password, account.password_hash) and account.active
     if not ok:
-        if attempts is None:
-            attempts = LoginAttempts(email_hash=key, failures=0)
-            session.add(attempts)
-        if attempts.locked_until is not None:  # an expired lock-out starts a fresh count
-            attempts.failures, attempts.locked_until = 0, None
-        attempts.failures += 1
-        if attempts.failures >= MAX_FAILURES:
-            attempts.locked_until = now + LOCKOUT
-        session.flush()
-        return LoginResult(LOGIN_LOCKED if attempts.locked_until else LOGIN_BAD)
-    if attempts is not None:
-        session.delete(attempts)
+        return LoginResult(LOGIN_BAD)
+    throttle.succeeded(session, charges, email, now)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = now + session_lifetime()
     session.execute(delete(ConsoleSession).where(ConsoleSession.account_id == account.id,
@@ -281,7 +262,8 @@ def login(session: Session, email: str, password: str, now: Optional[datetime] =
     session.add(ConsoleSession(token_hash=_hash_token(token), account_id=account.id, csrf_token=csrf,
                                created_at=now, expires_at=expires))
     session.flush()
-    return LoginResult(LOGIN_OK, account=account, token=token, csrf_token=csrf, expires_at=expires)
+    return LoginResult(LOGIN_OK, account=account, token=token, csrf_token=csrf, expires_at=expires,
+                       device_token=throttle.issue_device_token(email))
 
 
 @dataclass(frozen=True)

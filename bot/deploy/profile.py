@@ -166,7 +166,7 @@ class Profile:
         process = subprocess.Popen(
             [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port), "--credentials",
              "credentials.yml", "--endpoints", ENDPOINTS, "--interface", "127.0.0.1"],
-            cwd=root, env=rasa_server_environment(self.env),
+            cwd=root, env=rasa_server_environment(self.env, behind_proxy=True),
             stdout=open(self.settings.workdir / f"rasa-{index}.log", "ab"),
             stderr=subprocess.STDOUT)
         self.processes[f"rasa-{index}"] = process

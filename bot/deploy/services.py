@@ -24,8 +24,14 @@ from typing import Optional
 MAX_REQUEST_BYTES = 64 * 1024
 
 
-def rasa_server_environment(env: dict) -> dict:
-    return dict(env, SANIC_REQUEST_MAX_SIZE=env.get("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES)))
+def rasa_server_environment(env: dict, behind_proxy: bool = False) -> dict:
+    """The Rasa server's Sanic settings. Behind our nginx, the client's address is the last entry of
+    X-Forwarded-For (nginx appends the address it sees, so a client cannot choose it); without a
+    proxy that header is ignored. A TLS terminator in front of nginx adds one: SANIC_PROXIES_COUNT=2."""
+    sanic = {"SANIC_REQUEST_MAX_SIZE": str(MAX_REQUEST_BYTES)}
+    if behind_proxy:
+        sanic["SANIC_PROXIES_COUNT"] = "1"
+    return dict(env, **{name: env.get(name, value) for name, value in sanic.items()})
 
 
 class ServiceError(RuntimeError):

@@ -14,6 +14,8 @@ from bot import cli
 from bot.deploy import profile as prod
 from bot.deploy.services import free_port, missing_binaries
 
+PROFILE_SECRET_KEY = "production-test-key"
+
 
 @pytest.fixture(scope="session")
 def production(tmp_path_factory):
@@ -43,7 +45,7 @@ def production(tmp_path_factory):
     pg_dir = Path(tempfile.mkdtemp(prefix="aiguillage-pg-"))
     services = prod.start_local_services(settings, pg_port=free_port(), redis_port=free_port(), durable=False,
                                          postgres_dir=pg_dir)
-    base_env = dict(cli.run_environment(), AIGUILLAGE_SECRET_KEY="production-test-key",
+    base_env = dict(cli.run_environment(), AIGUILLAGE_SECRET_KEY=PROFILE_SECRET_KEY,
                     PYTHONPATH=str(cli.PROJECT_ROOT))
     # The profile's processes get their settings from base_env only: this process's environment
     # (the SQLite stack's database and key, used by other tests) must stay as it is.
