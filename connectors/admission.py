@@ -1,4 +1,12 @@
-"""How many turns a Rasa server runs at once, and in which order the others wait.
+"""Who gets a turn: rate limits per person and per address, then how many turns a Rasa server runs
+at once and in which order the others wait.
+
+Rate limits come first and cost nothing: a message past its sender's or its address's limit is
+answered at once (a short polite message, or 429 for machines) and never reaches Rasa, so one
+sender's flood cannot delay anyone else. Buckets live in this process: with several instances behind
+nginx, each allows the rate (the load balancer spreads a flood over them).
+
+The turn gate:
 
 Rasa starts every incoming message at once and interleaves them all on its one event loop. Under load
 that shares the CPU among every message in flight: each takes as long as the whole queue, and a
@@ -14,9 +22,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import time
+from collections import OrderedDict
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Dict, Optional
+from dataclasses import dataclass
+from typing import AsyncIterator, Callable, Dict, Optional
 
 from bot.settings import int_from_env
 
@@ -77,6 +88,74 @@ class TurnGate:
             if not self._waiting[sender_id]:
                 del self._waiting[sender_id]
                 self._people.pop(sender_id, None)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`burst` messages at once, then `per_minute` on average."""
+
+    burst: int
+    per_minute: int
+
+
+SENDER_RATE_ENV, ADDRESS_RATE_ENV = "AIGUILLAGE_RATE_PER_SENDER", "AIGUILLAGE_RATE_PER_ADDRESS"
+# A person writes a few messages a minute; a reception desk or a provider's server sends for many.
+DEFAULT_SENDER_RATE = Rate(burst=10, per_minute=10)
+DEFAULT_ADDRESS_RATE = Rate(burst=120, per_minute=300)
+MAX_KEYS = 50_000
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0   # seconds until one more message is allowed
+    notify: bool = False   # the first refusal since the last allowed message: say it once
+
+
+class RateLimiter:
+    """Token buckets per key. The least recently used keys are forgotten past `max_keys` (a forgotten
+    key starts full again, which only ever errs towards letting a person through)."""
+
+    def __init__(self, rate: Rate, max_keys: int = MAX_KEYS, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.max_keys, self.clock = rate, max_keys, clock
+        self._buckets: "OrderedDict[str, list]" = OrderedDict()  # key -> [tokens, updated, told]
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def check(self, key: str) -> Verdict:
+        now = self.clock()
+        bucket = self._buckets.pop(key, None) or [float(self.rate.burst), now, False]
+        tokens = min(self.rate.burst, bucket[0] + (now - bucket[1]) * self.rate.per_minute / 60.0)
+        if tokens >= 1.0:
+            bucket[:] = [tokens - 1.0, now, False]
+            verdict = Verdict(True)
+        else:
+            wait = math.ceil((1.0 - tokens) * 60.0 / self.rate.per_minute)
+            verdict = Verdict(False, retry_after=max(1, wait), notify=not bucket[2])
+            bucket[:] = [tokens, now, True]
+        self._buckets[key] = bucket
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+        return verdict
+
+
+def rate_from_environment(name: str, default: Rate) -> Rate:
+    per_minute = int_from_env(name, default.per_minute, minimum=1)
+    return Rate(burst=max(1, round(default.burst * per_minute / default.per_minute)), per_minute=per_minute)
+
+
+@dataclass
+class Limits:
+    senders: RateLimiter
+    addresses: RateLimiter
+
+
+@functools.lru_cache(maxsize=1)
+def process_limits() -> Limits:
+    """This process's rate limits, shared by all its channels (made on first use)."""
+    return Limits(senders=RateLimiter(rate_from_environment(SENDER_RATE_ENV, DEFAULT_SENDER_RATE)),
+                  addresses=RateLimiter(rate_from_environment(ADDRESS_RATE_ENV, DEFAULT_ADDRESS_RATE)))
 
 
 def client_address(request) -> str:

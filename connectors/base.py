@@ -8,11 +8,15 @@ from dataclasses import dataclass
 from typing import Any, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import response
 
 from bot import inbox, messages
 from bot.db import checkpoint, session_scope
+from bot.dialogue import emergency_reply
 from bot.privacy import SECRET_KINDS, redact
-from connectors.admission import process_gate
+from bot.safety.screen import screen
+from bot.settings import get_settings
+from connectors.admission import Verdict, client_address, process_gate, process_limits
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +46,43 @@ def sensitive_warning() -> dict:
 
 
 def unavailable_message() -> dict:
-    from bot.settings import get_settings
-
     settings = get_settings()
     return {"text": messages.text("utter_service_indisponible", ligne_nom=settings.helpline_name,
                                   ligne_telephone=settings.helpline_phone)}
+
+
+def too_many_message() -> dict:
+    settings = get_settings()
+    return {"text": messages.text("utter_trop_de_messages", ligne_nom=settings.helpline_name,
+                                  ligne_telephone=settings.helpline_phone)}
+
+
+def address_refusal(request) -> Optional[response.HTTPResponse]:
+    """429 when the request's address is past its rate limit (checked before anything else is read)."""
+    verdict = process_limits().addresses.check(client_address(request))
+    if verdict.allowed:
+        return None
+    logger.warning("rate limit: an address is past its limit (%d s to wait)", verdict.retry_after)
+    return too_many_response(verdict)
+
+
+def too_many_response(verdict: Verdict) -> response.HTTPResponse:
+    return response.json({"erreur": too_many_message()["text"]}, status=429,
+                         headers={"Retry-After": str(verdict.retry_after)})
+
+
+def sender_verdict(sender_id: str) -> Verdict:
+    return process_limits().senders.check(sender_id)
+
+
+def limited_replies(text: str, verdict: Verdict) -> List[dict]:
+    """What a message past its sender's limit gets, without a Rasa turn: the emergency number if it
+    may tell a danger (every time: the safety screen still reads it), else the polite notice once."""
+    screening = screen(prepare_incoming(text).text)
+    if screening.tier:
+        reply = emergency_reply(screening)
+        return [{"text": reply.text(), "custom": reply.custom}]
+    return [too_many_message()] if verdict.notify else []
 
 
 def split_erase_signal(bot_messages: List[dict]) -> tuple[List[dict], bool]:
@@ -85,6 +121,9 @@ def erase_conversation(tracker_store: Any, sender_id: str) -> None:
 
 class AiguillageInput(InputChannel):
     """Base for our channels: one place for redaction, the turn itself and erasure."""
+
+    def erase_channel_data(self, sender_id: str) -> None:
+        """What the channel itself keeps of a conversation, erased with it (nothing by default)."""
 
     async def route_before_turn(self, factory, sender_id: str, text: str) -> inbox.Routing:
         """A live mediator or a follow-up answer may take the message instead of Rasa."""
@@ -139,6 +178,7 @@ class AiguillageInput(InputChannel):
             agent = getattr(request.app.ctx, "agent", None)
             if agent is not None:
                 erase_conversation(agent.tracker_store, sender_id)
+            self.erase_channel_data(sender_id)
         if incoming.warn:
             replies.insert(0, dict(sensitive_warning(), recipient_id=sender_id))
         return replies

@@ -11,7 +11,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.settings import get_settings, https_headers
-from connectors.base import AiguillageInput
+from connectors.base import AiguillageInput, address_refusal, limited_replies, sender_verdict, too_many_response
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ class DeskInput(AiguillageInput):
 
         @desk.route("/webhook", methods=["POST"])
         async def receive(request: Request):
+            refusal = address_refusal(request)
+            if refusal is not None:
+                return refusal
             payload = request.json if isinstance(request.json, dict) else None
             if payload is None:
                 return response.json({"erreur": "JSON attendu : {\"sender\": ..., \"message\": ...}"}, status=400)
@@ -77,6 +80,13 @@ class DeskInput(AiguillageInput):
                 return response.json({"erreur": "Champs « sender » et « message » obligatoires."}, status=400)
             if len(text) > MAX_MESSAGE_CHARS:
                 text = text[:MAX_MESSAGE_CHARS]
+            verdict = sender_verdict(conversation_id(sender))
+            if not verdict.allowed:
+                replies = limited_replies(text, verdict)
+                # A danger is answered as any reply (the page shows the number); otherwise the page
+                # keeps the typed text and shows why it was not sent.
+                return response.json(replies) if replies and replies[0].get("custom") else \
+                    too_many_response(verdict)
             replies = await self.run_turn(request, on_new_message, conversation_id(sender), text,
                                           {"channel": "desk"})
             return response.json(replies)

@@ -14,6 +14,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import helpline
+from bot.referrals import pseudonymise
+from connectors.base import address_refusal, sender_verdict, too_many_response
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,9 @@ class HelplineInput(InputChannel):
         async def receive(request: Request):
             if not self.settings.configured:
                 return error("non_configure", 503)
+            refusal = address_refusal(request)
+            if refusal is not None:
+                return refusal
             body = request.body or b""
             if not helpline.verify_signature(body, request.headers.get(helpline.SIGNATURE_HEADER),
                                              self.settings.secret):
@@ -92,6 +97,9 @@ class HelplineInput(InputChannel):
                 call = helpline.parse_payload(body, now=service.clock())
             except helpline.PayloadError as exc:
                 return error(exc.code, 413 if exc.code == "corps_trop_long" else 400)
+            verdict = sender_verdict(pseudonymise("helpline:" + call.caller))
+            if not verdict.allowed:  # the same caller again and again: each call would cost an SMS
+                return too_many_response(verdict)
             try:
                 result = await service.handle(call)
             except Exception:

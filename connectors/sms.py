@@ -18,13 +18,14 @@ from sanic.request import Request
 
 from bot import messages
 from bot.db import checkpoint, session_scope
-from bot.referrals import erase_for_sender
+from bot.erasure import erase_conversation_data
 from bot.sms import choices as sms_choices
 from bot.sms.providers import (NotConfigured, OptedOut, PayloadError, SendError, SignatureError, SmsSender,
-                               SmsSettings, build_sender, make_provider, normalise_number)
+                               SmsSettings, build_sender, make_provider, normalise_number, signed_url)
 from bot.sms.store import SmsStore, default_store, number_key
 from bot.text import normalize
-from connectors.base import AiguillageInput, erase_conversation, unavailable_message
+from connectors.base import (AiguillageInput, address_refusal, erase_conversation, limited_replies, sender_verdict,
+                             unavailable_message)
 
 logger = logging.getLogger(__name__)
 
@@ -121,10 +122,13 @@ class SmsInput(AiguillageInput):
         async def receive(request: Request):
             if not self.settings.configured:
                 return self._unconfigured()
+            refusal = address_refusal(request)
+            if refusal is not None:
+                return refusal
             provider = make_provider(self.settings)
             body = request.body or b""
             try:
-                provider.verify(request.headers, body, self.settings.public_url)
+                provider.verify(request.headers, body, signed_url(self.settings.public_url, request.query_string))
             except (SignatureError, PayloadError) as exc:
                 logger.warning("SMS webhook rejected: %s", exc)
                 return response.json({"erreur": "Signature absente ou invalide."}, status=403)
@@ -138,7 +142,13 @@ class SmsInput(AiguillageInput):
             if not self.store.claim_message(f"{provider.name}:{inbound.message_id}"):
                 logger.info("SMS webhook retried for an already handled message")
                 return response.text(ack_body, content_type=ack_type)
-            task = asyncio.create_task(self._handle(request, on_new_message, inbound.from_number, inbound.text))
+            limited = self._past_limit(inbound.from_number, inbound.text)
+            if limited is not None:
+                task = asyncio.create_task(self.send_texts(*limited)) if limited[1] else None
+            else:
+                task = asyncio.create_task(self._handle(request, on_new_message, inbound.from_number, inbound.text))
+            if task is None:
+                return response.text(ack_body, content_type=ack_type)
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return response.text(ack_body, content_type=ack_type)
@@ -147,10 +157,13 @@ class SmsInput(AiguillageInput):
         async def status(request: Request):
             if not self.settings.configured:
                 return self._unconfigured()
+            refusal = address_refusal(request)
+            if refusal is not None:
+                return refusal
             provider = make_provider(self.settings)
             body = request.body or b""
             try:
-                provider.verify(request.headers, body, self.settings.status_url())
+                provider.verify(request.headers, body, signed_url(self.settings.status_url(), request.query_string))
             except (SignatureError, PayloadError):
                 return response.json({"erreur": "Signature absente ou invalide."}, status=403)
             try:
@@ -163,6 +176,18 @@ class SmsInput(AiguillageInput):
             return response.json({"ok": True})
 
         return sms
+
+    def _past_limit(self, raw_number: str, text: str) -> Optional[tuple[str, List[str]]]:
+        """(number, texts to send) when this sender is past its rate limit: no Rasa turn then. STOP
+        always goes through (opting out is a right)."""
+        number = normalise_number(raw_number)
+        if number is None or is_stop(text or ""):
+            return None
+        verdict = sender_verdict(number_key(number))
+        if verdict.allowed:
+            return None
+        logger.warning("rate limit: an SMS sender is past its limit")
+        return number, [reply["text"] for reply in limited_replies(text or "", verdict)]
 
     async def _handle(self, request: Request, on_new_message, raw_number: str, text: str) -> None:
         try:
@@ -269,7 +294,7 @@ class SmsInput(AiguillageInput):
         """STOP: record it, erase this person's data, confirm once, then stay silent."""
         first = self.store.opt_out(key)
         with session_scope(self.store.factory) as session:
-            erase_for_sender(session, key)
+            erase_conversation_data(session, key)
         checkpoint(self.store.factory)
         agent = getattr(request.app.ctx, "agent", None)
         if agent is not None:

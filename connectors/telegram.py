@@ -16,8 +16,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import telegram_support as tg
+from bot.db import checkpoint
 from bot.referrals import pseudonymise
-from connectors.base import AiguillageInput
+from connectors.base import AiguillageInput, address_refusal, limited_replies, sender_verdict
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,9 @@ class TelegramOutput(OutputChannel):
         return CHANNEL
 
     async def send_replies(self, chat_id: int, replies: List[dict]) -> int:
-        return await tg.send_outgoing(self.bot, int(chat_id), tg.render_replies(replies, self.choices.encode),
-                                      self.policy)
+        key = sender_for(int(chat_id))
+        outgoing = tg.render_replies(replies, lambda payloads: self.choices.issue(key, payloads))
+        return await tg.send_outgoing(self.bot, int(chat_id), outgoing, self.policy)
 
     async def send_notice(self, chat_id: int, key: str, offer_location: bool = False) -> int:
         return await tg.send_outgoing(self.bot, int(chat_id), tg.notice(key, offer_location), self.policy)
@@ -131,6 +133,9 @@ class TelegramInput(AiguillageInput):
         async def receive(request: Request):
             if not self.settings.configured:
                 return response.json({"erreur": NOT_CONFIGURED}, status=503)
+            refusal = address_refusal(request)
+            if refusal is not None:
+                return refusal
             if not self.settings.secret_matches(request.headers.get(tg.SECRET_HEADER)):
                 return response.json({"erreur": "Accès refusé."}, status=403)
             try:
@@ -145,6 +150,8 @@ class TelegramInput(AiguillageInput):
             updates, _ = self._stores()
             if not updates.claim(inbound.update_id):
                 return response.json({"ok": True, "doublon": True})
+            if await self._past_limit(inbound):
+                return response.json({"ok": True, "limite": True})
             try:
                 await self._handle(request, on_new_message, inbound)
             except TurnFailed:
@@ -155,17 +162,35 @@ class TelegramInput(AiguillageInput):
 
         return telegram
 
+    async def _past_limit(self, inbound: tg.Inbound) -> bool:
+        """True when this chat is past its rate limit: no Rasa turn, a danger still gets its number."""
+        verdict = sender_verdict(sender_for(inbound.chat_id))
+        if verdict.allowed:
+            return False
+        logger.warning("rate limit: a Telegram chat is past its limit")
+        # A button's data is a token, not words: only typed text is screened.
+        replies = limited_replies(inbound.text if inbound.kind == "text" else "", verdict)
+        if replies:
+            try:
+                await self.output().send_replies(inbound.chat_id, replies)
+            except Exception:  # the update is acknowledged either way: Telegram must not redeliver a flood
+                logger.exception("Telegram rate-limit notice not sent")
+        return True
+
     async def _handle(self, request: Request, on_new_message, inbound: tg.Inbound) -> None:
         from telegram.error import TelegramError
 
         output = self.output()
         chat_id = inbound.chat_id
+        sender_id = sender_for(chat_id)
         text = inbound.text
         try:
             if inbound.kind == "callback":
-                await self._answer_callback(inbound.callback_query_id)
-                text = output.choices.decode(inbound.text or "")
-                if not text:
+                await self._answer_callback(inbound.callback_query_id)  # the spinner stops either way
+                text = output.choices.redeem(sender_id, inbound.text or "")
+                if text is None:
+                    # Not a button this chat was offered (expired, forged, another chat's): no turn.
+                    logger.info("button press dropped: not offered to this chat")
                     await output.send_notice(chat_id, "utter_telegram_bouton_expire")
                     return
             if inbound.kind == "unsupported":
@@ -174,7 +199,6 @@ class TelegramInput(AiguillageInput):
         except TelegramError as exc:
             logger.error("Telegram send failed: %s", exc)
             return
-        sender_id = sender_for(chat_id)
         try:
             routing = await self.route_before_turn(self._stores_factory(), sender_id, text)
             if not routing.to_rasa:
@@ -194,6 +218,12 @@ class TelegramInput(AiguillageInput):
         except TelegramError as exc:
             # The turn already happened: a redelivery would run it twice, so we only log.
             logger.error("Telegram send failed after retries: %s", exc)
+
+    def erase_channel_data(self, sender_id: str) -> None:
+        """STOP or "effacer": the buttons offered to this chat go with its conversation."""
+        _, choices = self._stores()
+        choices.erase(sender_id)
+        checkpoint(self._factory)
 
     async def _answer_callback(self, callback_query_id: Optional[str]) -> None:
         from telegram.error import TelegramError

@@ -16,11 +16,13 @@ from sanic import Sanic
 Sanic.test_mode = True
 
 from bot import cli
+from connectors.admission import process_limits
 
 
 TELEGRAM_TOKEN = "4242:STACK"
 TELEGRAM_SECRET = "stack-telegram-secret"
 SMS_SECRET = "stack-sms-secret"
+UNLIMITED_RATES = {"AIGUILLAGE_RATE_PER_SENDER": "1000000", "AIGUILLAGE_RATE_PER_ADDRESS": "1000000"}
 
 
 def free_port() -> int:
@@ -29,13 +31,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Each test starts with full buckets (they live in the process, as they do in a server)."""
+    process_limits.cache_clear()
+    yield
+    process_limits.cache_clear()
+
+
+@pytest.fixture()
+def unlimited_rates(monkeypatch):
+    """For tests that send hundreds of messages from one sender or address to check something else
+    (redaction, signatures, ordering); the limits themselves are tested in tests/test_rate_limits.py."""
+    for name, value in UNLIMITED_RATES.items():
+        monkeypatch.setenv(name, value)
+    process_limits.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """Start the whole assistant once for the session; yields its base URL and database URL."""
     workdir = tmp_path_factory.mktemp("stack")
     database_url = f"sqlite:///{workdir / 'aiguillage.db'}"
+    # Every test person writes from 127.0.0.1, and some send hundreds of turns: the rate limits
+    # (tested in tests/test_rate_limits.py) would answer them instead of Rasa.
     env = dict(os.environ, AIGUILLAGE_DATABASE_URL=database_url, AIGUILLAGE_SECRET_KEY="stack-test-key",
-               PYTHONPATH=str(cli.PROJECT_ROOT))
+               PYTHONPATH=str(cli.PROJECT_ROOT), **UNLIMITED_RATES)
     os.environ.update({"AIGUILLAGE_DATABASE_URL": database_url, "AIGUILLAGE_SECRET_KEY": "stack-test-key"})
     from bot.db import create_schema, make_engine, session_factory
     from bot.directory.importer import import_places

@@ -314,6 +314,18 @@ def test_server_down_shows_french_error_and_keeps_text(page: Page, failure: str)
     expect(error).to_be_hidden()
 
 
+def test_too_many_messages_shows_the_servers_french_reason_and_keeps_the_text(page: Page) -> None:
+    reason = "Vous avez envoyé beaucoup de messages d'un coup. Attendez une minute, puis écrivez à nouveau."
+    page.route("**/webhook", lambda route: route.fulfill(status=429, content_type="application/json",
+                                                          headers={"Retry-After": "6"},
+                                                          body=json.dumps({"erreur": reason})))
+    send_text(page, "mon dossier France Travail")
+    expect(page.locator("#error")).to_have_text(reason)
+    expect(page.locator("#message")).to_have_value("mon dossier France Travail")
+    expect(page.locator("#send")).to_be_enabled()
+    expect(page.locator(".msg")).to_have_count(0)
+
+
 def test_server_down_after_button_keeps_the_choices(page: Page, fake_only) -> None:
     send_text(page, FIRST_MESSAGE)
     expect(page.locator("#choices-list button")).to_have_count(3)

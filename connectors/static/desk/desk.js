@@ -498,6 +498,9 @@
     el.error.textContent = "";
   }
 
+  // An answer the server explained (its French text), as opposed to a network or server failure.
+  function ServerSaid(text) { this.text = text; }
+
   // message: what the server gets (text or button payload); shown: what the user bubble says.
   function send(message, shown, sourceButton) {
     if (state.busy || !isNonEmptyString(message)) { return; }
@@ -517,6 +520,11 @@
       credentials: "same-origin",
       cache: "no-store"
     }).then(function (resp) {
+      if (resp.status === 429) {
+        // Too many messages at once: the server says why; the typed text stays in the box.
+        return resp.json().then(function (body) { throw new ServerSaid(body && body.erreur); },
+                                function () { throw new ServerSaid(null); });
+      }
       if (!resp.ok) { throw new Error("HTTP " + resp.status); }
       return resp.json();
     }).then(function (messages) {
@@ -536,10 +544,10 @@
         // The clicked choice is gone: continue on the first new choice.
         el.choicesList.querySelector("button").focus();
       }
-    }).catch(function () {
+    }).catch(function (error) {
       if (sender !== state.sender) { return; }
       setBusy(false);
-      showError(LABELS.serverDown);
+      showError(error instanceof ServerSaid && isNonEmptyString(error.text) ? error.text : LABELS.serverDown);
       if (fromInput) { el.input.focus(); }
       else if (sourceButton && sourceButton.isConnected) { sourceButton.focus(); }
     }).then(function () {
