@@ -17,12 +17,13 @@ import logging
 import math
 import os
 import re
+import secrets
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, List, Optional
 
-from sqlalchemy import BigInteger, Column, DateTime, String, Text, delete, select
+from sqlalchemy import BigInteger, Column, DateTime, String, Text, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot import messages
@@ -37,7 +38,10 @@ MAX_CALLBACK_BYTES = 64
 ALLOWED_UPDATES = ("message", "callback_query")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
-TOKEN_PREFIX = "~"  # callback data starting with this is a token for a long payload
+TOKEN_BYTES = 16  # random bytes of a button token: 22 characters of callback_data
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")  # what secrets.token_urlsafe(TOKEN_BYTES) gives
+MAX_OFFERS = 10  # keyboards of one chat whose buttons still work (a person may scroll up and press)
+TOKEN_LIFETIME = timedelta(days=1)
 REMOTE_PAYLOAD = '/choix{"valeur": "a_distance"}'
 TOWN_QUESTIONS = ("utter_ask_commune", "utter_commune_inconnue")
 COORDINATE_DECIMALS = 3  # about 100 m: enough to find the nearest place, no exact home address
@@ -342,8 +346,9 @@ def asks_for_town(reply: dict, town_texts: Iterable[str]) -> bool:
     return REMOTE_PAYLOAD in payloads or (reply.get("text") or "").strip() in set(town_texts)
 
 
-def render_replies(replies: List[dict], encode_payload: Callable[[str], str]) -> List[Outgoing]:
-    """Rasa replies (text, buttons, custom) → Telegram messages, in order."""
+def render_replies(replies: List[dict], issue_tokens: Callable[[List[str]], List[str]]) -> List[Outgoing]:
+    """Rasa replies (text, buttons, custom) → Telegram messages, in order. `issue_tokens` gives the
+    callback_data of one keyboard's payloads (ChoiceStore.issue for the chat)."""
     town_texts = [messages.text(key).strip() for key in TOWN_QUESTIONS]
     out: List[Outgoing] = []
     offer_location = False
@@ -354,8 +359,9 @@ def render_replies(replies: List[dict], encode_payload: Callable[[str], str]) ->
             buttons = [b for b in reply.get("buttons") or [] if isinstance(b, dict) and b.get("payload")]
             out.extend(Outgoing(c) for c in chunks)
             if buttons and out:
-                out[-1].inline_buttons = [[(str(b.get("title") or b["payload"]), encode_payload(b["payload"]))]
-                                          for b in buttons]
+                tokens = issue_tokens([str(b["payload"]) for b in buttons])
+                out[-1].inline_buttons = [[(str(b.get("title") or b["payload"]), token)]
+                                          for b, token in zip(buttons, tokens)]
             offer_location = offer_location or asks_for_town(reply, town_texts)
         custom = reply.get("custom")
         if isinstance(custom, dict):
@@ -386,13 +392,18 @@ class SeenUpdate(Base):
 
 
 class ButtonToken(Base):
-    """Short callback_data for button payloads longer than Telegram's 64 bytes."""
+    """One inline button offered to one chat: its callback_data is a random token, mapped here to the
+    button's payload. The chat is named by its conversation's pseudonym, never by its id. Payloads come
+    from our own responses (intents, choice codes, INSEE codes, place ids), never from what the person
+    typed; rows go after MAX_OFFERS newer keyboards, after TOKEN_LIFETIME, and on STOP or "effacer"."""
 
-    __tablename__ = "telegram_boutons"
+    __tablename__ = "telegram_button_tokens"
 
     token = Column(String(32), primary_key=True)
+    conversation_key = Column(String(64), nullable=False, index=True)
+    offer = Column(String(16), nullable=False)  # the buttons of one message share it
     payload = Column(Text, nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, index=True)
 
 
 def create_tables(engine) -> None:
@@ -438,31 +449,55 @@ class UpdateStore:
 
 
 class ChoiceStore:
-    """Button payload ↔ callback_data: short payloads travel as is, long ones as a stored token."""
+    """Inline buttons <-> callback_data. Each button carries a random token issued to its chat; a press
+    maps back to a payload only if that chat was offered the token, in one of its last `max_offers`
+    keyboards and within `lifetime`. A forged callback_data (a payload, another chat's token) maps to
+    nothing. Kept in the database: tokens survive a restart and serve every Rasa instance."""
 
-    def __init__(self, factory):
+    def __init__(self, factory, max_offers: int = MAX_OFFERS, lifetime: timedelta = TOKEN_LIFETIME):
         self.factory = factory
+        self.max_offers = max_offers
+        self.lifetime = lifetime
 
-    @staticmethod
-    def token_for(payload: str) -> str:
-        digest = hashlib.sha256(payload.encode("utf-8")).digest()[:15]
-        return TOKEN_PREFIX + base64.urlsafe_b64encode(digest).decode("ascii")
-
-    def encode(self, payload: str) -> str:
-        if len(payload.encode("utf-8")) <= MAX_CALLBACK_BYTES and not payload.startswith(TOKEN_PREFIX):
-            return payload
-        token = self.token_for(payload)
+    def issue(self, conversation_key: str, payloads: List[str], now: Optional[datetime] = None) -> List[str]:
+        """One new token per payload, for one keyboard offered to this conversation."""
+        now = now or _now()
+        tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in payloads]
+        offer = secrets.token_hex(8)
         with session_scope(self.factory) as session:
-            if session.get(ButtonToken, token) is None:
-                session.add(ButtonToken(token=token, payload=payload, created_at=_now()))
-        return token
+            session.add_all(ButtonToken(token=token, conversation_key=conversation_key, offer=offer,
+                                        payload=payload, created_at=now) for token, payload in zip(tokens, payloads))
+            self._prune(session, conversation_key, offer, now)
+        return tokens
 
-    def decode(self, data: str) -> Optional[str]:
-        if not data.startswith(TOKEN_PREFIX):
-            return data
+    def _prune(self, session, conversation_key: str, current: str, now: datetime) -> None:
+        session.execute(delete(ButtonToken).where(ButtonToken.created_at < now - self.lifetime))
+        newest = func.max(ButtonToken.created_at)
+        older = session.execute(
+            select(ButtonToken.offer).where(ButtonToken.conversation_key == conversation_key,
+                                            ButtonToken.offer != current)
+            .group_by(ButtonToken.offer).order_by(newest.desc())).scalars().all()
+        dropped = older[max(self.max_offers - 1, 0):]
+        if dropped:
+            session.execute(delete(ButtonToken).where(ButtonToken.conversation_key == conversation_key,
+                                                      ButtonToken.offer.in_(dropped)))
+
+    def redeem(self, conversation_key: str, data: str, now: Optional[datetime] = None) -> Optional[str]:
+        """The payload of a pressed button, or None when this conversation was not offered `data`."""
+        if not TOKEN_PATTERN.fullmatch(data or ""):
+            return None  # not one of our tokens: no query (a forged value may be anything)
+        limit = (now or _now()) - self.lifetime
         with session_scope(self.factory) as session:
-            row = session.execute(select(ButtonToken.payload).where(ButtonToken.token == data)).first()
-        return row[0] if row else None
+            return session.execute(
+                select(ButtonToken.payload).where(ButtonToken.token == data,
+                                                  ButtonToken.conversation_key == conversation_key,
+                                                  ButtonToken.created_at >= limit)).scalar_one_or_none()
+
+    def erase(self, conversation_key: str) -> int:
+        """STOP or "effacer": forget every button offered to this conversation."""
+        with session_scope(self.factory) as session:
+            result = session.execute(delete(ButtonToken).where(ButtonToken.conversation_key == conversation_key))
+            return result.rowcount or 0
 
 
 # --- chat ids for later proactive messages -------------------------------------------------------------

@@ -40,7 +40,7 @@ def test_every_safety_text_is_plain_gsm7(key):
 
 def test_telegram_shows_the_check_with_its_buttons_and_the_number_in_bold():
     reply = safety_check_reply("suicide", ["3114", "112"])
-    out = render_replies(as_rasa_sends(reply), encode_payload=lambda payload: payload)
+    out = render_replies(as_rasa_sends(reply), issue_tokens=lambda payloads: payloads)
     assert "3114" in out[0].html and "112" in out[0].html
     assert [row[0][0] for row in out[0].inline_buttons] == ["Oui, il y a un danger", "Non, tout va bien"]
     assert out[-1].html == "<b>3114</b>"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+import sqlalchemy
 from rasa.core.channels.channel import UserMessage
 
 from bot import cli, messages
@@ -21,7 +23,9 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 TOKEN = "123:TEST"
 SECRET = "s3cret_Token-42"
 CHAT = 987654321
+OTHER_CHAT = 123456789
 REMOTE = '/choix{"valeur": "a_distance"}'
+CAF = '/choix{"valeur": "caf"}'
 LONG_PAYLOAD = '/choix{"valeur": "une_valeur_vraiment_tres_longue_pour_depasser_soixante_quatre_octets"}'
 
 
@@ -114,11 +118,11 @@ def message_update(update_id, **content):
                             **content)}
 
 
-def callback_update(update_id, data):
+def callback_update(update_id, data, chat=CHAT):
     return {"update_id": update_id, "callback_query": {
-        "id": f"cbq{update_id}", "from": USER, "chat_instance": "-1234", "data": data,
+        "id": f"cbq{update_id}", "from": dict(USER, id=chat), "chat_instance": "-1234", "data": data,
         "message": {"message_id": 5, "from": {"id": 4242, "is_bot": True, "first_name": "Aiguillage"},
-                    "chat": CHAT_JSON, "date": 1700000000, "text": "Pour quelle démarche ?"}}}
+                    "chat": dict(CHAT_JSON, id=chat), "date": 1700000000, "text": "Pour quelle démarche ?"}}}
 
 
 def sent(api):
@@ -143,11 +147,12 @@ def test_text_message_reaches_rasa_under_a_pseudonym_and_the_reply_is_sent(serve
 
 
 def test_chat_id_is_not_stored_in_our_database(server, api, rasa, factory):
+    rasa.script = lambda text: [{"text": "Pour quelle démarche ?", "buttons": [{"title": "CAF", "payload": CAF}]}]
     post(server, message_update(2, text="bonjour"))
     with factory() as session:
-        dump = json.dumps([list(map(str, row)) for table in ("telegram_updates", "telegram_boutons")
-                           for row in session.execute(__import__("sqlalchemy").text(f"select * from {table}"))])
-    assert str(CHAT) not in dump
+        rows = [list(map(str, row)) for table in ("telegram_updates", "telegram_button_tokens")
+                for row in session.execute(sqlalchemy.text(f"select * from {table}"))]
+    assert len(rows) == 2 and str(CHAT) not in json.dumps(rows)
 
 
 def test_missing_or_wrong_secret_is_refused_and_nothing_reaches_rasa(server, api, rasa):
@@ -171,29 +176,96 @@ def test_unconfigured_channel_answers_503_in_french(api, factory, rasa):
     assert rasa.received == []
 
 
-def test_buttons_become_an_inline_keyboard_and_a_press_is_sent_as_its_payload(server, api, rasa):
-    rasa.script = lambda text: [{"text": "Pour quelle démarche ?", "buttons": [
-        {"title": "CAF", "payload": '/choix{"valeur": "caf"}'},
-        {"title": "Autre chose", "payload": LONG_PAYLOAD}]}]
-    post(server, message_update(10, text="bonjour"))
-    keyboard = markup(sent(api)[0])["inline_keyboard"]
-    assert [row[0]["text"] for row in keyboard] == ["CAF", "Autre chose"]
-    assert keyboard[0][0]["callback_data"] == '/choix{"valeur": "caf"}'
-    long_data = keyboard[1][0]["callback_data"]
-    assert len(long_data.encode()) <= 64 and long_data != LONG_PAYLOAD
-
+def offer(rasa, server, api, update_id, payloads, chat=CHAT) -> list[str]:
+    """The bot offers these buttons to the chat; returns their callback_data in order."""
+    rasa.script = lambda text: [{"text": "Pour quelle démarche ?",
+                                 "buttons": [{"title": f"choix {i}", "payload": p} for i, p in enumerate(payloads)]}]
+    post(server, message_update(update_id, text="bonjour", chat=dict(CHAT_JSON, id=chat)))
     rasa.script = lambda text: [{"text": "Merci."}]
-    assert post(server, callback_update(11, '/choix{"valeur": "caf"}')).status_code == 200
-    assert post(server, callback_update(12, long_data)).status_code == 200
-    assert rasa.texts[1:] == ['/choix{"valeur": "caf"}', LONG_PAYLOAD]
-    assert [c["callback_query_id"] for c in api.requests("answerCallbackQuery")] == ["cbq11", "cbq12"]
+    return [row[0]["callback_data"] for row in markup(sent(api)[-1])["inline_keyboard"]]
 
 
-def test_unknown_button_token_gets_a_notice_not_a_turn(server, api, rasa):
-    post(server, callback_update(13, "~doesnotexist"))
-    assert rasa.received == []
-    assert api.requests("answerCallbackQuery")
-    assert sent(api)[0]["text"] == messages.text("utter_telegram_bouton_expire")
+def test_buttons_become_an_inline_keyboard_and_a_press_is_sent_as_its_payload(server, api, rasa):
+    data = offer(rasa, server, api, 10, [CAF, LONG_PAYLOAD])
+    assert [row[0]["text"] for row in markup(sent(api)[0])["inline_keyboard"]] == ["choix 0", "choix 1"]
+    # Opaque tokens: the payload does not travel to the person's app.
+    assert len(set(data)) == 2 and all(len(d.encode()) <= tg.MAX_CALLBACK_BYTES for d in data)
+    assert not any("choix" in d or "caf" in d for d in data)
+    assert post(server, callback_update(11, data[0])).status_code == 200
+    assert post(server, callback_update(12, data[1])).status_code == 200
+    assert post(server, callback_update(13, data[0])).status_code == 200  # pressed again: still offered
+    assert rasa.texts[1:] == [CAF, LONG_PAYLOAD, CAF]
+    assert [c["callback_query_id"] for c in api.requests("answerCallbackQuery")] == ["cbq11", "cbq12", "cbq13"]
+
+
+@pytest.mark.parametrize("forged", [CAF, '/choisir_lieu{"lieu": "demo-000000001"}', "/stop", "~doesnotexist",
+                                    "A" * 22, "x" * 64])
+def test_a_forged_callback_data_runs_nothing(server, api, rasa, forged):
+    """The review: callback_data is whatever the person's app sends. Only a token this chat was
+    offered maps to a payload; anything else is acknowledged (the spinner stops) and runs nothing."""
+    offer(rasa, server, api, 13, [CAF])
+    notices = len(sent(api))
+    assert post(server, callback_update(14, forged)).status_code == 200
+    assert rasa.texts == ["bonjour"]
+    assert [c["callback_query_id"] for c in api.requests("answerCallbackQuery")] == ["cbq14"]
+    assert [c["text"] for c in sent(api)[notices:]] == [messages.text("utter_telegram_bouton_expire")]
+
+
+def test_another_chats_token_runs_nothing_in_this_chat(server, api, rasa):
+    theirs = offer(rasa, server, api, 15, [CAF], chat=OTHER_CHAT)[0]
+    assert post(server, callback_update(16, theirs)).status_code == 200
+    assert rasa.texts == ["bonjour"]
+    # The same token works in the chat it was offered to.
+    post(server, callback_update(17, theirs, chat=OTHER_CHAT))
+    assert rasa.texts == ["bonjour", CAF] and rasa.received[-1].sender_id == sender_for(OTHER_CHAT)
+
+
+def test_an_offered_button_still_works_after_a_restart(api, factory, rasa):
+    first = ServerThread(TelegramInput(make_settings(api), factory=factory), rasa).start()
+    try:
+        token = offer(rasa, first, api, 18, [LONG_PAYLOAD])[0]
+    finally:
+        first.stop()
+    # A new process (or the other Rasa instance): a new channel object on the same database.
+    second = ServerThread(TelegramInput(make_settings(api), factory=factory), rasa).start()
+    try:
+        assert post(second, callback_update(19, token)).status_code == 200
+    finally:
+        second.stop()
+    assert rasa.texts == ["bonjour", LONG_PAYLOAD]
+
+
+def test_stop_erases_the_buttons_offered_to_the_chat(server, api, rasa, factory):
+    caf, other = offer(rasa, server, api, 20, [CAF, LONG_PAYLOAD])
+    theirs = offer(rasa, server, api, 21, [CAF], chat=OTHER_CHAT)[0]
+    rasa.script = lambda text: [{"text": "Vos données sont effacées."}, {"custom": {"type": "effacer"}}]
+    post(server, message_update(22, text="/stop"))
+    rasa.script = lambda text: [{"text": "Merci."}]
+    for update_id, token in ((23, caf), (24, other)):
+        post(server, callback_update(update_id, token))
+    assert rasa.texts == ["bonjour", "bonjour", "/stop"]
+    with factory() as session:
+        keys = session.execute(sqlalchemy.select(tg.ButtonToken.conversation_key)).scalars().all()
+    assert keys == [sender_for(OTHER_CHAT)]  # another chat's buttons stay
+    post(server, callback_update(25, theirs, chat=OTHER_CHAT))
+    assert rasa.texts[-1] == CAF
+
+
+def test_only_the_last_offers_of_a_chat_and_not_expired_ones_are_kept(factory):
+    store = tg.ChoiceStore(factory, max_offers=3, lifetime=timedelta(hours=1))
+    key = sender_for(CHAT)
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    offers = [store.issue(key, [f'/choix{{"valeur": "{i}"}}'], now=start + timedelta(minutes=i))[0]
+              for i in range(5)]
+    now = start + timedelta(minutes=5)
+    assert [store.redeem(key, t, now=now) for t in offers] == [None, None] + [f'/choix{{"valeur": "{i}"}}'
+                                                                              for i in (2, 3, 4)]
+    assert store.redeem(key, offers[-1], now=start + timedelta(minutes=4, hours=1, seconds=1)) is None
+    # Issuing later deletes the expired rows of every chat, not only its own.
+    store.issue(sender_for(OTHER_CHAT), [CAF], now=start + timedelta(hours=3))
+    with factory() as session:
+        keys = session.execute(sqlalchemy.select(tg.ButtonToken.conversation_key)).scalars().all()
+    assert keys == [sender_for(OTHER_CHAT)]
 
 
 def test_town_question_offers_the_location_button_and_a_location_becomes_a_position_payload(server, api, rasa):
@@ -392,13 +464,14 @@ def test_telegram_webhook_command_without_configuration_says_what_is_missing(api
     assert api.calls == []
 
 
-def test_telegram_poll_forwards_updates_to_the_webhook(api, server, rasa, monkeypatch):
+def test_telegram_poll_forwards_updates_to_the_webhook(api, server, rasa, factory, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_TELEGRAM_TOKEN", TOKEN)
     monkeypatch.setenv("AIGUILLAGE_TELEGRAM_SECRET", SECRET)
     monkeypatch.setenv("AIGUILLAGE_TELEGRAM_API_URL", api.url)
     monkeypatch.setenv("AIGUILLAGE_TELEGRAM_FORWARD_URL", server.webhook)
     monkeypatch.setenv("AIGUILLAGE_TELEGRAM_POLL_TIMEOUT", "0")
-    api.queue_updates(message_update(80, text="bonjour"), callback_update(81, '/choix{"valeur": "caf"}'))
+    token = tg.ChoiceStore(factory).issue(sender_for(CHAT), [CAF])[0]  # offered by an earlier reply
+    api.queue_updates(message_update(80, text="bonjour"), callback_update(81, token))
     assert cli.main(["telegram-poll", "--max-iterations", "2"]) == 0
     assert api.requests("deleteWebhook")
     assert rasa.texts == ["bonjour", '/choix{"valeur": "caf"}']
@@ -452,7 +525,7 @@ def test_consent_turn_keeps_the_chat_for_the_follow_up_and_a_live_mediator_takes
     with factory() as session, session.begin():
         takeover.start(session, session.get(Referral, referral_id), None, datetime.now(timezone.utc))
     post(server, message_update(31, text="vous etes la ?"))
-    post(server, callback_update(32, tg.ChoiceStore(factory).encode(REMOTE)))
+    post(server, callback_update(32, tg.ChoiceStore(factory).issue(sender_for(CHAT), [REMOTE])[0]))
     assert rasa.texts == ["oui"]  # the live messages never reached Rasa
     with factory() as session:
         live = takeover.latest_for_referral(session, referral_id)
