@@ -133,22 +133,38 @@ def test_sms_verify_refuses_whatever_is_not_signed(make_settings, headers, body)
 @settings(max_examples=examples(60))
 @given(st.one_of(st.sampled_from(["nan", "NaN", "-nan", "inf", "-inf", "infinity", "1e400", "0", "-1",
                                   "1e-400", "", " ", "١٧٦٤٢٧٤٤٤٠"]),
-                 st.floats().map(repr), st.integers(-10 ** 12, 10 ** 12).map(str), header_values),
+                 st.floats().map(repr), st.integers(-10 ** 12, 10 ** 12).map(str), header_values,
+                 st.integers(-600, 600).map(lambda delta: str(int(time.time()) + delta))),
        any_body)
 def test_sms_json_timestamp_outside_the_window_is_refused_even_with_a_valid_signature(stamp, body):
-    """A captured request replayed later keeps its valid signature: only the timestamp stops it."""
+    """Correctly signed, the request still needs a timestamp in Unix seconds (ASCII digits) within the window."""
     provider = make_provider(json_settings())
-    headers = {providers.SIGNATURE_HEADER: providers.hmac_sha256(SECRET, body), providers.TIMESTAMP_HEADER: stamp}
-    try:
-        sent_at = float(stamp.strip())
-    except ValueError:
-        sent_at = math.nan
+    headers = {providers.SIGNATURE_HEADER: providers.json_signature(SECRET, stamp.strip(), body),
+               providers.TIMESTAMP_HEADER: stamp}
+    digits = stamp.strip()
+    sent_at = float(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 12 else math.nan
     now = time.time()
     fresh = math.isfinite(sent_at) and abs(now - sent_at) <= provider.settings.timestamp_tolerance - 5
     stale = not math.isfinite(sent_at) or abs(now - sent_at) > provider.settings.timestamp_tolerance + 5
     if fresh:
         provider.verify(headers, body, PUBLIC_URL)
     elif stale:
+        with pytest.raises(SignatureError):
+            provider.verify(headers, body, PUBLIC_URL)
+
+
+@settings(max_examples=examples(60))
+@given(st.integers(0, 10 ** 6), st.integers(-250, 250), any_body)
+def test_sms_json_signature_made_for_one_timestamp_never_passes_with_another(age, skew, body):
+    """A captured request replayed under a fresh timestamp keeps its old signature: refused."""
+    provider = make_provider(json_settings())
+    now = int(time.time())
+    old_stamp, fresh_stamp = str(now - age), str(now + skew)
+    headers = {providers.SIGNATURE_HEADER: providers.json_signature(SECRET, old_stamp, body),
+               providers.TIMESTAMP_HEADER: fresh_stamp}
+    if old_stamp == fresh_stamp:
+        provider.verify(headers, body, PUBLIC_URL)
+    else:
         with pytest.raises(SignatureError):
             provider.verify(headers, body, PUBLIC_URL)
 

@@ -11,14 +11,14 @@ import hashlib
 import hmac
 import json
 import logging
-import math
 import os
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs, parse_qsl, urlsplit, urlunsplit
 
 import httpx
 import phonenumbers
@@ -34,6 +34,8 @@ JSON = "json"
 SIGNATURE_HEADER = "X-Aiguillage-Signature"
 TIMESTAMP_HEADER = "X-Aiguillage-Timestamp"
 TWILIO_SIGNATURE_HEADER = "X-Twilio-Signature"
+TIMESTAMP_PATTERN = re.compile(r"[0-9]{1,12}")
+TWILIO_BODY_HASH = "bodySHA256"
 
 
 class SmsError(Exception):
@@ -167,12 +169,25 @@ def twilio_signature(auth_token: str, url: str, params: Sequence[tuple[str, str]
     return RequestValidator(auth_token).compute_signature(url, _FormParams(params))
 
 
-def hmac_sha256(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def json_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """X-Aiguillage-Signature: HMAC-SHA256 of "<timestamp>.<raw body>". The timestamp is signed with
+    the body, so a captured request cannot be replayed later under a fresh timestamp."""
+    message = timestamp.encode("utf-8") + b"." + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
 def signed_headers(secret: str, body: bytes, now: Optional[float] = None) -> dict:
-    return {SIGNATURE_HEADER: hmac_sha256(secret, body), TIMESTAMP_HEADER: str(int(now or time.time()))}
+    """The headers of a JSON-gateway request (our outbound SMS, or a test playing the gateway)."""
+    stamp = str(int(time.time() if now is None else now))
+    return {SIGNATURE_HEADER: json_signature(secret, stamp, body), TIMESTAMP_HEADER: stamp}
+
+
+def signed_url(public_url: str, query_string: str) -> str:
+    """The URL the gateway signed: the public URL, with the query string the request came with (Twilio
+    adds bodySHA256=… to it for a JSON body); without one, the public URL as configured."""
+    if not query_string:
+        return public_url
+    return urlunsplit(urlsplit(public_url)._replace(query=query_string))
 
 
 def form_params(body: bytes) -> list[tuple[str, str]]:
@@ -221,18 +236,39 @@ class TwilioProvider(Provider):
         if not given:
             raise SignatureError("missing signature")
         validator = RequestValidator(self.settings.auth_token)
-        if not validator.validate(url, _FormParams(form_params(body)), given):
+        if TWILIO_BODY_HASH in parse_qs(urlsplit(url).query):
+            # A JSON body: Twilio signs the URL alone, whose bodySHA256 is the SHA-256 of the body;
+            # the validator checks both when it is given the body as text.
+            try:
+                params = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise PayloadError("JSON body is not UTF-8") from exc
+        else:
+            params = _FormParams(form_params(body))
+        if not validator.validate(url, params, given):
             raise SignatureError("bad signature")
 
+    @staticmethod
+    def _params(body: bytes) -> dict:
+        """Twilio's fields, from a form body or from a JSON object (a request signed with bodySHA256)."""
+        if body.lstrip().startswith(b"{"):
+            try:
+                data = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+                raise PayloadError("malformed JSON") from exc
+            if isinstance(data, dict):
+                return {k: v for k, v in data.items() if isinstance(v, str)}
+        return dict(form_params(body))
+
     def parse_inbound(self, body):
-        params = dict(form_params(body))
+        params = self._params(body)
         sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
         if not sid or not sender or "Body" not in params:
             raise PayloadError("MessageSid, From and Body are required")
         return Inbound(message_id=sid, from_number=sender, to=params.get("To", ""), text=params["Body"])
 
     def parse_status(self, body):
-        params = dict(form_params(body))
+        params = self._params(body)
         sid, status = params.get("MessageSid") or params.get("SmsSid"), params.get("MessageStatus")
         if not sid or not status:
             raise PayloadError("MessageSid and MessageStatus are required")
@@ -267,14 +303,18 @@ class JsonProvider(Provider):
         given, stamp = _header(headers, SIGNATURE_HEADER), _header(headers, TIMESTAMP_HEADER)
         if not given or not stamp:
             raise SignatureError("missing signature or timestamp")
-        if not hmac.compare_digest(given.encode(), hmac_sha256(self.settings.shared_secret, body).encode()):
-            raise SignatureError("bad signature")
-        try:
-            sent_at = float(stamp)
-        except ValueError as exc:
-            raise SignatureError("bad timestamp") from exc
-        if not math.isfinite(sent_at) or abs(time.time() - sent_at) > self.settings.timestamp_tolerance:
+        # Unix seconds in ASCII digits: the exact text is signed, so only one spelling is accepted.
+        if not TIMESTAMP_PATTERN.fullmatch(stamp):
+            raise SignatureError("bad timestamp")
+        if abs(time.time() - int(stamp)) > self.settings.timestamp_tolerance:
             raise SignatureError("timestamp outside the tolerance window (replay?)")
+        try:
+            received = given.encode("utf-8")
+        except UnicodeError as exc:  # bytes that were not UTF-8, kept as lone surrogates
+            raise SignatureError("bad signature") from exc
+        expected = json_signature(self.settings.shared_secret, stamp, body).encode("ascii")
+        if not hmac.compare_digest(received, expected):
+            raise SignatureError("bad signature")
 
     @staticmethod
     def _object(body: bytes) -> dict:
