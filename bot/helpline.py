@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional, Protocol
 
 import phonenumbers
-from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, select, update
+from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -382,6 +382,16 @@ def book_callback(session, number: str, place_id: str, now: Optional[datetime] =
                          place_id=place_id))
     session.flush()
     return _utc(due)
+
+
+def erase_requested_callbacks(session, conversation_id: str) -> int:
+    """STOP or "effacer" on SMS: the callbacks that conversation asked for (`book_callback`) go.
+    `conversation_id` is the channel's sender id, the caller pseudonym for an SMS conversation (no
+    other channel's id can equal it). The helpline's own callbacks for a missed call stay: they
+    belong to the telephone line, not to the SMS conversation."""
+    done = session.execute(delete(Callback).where(Callback.caller_pseudonym == conversation_id,
+                                                  Callback.reason == REASON_ASKED))
+    return done.rowcount or 0
 
 
 ALL_PLACES = object()  # due_callbacks(place_id=ALL_PLACES): every callback (coordinators)

@@ -32,6 +32,12 @@ STATUS_CLOSED = "cloturee"
 STATUSES = (STATUS_OPEN, STATUS_CLAIMED, STATUS_CLOSED)
 OUTCOMES = ("fait", "reoriente", "injoignable")
 
+# Conversation key of what an erasure leaves for the statistics: never a pseudonym (32 hex digits),
+# so no conversation reaches it; the console does not list it.
+ERASED_KEY = "efface"
+# The facts an erased referral keeps: those bot/stats.py counts (codes and the commune's public name).
+RESIDUE_FACTS = ("organisme", "demarche", "commune", "commune_insee")
+
 
 class Referral(Base):
     __tablename__ = "orientations"
@@ -122,6 +128,38 @@ def find_by_reference(session: Session, text: str) -> Optional[Referral]:
 
 
 def erase_for_sender(session: Session, sender_id: str) -> int:
-    """Delete every referral made from this conversation (the person asked to erase)."""
-    result = session.execute(delete(Referral).where(Referral.conversation_key == pseudonymise(sender_id)))
-    return result.rowcount or 0
+    """Erase every referral made from this conversation (the person asked to erase); returns how many.
+
+    Each one is deleted, and with it (ON DELETE CASCADE) its sealed contact, follow-up messages, notes,
+    live conversation and notifications to the place. A new row takes its place for the anonymous
+    statistics only (`anonymous_residue`): under a new id, so the console's audit log, which keeps
+    the old id, points at nothing."""
+    erased = session.execute(select(Referral).where(Referral.conversation_key == pseudonymise(sender_id))
+                             ).scalars().all()
+    if not erased:
+        return 0
+    # Inserted before the deletion: on SQLite a new row would otherwise take back the newest deleted id.
+    residues = [anonymous_residue(referral) for referral in erased]
+    session.add_all(residues)
+    session.flush()
+    session.execute(delete(Referral).where(Referral.id.in_([referral.id for referral in erased]))
+                    .execution_options(synchronize_session=False))
+    for referral in erased:
+        session.expunge(referral)
+    for residue in residues:
+        residue.reference = f"~{residue.id:x}"[:8]  # as a purge does: outside the code alphabet
+    session.flush()
+    return len(erased)
+
+
+def anonymous_residue(referral: Referral) -> Referral:
+    """What an erased referral leaves: what bot/stats.py counts, nothing that leads to the person (no
+    conversation key, reference, place, reasons, free text, contact or mediator)."""
+    facts = referral.facts if isinstance(referral.facts, dict) else {}
+    # Until the row has its id: "t" is no hex digit, so no purged or erased reference can equal it.
+    return Referral(reference="~t" + secrets.token_hex(3),
+                    created_at=referral.created_at, level=referral.level, reasons=[],
+                    facts={k: v for k, v in facts.items() if k in RESIDUE_FACTS}, place_id=None,
+                    channel=referral.channel, conversation_key=ERASED_KEY, consent_at=referral.created_at,
+                    status=referral.status, claimed_at=referral.claimed_at, closed_at=referral.closed_at,
+                    outcome=referral.outcome)

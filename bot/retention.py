@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import Date, DateTime
 
 from bot.db import checkpoint
+from bot.referrals import ERASED_KEY
 
 DEFAULT_RETENTION_DAYS = 90
 PURGED_KEY = "purge"
@@ -185,7 +186,9 @@ def purge(engine: Engine, days: Optional[int] = None, now: Optional[datetime] = 
 
             # 4. Referrals: keep the row for statistics, drop what links it to a person.
             if referrals is not None:
-                stale = and_(referrals.c.created_at < cutoff, referrals.c.conversation_key != PURGED_KEY)
+                # An erasure's residue is anonymous already, and must stay out of the console.
+                stale = and_(referrals.c.created_at < cutoff,
+                             referrals.c.conversation_key.notin_([PURGED_KEY, ERASED_KEY]))
                 ids = [row[0] for row in conn.execute(select(referrals.c.id).where(stale))]
                 if ids:
                     # "~" is outside the code alphabet: a purged reference can never be typed or dictated.

@@ -82,14 +82,15 @@ def test_an_erased_referral_is_gone_from_the_file_and_its_log(tmp_path):
     create_schema(engine)
     factory = session_factory(engine)
     with session_scope(factory) as session:
-        create_referral(session, ReferralRequest(level="urgence", reasons=["delai_proche"],
-                                                 facts={"organisme": "caf", "demarche": MARK}, place_id=None,
-                                                 channel="sms", sender_id="personne-stop"))
-    assert MARK.encode() in on_disk(path)
+        # Not a fact the statistics count: those stay, in an anonymous residue (tests/test_erasure_scope.py).
+        reference = create_referral(session, ReferralRequest(
+            level="urgence", reasons=["delai_proche"], facts={"organisme": "caf", "enjeu": MARK}, place_id=None,
+            channel="sms", sender_id="personne-stop")).reference
+    assert MARK.encode() in on_disk(path) and reference.encode() in on_disk(path)
     with session_scope(factory) as session:
         assert erase_for_sender(session, "personne-stop") == 1
     checkpoint(factory)
-    assert MARK.encode() not in on_disk(path)
+    assert MARK.encode() not in on_disk(path) and reference.encode() not in on_disk(path)
     assert (tmp_path / "aiguillage.db-wal").stat().st_size == 0
     engine.dispose()
 

@@ -14,8 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.db import checkpoint, session_scope, shared_factory
 from bot.dialogue import Reply, Turn, handle, new_state
+from bot.erasure import Erased, erase_conversation_data
 from bot.orientation import Orientation
-from bot.referrals import erase_for_sender
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -115,20 +115,20 @@ class ActionHumain(Action):
 
 
 class ActionEffacer(Action):
-    """Erase this person's referrals now; the channel then deletes the conversation itself."""
+    """Erase what our tables hold of this conversation now; the channel then deletes its events."""
 
     def name(self) -> Text:
         return "action_effacer"
 
     async def run(self, dispatcher, tracker, domain):
-        def erase() -> int:
+        def erase() -> Erased:
             with session_scope(services().factory) as session:
-                erased = erase_for_sender(session, tracker.sender_id)
+                erased = erase_conversation_data(session, tracker.sender_id)
             checkpoint(services().factory)
             return erased
 
         erased = await asyncio.to_thread(erase)
-        logger.info("erased %s referral(s) on request", erased)
+        logger.info("erased %s referral(s) and %s callback(s) on request", erased.referrals, erased.callbacks)
         dispatcher.utter_message(response="utter_efface")
         dispatcher.utter_message(json_message=ERASE_SIGNAL)
         return [AllSlotsReset()]

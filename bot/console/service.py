@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.console.accounts import Account, _aware
 from bot.db import Base
-from bot.referrals import (OUTCOMES, STATUS_CLAIMED, STATUS_CLOSED, STATUS_OPEN, STATUSES, Referral,
+from bot.referrals import (ERASED_KEY, OUTCOMES, STATUS_CLAIMED, STATUS_CLOSED, STATUS_OPEN, STATUSES, Referral,
                            normalise_reference)
 
 ACTION_VIEW = "consultation"
@@ -90,13 +90,15 @@ def _now(now: Optional[datetime]) -> datetime:
 
 def _visible(account: Account):
     if account.is_coordinator:
-        return True
+        return Referral.conversation_key != ERASED_KEY  # an erasure's residue is for the statistics only
     if not account.place_id:
         return False  # a mediator whose place was removed sees nothing
     return Referral.place_id == account.place_id
 
 
 def can_see(account: Account, referral: Referral) -> bool:
+    if referral.conversation_key == ERASED_KEY:
+        return False
     return account.is_coordinator or (bool(account.place_id) and referral.place_id == account.place_id)
 
 
