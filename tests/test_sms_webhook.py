@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import socket
 import time
 import types
 import uuid
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -18,7 +20,8 @@ from bot import messages
 from bot.db import create_schema, make_engine, session_factory, session_scope
 from bot.referrals import ERASED_KEY, Referral, ReferralRequest, create_referral
 from bot.settings import get_settings
-from bot.sms.providers import SignatureError, SmsSender, SmsSettings, hmac_sha256, signed_headers, twilio_signature
+from bot.sms.providers import (TIMESTAMP_HEADER, SignatureError, SmsSender, SmsSettings, json_signature, signed_headers,
+                               twilio_signature)
 from bot.sms.store import SmsStore, number_key
 from connectors.sms import SmsInput
 from tests.fakes.sms_gateway import FakeGateway
@@ -211,6 +214,38 @@ async def test_requests_signed_by_twilios_validator_are_accepted(twilio_channel)
     assert [text for text, _ in h.rasa.received] == ["Bonjour", "Bonjour"]
 
 
+def test_twilio_python_own_json_example_is_accepted_and_a_changed_body_refused():
+    """twilio-python's test vector for a JSON body: the URL carries bodySHA256 (SHA-256 of the body)
+    and X-Twilio-Signature is the HMAC-SHA1 of that URL alone."""
+    from bot.sms.providers import TwilioProvider
+
+    provider = TwilioProvider(SmsSettings(provider="twilio", auth_token="12345"))
+    url = ("https://mycompany.com/myapp.php?foo=1&bar=2"
+           "&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620")
+    headers = {"X-Twilio-Signature": "a9nBmqA0ju/hNViExpshrM61xv4="}
+    provider.verify(headers, b'{"property": "value", "boolean": true}', url)
+    with pytest.raises(SignatureError):
+        provider.verify(headers, b'{"property": "valeur", "boolean": true}', url)
+
+
+async def test_a_json_body_signed_with_its_sha256_in_the_url_is_answered(twilio_channel):
+    """What Twilio sends for a JSON body: ?bodySHA256=<hex> added to the webhook URL, which alone is signed."""
+    from twilio.request_validator import RequestValidator
+
+    h = twilio_channel
+    body = json.dumps(dict(TWILIO_FORM, MessageSid="SMJSON")).encode()
+    query = "bodySHA256=" + hashlib.sha256(body).hexdigest()
+    signature = RequestValidator(TOKEN).compute_signature(f"{h.channel.settings.public_url}?{query}", {})
+    headers = {"Content-Type": "application/json", "X-Twilio-Signature": signature}
+    tampered = body.replace(b"Bonjour", b"Bonsoir")
+    assert (await h.client.post(f"{h.url}?{query}", content=tampered, headers=headers)).status_code == 403
+    assert (await h.client.post(h.url, content=body, headers=headers)).status_code == 403  # hash not given
+    reply = await h.client.post(f"{h.url}?{query}", content=body, headers=headers)
+    await h.channel.drain()
+    assert reply.status_code == 200
+    assert h.rasa.received == [("Bonjour", number_key(NUMBER))]
+
+
 async def test_twilio_wrong_or_missing_signature_is_refused(twilio_channel):
     h = twilio_channel
     wrong = await h.post_twilio(TWILIO_FORM, public_url="http://127.0.0.1/webhooks/sms/webhook")
@@ -235,7 +270,9 @@ async def test_json_signed_message_is_answered(json_channel):
     payload = sent.json()
     assert payload["to"] == NUMBER and payload["from"] == "+33700000000"
     assert payload["text"] == "Bonjour, je vous écoute." and payload["client_ref"]
-    assert sent.headers["X-Aiguillage-Signature"] == hmac_sha256(SECRET, sent.body)
+    stamp = sent.headers[TIMESTAMP_HEADER]
+    assert abs(int(stamp) - time.time()) < 60
+    assert sent.headers["X-Aiguillage-Signature"] == json_signature(SECRET, stamp, sent.body)
 
 
 async def test_json_bad_signature_replay_and_malformed(json_channel):
@@ -377,6 +414,56 @@ async def test_delivery_report_is_recorded_idempotently(json_channel, store):
     assert store.delivery_status("gw-1") == "delivered"
     assert (await h.post_json(report, path="status", secret="faux")).status_code == 403
     assert (await h.post_json({"status": "x"}, path="status")).status_code == 400
+
+
+async def test_a_captured_report_replayed_with_a_fresh_timestamp_is_refused(json_channel, store):
+    """The review's replay: a delivery report captured (and held back) an hour ago, sent again with
+    a fresh timestamp and its old signature. The signature covers the timestamp: 403, status kept."""
+    h = json_channel
+    await h.sms("Bonjour")
+    reference = h.gateway.requests[0].json()["client_ref"]
+    assert store.delivery_status(reference) == "sent"
+    body = json.dumps({"client_ref": reference, "status": "delivered"}).encode()
+    captured = signed_headers(SECRET, body, now=time.time() - 3600)
+    replayed = dict(captured, **{TIMESTAMP_HEADER: str(int(time.time()))})
+    status_url = f"{h.base}/webhooks/sms/status"
+    for headers in (replayed, captured):  # fresh timestamp, old signature; or as captured: stale
+        headers = dict(headers, **{"Content-Type": "application/json"})
+        assert (await h.client.post(status_url, content=body, headers=headers)).status_code == 403
+    assert store.delivery_status(reference) == "sent"
+    # The gateway's own report, signed now, is accepted; the same request sent again within the
+    # window changes nothing (a status only moves forward and a report is idempotent).
+    failed = json.dumps({"client_ref": reference, "status": "failed"}).encode()
+    genuine = dict(signed_headers(SECRET, failed), **{"Content-Type": "application/json"})
+    for _ in range(2):
+        assert (await h.client.post(status_url, content=failed, headers=genuine)).status_code == 200
+    assert store.delivery_status(reference) == "failed"
+
+
+async def test_an_inbound_message_replayed_with_a_fresh_timestamp_is_refused(json_channel):
+    h = json_channel
+    body = json.dumps({"id": "m-capture", "from": NUMBER, "to": "+33700000000", "text": "Bonjour"}).encode()
+    captured = signed_headers(SECRET, body, now=time.time() - 3600)
+    replayed = dict(captured, **{TIMESTAMP_HEADER: str(int(time.time())), "Content-Type": "application/json"})
+    assert (await h.client.post(h.url, content=body, headers=replayed)).status_code == 403
+    await h.channel.drain()
+    assert h.rasa.received == [] and h.gateway.requests == []
+
+
+# The worked example of docs/channels.md ("Generic JSON"): a gateway author checks their code against it.
+EXAMPLE_SECRET = "exemple-secret-partage"
+EXAMPLE_TIMESTAMP = "1767225600"
+EXAMPLE_BODY = b'{"client_ref":"4f2c9a","status":"delivered"}'
+EXAMPLE_SIGNATURE = "sha256=0710d85c2a1b49012319b9a80f4549005ada2755b9c86baec476c0d582fb2b6d"
+
+
+def test_the_documented_signature_example_is_what_we_compute():
+    assert json_signature(EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, EXAMPLE_BODY) == EXAMPLE_SIGNATURE
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "channels.md").read_text(encoding="utf-8")
+    for value in (EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, EXAMPLE_BODY.decode(), EXAMPLE_SIGNATURE):
+        assert value in doc
+    # Another timestamp, same body: another signature (what makes the replay above fail).
+    assert json_signature(EXAMPLE_SECRET, "1767225900", EXAMPLE_BODY) != EXAMPLE_SIGNATURE
 
 
 async def test_twilio_status_callback(twilio_channel, store):
