@@ -67,7 +67,7 @@ def address_refusal(request) -> Optional[response.HTTPResponse]:
 
 
 def too_many_response(verdict: Verdict) -> response.HTTPResponse:
-    return response.json({"erreur": too_many_message()["text"]}, status=429,
+    return response.json({"erreur": too_many_message()["text"], "code": "trop_de_messages"}, status=429,
                          headers={"Retry-After": str(verdict.retry_after)})
 
 
