@@ -26,6 +26,7 @@ from bot.sms import providers
 from bot.sms.providers import (JSON, TWILIO, NotConfigured, PayloadError, SignatureError, SmsSettings,
                                make_provider)
 from connectors.helpline import ERRORS as HELPLINE_ERRORS
+from tests.conftest import UNLIMITED_RATES
 from tests.fakes.channel_server import ChannelServer
 from tests.strategies import (examples, hostile_bytes, hostile_text, json_bytes, json_values,
                               keyed_database, text_with_secrets)
@@ -250,6 +251,16 @@ class FakeSmsSender:
     async def send(self, to, text):
         self.sent.append((to, text))
         return f"msg-{len(self.sent)}"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def unlimited_rates_here():
+    """Hundreds of generated messages from one number, one chat and one address: the rate limits
+    (tested in tests/test_rate_limits*.py) would answer them instead of the code under test."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in UNLIMITED_RATES.items():
+            patch.setenv(name, value)
+        yield
 
 
 @pytest.fixture(scope="module")
