@@ -1,44 +1,75 @@
 """Anonymous statistics on referrals for coordinators: counts, delays, CSV export.
 
 Only aggregates leave this module: no reference code, conversation key, note or single timestamp.
-Small counts are suppressed (shown as "< N") so a cell cannot point at one person in a small commune.
+No combination of published numbers may establish that 1 to 4 people have some attribute (a
+commune, a channel, a level, a day...), so suppressing small cells is not enough (it can be undone by
+subtracting visible cells from a total, or one period from another). Instead (`publish`):
+
+- periods are whole ISO weeks (Paris time) that are over: a one-day period is widened to its week,
+  and nothing can be learnt about one day by comparing two periods;
+- in each (ISO week, département) the referrals are counted, one value per referral and dimension,
+  and every count is rounded to a multiple of 5, up or down, so that each table still adds up to its
+  rounded total (`round_counts`); a period or the whole country adds these rounded counts up;
+- delays are published as counts per band ("de 1 à 4 h"), rounded like the rest: a median or a
+  percentile over overlapping periods would escape the rounding;
+- no breakdown is shown for a period below a minimum total.
+
+Why it holds: the published numbers are also exactly the counts of another possible dataset, five
+copies of each referral of a dataset whose counts are the rounded ones divided by 5, and that dataset
+would publish the very same numbers (nothing to round). In it every count of every combination of
+attributes, over any period and département, is a multiple of 5: whatever an attacker computes, they
+cannot rule it out, so they cannot establish a count from 1 to 4 (tests/test_stats_disclosure.py).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import math
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Optional, Union
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.referrals import Referral
+from bot.settings import int_from_env, secret_key
 
 PARIS = ZoneInfo("Europe/Paris")
+MIN_COUNT_ENV = "AIGUILLAGE_STATS_MIN_COUNT"
+MIN_TOTAL_ENV = "AIGUILLAGE_STATS_MIN_TOTAL"
 DEFAULT_MIN_COUNT = 3
+DEFAULT_MIN_TOTAL = 20
 UNKNOWN = "non_renseigne"
-MASKED = "masqué"  # a count hidden only so that a "< N" cell cannot be worked out from the total
 
 # Order matters: it is the order of the page sections and of the CSV rows.
-DIMENSIONS = ("niveau", "organisme", "demarche", "departement", "commune", "canal", "semaine", "statut", "issue")
+DIMENSIONS = ("niveau", "organisme", "demarche", "departement", "commune", "canal", "semaine", "statut", "issue",
+              "prise_en_charge", "cloture")
 # Dimensions whose rows read best in their natural order rather than by decreasing count.
 CHRONOLOGICAL = ("semaine",)
+# Time from the referral to its claim ("prise_en_charge") or its closing ("cloture"), in bands.
+DELAY_BANDS = ((3600, "moins_1h"), (4 * 3600, "1h_4h"), (24 * 3600, "4h_24h"), (3 * 86400, "1j_3j"),
+               (7 * 86400, "3j_7j"), (math.inf, "plus_7j"))
+BANDED = ("prise_en_charge", "cloture")
+# What is counted and rounded in each (week, département), one value per referral. "etat" is the
+# status, the outcome and both delay bands together: those tables come from one rounding, so they
+# agree with each other (a closed referral has an outcome and a closing delay).
+PARTITIONS = ("niveau", "organisme", "demarche", "commune", "canal", "etat")
 
 
 def min_count_from_env() -> int:
-    """AIGUILLAGE_STATS_MIN_COUNT: counts below it are hidden (1 disables hiding)."""
-    raw = os.environ.get("AIGUILLAGE_STATS_MIN_COUNT", "")
-    try:
-        return max(1, int(raw)) if raw.strip() else DEFAULT_MIN_COUNT
-    except ValueError:
-        return DEFAULT_MIN_COUNT
+    """AIGUILLAGE_STATS_MIN_COUNT: no count below it can be established (1 disables the protection)."""
+    return int_from_env(MIN_COUNT_ENV, DEFAULT_MIN_COUNT, minimum=1)
+
+
+def min_total_from_env() -> int:
+    """AIGUILLAGE_STATS_MIN_TOTAL: below this (rounded) total a period shows no breakdown, delays included."""
+    return int_from_env(MIN_TOTAL_ENV, DEFAULT_MIN_TOTAL, minimum=0)
 
 
 # --- small helpers -------------------------------------------------------------------------------------
@@ -78,8 +109,20 @@ def percentile(values: list[float], q: float) -> Optional[float]:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def delay_band(created: datetime, moment: Optional[datetime]) -> str:
+    """The band of the time from `created` to `moment`, "" when there is none."""
+    if moment is None:
+        return ""
+    seconds = (_utc(moment) - created).total_seconds()
+    return next(name for limit, name in DELAY_BANDS if seconds < limit) if seconds >= 0 else ""
+
+
 def paris_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=PARIS).astimezone(timezone.utc)
+
+
+def paris_today() -> date:
+    return datetime.now(PARIS).date()
 
 
 # --- model ---------------------------------------------------------------------------------------------
@@ -108,6 +151,56 @@ class StatsFilter:
 
 
 @dataclass(frozen=True)
+class Window:
+    """The period really counted: whole ISO weeks (Monday to Sunday, Paris), none still running."""
+    requested: StatsFilter
+    filter: StatsFilter     # start a Monday (or None: from the first referral), end a Sunday
+    widened: bool = False   # the dates asked for were moved out to whole weeks
+    cut: bool = False       # the end asked for lies in a week not over yet
+    empty: bool = False     # no whole week of the period is over
+
+
+def whole_weeks(requested: StatsFilter, today: date) -> Window:
+    """Widen a period to whole weeks and stop it at the last week that is over: two periods then
+    differ by whole weeks, never by a day, and a week's figures do not move while people arrive."""
+    last_over = today - timedelta(days=today.weekday() + 1)  # Sunday before this week's Monday
+    start = requested.start - timedelta(days=requested.start.weekday()) if requested.start else None
+    end = requested.end + timedelta(days=6 - requested.end.weekday()) if requested.end else last_over
+    cut = requested.end is not None and end > last_over
+    end = min(end, last_over)
+    widened = (requested.start is not None and start != requested.start) or (
+        requested.end is not None and not cut and end != requested.end)
+    return Window(requested=requested, filter=StatsFilter(start, end, requested.departement),
+                  widened=widened, cut=cut, empty=start is not None and start > end)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How numbers are protected before anyone sees them (the page and the CSV use the same)."""
+    min_count: int = DEFAULT_MIN_COUNT
+    min_total: int = DEFAULT_MIN_TOTAL
+    key: bytes = b""  # makes each week's up-or-down draws unpredictable; not needed for the guarantee
+
+    @property
+    def base(self) -> int:
+        """Published numbers are multiples of it: 5 for a threshold up to 5, 10 up to 10...; 1 (exact
+        numbers) when the protection is disabled."""
+        return 1 if self.min_count <= 1 else 5 * math.ceil(self.min_count / 5)
+
+    @classmethod
+    def from_env(cls, min_count: Optional[int] = None, min_total: Optional[int] = None) -> "Rules":
+        return cls(min_count=min_count if min_count is not None else min_count_from_env(),
+                   min_total=min_total if min_total is not None else min_total_from_env(), key=secret_key())
+
+
+@dataclass
+class Group:
+    """Referrals of one ISO week in one département (or without one): the unit that is rounded."""
+    total: int = 0
+    counts: dict = field(default_factory=lambda: {name: Counter() for name in PARTITIONS})
+
+
+@dataclass(frozen=True)
 class Delay:
     """Median and 90th percentile of a delay, in seconds, over `count` referrals."""
     count: int
@@ -115,29 +208,37 @@ class Delay:
     p90: Optional[float]
 
 
+def _sorted_rows(counter: Counter, dimension: str) -> list[tuple[str, int]]:
+    if dimension in CHRONOLOGICAL:
+        return sorted(counter.items())
+    if dimension in BANDED:
+        order = [name for _, name in DELAY_BANDS]
+        return sorted(counter.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0] == UNKNOWN, item[0]))
+
+
 @dataclass
 class Stats:
+    """Exact counts and delays: they never leave this module as they are (see `publish`)."""
     total: int = 0
     counts: dict = field(default_factory=dict)          # dimension -> Counter(value -> n)
-    claim_delays: dict = field(default_factory=dict)    # level or "ensemble" -> Delay
+    claim_delays: dict = field(default_factory=dict)    # level or "ensemble" -> Delay (never published)
     close_delays: dict = field(default_factory=dict)
-    departements: list = field(default_factory=list)    # every département seen (for the filter menu)
+    departements: list = field(default_factory=list)    # every département seen
     commune_names: dict = field(default_factory=dict)   # INSEE code -> public name of the commune
+    groups: dict = field(default_factory=dict)          # (ISO week, département or UNKNOWN) -> Group, all of them
+    filter: StatsFilter = StatsFilter()
 
     def rows(self, dimension: str) -> list[tuple[str, int]]:
-        counter = self.counts.get(dimension, Counter())
-        if dimension in CHRONOLOGICAL:
-            return sorted(counter.items())
-        return sorted(counter.items(), key=lambda item: (-item[1], item[0] == UNKNOWN, item[0]))
+        return _sorted_rows(self.counts.get(dimension, Counter()), dimension)
 
 
-def _fact_values(facts: dict, key: str) -> list[str]:
+def _fact_value(facts: dict, key: str) -> str:
+    # One value per referral, so that each table adds up to its total: several bodies count as one pair.
     value = (facts or {}).get(key)
-    if value in (None, "", []):
-        return [UNKNOWN]
     if isinstance(value, (list, tuple)):
-        return [str(v) for v in value if v not in (None, "")] or [UNKNOWN]
-    return [str(value)]
+        value = "+".join(sorted({str(v) for v in value if v not in (None, "")}))
+    return str(value) if value not in (None, "") else UNKNOWN
 
 
 def _delay(values: list[float]) -> Delay:
@@ -153,7 +254,7 @@ def compute(session: Session, flt: StatsFilter = StatsFilter()) -> Stats:
     if flt.end:
         query = query.where(Referral.created_at < paris_day_start(flt.end + timedelta(days=1)))
 
-    stats = Stats(counts={name: Counter() for name in DIMENSIONS})
+    stats = Stats(counts={name: Counter() for name in DIMENSIONS}, filter=flt)
     claims: dict[str, list[float]] = {}
     closes: dict[str, list[float]] = {}
     departements: set[str] = set()
@@ -162,17 +263,24 @@ def compute(session: Session, flt: StatsFilter = StatsFilter()) -> Stats:
         dep = departement_of(facts.get("commune_insee"))
         if dep:
             departements.add(dep)
+        created = _utc(created_at)
+        insee = str(facts.get("commune_insee") or UNKNOWN)
+        bands = (delay_band(created, claimed_at), delay_band(created, closed_at))
+        values = {"niveau": level or UNKNOWN, "organisme": _fact_value(facts, "organisme"),
+                  "demarche": _fact_value(facts, "demarche"), "commune": insee, "canal": channel or UNKNOWN,
+                  # the status first: each status's cells are side by side, so its total is rounded once
+                  "etat": "|".join((status or UNKNOWN, outcome or "", *bands))}
+        group = stats.groups.setdefault((iso_week(created), dep or UNKNOWN), Group())
+        group.total += 1
+        for name in PARTITIONS:
+            group.counts[name][values[name]] += 1
         if flt.departement and dep != flt.departement:
             continue
         stats.total += 1
-        created = _utc(created_at)
         counts = stats.counts
-        counts["niveau"][level or UNKNOWN] += 1
-        for key in ("organisme", "demarche"):
-            for value in _fact_values(facts, key):
-                counts[key][value] += 1
+        for key in ("niveau", "organisme", "demarche"):
+            counts[key][values[key]] += 1
         counts["departement"][dep or UNKNOWN] += 1
-        insee = str(facts.get("commune_insee") or UNKNOWN)
         counts["commune"][insee] += 1
         if insee != UNKNOWN and isinstance(facts.get("commune"), str) and facts["commune"] != "position":
             stats.commune_names.setdefault(insee, facts["commune"])
@@ -181,6 +289,9 @@ def compute(session: Session, flt: StatsFilter = StatsFilter()) -> Stats:
         counts["statut"][status or UNKNOWN] += 1
         if outcome:
             counts["issue"][outcome] += 1
+        for name, band in zip(BANDED, bands):
+            if band:
+                counts[name][band] += 1
         for moment, bucket in ((claimed_at, claims), (closed_at, closes)):
             if moment is not None:
                 seconds = (_utc(moment) - created).total_seconds()
@@ -193,40 +304,99 @@ def compute(session: Session, flt: StatsFilter = StatsFilter()) -> Stats:
     return stats
 
 
-# --- suppression of small counts -----------------------------------------------------------------------
+# --- protection: rounding per week and département -------------------------------------------------------
 
-Shown = Union[int, str]
-
-
-def shown(count: int, min_count: int) -> Shown:
-    """The count, or "< N" when it is small enough to point at someone."""
-    return count if count >= min_count or count == 0 else f"< {min_count}"
-
-
-def protected_rows(rows: list[tuple[str, int]], min_count: int) -> list[tuple[str, Shown]]:
-    """Rows with small counts hidden. When exactly one cell is hidden, the next smallest is hidden
-    too: otherwise the total minus the other cells would give the hidden value back."""
-    small = {i for i, (_, n) in enumerate(rows) if 0 < n < min_count}
-    masked = set()
-    if len(small) == 1 and len(rows) > 1:
-        masked.add(min((n, i) for i, (_, n) in enumerate(rows) if i not in small)[1])
-    return [(value, f"< {min_count}" if i in small else MASKED if i in masked else n)
-            for i, (value, n) in enumerate(rows)]
+def _draw(rules: Rules, week: str, dep: str) -> float:
+    """A point in [0, base), fixed for a (week, département): the same question always gets the same
+    answer, so asking again and averaging teaches nothing."""
+    digest = hmac.new(rules.key, f"statistiques|{week}|{dep}".encode(), hashlib.sha256).digest()
+    return rules.base * int.from_bytes(digest[:8], "big") / 2 ** 64
 
 
-def protected_delay(delay: Optional[Delay], min_count: int) -> Optional[Delay]:
-    """Delays computed on too few referrals are withheld: one delay would date one person's visit."""
-    if delay is None or delay.count < min_count:
-        return None
-    return delay
+def _points(start: int, stop: int, draw: float, base: int) -> int:
+    """How many of draw, draw + base, draw + 2 * base... lie in [start, stop)."""
+    def below(x: int) -> int:
+        return 0 if x <= draw else math.ceil((x - draw) / base)
+    return below(stop) - below(start)
+
+
+def round_total(total: int, draw: float, base: int) -> int:
+    rest = total % base
+    return total - rest + base * _points(0, rest, draw, base)
+
+
+def round_counts(counts: Counter, draw: float, base: int) -> Counter:
+    """Each count to the multiple of `base` just below or just above it, the rounded counts adding up to
+    `round_total` of their sum (with the same draw). Remainders are laid end to end and a count goes up
+    when a point draw + k * base falls on its stretch: a remainder r goes up with probability r / base
+    over the draws, so sums stay right on average. Zeros are left out."""
+    rounded, position = Counter(), 0
+    for value in sorted(counts):
+        rest = counts[value] % base
+        rounded[value] = counts[value] - rest + base * _points(position, position + rest, draw, base)
+        position += rest
+    return +rounded
+
+
+@dataclass
+class Published:
+    """What a coordinator may see: rounded counts, and only what the rules allow."""
+    rules: Rules
+    total: int = 0
+    counts: dict = field(default_factory=lambda: {name: Counter() for name in DIMENSIONS})
+    departements: list = field(default_factory=list)    # départements with a published referral (filter menu)
+    commune_names: dict = field(default_factory=dict)
+    detailed: bool = False                              # the total is high enough for breakdowns
+
+    def rows(self, dimension: str) -> list[tuple[str, int]]:
+        return _sorted_rows(self.counts.get(dimension, Counter()), dimension)
+
+
+def publish(stats: Stats, rules: Rules) -> Published:
+    """The numbers the page and the CSV show, from exact counts (see the module's docstring)."""
+    out = Published(rules=rules)
+    counts = out.counts
+    shown_deps = set()
+    for (week, dep), group in sorted(stats.groups.items()):
+        draw = _draw(rules, week, dep)
+        total = round_total(group.total, draw, rules.base)
+        if total and dep != UNKNOWN:
+            shown_deps.add(dep)
+        if stats.filter.departement and dep != stats.filter.departement:
+            continue
+        out.total += total
+        counts["departement"][dep] += total
+        counts["semaine"][week] += total
+        for name in PARTITIONS:
+            for value, count in round_counts(group.counts[name], draw, rules.base).items():
+                if name == "etat":
+                    status, outcome, *bands = value.split("|")
+                    counts["statut"][status] += count
+                    if outcome:
+                        counts["issue"][outcome] += count
+                    for banded, band in zip(BANDED, bands):
+                        if band:
+                            counts[banded][band] += count
+                else:
+                    counts[name][value] += count
+    out.departements = sorted(shown_deps | ({stats.filter.departement} if stats.filter.departement else set()))
+    out.detailed = out.total > 0 and out.total >= rules.min_total
+    if not out.detailed:
+        out.counts = {name: Counter() for name in DIMENSIONS}
+        return out
+    out.counts = {name: +counter for name, counter in counts.items()}
+    out.commune_names = {code: name for code, name in stats.commune_names.items() if code in out.counts["commune"]}
+    return out
+
+
+def published_for(session: Session, window: Window, rules: Rules) -> Published:
+    """Compute and protect the statistics of a period (already made of whole weeks)."""
+    if window.empty:
+        return publish(Stats(filter=window.filter), rules)
+    return publish(compute(session, window.filter), rules)
 
 
 # --- CSV -----------------------------------------------------------------------------------------------
-
-def hours(seconds: Optional[float]) -> str:
-    """Hours with a decimal comma, as French spreadsheets expect; empty when unknown."""
-    return "" if seconds is None else f"{seconds / 3600:.1f}".replace(".", ",")
-
 
 def _cell(value) -> str:
     # Values are codes, but a cell starting like a formula must never be run by a spreadsheet.
@@ -234,25 +404,14 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def to_csv(stats: Stats, min_count: int, levels: Iterable[str] = ()) -> str:
-    """Semicolon CSV with a BOM: a long table `dimension;valeur;nombre`, a blank line, then delays."""
+def to_csv(published: Published) -> str:
+    """Semicolon CSV with a BOM: a long table `dimension;valeur;nombre`, the total first. The same
+    numbers as the page: only the total when the period is too small for breakdowns."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["dimension", "valeur", "nombre"])
-    writer.writerow(["total", "ensemble", shown(stats.total, min_count)])
+    writer.writerow(["total", "ensemble", published.total])
     for dimension in DIMENSIONS:
-        for value, count in protected_rows(stats.rows(dimension), min_count):
+        for value, count in published.rows(dimension):
             writer.writerow([dimension, _cell(value), count])
-    writer.writerow([])
-    writer.writerow(["delai", "niveau", "nombre", "mediane_heures", "p90_heures"])
-    for name, delays in (("prise_en_charge", stats.claim_delays), ("cloture", stats.close_delays)):
-        keys = [k for k in delays if k != "ensemble"]
-        ordered = [k for k in levels if k in keys] + sorted(k for k in keys if k not in levels) + ["ensemble"]
-        for key in ordered:
-            raw = delays.get(key)
-            if raw is None:
-                continue
-            delay = protected_delay(raw, min_count)
-            writer.writerow([name, _cell(key), shown(raw.count, min_count),
-                             hours(delay.median) if delay else "", hours(delay.p90) if delay else ""])
     return "\ufeff" + out.getvalue()

@@ -2,13 +2,15 @@
 
 `stats_blueprint(factory, authorize)` serves `GET /` (the page) and `GET /export.csv`. Login is
 the console's business: `authorize(request)` (sync or async) says whether the request may see the page.
-Nothing here reads or prints a reference, a conversation key, a note or a single referral's time.
+Nothing here reads or prints a reference, a conversation key, a note or a single referral's time; the
+numbers come from `bot.stats.publish` (rounded, whole weeks), the same for the page and the CSV.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+from datetime import date
 from html import escape
 from typing import Callable, Optional
 from urllib.parse import urlencode
@@ -27,13 +29,21 @@ DIMENSION_TITLES = {
     "niveau": "Par niveau", "organisme": "Par organisme", "demarche": "Par démarche",
     "departement": "Par département", "commune": "Par commune", "canal": "Par canal",
     "semaine": "Par semaine (ISO, heure de Paris)", "statut": "Par statut", "issue": "Par issue (clôturées)",
+    "prise_en_charge": "Délai de prise en charge (depuis l'orientation)",
+    "cloture": "Délai de clôture (depuis l'orientation)",
 }
+DELAY_LABELS = {"moins_1h": "Moins d'une heure", "1h_4h": "De 1 à 4 h", "4h_24h": "De 4 à 24 h",
+                "1j_3j": "De 1 à 3 jours", "3j_7j": "De 3 à 7 jours", "plus_7j": "Plus de 7 jours"}
 VALUE_LABELS = {
     "canal": {"desk": "Accueil (borne/page)", "telegram": "Telegram", "sms": "SMS", "helpline": "Ligne téléphonique"},
     "statut": {"ouverte": "Ouverte", "prise_en_charge": "Prise en charge", "cloturee": "Clôturée"},
     "issue": {"fait": "Fait", "reoriente": "Réorienté", "injoignable": "Injoignable"},
+    "prise_en_charge": DELAY_LABELS,
+    "cloture": DELAY_LABELS,
 }
-LEVEL_ORDER = ("urgence", "inclusion", "montee_en_competence", "hors_champ")
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex",
@@ -58,7 +68,7 @@ def _level_label(code: str) -> str:
         return code
 
 
-def value_label(dimension: str, value: str, stats: Optional[st.Stats] = None) -> str:
+def value_label(dimension: str, value: str, stats: Optional[st.Published] = None) -> str:
     if value == st.UNKNOWN:
         return "Non renseigné"
     if dimension == "niveau":
@@ -68,26 +78,17 @@ def value_label(dimension: str, value: str, stats: Optional[st.Stats] = None) ->
     return VALUE_LABELS.get(dimension, {}).get(value, value.replace("_", " "))
 
 
-def duration(seconds: Optional[float]) -> str:
-    """"45 min", "3 h 10", "2 j 5 h": the order of magnitude a coordinator reads at a glance."""
-    if seconds is None:
-        return "—"
-    minutes = int(round(seconds / 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d}"
-    days, hours = divmod(hours, 24)
-    return f"{days} j {hours} h"
+def french_day(day: date) -> str:
+    """"lundi 2 mars 2026" inside a <time> element (the machine-readable date for other tools)."""
+    text = f"{WEEKDAYS[day.weekday()]} {'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+    return f'<time datetime="{day.isoformat()}">{text}</time>'
 
 
 # --- rendering -----------------------------------------------------------------------------------------
 
-def bar_chart(chart_id: str, title: str, rows: list[tuple[str, object]]) -> str:
-    """Horizontal bars as inline SVG; hidden cells ("< N") get no bar. Data are repeated in a table."""
-    numeric = [n for _, n in rows if isinstance(n, int)]
-    top = max(numeric, default=0) or 1
+def bar_chart(chart_id: str, title: str, rows: list[tuple[str, int]]) -> str:
+    """Horizontal bars as inline SVG. Data are repeated in a table."""
+    top = max((n for _, n in rows), default=0) or 1
     label_w, bar_w, row_h, value_w = 260, 420, 24, 70
     width, height = label_w + bar_w + value_w, row_h * len(rows) + 8
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -97,12 +98,9 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, object]]) -> str:
         y = 4 + i * row_h
         short = label if len(label) <= 38 else label[:37] + "…"
         parts.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" class="l">{escape(short)}</text>')
-        if isinstance(count, int):
-            w = max(1, round(bar_w * count / top))
-            parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{row_h - 6}" class="b"/>')
-            parts.append(f'<text x="{label_w + w + 6}" y="{y + 16}" class="v">{count}</text>')
-        else:
-            parts.append(f'<text x="{label_w + 6}" y="{y + 16}" class="v m">{escape(str(count))}</text>')
+        w = max(1, round(bar_w * count / top))
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{row_h - 6}" class="b"/>')
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 16}" class="v">{count}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -115,38 +113,77 @@ def _table(caption: str, headers: list[str], rows: list[list[str]]) -> str:
     return f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _delays_table(stats: st.Stats, min_count: int) -> str:
-    keys = set(stats.claim_delays) | set(stats.close_delays)
-    ordered = [k for k in LEVEL_ORDER if k in keys] + sorted(k for k in keys if k not in LEVEL_ORDER
-                                                              and k != "ensemble")
-    if "ensemble" in keys:
-        ordered.append("ensemble")
-    rows = []
-    for key in ordered:
-        row = ["Ensemble" if key == "ensemble" else value_label("niveau", key)]
-        for delays in (stats.claim_delays, stats.close_delays):
-            raw = delays.get(key)
-            delay = st.protected_delay(raw, min_count)
-            row += [str(st.shown(raw.count, min_count)) if raw else "0",
-                    duration(delay.median) if delay else "—", duration(delay.p90) if delay else "—"]
-        rows.append(row)
-    if not rows:
-        return "<p>Aucun délai à calculer sur cette période.</p>"
-    return _table("Délais depuis l'orientation (médiane et 90e centile)",
-                  ["Niveau", "Prises en charge", "Médiane", "90e centile", "Clôtures", "Médiane", "90e centile"],
-                  rows)
+def _median_band(dimension: str, rows: list[tuple[str, int]]) -> str:
+    """The band holding the median, worked out from the published (rounded) rows only."""
+    if dimension not in st.BANDED or not rows:
+        return ""
+    half, running = sum(n for _, n in rows) / 2, 0
+    for value, count in rows:
+        running += count
+        if running >= half:
+            return f'<p class="n">Médiane : {escape(value_label(dimension, value).lower())}.</p>'
+    return ""
 
 
-def render_page(stats: st.Stats, flt: st.StatsFilter, min_count: int) -> str:
-    query = urlencode({k: v for k, v in (("du", flt.start.isoformat() if flt.start else ""),
-                                         ("au", flt.end.isoformat() if flt.end else ""),
+def _period(window: st.Window) -> str:
+    flt = window.filter
+    if window.empty:
+        counted = "aucune semaine terminée dans la période demandée"
+    elif flt.start:
+        counted = f"du {french_day(flt.start)} au {french_day(flt.end)}"
+    else:
+        counted = f"toutes les semaines terminées jusqu'au {french_day(flt.end)}"
+    notes = []
+    if window.widened:
+        notes.append("La période demandée a été élargie à des semaines entières, du lundi au dimanche : "
+                     "comparer deux périodes qui différeraient d'un jour montrerait ce jour-là.")
+    if window.cut:
+        notes.append("La semaine en cours n'est pas comptée : une semaine n'apparaît qu'une fois terminée, "
+                     "pour que ses chiffres ne bougent pas à chaque nouvelle orientation.")
+    return (f'<p id="periode"><strong>Période comptée :</strong> {counted}.</p>'
+            + "".join(f'<p class="avis" role="status">{escape(note)}</p>' for note in notes))
+
+
+def _rules(rules: st.Rules) -> str:
+    base = rules.base
+    if base == 1:
+        intro = "<p>Seuls des totaux sont affichés :</p>"
+        rounding = ("<li>les nombres sont exacts : la protection des petits effectifs est désactivée "
+                    "(<code>AIGUILLAGE_STATS_MIN_COUNT=1</code>) ;</li>")
+    else:
+        intro = (f"<p>Seuls des totaux sont affichés, et aucun recoupement (entre tableaux, périodes ou "
+                 f"départements) ne permet d'établir que de 1 à {base - 1} personnes ont une caractéristique "
+                 f"donnée (une commune, un canal, un jour…) :</p>")
+        rounding = (f"<li>chaque nombre est arrondi à un multiple de {base}, semaine par semaine et "
+                    f"département par département, puis additionné : {base + 2} devient {base} ou {2 * base}, "
+                    f"2 devient 0 ou {base} ; un « 0 » peut donc cacher jusqu'à {base - 1} orientations. "
+                    f"Le sens de l'arrondi est tiré une fois pour toutes pour chaque semaine (la même question "
+                    f"donne toujours la même réponse) et ne fausse pas les sommes en moyenne ; les lignes de "
+                    f"chaque tableau ont pour somme le total affiché (celles des issues, le nombre de "
+                    f"clôturées) ;</li>")
+    return (f"{intro}<ul>{rounding}"
+            f"<li>les statistiques portent sur des semaines entières, du lundi au dimanche (heure de Paris), "
+            f"et une semaine n'est comptée qu'une fois terminée ;</li>"
+            f"<li>les délais sont donnés par tranches (« de 1 à 4 h »), comptées et arrondies comme le "
+            f"reste (une médiane calculée sur les orientations elles-mêmes se recouperait d'une période à "
+            f"l'autre) ;</li>"
+            f"<li>le détail (par niveau, commune, canal, délai…) n'est affiché qu'à partir de {rules.min_total} "
+            f"orientations sur la période.</li></ul>")
+
+
+def render_page(stats: st.Published, window: st.Window) -> str:
+    flt, asked = window.filter, window.requested
+    # The form shows the weeks really counted, for the dates the person filled in.
+    shown_start = flt.start.isoformat() if asked.start else ""
+    shown_end = "" if not asked.end else (asked.end if window.empty else flt.end).isoformat()
+    query = urlencode({k: v for k, v in (("du", shown_start), ("au", shown_end),
                                          ("departement", flt.departement or "")) if v})
     options = ['<option value="">Tous</option>'] + [
         f'<option value="{escape(d)}"{" selected" if d == flt.departement else ""}>{escape(d)}</option>'
         for d in stats.departements]
     sections = []
     for dimension in st.DIMENSIONS:
-        rows = st.protected_rows(stats.rows(dimension), min_count)
+        rows = stats.rows(dimension)
         if not rows:
             continue
         labelled = [(value_label(dimension, value, stats), count) for value, count in rows]
@@ -156,9 +193,17 @@ def render_page(stats: st.Stats, flt: st.StatsFilter, min_count: int) -> str:
         sections.append(
             f'<section aria-labelledby="s-{dimension}"><h2 id="s-{dimension}">{escape(title)}</h2>'
             f'<figure>{bar_chart("g-" + dimension, title, labelled[:CHART_ROWS])}</figure>{note}'
+            + _median_band(dimension, rows)
             + _table(title, ["Valeur", "Orientations"], [[label, str(count)] for label, count in labelled])
             + "</section>")
-    body = "".join(sections) if stats.total else "<p>Aucune orientation pour ces critères.</p>"
+    if not stats.total:
+        body = "<p>Aucune orientation pour ces critères.</p>"
+    elif not stats.detailed:
+        body = (f'<p id="sans-detail">Moins de {stats.rules.min_total} orientations sur cette période : '
+                f"le détail n'est pas affiché, pour qu'on ne puisse pas y reconnaître quelques personnes. "
+                f"Choisissez une période plus longue ou tous les départements.</p>")
+    else:
+        body = "".join(sections)
     return f"""<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>Statistiques anonymes — Aiguillage</title>
@@ -168,22 +213,20 @@ form{{display:flex;flex-wrap:wrap;gap:1rem;align-items:end;margin-bottom:1rem}}
 label{{display:flex;flex-direction:column;font-weight:600}}
 table{{border-collapse:collapse;margin:.5rem 0 1.5rem}}th,td{{border:1px solid #999;padding:.25rem .6rem;text-align:left}}
 td{{text-align:right}}caption{{text-align:left;font-weight:600;padding:.25rem 0}}
-svg .l,svg .v{{font:13px system-ui,sans-serif;fill:#1e1e1e}}svg .b{{fill:#2f5fa7}}svg .m{{font-style:italic}}
-figure{{margin:0;overflow-x:auto}}.n{{font-size:.9rem}}
+svg .l,svg .v{{font:13px system-ui,sans-serif;fill:#1e1e1e}}svg .b{{fill:#2f5fa7}}
+figure{{margin:0;overflow-x:auto}}.n{{font-size:.9rem}}.avis{{border-left:4px solid #b36b00;padding-left:.6rem}}
 </style></head><body>
 <h1>Statistiques anonymes</h1>
 <form method="get" action="">
-<label for="du">Du<input type="date" id="du" name="du" value="{escape(flt.start.isoformat() if flt.start else '')}"></label>
-<label for="au">Au<input type="date" id="au" name="au" value="{escape(flt.end.isoformat() if flt.end else '')}"></label>
+<label for="du">Du<input type="date" id="du" name="du" value="{escape(shown_start)}"></label>
+<label for="au">Au<input type="date" id="au" name="au" value="{escape(shown_end)}"></label>
 <label for="departement">Département<select id="departement" name="departement">{''.join(options)}</select></label>
 <button type="submit">Filtrer</button>
 <a href="export.csv{'?' + escape(query) if query else ''}" id="export">Exporter en CSV</a>
 </form>
-<p>Seuls des totaux sont affichés. Les effectifs inférieurs à {min_count} sont masqués
-(« &lt; {min_count} ») pour qu'aucune personne ne soit reconnaissable ; les délais ne sont calculés
-qu'à partir de {min_count} orientations.</p>
-<p id="total"><strong>Orientations : {escape(str(st.shown(stats.total, min_count)))}</strong></p>
-<section aria-labelledby="s-delais"><h2 id="s-delais">Délais</h2>{_delays_table(stats, min_count) if stats.total else ''}</section>
+{_period(window)}
+{_rules(stats.rules)}
+<p id="total"><strong>Orientations : {stats.total}</strong></p>
 {body}
 </body></html>"""
 
@@ -191,8 +234,10 @@ qu'à partir de {min_count} orientations.</p>
 # --- blueprint -----------------------------------------------------------------------------------------
 
 def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object], *,
-                    min_count: Optional[int] = None, name: str = "statistiques") -> Blueprint:
-    """Blueprint for the statistics page; mount it under the console's URL prefix."""
+                    min_count: Optional[int] = None, min_total: Optional[int] = None,
+                    today: Callable[[], date] = st.paris_today, name: str = "statistiques") -> Blueprint:
+    """Blueprint for the statistics page; mount it under the console's URL prefix. `min_count` and
+    `min_total` default to their settings; `today` says which weeks are over."""
     bp = Blueprint(name)
 
     async def allowed(request: Request) -> bool:
@@ -201,18 +246,20 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
             verdict = await verdict
         return bool(verdict)
 
-    async def gather(request: Request) -> tuple[st.Stats, st.StatsFilter, int]:
+    async def gather(request: Request) -> tuple[st.Published, st.Window]:
+        """The page and the CSV both come from here: the same period, the same rules, the same numbers."""
         args = request.args
-        flt = st.StatsFilter.parse(args.get("du"), args.get("au"), args.get("departement"))
-        threshold = min_count if min_count is not None else st.min_count_from_env()
+        requested = st.StatsFilter.parse(args.get("du"), args.get("au"), args.get("departement"))
+        window = st.whole_weeks(requested, today())
+        rules = st.Rules.from_env(min_count, min_total)
 
-        def run() -> st.Stats:
+        def run() -> st.Published:
             with factory() as session:
-                return st.compute(session, flt)
+                return st.published_for(session, window, rules)
 
         # The aggregation is synchronous database work: keep it off the event loop.
-        stats = await asyncio.get_running_loop().run_in_executor(None, run)
-        return stats, flt, threshold
+        published = await asyncio.get_running_loop().run_in_executor(None, run)
+        return published, window
 
     def refused():
         return response.html("<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\"><title>Accès refusé</title>"
@@ -228,19 +275,20 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
         if not request.path.endswith("/"):  # relative links (export.csv) need the trailing slash
             target = request.path + "/" + (f"?{request.query_string}" if request.query_string else "")
             return response.redirect(target, status=301)
-        stats, flt, threshold = await gather(request)
-        return response.html(render_page(stats, flt, threshold), headers=page_headers())
+        published, window = await gather(request)
+        return response.html(render_page(published, window), headers=page_headers())
 
     @bp.route("/export.csv", methods=["GET"])
     async def export(request: Request):
         if not await allowed(request):
             return refused()
-        stats, flt, threshold = await gather(request)
-        period = "_".join(d.isoformat() for d in (flt.start, flt.end) if d) or "tout"
+        published, window = await gather(request)
+        flt = window.filter  # the weeks really counted
+        period = "_".join(d.isoformat() for d in (flt.start, flt.end) if d) if not window.empty else "aucune"
         suffix = f"-{flt.departement}" if flt.departement else ""
         headers = page_headers()
         headers["Content-Disposition"] = f'attachment; filename="aiguillage-statistiques-{period}{suffix}.csv"'
-        return response.text(st.to_csv(stats, threshold, levels=LEVEL_ORDER), headers=headers,
+        return response.text(st.to_csv(published), headers=headers,
                               content_type="text/csv; charset=utf-8")
 
     return bp

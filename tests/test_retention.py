@@ -100,7 +100,7 @@ def snapshot(engine) -> dict:
 
 def stats_csv(factory) -> str:
     with factory() as session:
-        return stats.to_csv(stats.compute(session), min_count=1)
+        return stats.to_csv(stats.publish(stats.compute(session), stats.Rules(min_count=1, min_total=0)))
 
 
 def test_purge_removes_old_personal_data_and_keeps_statistics(db):

@@ -1,10 +1,12 @@
-"""Anonymous statistics: aggregates, small-count suppression, CSV, and the coordinators' page."""
+"""Anonymous statistics: aggregates, rounding, whole weeks, CSV, and the coordinators' page.
+What an attacker can deduce from them is tested in tests/test_stats_disclosure.py."""
 
 from __future__ import annotations
 
 import re
 import socket
 import uuid
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
@@ -18,6 +20,8 @@ from bot.referrals import Referral, ReferralRequest, create_referral
 from connectors.stats_page import render_page, stats_blueprint
 
 UTC = timezone.utc
+TODAY = date(2026, 6, 1)  # every week of the test data is over
+EXACT = stats.Rules(min_count=1, min_total=0)  # protection off: the aggregation itself is checked
 
 
 def at(*args) -> datetime:
@@ -78,13 +82,42 @@ def test_percentile():
     assert stats.percentile(list(range(1, 11)), 90) == pytest.approx(9.1)
 
 
-def test_small_counts_are_hidden_with_a_second_cell_when_needed():
-    assert stats.shown(2, 3) == "< 3" and stats.shown(3, 3) == 3 and stats.shown(0, 3) == 0
-    # One small cell alone would be recoverable from the total: the next smallest is hidden too.
-    rows = stats.protected_rows([("a", 10), ("b", 5), ("c", 1)], 3)
-    assert rows == [("a", 10), ("b", "masqué"), ("c", "< 3")]
-    assert stats.protected_rows([("a", 10), ("b", 2), ("c", 1)], 3) == [("a", 10), ("b", "< 3"), ("c", "< 3")]
-    assert stats.protected_rows([("a", 10), ("b", 5)], 3) == [("a", 10), ("b", 5)]
+def test_rounded_counts_are_multiples_of_5_adding_up_to_the_rounded_total():
+    counts = Counter({"a": 12, "b": 7, "c": 1, "d": 2, "e": 4})  # 26
+    for i in range(100):
+        draw = 5 * i / 100
+        rounded = stats.round_counts(counts, draw, 5)
+        assert sum(rounded.values()) == stats.round_total(26, draw, 5) in (25, 30)
+        assert all(n % 5 == 0 and abs(n - counts[k]) < 5 for k, n in rounded.items())
+    # Nothing to round, nothing changes; with the protection off every count is exact.
+    assert stats.round_counts(Counter({"a": 10, "b": 5}), 4.9, 5) == {"a": 10, "b": 5}
+    assert stats.round_counts(counts, 0.3, 1) == counts
+
+
+def test_rounding_is_right_on_average():
+    counts = Counter({"a": 1, "b": 2, "c": 8, "d": 14})
+    draws = [5 * (i + 0.5) / 1000 for i in range(1000)]
+    means = {k: sum(stats.round_counts(counts, d, 5)[k] for d in draws) / len(draws) for k in counts}
+    assert means == pytest.approx(dict(counts), abs=0.01)
+    assert sum(stats.round_total(3, d, 5) for d in draws) / len(draws) == pytest.approx(3, abs=0.01)
+
+
+def test_rounding_base_follows_the_threshold():
+    assert [stats.Rules(min_count=n).base for n in (1, 2, 3, 5, 6, 10, 11)] == [1, 5, 5, 5, 10, 10, 15]
+
+
+def test_periods_are_whole_weeks_that_are_over():
+    today = date(2026, 3, 25)  # a Wednesday: the last week over ended on Sunday 22 March
+    one_day = stats.whole_weeks(stats.StatsFilter(date(2026, 3, 8), date(2026, 3, 8)), today)
+    assert one_day.filter == stats.StatsFilter(date(2026, 3, 2), date(2026, 3, 8))
+    assert one_day.widened and not one_day.cut and not one_day.empty
+    weeks = stats.whole_weeks(stats.StatsFilter(date(2026, 3, 2), date(2026, 3, 15), "35"), today)
+    assert weeks.filter == stats.StatsFilter(date(2026, 3, 2), date(2026, 3, 15), "35") and not weeks.widened
+    running = stats.whole_weeks(stats.StatsFilter(date(2026, 3, 16), date(2026, 3, 24)), today)
+    assert running.filter.end == date(2026, 3, 22) and running.cut and not running.widened
+    assert stats.whole_weeks(stats.StatsFilter(start=date(2026, 3, 23)), today).empty
+    everything = stats.whole_weeks(stats.StatsFilter(), today)
+    assert everything.filter == stats.StatsFilter(None, date(2026, 3, 22)) and not everything.widened
 
 
 def test_filter_parsing_ignores_garbage():
@@ -100,6 +133,13 @@ def test_min_count_from_env(monkeypatch):
     assert stats.min_count_from_env() == 5
     monkeypatch.setenv("AIGUILLAGE_STATS_MIN_COUNT", "beaucoup")
     assert stats.min_count_from_env() == 3
+
+
+def test_min_total_from_env(monkeypatch):
+    monkeypatch.delenv("AIGUILLAGE_STATS_MIN_TOTAL", raising=False)
+    assert stats.min_total_from_env() == 20
+    monkeypatch.setenv("AIGUILLAGE_STATS_MIN_TOTAL", "50")
+    assert stats.min_total_from_env() == 50
 
 
 # --- aggregation ---------------------------------------------------------------------------------------
@@ -150,29 +190,53 @@ def test_filters_by_paris_dates_and_departement(factory):
     assert corsica.departements == ["2A", "35", "974"]  # the menu still offers every département
 
 
-def test_csv_is_semicolon_utf8_bom_with_hidden_small_counts(factory):
+def test_csv_is_semicolon_utf8_bom(factory):
     seed(factory)
-    text = stats.to_csv(compute(factory), min_count=3, levels=("urgence", "inclusion"))
-    assert text.startswith("\ufeffdimension;valeur;nombre\r\n")
+    text = stats.to_csv(stats.publish(compute(factory), EXACT))
+    assert text.startswith("\ufeffdimension;valeur;nombre\r\ntotal;ensemble;10\r\n")
     lines = text[1:].splitlines()
-    assert "total;ensemble;10" in lines
-    assert "niveau;urgence;5" in lines and "niveau;inclusion;masqué" in lines
-    assert "niveau;montee_en_competence;< 3" in lines
-    assert "departement;974;< 3" in lines
-    assert "delai;niveau;nombre;mediane_heures;p90_heures" in lines
-    assert "prise_en_charge;urgence;5;0,5;0,8" in lines
-    assert "cloture;urgence;5;72,0;110,4" in lines
-    # The whole CSV re-read by a spreadsheet-like parser: three columns in the first section.
-    first = lines[:lines.index("")]
-    assert all(len(line.split(";")) == 3 for line in first)
+    assert "niveau;urgence;5" in lines and "niveau;montee_en_competence;1" in lines
+    # Delays in bands: claims after 10 to 60 minutes and after one hour; closings after 1 to 5 days.
+    assert "prise_en_charge;moins_1h;5" in lines and "prise_en_charge;1h_4h;4" in lines
+    assert ["cloture;1j_3j;2", "cloture;3j_7j;3"] == [line for line in lines if line.startswith("cloture;")]
+    # The whole CSV re-read by a spreadsheet-like parser: three columns everywhere.
+    assert all(len(line.split(";")) == 3 for line in lines)
 
 
-def test_delays_on_too_few_referrals_are_withheld(factory):
-    add(factory, at(2026, 3, 2, 9), claim_minutes=17)
-    add(factory, at(2026, 3, 2, 10), claim_minutes=23)
-    text = stats.to_csv(compute(factory), min_count=3)
-    assert "prise_en_charge;urgence;< 3;;" in text
-    assert "0,3" not in text and "0,4" not in text
+def test_published_numbers_are_multiples_of_5_and_each_table_adds_up(factory):
+    seed(factory)  # ten referrals in three (week, département) groups
+    text = stats.to_csv(stats.publish(compute(factory), stats.Rules(min_count=3, min_total=0, key=b"cle")))
+    rows = [line.split(";") for line in text[1:].splitlines()][1:]
+    total = int(rows[0][2])
+    assert total % 5 == 0 and abs(total - 10) < 3 * 5
+    assert all(int(n) % 5 == 0 for _, _, n in rows)
+    assert "<" not in text and "masqué" not in text
+    def added(dimension):
+        return sum(int(n) for dim, _, n in rows if dim == dimension)
+
+    for dimension in ("niveau", "organisme", "demarche", "departement", "commune", "canal", "semaine", "statut"):
+        assert added(dimension) == total, dimension
+    closed = sum(int(n) for dim, value, n in rows if (dim, value) == ("statut", "cloturee"))
+    claimed = sum(int(n) for dim, value, n in rows if dim == "statut" and value != "ouverte")
+    assert added("issue") == added("cloture") == closed and added("prise_en_charge") == claimed
+
+
+def test_no_breakdown_below_the_minimum_total(factory):
+    seed(factory)
+    published = stats.publish(compute(factory), stats.Rules(min_count=1, min_total=11))
+    assert not published.detailed and published.total == 10
+    assert stats.to_csv(published)[1:].splitlines() == ["dimension;valeur;nombre", "total;ensemble;10"]
+    assert stats.publish(compute(factory), stats.Rules(min_count=1, min_total=10)).detailed
+
+
+def test_delays_are_counted_in_bands(factory):
+    created = at(2026, 3, 2, 9)
+    for claim in (17, 59, 60, 239, 240, 60 * 24 * 8):
+        add(factory, created, claim_minutes=claim)
+    add(factory, created, claim_minutes=-5)  # a clock gone wrong: no band rather than a wrong one
+    result = compute(factory)
+    assert result.counts["prise_en_charge"] == {"moins_1h": 2, "1h_4h": 2, "4h_24h": 1, "plus_7j": 1}
+    assert [value for value, _ in result.rows("prise_en_charge")] == ["moins_1h", "1h_4h", "4h_24h", "plus_7j"]
 
 
 # --- page and export -----------------------------------------------------------------------------------
@@ -188,7 +252,8 @@ async def server(factory):
     Sanic.test_mode = True
     allowed = {"ok": True}
     app = Sanic(f"stats_test_{uuid.uuid4().hex[:8]}")
-    app.blueprint(stats_blueprint(factory, lambda request: allowed["ok"], min_count=3),
+    app.blueprint(stats_blueprint(factory, lambda request: allowed["ok"], min_count=3, min_total=0,
+                                  today=lambda: TODAY),
                   url_prefix="/coordination/statistiques")
     port = free_port()
     srv = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
@@ -213,15 +278,17 @@ def private_strings(factory) -> list[str]:
 
 async def test_page_shows_only_aggregates(server, factory):
     seed(factory)
-    add(factory, at(2026, 3, 3, 8, 41, 7), insee="35001", commune="<script>alert(1)</script>")
+    for day in range(3, 8):  # five in one week: a count of 5 is shown as it is
+        add(factory, at(2026, 3, day, 8, 41, 7), insee="35001", commune="<script>alert(1)</script>")
     async with httpx.AsyncClient() as client:
         reply = await client.get(server["base"] + "/")
         export = await client.get(server["base"] + "/export.csv")
     assert reply.status_code == 200 and reply.headers["cache-control"] == "no-store"
     page = reply.text
     assert "<svg" in page and "<table>" in page and "<title" in page
-    assert "Orientations : 11" in page
-    assert "< 3" not in page and "&lt; 3" in page  # Saint-Pierre alone is hidden
+    total = int(re.search(r"Orientations : (\d+)", page).group(1))
+    assert total % 5 == 0 and abs(total - 15) < 3 * 5 and f"total;ensemble;{total}\r\n" in export.text
+    assert "&lt; 3" not in page and "masqué" not in page  # nothing hidden: rounded instead
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     assert export.content.startswith(b"\xef\xbb\xbf")
@@ -238,10 +305,13 @@ async def test_filters_and_export_link_follow_the_form(server, factory):
         assert str(reply.url).startswith(server["base"] + "/?")  # trailing slash for relative links
         href = re.search(r'href="(export\.csv[^"]*)"', reply.text).group(1).replace("&amp;", "&")
         export = await client.get(server["base"] + "/" + href)
-    assert "Orientations : 4" in reply.text
+    # March 2026 starts on a Sunday and ends on a Tuesday: whole weeks, said on the page and in the file name.
+    assert 'datetime="2026-02-23"' in reply.text and 'datetime="2026-04-05"' in reply.text
+    assert "élargie à des semaines entières" in reply.text and 'value="2026-02-23"' in reply.text
+    total = re.search(r"Orientations : (\d+)", reply.text).group(1)
+    assert total in ("0", "5") and f"total;ensemble;{total}\r\n" in export.text  # four in Ajaccio, rounded
     assert '<option value="2A" selected>' in reply.text
-    assert "total;ensemble;4" in export.text
-    assert "2026-03-01_2026-03-31-2A" in export.headers["content-disposition"]
+    assert "2026-02-23_2026-04-05-2A" in export.headers["content-disposition"]
 
 
 async def test_refused_without_authorisation(server, factory):
@@ -256,5 +326,8 @@ async def test_refused_without_authorisation(server, factory):
 
 
 def test_empty_period_renders():
-    html = render_page(stats.Stats(), stats.StatsFilter(), 3)
+    window = stats.whole_weeks(stats.StatsFilter(), TODAY)
+    html = render_page(stats.publish(stats.Stats(filter=window.filter), stats.Rules()), window)
     assert "Aucune orientation" in html and "Orientations : 0" in html
+    future = stats.whole_weeks(stats.StatsFilter(start=TODAY), TODAY)
+    assert "aucune semaine terminée" in render_page(stats.publish(stats.Stats(), stats.Rules()), future)

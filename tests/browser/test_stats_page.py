@@ -6,7 +6,7 @@ import asyncio
 import socket
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -38,17 +38,20 @@ def stats_url(tmp_path_factory):
     factory = session_factory(engine)
     start = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
     with factory() as session:
-        for i in range(12):
-            insee, level = (("35238", "urgence"), ("2A004", "inclusion"), ("97411", "montee_en_competence"))[i % 3]
+        # Five alike per week and département: multiples of 5 are published as they are.
+        for i in range(15):
+            insee, level, channel = (("35238", "urgence", "sms"), ("2A004", "inclusion", "desk"),
+                                     ("97411", "montee_en_competence", "sms"))[i // 5]
             ref = create_referral(session, ReferralRequest(
                 level=level, reasons=["r"], facts={"organisme": "caf", "commune_insee": insee},
-                place_id=None, channel=("sms", "desk")[i % 2], sender_id=f"s{i}"), now=start + timedelta(days=i))
+                place_id=None, channel=channel, sender_id=f"s{i}"), now=start + timedelta(days=7 * (i // 5) + i % 5))
             ref.claimed_at = ref.created_at + timedelta(hours=i + 1)
         session.commit()
 
     Sanic.test_mode = True
     app = Sanic(f"stats_browser_{uuid.uuid4().hex[:8]}")
-    app.blueprint(stats_blueprint(factory, lambda request: True, min_count=3), url_prefix="/statistiques")
+    app.blueprint(stats_blueprint(factory, lambda request: True, min_count=3, min_total=5,
+                                  today=lambda: date(2026, 6, 1)), url_prefix="/statistiques")
     port = free_port()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -92,7 +95,7 @@ def test_stats_page_in_chromium(browser, stats_url):
     try:
         page.goto(stats_url)
         expect(page.locator("h1")).to_have_text("Statistiques anonymes")
-        expect(page.locator("#total")).to_contain_text("Orientations : 12")
+        expect(page.locator("#total")).to_contain_text("Orientations : 15")
         charts = page.locator("svg[role=img]")
         assert charts.count() >= 5
         # Bars are really drawn (non-zero size) and every chart has a data table.
@@ -103,14 +106,14 @@ def test_stats_page_in_chromium(browser, stats_url):
 
         page.select_option("#departement", "2A")
         page.get_by_role("button", name="Filtrer").click()
-        expect(page.locator("#total")).to_contain_text("Orientations : 4")
+        expect(page.locator("#total")).to_contain_text("Orientations : 5")
         assert "departement=2A" in page.url
         href = page.locator("#export").get_attribute("href")
         assert href.startswith("export.csv?") and "departement=2A" in href
         with page.expect_download() as download_info:
             page.locator("#export").click()
         content = open(download_info.value.path(), encoding="utf-8-sig").read()
-        assert content.startswith("dimension;valeur;nombre") and "total;ensemble;4" in content
+        assert content.startswith("dimension;valeur;nombre") and "total;ensemble;5" in content
         assert problems == []
     finally:
         context.close()
