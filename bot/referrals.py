@@ -30,7 +30,9 @@ STATUS_OPEN = "ouverte"
 STATUS_CLAIMED = "prise_en_charge"
 STATUS_CLOSED = "cloturee"
 STATUSES = (STATUS_OPEN, STATUS_CLAIMED, STATUS_CLOSED)
-OUTCOMES = ("fait", "reoriente", "injoignable")
+OUTCOMES = ("fait", "reoriente", "injoignable")  # what a mediator may choose when closing
+# An erased referral that was still open or claimed: the person withdrew it, no one works on it any more.
+OUTCOME_WITHDRAWN = "retiree"
 
 # Conversation key of what an erasure leaves for the statistics: never a pseudonym (32 hex digits),
 # so no conversation reaches it; the console does not list it.
@@ -161,5 +163,14 @@ def anonymous_residue(referral: Referral) -> Referral:
                     created_at=referral.created_at, level=referral.level, reasons=[],
                     facts={k: v for k, v in facts.items() if k in RESIDUE_FACTS}, place_id=None,
                     channel=referral.channel, conversation_key=ERASED_KEY, consent_at=referral.created_at,
-                    status=referral.status, claimed_at=referral.claimed_at, closed_at=referral.closed_at,
-                    outcome=referral.outcome)
+                    **_final_state(referral))
+
+
+def _final_state(referral: Referral) -> dict:
+    """A residue is never left open or claimed (it would count as work in progress forever): it is
+    closed as withdrawn, with no closing time (the erasure is not a mediator's answer)."""
+    if referral.status == STATUS_CLOSED:
+        return {"status": STATUS_CLOSED, "claimed_at": referral.claimed_at, "closed_at": referral.closed_at,
+                "outcome": referral.outcome}
+    return {"status": STATUS_CLOSED, "claimed_at": referral.claimed_at, "closed_at": None,
+            "outcome": OUTCOME_WITHDRAWN}

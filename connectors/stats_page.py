@@ -37,7 +37,8 @@ DELAY_LABELS = {"moins_1h": "Moins d'une heure", "1h_4h": "De 1 à 4 h", "4h_24h
 VALUE_LABELS = {
     "canal": {"desk": "Accueil (borne/page)", "telegram": "Telegram", "sms": "SMS", "helpline": "Ligne téléphonique"},
     "statut": {"ouverte": "Ouverte", "prise_en_charge": "Prise en charge", "cloturee": "Clôturée"},
-    "issue": {"fait": "Fait", "reoriente": "Réorienté", "injoignable": "Injoignable"},
+    "issue": {"fait": "Fait", "reoriente": "Réorienté", "injoignable": "Injoignable",
+              "retiree": "Retirée (la personne a effacé sa demande)"},
     "prise_en_charge": DELAY_LABELS,
     "cloture": DELAY_LABELS,
 }

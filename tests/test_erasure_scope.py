@@ -5,6 +5,7 @@ that runs the real action_effacer."""
 
 from __future__ import annotations
 
+import copy
 import types
 from datetime import date, datetime, timedelta, timezone
 
@@ -22,8 +23,8 @@ from bot.db import create_schema, make_engine, session_factory, session_scope
 from bot.directory.models import Place
 from bot.erasure import erase_conversation_data
 from bot.notifications.outbox import STATUS_PENDING as OUTBOX_PENDING, OutboxMessage
-from bot.referrals import (ERASED_KEY, RESIDUE_FACTS, Referral, ReferralRequest, create_referral, find_by_reference,
-                           pseudonymise)
+from bot.referrals import (ERASED_KEY, OUTCOME_WITHDRAWN, RESIDUE_FACTS, STATUS_CLOSED, Referral, ReferralRequest,
+                           create_referral, find_by_reference, pseudonymise)
 from bot.sms.providers import SmsSettings
 from bot.sms.store import SmsChoices, SmsOptOut, SmsStore, number_key
 from connectors.desk import DeskInput, conversation_id
@@ -181,6 +182,16 @@ def statistics(factory) -> dict:
             "claim_delays": computed.claim_delays, "close_delays": computed.close_delays}
 
 
+def withdrawn(before: dict) -> dict:
+    """The statistics once one of their claimed referrals was erased: the same counts, except that
+    it is now closed, withdrawn by the person (with no closing delay)."""
+    after = copy.deepcopy(before)
+    after["counts"]["statut"]["prise_en_charge"] -= 1
+    after["counts"]["statut"][STATUS_CLOSED] += 1
+    after["counts"]["issue"][OUTCOME_WITHDRAWN] += 1
+    return after
+
+
 def everyone(db) -> dict:
     ids = {channel: give_data(db["factory"], channel, minutes) for minutes, channel in
            enumerate(("sms", "telegram", "desk"))}
@@ -228,7 +239,7 @@ async def test_sms_stop_erases_that_conversation_everywhere_and_nothing_of_the_o
     assert missed_call_kept(db["factory"])  # the helpline still calls back the missed call
     with session_scope(db["factory"]) as session:  # kept, so that STOP is honoured (a pseudonym only)
         assert session.get(SmsOptOut, sender("sms")) is not None
-    assert statistics(db["factory"]) == data["statistics"]
+    assert statistics(db["factory"]) == withdrawn(data["statistics"])
 
 
 async def test_sms_effacer_through_rasa_erases_the_callbacks_it_asked_for_not_the_helplines(db):
@@ -245,7 +256,7 @@ async def test_sms_effacer_through_rasa_erases_the_callbacks_it_asked_for_not_th
     assert missed_call_kept(db["factory"])
     for channel in ("telegram", "desk"):
         assert stored(db["factory"], channel, data["ids"][channel]) == data["before"][channel]
-    assert statistics(db["factory"]) == data["statistics"]
+    assert statistics(db["factory"]) == withdrawn(data["statistics"])
 
 
 # --- "effacer" on Telegram and on the desk -------------------------------------------------------------
@@ -265,7 +276,7 @@ async def test_effacer_on_one_channel_leaves_the_same_persons_sms_conversation_i
         assert stored(db["factory"], other, data["ids"][other]) == data["before"][other]
         assert other == "desk" or sender(other) in events.store
     assert missed_call_kept(db["factory"])
-    assert statistics(db["factory"]) == data["statistics"]
+    assert statistics(db["factory"]) == withdrawn(data["statistics"])
 
 
 # --- what an erasure leaves ---------------------------------------------------------------------------
@@ -285,14 +296,16 @@ def test_the_residue_keeps_only_what_the_statistics_count_and_no_one_works_on_it
         assert find_by_reference(session, reference) is None
         assert (residue.place_id, residue.reasons, residue.claimed_by) == (None, [], None)
         assert residue.facts == {k: FACTS[k] for k in RESIDUE_FACTS}
-        assert (residue.level, residue.channel, residue.status) == ("urgence", "sms", "prise_en_charge")
+        # It was claimed: no one works on it now, so it is closed as withdrawn (not left in progress).
+        assert (residue.level, residue.channel, residue.status, residue.outcome, residue.closed_at) == \
+            ("urgence", "sms", STATUS_CLOSED, OUTCOME_WITHDRAWN, None)
         coordinator = Account(email="c@example.org", role=ROLE_COORDINATOR, place_id=None)
         mediator = Account(email="m@example.org", role=ROLE_MEDIATOR, place_id=PLACE)
         for account in (coordinator, mediator):
             assert service.list_referrals(session, account) == []
             with pytest.raises(service.NotFound):
                 service.get_referral(session, account, residue.id)
-    assert statistics(db["factory"]) == before
+    assert statistics(db["factory"]) == withdrawn(before)
 
 
 def test_a_retention_purge_leaves_an_erasure_residue_as_it_is(db):
