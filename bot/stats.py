@@ -58,7 +58,8 @@ DELAY_BANDS = ((3600, "moins_1h"), (4 * 3600, "1h_4h"), (24 * 3600, "4h_24h"), (
 BANDED = ("prise_en_charge", "cloture")
 # What is counted and rounded in each (week, département), one value per referral. "etat" is the
 # status, the outcome and both delay bands together: those tables come from one rounding, so they
-# agree with each other (a closed referral has an outcome and a closing delay).
+# agree with each other (a closed referral has an outcome, and a closing delay unless the person
+# withdrew it by erasing it).
 PARTITIONS = ("niveau", "organisme", "demarche", "commune", "canal", "etat")
 
 
@@ -97,16 +98,6 @@ def iso_week(moment: datetime) -> str:
     """ISO week of a moment in Paris time, e.g. "2026-W05"."""
     year, week, _ = _utc(moment).astimezone(PARIS).isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def percentile(values: list[float], q: float) -> Optional[float]:
-    """Linear-interpolated percentile (q in 0..100) of unsorted values; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def delay_band(created: datetime, moment: Optional[datetime]) -> str:
@@ -200,14 +191,6 @@ class Group:
     counts: dict = field(default_factory=lambda: {name: Counter() for name in PARTITIONS})
 
 
-@dataclass(frozen=True)
-class Delay:
-    """Median and 90th percentile of a delay, in seconds, over `count` referrals."""
-    count: int
-    median: Optional[float]
-    p90: Optional[float]
-
-
 def _sorted_rows(counter: Counter, dimension: str) -> list[tuple[str, int]]:
     if dimension in CHRONOLOGICAL:
         return sorted(counter.items())
@@ -219,11 +202,9 @@ def _sorted_rows(counter: Counter, dimension: str) -> list[tuple[str, int]]:
 
 @dataclass
 class Stats:
-    """Exact counts and delays: they never leave this module as they are (see `publish`)."""
+    """Exact counts: they never leave this module as they are (see `publish`)."""
     total: int = 0
     counts: dict = field(default_factory=dict)          # dimension -> Counter(value -> n)
-    claim_delays: dict = field(default_factory=dict)    # level or "ensemble" -> Delay (never published)
-    close_delays: dict = field(default_factory=dict)
     departements: list = field(default_factory=list)    # every département seen
     commune_names: dict = field(default_factory=dict)   # INSEE code -> public name of the commune
     groups: dict = field(default_factory=dict)          # (ISO week, département or UNKNOWN) -> Group, all of them
@@ -241,10 +222,6 @@ def _fact_value(facts: dict, key: str) -> str:
     return str(value) if value not in (None, "") else UNKNOWN
 
 
-def _delay(values: list[float]) -> Delay:
-    return Delay(count=len(values), median=percentile(values, 50), p90=percentile(values, 90))
-
-
 def compute(session: Session, flt: StatsFilter = StatsFilter()) -> Stats:
     """Aggregate the referrals matching the filter (dates are Paris days, both ends included)."""
     query = select(Referral.created_at, Referral.level, Referral.facts, Referral.channel, Referral.status,
@@ -255,8 +232,6 @@ def compute(session: Session, flt: StatsFilter = StatsFilter()) -> Stats:
         query = query.where(Referral.created_at < paris_day_start(flt.end + timedelta(days=1)))
 
     stats = Stats(counts={name: Counter() for name in DIMENSIONS}, filter=flt)
-    claims: dict[str, list[float]] = {}
-    closes: dict[str, list[float]] = {}
     departements: set[str] = set()
     for created_at, level, facts, channel, status, outcome, claimed_at, closed_at in session.execute(query):
         facts = facts if isinstance(facts, dict) else {}
@@ -292,14 +267,6 @@ def compute(session: Session, flt: StatsFilter = StatsFilter()) -> Stats:
         for name, band in zip(BANDED, bands):
             if band:
                 counts[name][band] += 1
-        for moment, bucket in ((claimed_at, claims), (closed_at, closes)):
-            if moment is not None:
-                seconds = (_utc(moment) - created).total_seconds()
-                if seconds >= 0:
-                    bucket.setdefault(level or UNKNOWN, []).append(seconds)
-                    bucket.setdefault("ensemble", []).append(seconds)
-    stats.claim_delays = {key: _delay(values) for key, values in claims.items()}
-    stats.close_delays = {key: _delay(values) for key, values in closes.items()}
     stats.departements = sorted(departements)
     return stats
 

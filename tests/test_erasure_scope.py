@@ -178,8 +178,7 @@ NOTHING = dict.fromkeys(("orientations", "orientation", "contacts_suivi", "messa
 def statistics(factory) -> dict:
     with session_scope(factory) as session:
         computed = stats.compute(session)
-    return {"total": computed.total, "counts": computed.counts, "communes": computed.commune_names,
-            "claim_delays": computed.claim_delays, "close_delays": computed.close_delays}
+    return {"total": computed.total, "counts": computed.counts, "communes": computed.commune_names}
 
 
 def withdrawn(before: dict) -> dict:

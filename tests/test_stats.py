@@ -168,17 +168,6 @@ def test_counts_by_dimension(factory):
     assert result.departements == ["2A", "35", "974"]
 
 
-def test_delays_median_and_90th_percentile(factory):
-    seed(factory)
-    result = compute(factory)
-    urgent = result.claim_delays["urgence"]
-    assert urgent.count == 5 and urgent.median == 30 * 60 and urgent.p90 == pytest.approx(46 * 60)
-    assert result.close_delays["urgence"].median == 72 * 3600
-    assert result.claim_delays["inclusion"].median == 3600
-    assert result.claim_delays["ensemble"].count == 9
-    assert "inclusion" not in result.close_delays
-
-
 def test_filters_by_paris_dates_and_departement(factory):
     seed(factory)
     march = compute(factory, stats.StatsFilter(date(2026, 3, 1), date(2026, 3, 31)))
