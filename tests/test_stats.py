@@ -75,13 +75,6 @@ def test_iso_week_uses_paris_time():
     assert stats.iso_week(at(2027, 1, 1, 12)) == "2026-W53"
 
 
-def test_percentile():
-    assert stats.percentile([], 50) is None
-    assert stats.percentile([5], 90) == 5
-    assert stats.percentile([4, 1, 3, 2], 50) == 2.5
-    assert stats.percentile(list(range(1, 11)), 90) == pytest.approx(9.1)
-
-
 def test_rounded_counts_are_multiples_of_5_adding_up_to_the_rounded_total():
     counts = Counter({"a": 12, "b": 7, "c": 1, "d": 2, "e": 4})  # 26
     for i in range(100):
