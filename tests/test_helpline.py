@@ -20,6 +20,7 @@ from bot import helpline
 from bot.db import make_engine, session_factory
 from bot.referrals import pseudonymise
 from connectors.helpline import HelplineInput
+from tests.test_rate_limits import BURST, polite
 
 PARIS = ZoneInfo("Europe/Paris")
 SECRET = "secret-partage-de-test"
@@ -431,3 +432,13 @@ def test_encryption_round_trip_needs_the_key(monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "cle-2")
     with pytest.raises(Exception):
         helpline.decrypt_number(token)
+
+
+# --- rate limits (connectors/admission.py; the other channels: tests/test_rate_limits.py and the
+# channels' test files) -----------------------------------------------------------------------------------
+
+async def test_the_same_caller_again_and_again_gets_429_without_an_sms_each_time(line):
+    replies = [await line.post(call(call_id=f"appel-{i}")) for i in range(BURST + 3)]
+    assert [r.status_code for r in replies] == [200] * BURST + [429] * 3
+    assert replies[-1].headers["retry-after"] and replies[-1].json()["erreur"] == polite()
+    assert len(line.sender.sent) <= BURST

@@ -20,11 +20,12 @@ from bot import messages
 from bot.db import create_schema, make_engine, session_factory, session_scope
 from bot.referrals import ERASED_KEY, Referral, ReferralRequest, create_referral
 from bot.settings import get_settings
-from bot.sms.providers import (TIMESTAMP_HEADER, SignatureError, SmsSender, SmsSettings, json_signature, signed_headers,
+from bot.sms.providers import (TIMESTAMP_HEADER, SignatureError, SmsSettings, json_signature, signed_headers,
                                twilio_signature)
 from bot.sms.store import SmsStore, number_key
 from connectors.sms import SmsInput
 from tests.fakes.sms_gateway import FakeGateway
+from tests.test_rate_limits import BURST, DANGER, polite
 
 NUMBER = "+33612345678"
 SECRET = "partage-secret"
@@ -523,3 +524,36 @@ def test_a_delivery_status_only_moves_forward(store, reports, final):
     for status in reports:
         store.record_status("gw-1", status)
     assert store.delivery_status("ref-1") == final
+
+
+# --- rate limits (connectors/admission.py; the desk and the buckets: tests/test_rate_limits.py) ---------
+# Past a sender's limit: no Rasa turn, one polite message (not one per message), a danger still answered
+# with its number, and the provider is never asked to redeliver the flood.
+
+def sms_texts(gateway) -> list[str]:
+    return [json.loads(r.body)["text"] for r in gateway.requests]
+
+
+async def test_an_sms_flood_runs_its_burst_and_gets_one_polite_sms(json_channel):
+    h = json_channel
+    for _ in range(BURST + 6):
+        assert (await h.sms("allo")).status_code == 200  # the gateway is never told to retry a flood
+    assert len(h.rasa.received) == BURST
+    assert sms_texts(h.gateway).count(polite()) == 1
+
+
+async def test_stop_past_the_limit_is_still_honoured(json_channel, store):
+    h = json_channel
+    for _ in range(BURST + 2):
+        await h.sms("allo")
+    await h.sms("STOP")
+    assert store.is_opted_out(number_key(NUMBER))
+
+
+async def test_a_danger_by_sms_past_the_limit_gets_its_number(json_channel):
+    h = json_channel
+    for _ in range(BURST + 1):
+        await h.sms("allo")
+    await h.sms(DANGER)
+    assert len(h.rasa.received) == BURST
+    assert "3114" in sms_texts(h.gateway)[-1]

@@ -19,6 +19,7 @@ from connectors.telegram import TelegramInput, TelegramOutput, sender_for
 from tests.conftest import free_port
 from tests.fakes.channel_server import ChannelServer
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.test_rate_limits import BURST, DANGER, polite
 
 TOKEN = "123:TEST"
 SECRET = "s3cret_Token-42"
@@ -536,3 +537,22 @@ def test_consent_turn_keeps_the_chat_for_the_follow_up_and_a_live_mediator_takes
     asyncio.run(TelegramSender(make_settings(api)).send(str(CHAT), f"Espace <Bréquigny> : code {reference}"))
     last = sent(api)[calls]
     assert int(last["chat_id"]) == CHAT and last["text"] == f"Espace &lt;Bréquigny&gt; : code <b>{reference}</b>"
+
+
+# --- rate limits (connectors/admission.py; the desk and the buckets: tests/test_rate_limits.py) ---------
+# Past a sender's limit: no Rasa turn, one polite message (not one per message), a danger still answered
+# with its number, and the provider is never asked to redeliver the flood.
+
+def test_a_telegram_flood_runs_its_burst_and_is_told_once(server, api, rasa):
+    for i in range(BURST + 5):
+        assert post(server, message_update(100 + i, text="allo")).status_code == 200
+    assert len(rasa.received) == BURST
+    assert [c["text"] for c in sent(api)].count(polite()) == 1
+
+
+def test_a_danger_on_telegram_past_the_limit_gets_its_number(server, api, rasa):
+    for i in range(BURST + 1):
+        post(server, message_update(200 + i, text="allo"))
+    post(server, message_update(300, text=DANGER))
+    assert len(rasa.received) == BURST
+    assert "3114" in sent(api)[-1]["text"]
