@@ -8,7 +8,7 @@ bash scripts/setup.sh
 # Headless Chromium for the desk page test (Debian packages; never a downloaded browser).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
-    || echo "Chromium n'a pas pu être installé : les tests navigateur seront ignorés." >&2
+    || echo "Chromium n'a pas pu être installé : les tests navigateur échoueront." >&2
 fi
 
 # PostgreSQL, Redis and nginx for the production-profile tests (private instances started by the tests).
