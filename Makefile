@@ -10,7 +10,7 @@ test:
 	bash scripts/test.sh
 
 unit:
-	$(PY) -m pytest -q -m "not stack and not browser" --ignore=tests/stack
+	$(PY) -m pytest -q -m unit
 
 # Intent F1 by 5-fold cross-validation; slow, so not part of every CI run.
 nlu-report:

@@ -6,23 +6,43 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 from sanic import Sanic
 
-# Sanic 21.12 refuses a second app in one process outside test mode; channel tests start several.
-Sanic.test_mode = True
-
 from bot import cli
+from connectors import admission
 from connectors.admission import process_limits
-
 
 TELEGRAM_TOKEN = "4242:STACK"
 TELEGRAM_SECRET = "stack-telegram-secret"
 SMS_SECRET = "stack-sms-secret"
 UNLIMITED_RATES = {"AIGUILLAGE_RATE_PER_SENDER": "1000000", "AIGUILLAGE_RATE_PER_ADDRESS": "1000000"}
+
+
+# What a test needs, read from the fixtures it asks for: `pytest -m unit` runs the others only.
+NEEDS = {"stack": "stack", "trained_model": "stack", "production": "production", "browser": "browser"}
+
+
+def pytest_configure(config):
+    # Sanic 21.12 refuses a second app in one process outside test mode; channel tests start several.
+    Sanic.test_mode = True
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, marker in NEEDS.items():
+            if fixture in item.fixturenames and item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
+        if not any(item.get_closest_marker(marker) for marker in set(NEEDS.values())):
+            item.add_marker("unit")
+
+
+@pytest.fixture(scope="session")
+def trained_model():
+    """The trained model (trained first if its inputs changed, a few minutes)."""
+    return cli.ensure_model(quiet=True)
 
 
 def free_port() -> int:
@@ -40,11 +60,10 @@ def fresh_rate_limits():
 
 
 @pytest.fixture()
-def unlimited_rates(monkeypatch):
-    """For tests that send hundreds of messages from one sender or address to check something else
-    (redaction, signatures, ordering); the limits themselves are tested in tests/test_rate_limits.py."""
-    for name, value in UNLIMITED_RATES.items():
-        monkeypatch.setenv(name, value)
+def stopped_rate_clock(monkeypatch):
+    """The buckets never refill during the test: what passes is exactly the burst, however long the
+    requests take on a loaded machine (refilling is tested with its own clock in test_rate_limits.py)."""
+    monkeypatch.setattr(admission, "limits_clock", lambda: 1000.0)
     process_limits.cache_clear()
 
 
@@ -58,11 +77,11 @@ def stack(tmp_path_factory):
     env = dict(os.environ, AIGUILLAGE_DATABASE_URL=database_url, AIGUILLAGE_SECRET_KEY="stack-test-key",
                PYTHONPATH=str(cli.PROJECT_ROOT), **UNLIMITED_RATES)
     os.environ.update({"AIGUILLAGE_DATABASE_URL": database_url, "AIGUILLAGE_SECRET_KEY": "stack-test-key"})
-    from bot.db import create_schema, make_engine, session_factory
+    from bot.db import make_engine, session_factory, upgrade
     from bot.directory.importer import import_places
 
     engine = make_engine(database_url)
-    create_schema(engine)
+    upgrade(engine)
     report = import_places(session_factory(engine), cli.DEMO_FILE, demo=True)
     assert not report.errors, report.errors
     model = cli.ensure_model(quiet=True)

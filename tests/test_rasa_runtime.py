@@ -11,13 +11,25 @@ import inspect
 import logging
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, ActiveLoop, AllSlotsReset, BotUttered, ConversationPaused,
-                                     ConversationResumed, Event, Restarted, SessionStarted, SlotSet, UserUttered)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    AllSlotsReset,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.pool import QueuePool
 
@@ -350,7 +362,8 @@ _EVENT_NAMES = [b["properties"]["event"]["const"] for b in _SCHEMA["properties"]
 _RASA_VALIDATOR = validator_for(_SCHEMA)(_SCHEMA)
 _OURS = rasa_runtime.ResponseValidator(_SCHEMA)
 _values = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
-                    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+                    st.lists(st.integers(), max_size=2),
+                    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 _events = st.one_of(
     st.fixed_dictionaries({"event": st.sampled_from(_EVENT_NAMES + ["inconnu"])},
                           optional={"name": _values, "value": _values, "timestamp": _values, "metadata": _values,
@@ -427,15 +440,13 @@ def test_calls_to_an_endpoint_reuse_one_connection():
 # --- graph runner: same answers as with dask --------------------------------------------------------
 
 
-def test_trained_model_answers_the_same_with_our_graph_runner(monkeypatch):
+def test_trained_model_answers_the_same_with_our_graph_runner(monkeypatch, trained_model):
     from rasa.core.agent import Agent
     from rasa.core.channels.channel import UserMessage
     from rasa.engine.runner.dask import DaskGraphRunner
 
-    from bot import cli
-
     gc.unfreeze()
-    agent = Agent.load(str(cli.ensure_model(quiet=True)))
+    agent = Agent.load(str(trained_model))
     # The loaded model is out of the collector's reach: full collections no longer walk it.
     assert gc.get_freeze_count() > 100_000
     texts = ["jdois faire ma declaration trimestrielle caf avant le 5", "bonjour", "je suis a la rue ce soir",
