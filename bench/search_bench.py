@@ -44,7 +44,7 @@ from bench.national import (
     sample_points,
 )
 from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
-from bot.db import create_schema, make_engine, session_factory, session_scope
+from bot.db import make_engine, session_factory, session_scope, upgrade
 from bot.directory.importer import import_places
 from bot.directory.search import (
     _LIGHT_COLUMNS,
@@ -204,7 +204,7 @@ def open_database(path: Path):
     if path.exists():
         path.unlink()
     engine = make_engine(f"sqlite:///{path}")
-    create_schema(engine)
+    upgrade(engine)
     return session_factory(engine)
 
 

@@ -521,15 +521,13 @@ class Stack:
 
     def start(self, timeout: float = 300.0) -> "Stack":
         from bot import cli
-        from bot.db import create_schema, make_engine, session_factory
+        from bot.db import make_engine, session_factory, upgrade
         from bot.directory.importer import import_places
-        from bot.notifications.outbox import ensure_schema
 
         self.workdir.mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{self.workdir / 'aiguillage.db'}"
         self.engine = make_engine(database_url)
-        create_schema(self.engine)
-        ensure_schema(self.engine)
+        upgrade(self.engine)
         report = import_places(session_factory(self.engine), cli.DEMO_FILE, demo=True)
         if report.errors:
             raise RuntimeError(f"demo directory import failed: {report.errors[:3]}")

@@ -181,10 +181,10 @@ def cmd_evaluate(args) -> int:
 # --- directory -----------------------------------------------------------------------------------------
 
 def _factory():
-    from bot.db import create_schema, make_engine, session_factory
+    from bot.db import make_engine, session_factory, upgrade
 
     engine = make_engine(get_settings().database_url)
-    create_schema(engine)
+    upgrade(engine)
     return session_factory(engine)
 
 
@@ -207,8 +207,11 @@ def cmd_load_demo(args) -> int:
 
 
 def cmd_init_db(args) -> int:
-    _factory()
-    print(cli_messages.text("database_ready"))
+    from bot.db import make_engine, upgrade
+
+    engine = make_engine(get_settings().database_url)
+    print(cli_messages.text("database_ready", revision=upgrade(engine)))
+    engine.dispose()
     return 0
 
 
@@ -421,14 +424,6 @@ def cmd_telegram(args) -> int:
 
 # --- notifications -------------------------------------------------------------------------------------
 
-def _notify_factory():
-    from bot.notifications.outbox import ensure_schema
-
-    factory = _factory()
-    ensure_schema(factory.kw["bind"])  # until create_schema knows these tables
-    return factory
-
-
 def _when(moment) -> str:
     if moment is None:
         return "-"
@@ -454,7 +449,7 @@ def cmd_notify(args) -> int:
     from bot.db import session_scope
     from bot.notifications.outbox import Dispatcher, retry_failed
 
-    factory = _notify_factory()
+    factory = _factory()
     if args.retry:
         with session_scope(factory) as session:
             count = retry_failed(session, None if args.retry == "*" else args.retry)
@@ -476,7 +471,7 @@ def cmd_worker(args) -> int:
     """Notifications to places and follow-up messages to people: one pass with --once, else a loop."""
     from bot.worker import Worker
 
-    worker = Worker(_notify_factory())
+    worker = Worker(_factory())
     missing = [channel for channel in ("sms", "telegram") if channel not in worker.senders]
     if missing:
         print(cli_messages.text("followup_channels_missing", channels=", ".join(missing)), file=sys.stderr)
@@ -500,7 +495,7 @@ def cmd_notify_config(args) -> int:
     from bot.directory.models import Place
     from bot.notifications.config import ChannelConfigError, place_channels, set_place_channels
 
-    factory = _notify_factory()
+    factory = _factory()
     webhooks = args.webhook or []
     secrets_ = args.webhook_secret or []
     if webhooks and len(secrets_) not in (1, len(webhooks)):
@@ -532,7 +527,7 @@ def cmd_notify_status(args) -> int:
     from bot.db import session_scope
     from bot.notifications.outbox import delivery_status, status_counts, undelivered
 
-    factory = _notify_factory()
+    factory = _factory()
     with session_scope(factory) as session:
         if args.reference:
             rows = delivery_status(session, args.reference)
@@ -610,11 +605,10 @@ def _read_new_password() -> Optional[str]:
 
 def cmd_account(args) -> int:
     from bot.console import accounts
-    from bot.db import create_schema, make_engine, session_factory, session_scope
+    from bot.db import make_engine, session_factory, session_scope, upgrade
 
     engine = make_engine(get_settings().database_url)
-    create_schema(engine)
-    accounts.ensure_schema(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     if args.action == "desactiver":
         with session_scope(factory) as session:
@@ -687,7 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load-demo", help="charger l'annuaire de démonstration (Rennes)")
     p.set_defaults(func=cmd_load_demo)
 
-    p = sub.add_parser("init-db", help="créer les tables")
+    p = sub.add_parser("init-db", help="créer les tables ou mettre la base à jour (migrations)")
     p.set_defaults(func=cmd_init_db)
 
     p = sub.add_parser("purge", help="supprimer les données personnelles au-delà du délai de conservation")

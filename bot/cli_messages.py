@@ -20,7 +20,7 @@ TEXTS: dict[str, str] = {
     "classify_missing": "questions restantes : {missing}",
     "gate_failed": "Seuil de qualité non atteint : {line}",
     # directory and data
-    "database_ready": "Base prête.",
+    "database_ready": "Base à jour : schéma à la révision {revision}.",
     "retention_invalid": "Délai de conservation invalide : {error}",
     "loading_demo_directory": "Annuaire vide : chargement de l'annuaire de démonstration.",
     # run and production

@@ -5,13 +5,18 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-from sqlalchemy import Table, create_engine, event
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -24,6 +29,9 @@ Base = declarative_base()
 # store has its own pool (SQL_POOL_SIZE / SQL_MAX_OVERFLOW): see README, "Production profile".
 POOL_SIZE_ENV = "AIGUILLAGE_DB_POOL_SIZE"
 MAX_OVERFLOW_ENV = "AIGUILLAGE_DB_MAX_OVERFLOW"
+# SQLite: how long a statement waits for another connection's write lock; a migration waits longer.
+BUSY_TIMEOUT_MS = 5000
+MIGRATION_WAIT_MS = 120_000
 
 
 def private_dir(path: Path) -> Path:
@@ -68,8 +76,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the Rasa server, the action server and the CLI share one file. secure_delete zeroes
     # what a deletion frees, so an erased message does not linger in free pages of the file.
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: several processes may open a new file at once
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
@@ -97,56 +105,91 @@ def checkpoint(bind) -> None:
         logging.getLogger(__name__).exception("checkpoint after erasure failed")
 
 
-def create_schema(engine: Engine) -> None:
-    # Import models so they register on Base.metadata.
-    from bot.directory import models as _directory_models  # noqa: F401
-    from bot import referrals as _referrals  # noqa: F401
-    from bot import telegram_support as _telegram_support  # noqa: F401
-    from bot import helpline as _helpline  # noqa: F401
-    from bot.sms import store as _sms_store  # noqa: F401
-    from bot.notifications import outbox as _notifications_outbox  # noqa: F401
-    from bot.console import accounts as _console_accounts, service as _console_service  # noqa: F401
-    from bot import followup as _followup  # noqa: F401
-    from bot import takeover as _takeover  # noqa: F401
-
-    Base.metadata.create_all(engine)
-    add_missing_columns(engine)
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Any fixed number: the PostgreSQL advisory lock that one process at a time migrates under.
+_PG_MIGRATION_LOCK = 7_361_924_058
+# Alembic keeps the running migration in module globals (`op`, `context`): one run per process at a time.
+_ALEMBIC_RUN = threading.Lock()
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Add the nullable columns a newer version declares to tables an older one created.
+def migration_config(connection: Optional[Connection] = None) -> Config:
+    """Alembic's configuration without an alembic.ini: the scripts shipped in bot/migrations/, run
+    on `connection` (env.py reads it from `attributes`)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
 
-    create_all never alters an existing table; this covers the additive changes we make (no Alembic:
-    anything else needs a written migration). Returns "table.column" for each column added."""
-    from sqlalchemy import inspect
 
-    added = []
-    inspector = inspect(engine)
-    existing_tables = set(inspector.get_table_names())
-    for table in Base.metadata.sorted_tables:
-        if table.name not in existing_tables:
-            continue
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present or not column.nullable:
-                continue
-            kind = column.type.compile(dialect=engine.dialect)
-            with engine.begin() as connection:
-                connection.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
-            added.append(f"{table.name}.{column.name}")
-    return added
+@functools.lru_cache(maxsize=1)
+def head_revision() -> str:
+    return ScriptDirectory.from_config(migration_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> Optional[str]:
+    """The database's revision; None for an empty database or one made before the migrations."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that no other process migrating the same database is in;
+    committed at the end, rolled back on error.
+
+    PostgreSQL: an advisory lock, released with the transaction (DDL there is transactional too).
+    SQLite: BEGIN IMMEDIATE, the database's single write lock, so the DDL is all-or-nothing as well
+    (the driver would otherwise run each DDL statement outside any transaction)."""
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+                yield connection
+            return
+        # Foreign keys off, which only works outside a transaction: a migration that rebuilds a table
+        # drops the old one, and with them on that would delete the rows referencing it (CASCADE).
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={MIGRATION_WAIT_MS}")  # another one may be migrating
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def upgrade(engine: Engine) -> str:
+    """Bring the database to the newest revision of bot/migrations/ and return it.
+
+    Nothing is locked when it is there already (every process calls this on start). Otherwise one
+    process at a time migrates; Alembic reads the revision again once the lock is held, so the
+    processes that waited find the work done. A database made before the migrations (our tables,
+    no `alembic_version`) is brought to the baseline by revision 0001 itself."""
+    head = head_revision()
+    with engine.connect() as connection:
+        if current_revision(connection) == head:
+            return head
+    with _ALEMBIC_RUN, migration_lock(engine) as connection:
+        command.upgrade(migration_config(connection), "head")
+        return current_revision(connection)
 
 
 @functools.lru_cache(maxsize=4)
 def _shared(url: str, pid: int) -> sessionmaker:
     engine = make_engine(url)
-    create_schema(engine)
+    upgrade(engine)
     return session_factory(engine)
 
 
 def shared_factory(url: Optional[str] = None) -> sessionmaker:
     """One engine (one pool) per database and process, shared by the channels of a Rasa server;
-    the tables are created on first use, never at import time."""
+    the schema is brought up to date on first use, never at import time."""
     if url is None:
         url = get_settings().database_url
     return _shared(url, os.getpid())

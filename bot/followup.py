@@ -23,7 +23,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable, Mapping, Optional
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import Base, session_scope
@@ -109,14 +108,6 @@ class FollowupMessage(Base):
     answered_at = Column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_messages_suivi_due", "status", "due_at"),)
-
-
-TABLES = (Contact.__table__, FollowupMessage.__table__)
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Create only these tables (their parent `orientations` must exist)."""
-    Base.metadata.create_all(engine, tables=list(TABLES))
 
 
 def _aware(moment: Optional[datetime]) -> Optional[datetime]:

@@ -28,7 +28,6 @@ from typing import Any, Callable, Optional, Protocol
 
 import phonenumbers
 from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, delete, select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Base
@@ -323,11 +322,6 @@ class Callback(Base):
     place_id = Column(String(255), nullable=True, index=True)  # who calls back; None: the coordinators
     done_at = Column(DateTime(timezone=True), nullable=True)
     done_by = Column(Integer, nullable=True)
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Create only this module's tables (the connector may run before `aiguillage init`)."""
-    Base.metadata.create_all(engine, tables=[HelplineCall.__table__, Callback.__table__])
 
 
 def _utc(moment: datetime) -> datetime:

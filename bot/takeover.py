@@ -92,13 +92,6 @@ class LiveMessage(Base):
     error = Column(Text, nullable=True)
 
 
-TABLES = (Takeover.__table__, LiveMessage.__table__)
-
-
-def ensure_schema(engine) -> None:
-    Base.metadata.create_all(engine, tables=list(TABLES))
-
-
 def _utc(moment: Optional[datetime]) -> datetime:
     return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
 

@@ -406,10 +406,6 @@ class ButtonToken(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, index=True)
 
 
-def create_tables(engine) -> None:
-    Base.metadata.create_all(engine, tables=[SeenUpdate.__table__, ButtonToken.__table__])
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 

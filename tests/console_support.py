@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from bot.console import accounts
-from bot.db import create_schema, make_engine, session_factory, session_scope
+from bot.db import make_engine, session_factory, session_scope, upgrade
 from bot.directory.models import Place
 from bot.referrals import ReferralRequest, create_referral
 from tests.fakes.channel_server import ChannelServer
@@ -25,8 +25,7 @@ def build_db(tmp_path, monkeypatch):
     # Cheap scrypt in tests: the real cost is checked separately.
     monkeypatch.setattr(accounts, "SCRYPT_N", 2 ** 10)
     engine = make_engine(f"sqlite:///{tmp_path / 'console.db'}")
-    create_schema(engine)
-    accounts.ensure_schema(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     with session_scope(factory) as session:
         for pid, (nom, commune) in PLACES.items():

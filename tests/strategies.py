@@ -394,13 +394,13 @@ def keyed_database(directory: Path, secret_key: str) -> Iterator:
     yields its session factory."""
     import pytest
 
-    from bot.db import create_schema, make_engine, session_factory
+    from bot.db import make_engine, session_factory, upgrade
 
     patch = pytest.MonkeyPatch()
     patch.setenv("AIGUILLAGE_SECRET_KEY", secret_key)
     engine = make_engine(f"sqlite:///{directory / 'db.sqlite'}")
     try:
-        create_schema(engine)
+        upgrade(engine)
         yield session_factory(engine)
     finally:
         patch.undo()

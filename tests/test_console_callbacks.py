@@ -10,7 +10,7 @@ import pytest
 
 from bot import helpline
 from bot.console import service
-from bot.db import add_missing_columns, make_engine, session_scope
+from bot.db import current_revision, head_revision, make_engine, session_scope, upgrade
 from bot.directory.models import Place
 from tests.console_support import PASSWORD, ConsoleServer, account, build_db
 
@@ -88,20 +88,18 @@ def test_the_console_lists_the_callback_and_ticks_it_off(db):
 
 def test_an_older_database_gets_the_new_columns(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    with engine.begin() as connection:  # the table as the previous version created it
+    with engine.begin() as connection:  # the table as the previous version's helpline created it, alone
         connection.exec_driver_sql(
             "CREATE TABLE rappels (id INTEGER PRIMARY KEY, call_key VARCHAR(64) NOT NULL UNIQUE, "
             "caller_encrypted BLOB NOT NULL, caller_pseudonym VARCHAR(64) NOT NULL, called_at DATETIME NOT NULL, "
             "due_at DATETIME NOT NULL, status VARCHAR(32) NOT NULL, created_at DATETIME NOT NULL, "
             "reason VARCHAR(16) NOT NULL, sms_state VARCHAR(16) NOT NULL, sms_attempts INTEGER NOT NULL, "
             "sms_updated_at DATETIME NOT NULL, sms_message_id VARCHAR(128))")
-    from bot.db import create_schema
-
-    create_schema(engine)
+    upgrade(engine)
     with engine.connect() as connection:
         columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(rappels)")}
+        assert current_revision(connection) == head_revision()
     assert {"place_id", "done_at", "done_by"} <= columns
-    assert add_missing_columns(engine) == []  # nothing left to add
 
 
 def test_a_person_on_sms_who_asks_to_be_called_back_appears_to_the_place_at_its_opening(db):

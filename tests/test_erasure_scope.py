@@ -19,7 +19,7 @@ from bot.actions import triage_actions
 from bot.console import service
 from bot.console.accounts import ROLE_COORDINATOR, ROLE_MEDIATOR, Account
 from bot.console.service import JournalEntry, Note
-from bot.db import create_schema, make_engine, session_factory, session_scope
+from bot.db import make_engine, session_factory, session_scope, upgrade
 from bot.directory.models import Place
 from bot.erasure import erase_conversation_data
 from bot.notifications.outbox import STATUS_PENDING as OUTBOX_PENDING, OutboxMessage
@@ -89,7 +89,7 @@ def db(tmp_path, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_DATABASE_URL", url)  # the action server's database
     triage_actions.services.cache_clear()
     engine = make_engine(url)
-    create_schema(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     with session_scope(factory) as session:
         session.add(Place(id=PLACE, pivot="00000000000000", nom="Espace numérique", commune="Rennes",

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot import db as database
-from bot.db import checkpoint, create_schema, make_engine, private_dir, session_factory, session_scope
+from bot.db import checkpoint, make_engine, private_dir, session_factory, session_scope, upgrade
 from bot.referrals import ReferralRequest, create_referral, erase_for_sender
 
 MARK = "Mme-Quelconque-rue-des-Lilas"
@@ -79,7 +79,7 @@ def test_secure_delete_is_turned_on_for_every_connection(tmp_path):
 def test_an_erased_referral_is_gone_from_the_file_and_its_log(tmp_path):
     path = tmp_path / "aiguillage.db"
     engine = make_engine(f"sqlite:///{path}")
-    create_schema(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     with session_scope(factory) as session:
         # Not a fact the statistics count: those stay, in an anonymous residue (tests/test_erasure_scope.py).

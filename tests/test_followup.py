@@ -39,9 +39,7 @@ class FakeSender:
 @pytest.fixture()
 def db(tmp_path, monkeypatch):
     monkeypatch.delenv("AIGUILLAGE_FOLLOWUP_DAYS", raising=False)
-    built = build_db(tmp_path, monkeypatch)
-    followup.ensure_schema(built["engine"])  # until bot.db.create_schema imports bot.followup
-    return built
+    return build_db(tmp_path, monkeypatch)
 
 
 def new_referral(db, channel="sms", sender="sms-person", address=PHONE, place="lieu-a"):

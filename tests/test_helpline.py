@@ -17,7 +17,7 @@ from sanic import Sanic
 from sqlalchemy import func, select
 
 from bot import helpline
-from bot.db import make_engine, session_factory
+from bot.db import make_engine, session_factory, upgrade
 from bot.referrals import pseudonymise
 from connectors.helpline import HelplineInput
 from tests.test_rate_limits import BURST, polite
@@ -76,7 +76,7 @@ def secret_key(monkeypatch):
 @pytest.fixture()
 def db(tmp_path, secret_key):
     engine = make_engine(f"sqlite:///{tmp_path / 'aiguillage.db'}")
-    helpline.ensure_schema(engine)
+    upgrade(engine)
     yield {"engine": engine, "factory": session_factory(engine), "dir": tmp_path}
     engine.dispose()
 

@@ -17,12 +17,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from bot.db import create_schema, make_engine, session_factory, session_scope
+from bot.db import make_engine, session_factory, session_scope, upgrade
 from bot.directory.models import Place
 from bot.notifications import channels as ch
 from bot.notifications.config import NotifySettings, set_place_channels
 from bot.notifications.outbox import (STATUS_FAILED, STATUS_PENDING, STATUS_SENT, Dispatcher, OutboxMessage,
-                                      delivery_status, enqueue_for_referral, ensure_schema, retry_failed)
+                                      delivery_status, enqueue_for_referral, retry_failed)
 from bot.orientation import Orientation
 from bot.referrals import Referral, ReferralRequest, create_referral, erase_for_sender, pseudonymise
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -147,8 +147,7 @@ def db(tmp_path, monkeypatch):
     for name in ("AIGUILLAGE_SMTP_HOST", "AIGUILLAGE_SMTP_FROM", "AIGUILLAGE_TELEGRAM_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     engine = make_engine(f"sqlite:///{tmp_path / 'aiguillage.db'}")
-    create_schema(engine)
-    ensure_schema(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     with session_scope(factory) as session:
         session.add(Place(id=PLACE, pivot="00000000000000", nom="Espace numérique du Blosne", commune="Rennes",

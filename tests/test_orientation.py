@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cli import DEMO_FILE
-from bot.db import create_schema, make_engine, session_factory
+from bot.db import make_engine, session_factory, upgrade
 from bot.dialogue import Turn, handle
 from bot.directory.importer import import_places
 from bot.orientation import Orientation
@@ -20,7 +20,7 @@ THURSDAY_10H = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 def orientation(tmp_path, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "k")
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    create_schema(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     report = import_places(factory, DEMO_FILE, demo=True)
     assert not report.errors

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.pool import StaticPool
 
-from bot.db import create_schema, make_engine, session_factory
+from bot.db import make_engine, session_factory, upgrade
 from bot.directory import importer
 from bot.directory.importer import ImportFileError, import_places
 from bot.directory.models import REQUIRED_FIELDS, STANDARD_FIELDS, Place
@@ -45,7 +45,7 @@ def workdir(tmp_path_factory):
 
 def fresh_factory():
     engine = make_engine("sqlite:///:memory:", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    create_schema(engine)  # every table, so that a "DROP TABLE orientations" would show
+    upgrade(engine)  # every table, so that a "DROP TABLE orientations" would show
     return engine, session_factory(engine)
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.db import create_schema, make_engine, session_factory, session_scope
+from bot.db import make_engine, session_factory, session_scope, upgrade
 from bot.referrals import (CODE_ALPHABET, ERASED_KEY, Referral, ReferralRequest, create_referral, erase_for_sender,
                            find_by_reference, new_reference, normalise_reference, pseudonymise)
 
@@ -14,7 +14,7 @@ from bot.referrals import (CODE_ALPHABET, ERASED_KEY, Referral, ReferralRequest,
 def factory(tmp_path, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "test-key")
     engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-    create_schema(engine)
+    upgrade(engine)
     return session_factory(engine)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import (Column, DateTime, Float, ForeignKey, Integer, MetaData, 
                         inspect, select)
 
 from bot import cli, retention, stats
-from bot.db import create_schema, make_engine, session_factory
+from bot.db import make_engine, session_factory, upgrade
 from bot.helpline import Callback
 from bot.referrals import Referral, ReferralRequest, create_referral, find_by_reference
 from bot.sms.store import SmsChoices, SmsOptOut
@@ -39,7 +39,7 @@ def db(tmp_path, monkeypatch):
     monkeypatch.delenv("AIGUILLAGE_RETENTION_DAYS", raising=False)
     url = f"sqlite:///{tmp_path / 'aiguillage.db'}"
     engine = make_engine(url)
-    create_schema(engine)
+    upgrade(engine)
     # The notes table points at orientations: make the reflected FK resolvable in this metadata.
     Table("orientations", extra, Column("id", Integer, primary_key=True), extend_existing=True)
     extra.create_all(engine, tables=[EVENTS, NOTES, JOURNAL])

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, update
 
 from bench.national import PopulationSampler, generate_directory
 from bench.search_bench import make_queries, naive_find_places
-from bot.db import Base, create_schema, make_engine, session_factory, session_scope
+from bot.db import Base, make_engine, session_factory, session_scope, upgrade
 from bot.directory import index as index_module
 from bot.directory.importer import import_places
 from bot.directory.models import Place
@@ -45,7 +45,7 @@ def directory(tmp_path_factory, sampler):
 def database(tmp_path, directory):
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     engine = make_engine(url)
-    create_schema(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     assert import_places(factory, directory.path).errors == []
     return url, factory

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.db import create_schema, make_engine, session_factory
+from bot.db import make_engine, session_factory, upgrade
 from bot.sms.providers import OptedOut, SendError, SmsSender, SmsSettings
 from bot.sms.store import SmsStore, number_key
 from tests.fakes.sms_gateway import FakeGateway
@@ -16,7 +16,7 @@ def secret_key(monkeypatch):
 @pytest.fixture()
 def store(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'sms.db'}")
-    create_schema(engine)
+    upgrade(engine)
     return SmsStore(session_factory(engine))
 
 

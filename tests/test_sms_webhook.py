@@ -17,7 +17,7 @@ import pytest
 from sanic import Sanic
 
 from bot import messages
-from bot.db import create_schema, make_engine, session_factory, session_scope
+from bot.db import make_engine, session_factory, session_scope, upgrade
 from bot.referrals import ERASED_KEY, Referral, ReferralRequest, create_referral
 from bot.settings import get_settings
 from bot.sms.providers import (TIMESTAMP_HEADER, SignatureError, SmsSettings, json_signature, signed_headers,
@@ -67,7 +67,7 @@ def secret_key(monkeypatch):
 @pytest.fixture()
 def store(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'sms.db'}")
-    create_schema(engine)
+    upgrade(engine)
     return SmsStore(session_factory(engine))
 
 

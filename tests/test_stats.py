@@ -15,7 +15,7 @@ from sanic import Sanic
 from sqlalchemy import select
 
 from bot import stats
-from bot.db import create_schema, make_engine, session_factory
+from bot.db import make_engine, session_factory, upgrade
 from bot.referrals import Referral, ReferralRequest, create_referral
 from connectors.stats_page import render_page, stats_blueprint
 
@@ -32,7 +32,7 @@ def at(*args) -> datetime:
 def factory(tmp_path, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "cle-de-test-stats")
     engine = make_engine(f"sqlite:///{tmp_path / 'aiguillage.db'}")
-    create_schema(engine)
+    upgrade(engine)
     yield session_factory(engine)
     engine.dispose()
 

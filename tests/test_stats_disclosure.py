@@ -36,7 +36,7 @@ from sanic import Sanic
 from sqlalchemy.pool import StaticPool
 
 from bot import stats
-from bot.db import create_schema, make_engine, session_factory
+from bot.db import make_engine, session_factory, upgrade
 from bot.referrals import ReferralRequest, create_referral
 from connectors.stats_page import render_page, stats_blueprint
 from tests.strategies import examples
@@ -377,7 +377,7 @@ async def published(tmp_path, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "cle-de-test-divulgation")
     monkeypatch.delenv("AIGUILLAGE_STATS_MIN_TOTAL", raising=False)  # the default minimum total, 20
     engine = make_engine(f"sqlite:///{tmp_path / 'aiguillage.db'}")
-    create_schema(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     store(factory, dataset())
     Sanic.test_mode = True
@@ -495,7 +495,7 @@ QUERIES = [DAYS_1_7, DAYS_2_8, WEEK_PLUS_DAY, DAY_7, *WEEKS, WHOLE]
 
 def memory_db(crowd: list[Person]):
     engine = make_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    create_schema(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     store(factory, crowd)
     return engine, factory

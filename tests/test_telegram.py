@@ -14,7 +14,7 @@ from rasa.core.channels.channel import UserMessage
 
 from bot import cli, messages
 from bot import telegram_support as tg
-from bot.db import create_schema, make_engine, session_factory
+from bot.db import make_engine, session_factory, upgrade
 from connectors.telegram import TelegramInput, TelegramOutput, sender_for
 from tests.conftest import free_port
 from tests.fakes.channel_server import ChannelServer
@@ -81,7 +81,7 @@ def api():
 @pytest.fixture()
 def factory(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'tg.db'}")
-    create_schema(engine)  # the channel reads takeovers and follow-ups too
+    upgrade(engine)  # the channel reads takeovers and follow-ups too
     return session_factory(engine)
 
 

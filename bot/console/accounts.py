@@ -76,19 +76,6 @@ class ConsoleSession(Base):
     expires_at = Column(DateTime(timezone=True), nullable=False)
 
 
-TABLES = (Account.__table__, ConsoleSession.__table__) + throttle.TABLES
-
-
-def ensure_schema(engine) -> None:
-    """Create only the console's tables (the channel may start before `aiguillage init-db`)."""
-    from bot.console import service  # noqa: F401  (registers its tables)
-    from bot.directory import models as _models  # noqa: F401  (FK target)
-    from bot import referrals as _referrals  # noqa: F401
-
-    Base.metadata.create_all(engine, tables=[t for t in Base.metadata.sorted_tables
-                                             if t.name in ("lieux", "orientations") or t in TABLES
-                                             or t in service.TABLES])
-
 
 # --------------------------------------------------------------------------------------------------
 # Passwords

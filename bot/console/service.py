@@ -66,9 +66,6 @@ class Note(Base):
     text = Column(Text, nullable=False)
 
 
-TABLES = (JournalEntry.__table__, Note.__table__)
-
-
 class ConsoleError(ValueError):
     def __init__(self, code: str):
         super().__init__(code)

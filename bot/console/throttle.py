@@ -77,9 +77,6 @@ class LoginCounter(Base):
     last_seen = Column(DateTime(timezone=True), nullable=False, index=True)
 
 
-TABLES = (LoginCounter.__table__,)
-
-
 @dataclass(frozen=True)
 class Charge:
     rule: Rule

@@ -232,15 +232,15 @@ def wait_ready(urls: list[str], processes: dict, timeout: float = 240.0) -> Opti
 
 def start_profile(settings: ProfileSettings, model: Path, root: Path, base_env: Mapping[str, str],
                   services: Optional[list] = None, with_nginx: bool = True, with_worker: bool = True) -> Profile:
-    """Create the schema, then start the action server, the Rasa instances, the worker and nginx."""
-    from bot.db import create_schema, make_engine
+    """Bring the schema up to date, then start the action server, the Rasa instances, the worker and nginx."""
+    from bot.db import make_engine, upgrade
 
     settings.check()
     settings.workdir.mkdir(parents=True, exist_ok=True)
     profile = Profile(settings=settings, services=list(services or []), env=settings.environment(base_env))
     profile.env.setdefault("PYTHONPATH", str(root))
     engine = make_engine(settings.database_url)
-    create_schema(engine)  # once, before several processes race to create the same tables
+    upgrade(engine)  # once here: the processes started below then find it done, without waiting for the lock
     engine.dispose()
     try:
         profile.start_actions(root)

@@ -8,7 +8,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import create_schema, make_engine, session_factory
+from bot.db import make_engine, session_factory, upgrade
 from bot.directory.models import Place
 from bot.settings import get_settings
 
@@ -16,7 +16,7 @@ from bot.settings import get_settings
 @functools.lru_cache(maxsize=4)
 def _factory_for(url: str) -> sessionmaker:
     engine = make_engine(url)
-    create_schema(engine)
+    upgrade(engine)
     return session_factory(engine)
 
 

@@ -8,4 +8,4 @@ The outbox row is written in the same transaction as the referral; delivery happ
 from bot.notifications.config import (KINDS, NotifySettings, PlaceChannel, place_channels,  # noqa: F401
                                       set_place_channels)
 from bot.notifications.outbox import (Dispatcher, OutboxMessage, delivery_status,  # noqa: F401
-                                      enqueue_for_referral, ensure_schema, retry_failed)
+                                      enqueue_for_referral, retry_failed)

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, Text, func, select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import Base, session_scope
@@ -62,11 +61,6 @@ class OutboxMessage(Base):
     sent_at = Column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Create only the notification tables (their parents `lieux` and `orientations` must exist)."""
-    Base.metadata.create_all(engine, tables=[PlaceChannel.__table__, OutboxMessage.__table__])
 
 
 def _utc(moment: datetime) -> datetime:

@@ -14,7 +14,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import expect  # noqa: E402
 from sanic import Sanic  # noqa: E402
 
-from bot.db import create_schema, make_engine, session_factory  # noqa: E402
+from bot.db import make_engine, session_factory, upgrade  # noqa: E402
 from bot.referrals import ReferralRequest, create_referral  # noqa: E402
 from connectors.stats_page import stats_blueprint  # noqa: E402
 
@@ -34,7 +34,7 @@ def stats_url(tmp_path_factory):
 
     os.environ.setdefault("AIGUILLAGE_SECRET_KEY", "cle-de-test-stats-navigateur")
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('stats') / 'aiguillage.db'}")
-    create_schema(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     start = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
     with factory() as session:

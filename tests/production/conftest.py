@@ -53,11 +53,11 @@ def production(tmp_path_factory):
     # (the SQLite stack's database and key, used by other tests) must stay as it is.
     running = None
     try:
-        from bot.db import create_schema, make_engine, session_factory
+        from bot.db import make_engine, session_factory, upgrade
         from bot.directory.importer import import_places
 
         engine = make_engine(settings.database_url)
-        create_schema(engine)
+        upgrade(engine)
         report = import_places(session_factory(engine), cli.DEMO_FILE, demo=True)
         assert not report.errors, report.errors
         model = cli.ensure_model(quiet=True)

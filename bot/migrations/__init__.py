@@ -1,0 +1,1 @@
+"""Alembic's scripts for our tables: env.py, the revision template and versions/ (see README, "Schema changes")."""

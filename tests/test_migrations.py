@@ -1,0 +1,126 @@
+"""The schema comes from the migrations in bot/migrations/ (SQLite here; PostgreSQL in
+tests/production/test_migrations.py): a new database and one made by an earlier version both end
+exactly as the models declare, and CI fails when a model changes without its migration."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot import cli, db
+from bot.db import PROJECT_ROOT, head_revision, make_engine, upgrade
+from tests.migration_support import (
+    EARLIER_VERSIONS,
+    OBSOLETE_TABLES,
+    build_earlier_version,
+    check_brought_to_head,
+    differences,
+    race,
+    revision,
+)
+
+
+def test_a_new_database_gets_exactly_what_the_models_declare(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}", pool_size=1, max_overflow=0)
+    assert upgrade(engine) == head_revision() == revision(engine)
+    # A model changed without a migration (or the other way round) shows here, in CI.
+    assert differences(engine) == []
+    with engine.connect() as connection:  # the one pooled connection, handed back by the migration
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("SELECT count(*) FROM lieux_version").scalar() == 1
+
+
+def test_the_migrations_have_one_head():
+    assert head_revision() == "0001"
+
+
+@pytest.mark.parametrize("version", EARLIER_VERSIONS)
+def test_a_database_made_by_an_earlier_version_is_brought_to_the_newest_revision(tmp_path, version):
+    engine = make_engine(f"sqlite:///{tmp_path / 'earlier.db'}")
+    build_earlier_version(engine, version)
+    assert revision(engine) is None  # not under the migrations yet
+    assert upgrade(engine) == head_revision()
+    check_brought_to_head(engine)
+
+
+def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'earlier.db'}", pool_size=1, max_overflow=0)
+    build_earlier_version(engine, "4239fed")
+    with engine.begin() as connection:  # a required column no migration can invent for existing rows
+        connection.exec_driver_sql("ALTER TABLE appels_ligne DROP COLUMN outcome")
+    before = differences(engine)
+    with pytest.raises(RuntimeError, match="appels_ligne.outcome"):
+        upgrade(engine)
+    assert revision(engine) is None
+    assert repr(differences(engine)) == repr(before)  # no table dropped, created or completed
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert {row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master")} >= set(OBSOLETE_TABLES)
+
+
+def test_processes_upgrading_a_new_database_at_once_all_succeed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    results = race(url, tmp_path, processes=4)
+    assert [(r.returncode, r.stdout.strip()) for r in results] == [(0, head_revision())] * 4, \
+        [r.stderr[-2000:] for r in results]
+    engine = make_engine(url)
+    assert differences(engine) == []
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
+
+
+def test_a_database_already_at_the_newest_revision_is_not_locked(tmp_path, monkeypatch):
+    """Every process calls upgrade when it starts: one writing for long (an import) must not hold it up."""
+    path = tmp_path / "aiguillage.db"
+    upgrade(make_engine(f"sqlite:///{path}"))
+    monkeypatch.setattr(db, "MIGRATION_WAIT_MS", 200)  # were the lock taken, fail fast rather than wait
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        assert upgrade(make_engine(f"sqlite:///{path}")) == head_revision()
+        blocked = make_engine(f"sqlite:///{path}")
+        with pytest.raises(OperationalError, match="locked"), db.migration_lock(blocked):
+            pass  # the lock itself does wait for the writer
+    finally:
+        writer.rollback()
+        writer.close()
+
+
+def test_init_db_says_which_revision_the_database_is_at(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AIGUILLAGE_DATABASE_URL", f"sqlite:///{tmp_path / 'aiguillage.db'}")
+    for _ in range(2):  # creates, then finds it up to date
+        assert cli.main(["init-db"]) == 0
+        assert capsys.readouterr().out.strip() == f"Base à jour : schéma à la révision {head_revision()}."
+
+
+def _alembic(*args, cwd, database_url):
+    env = dict(os.environ, AIGUILLAGE_DATABASE_URL=database_url)
+    return subprocess.run([sys.executable, "-m", "alembic", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_a_developer_autogenerates_nothing_when_models_and_migrations_agree(tmp_path):
+    database_url = f"sqlite:///{tmp_path / 'scratch.db'}"
+    upgrade(make_engine(database_url))
+    before = sorted(os.listdir(PROJECT_ROOT / "bot" / "migrations" / "versions"))
+    done = _alembic("revision", "--autogenerate", "-m", "rien", cwd=PROJECT_ROOT, database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    assert sorted(os.listdir(PROJECT_ROOT / "bot" / "migrations" / "versions")) == before
+
+
+def test_a_new_revision_is_numbered_after_the_head(tmp_path):
+    scripts = tmp_path / "migrations"
+    shutil.copytree(PROJECT_ROOT / "bot" / "migrations", scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    ini = (PROJECT_ROOT / "alembic.ini").read_text().replace("%(here)s/bot/migrations", str(scripts))
+    (tmp_path / "alembic.ini").write_text(ini)
+    done = _alembic("-c", str(tmp_path / "alembic.ini"), "revision", "-m", "lieux accessibles",
+                    cwd=PROJECT_ROOT, database_url=f"sqlite:///{tmp_path / 'scratch.db'}")
+    assert done.returncode == 0, done.stderr
+    written = (scripts / "versions" / "0002_lieux_accessibles.py").read_text()
+    assert "revision: str = '0002'" in written
+    assert "down_revision: Union[str, Sequence[str], None] = '0001'" in written
