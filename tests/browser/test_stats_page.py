@@ -117,3 +117,21 @@ def test_stats_page_in_chromium(browser, stats_url):
         assert problems == []
     finally:
         context.close()
+
+
+def test_stats_page_style_sheet_applies_under_its_security_policy(browser, stats_url):
+    """The page's styles come from its own file, which the policy (no inline style) lets through."""
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    blocked: list[str] = []
+    page.on("console", lambda msg: blocked.append(msg.text) if msg.type == "error" else None)
+    try:
+        reply = page.goto(stats_url)
+        policy = reply.headers["content-security-policy"]
+        assert "style-src 'self'" in policy and "unsafe-inline" not in policy
+        assert page.locator("style, [style], script").count() == 0
+        assert page.evaluate("getComputedStyle(document.body).maxWidth") == "960px"  # 60rem, from stats.css
+        assert page.evaluate("getComputedStyle(document.querySelector('td')).textAlign") == "right"
+        assert blocked == []
+    finally:
+        context.close()
