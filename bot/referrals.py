@@ -12,6 +12,7 @@ from typing import Optional
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Session
 
+from bot.codes import LabelledCode
 from bot.db import Base
 from bot.settings import secret_key
 
@@ -25,14 +26,32 @@ SHAREABLE_FACTS = ("organisme", "domaine", "demarche", "enjeu", "enjeux", "equip
                    # who wrote (a relative, a professional) and whether a safety check was asked: no detail
                    "redacteur", "verification_securite")
 
-# Life of a referral (mediator side): ouverte -> prise_en_charge -> cloturee (with an outcome).
-STATUS_OPEN = "ouverte"
-STATUS_CLAIMED = "prise_en_charge"
-STATUS_CLOSED = "cloturee"
-STATUSES = (STATUS_OPEN, STATUS_CLAIMED, STATUS_CLOSED)
-OUTCOMES = ("fait", "reoriente", "injoignable")  # what a mediator may choose when closing
-# An erased referral that was still open or claimed: the person withdrew it, no one works on it any more.
-OUTCOME_WITHDRAWN = "retiree"
+
+class Status(LabelledCode):
+    """Life of a referral (mediator side): ouverte -> prise_en_charge -> cloturee (with an outcome)."""
+
+    OPEN = ("ouverte", "Ouverte")
+    CLAIMED = ("prise_en_charge", "Prise en charge")
+    CLOSED = ("cloturee", "Clôturée")
+
+
+class Outcome(LabelledCode):
+    """How a closed referral ended."""
+
+    DONE = ("fait", "Fait (démarche réalisée)")
+    REDIRECTED = ("reoriente", "Réorientée ailleurs")
+    UNREACHABLE = ("injoignable", "Personne injoignable")
+    # An erased referral that was still open or claimed: the person withdrew it, no one works on it any more.
+    WITHDRAWN = ("retiree", "Retirée (la personne a effacé sa demande)")
+
+
+# The stored strings, as plain str (what the rest of the code compares and writes).
+STATUS_OPEN = Status.OPEN.value
+STATUS_CLAIMED = Status.CLAIMED.value
+STATUS_CLOSED = Status.CLOSED.value
+STATUSES = Status.codes()
+OUTCOMES = (Outcome.DONE.value, Outcome.REDIRECTED.value, Outcome.UNREACHABLE.value)  # a mediator's choice
+OUTCOME_WITHDRAWN = Outcome.WITHDRAWN.value
 
 # Conversation key of what an erasure leaves for the statistics: never a pseudonym (32 hex digits),
 # so no conversation reaches it; the console does not list it.

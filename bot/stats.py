@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.codes import LabelledCode
 from bot.referrals import Referral
 from bot.settings import int_from_env, secret_key
 
@@ -52,9 +53,23 @@ DIMENSIONS = ("niveau", "organisme", "demarche", "departement", "commune", "cana
               "prise_en_charge", "cloture")
 # Dimensions whose rows read best in their natural order rather than by decreasing count.
 CHRONOLOGICAL = ("semaine",)
-# Time from the referral to its claim ("prise_en_charge") or its closing ("cloture"), in bands.
-DELAY_BANDS = ((3600, "moins_1h"), (4 * 3600, "1h_4h"), (24 * 3600, "4h_24h"), (3 * 86400, "1j_3j"),
-               (7 * 86400, "3j_7j"), (math.inf, "plus_7j"))
+
+
+class DelayBand(LabelledCode):
+    """Time from the referral to its claim ("prise_en_charge") or its closing ("cloture"), in bands."""
+
+    UNDER_1H = ("moins_1h", "Moins d'une heure")
+    H1_H4 = ("1h_4h", "De 1 à 4 h")
+    H4_H24 = ("4h_24h", "De 4 à 24 h")
+    D1_D3 = ("1j_3j", "De 1 à 3 jours")
+    D3_D7 = ("3j_7j", "De 3 à 7 jours")
+    OVER_7D = ("plus_7j", "Plus de 7 jours")
+
+
+# Upper bound in seconds (excluded) of each band, and the band as its stored plain string.
+DELAY_BANDS = ((3600, DelayBand.UNDER_1H.value), (4 * 3600, DelayBand.H1_H4.value),
+               (24 * 3600, DelayBand.H4_H24.value), (3 * 86400, DelayBand.D1_D3.value),
+               (7 * 86400, DelayBand.D3_D7.value), (math.inf, DelayBand.OVER_7D.value))
 BANDED = ("prise_en_charge", "cloture")
 # What is counted and rounded in each (week, département), one value per referral. "etat" is the
 # status, the outcome and both delay bands together: those tables come from one rounding, so they

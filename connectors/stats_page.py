@@ -22,23 +22,17 @@ from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
 
 from bot import stats as st
+from bot.codes import Channel
+from bot.referrals import Outcome, Status
 from bot.settings import https_headers
 from connectors import templating
 
 CHART_ROWS = 25  # a chart with hundreds of communes helps nobody; the table below keeps every row
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "stats"
-# Labels of the values (codes without a label are shown as they are); the page's wording is in its templates.
-DELAY_LABELS = {"moins_1h": "Moins d'une heure", "1h_4h": "De 1 à 4 h", "4h_24h": "De 4 à 24 h",
-                "1j_3j": "De 1 à 3 jours", "3j_7j": "De 3 à 7 jours", "plus_7j": "Plus de 7 jours"}
-VALUE_LABELS = {
-    "canal": {"desk": "Accueil (borne/page)", "telegram": "Telegram", "sms": "SMS", "helpline": "Ligne téléphonique"},
-    "statut": {"ouverte": "Ouverte", "prise_en_charge": "Prise en charge", "cloturee": "Clôturée"},
-    "issue": {"fait": "Fait", "reoriente": "Réorienté", "injoignable": "Injoignable",
-              "retiree": "Retirée (la personne a effacé sa demande)"},
-    "prise_en_charge": DELAY_LABELS,
-    "cloture": DELAY_LABELS,
-}
+# Dimensions whose values are codes with a label, each defined once with its codes.
+LABELLED = {"canal": Channel, "statut": Status, "issue": Outcome, "prise_en_charge": st.DelayBand,
+            "cloture": st.DelayBand}
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex",
@@ -70,7 +64,10 @@ def value_label(dimension: str, value: str, stats: Optional[st.Published] = None
         return _level_label(value)
     if dimension == "commune" and stats is not None and value in stats.commune_names:
         return f"{stats.commune_names[value]} ({value})"
-    return VALUE_LABELS.get(dimension, {}).get(value, value.replace("_", " "))
+    codes = LABELLED.get(dimension)
+    if codes is not None and value in codes.codes():
+        return codes(value).label
+    return value.replace("_", " ")  # a code without a label is shown as it is
 
 
 # --- rendering (templates/stats/) -----------------------------------------------------------------------

@@ -1,0 +1,47 @@
+"""Codes stored as plain strings, each with the French label people read.
+
+A `LabelledCode` member equals its stored string ("ouverte" == Status.OPEN), so rows and comparisons
+are unchanged; its `label` is the one text the console and the statistics page show for it. Each set of
+codes is defined once, next to the code that owns it: referral statuses and outcomes in bot/referrals.py,
+journal actions in bot/console/service.py, delay bands in bot/stats.py, the channels here (every layer
+names them: connectors, referrals, follow-ups, statistics).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+
+class LabelledCode(str, Enum):
+    """`NAME = ("stored_code", "Libellé")`."""
+
+    label: str
+
+    def __new__(cls, code: str, label: str):
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.label = label
+        return member
+
+    @classmethod
+    def label_of(cls, code: Any) -> str:
+        """The label of a stored code; a code without one (an older row) is shown as it is."""
+        try:
+            return cls(code).label
+        except ValueError:
+            return "" if code is None else str(code)
+
+    @classmethod
+    def codes(cls) -> tuple[str, ...]:
+        """The stored strings, in definition order (plain str, for tuples of constants)."""
+        return tuple(member.value for member in cls)
+
+
+class Channel(LabelledCode):
+    """Where a person wrote from: the Rasa input channel's name, stored on the referral."""
+
+    DESK = ("desk", "Accueil (borne/page)")
+    SMS = ("sms", "SMS")
+    TELEGRAM = ("telegram", "Telegram")
+    HELPLINE = ("helpline", "Ligne d'aide téléphonique")
