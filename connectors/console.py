@@ -1,14 +1,14 @@
 """Mediators' console: web pages under /webhooks/console/ to follow up the referrals of a place.
 
-Server-rendered HTML, every user-provided text through `html.escape`; no JavaScript except the live
-conversation page's own file (static/console/direct.js: it only polls new messages, set as text). Logic lives in
-bot.console (accounts, service); this module is the HTTP adapter: cookies, CSRF, pages.
+Server-rendered HTML from the templates in connectors/templates/console/ (autoescaped: no value can add markup);
+no JavaScript except the live conversation page's own file (static/console/direct.js: it only polls new messages,
+set as text). Logic lives in bot.console (accounts, service); this module is the HTTP adapter: cookies, CSRF, which
+page with which values.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import os
 import secrets
@@ -20,13 +20,17 @@ from urllib.parse import urlencode, urlsplit
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from bot import takeover
+from bot.codes import Channel
 from bot.console import accounts, service, throttle
 from bot.db import session_scope
 from bot.hours import to_paris
-from bot.referrals import OUTCOMES, STATUSES
+from bot.referrals import OUTCOMES, STATUSES, Outcome, Referral, Status, normalise_reference
 from bot.settings import https_headers, served_over_https
+from connectors import templating
 from connectors.admission import client_address
 
 logger = logging.getLogger(__name__)
@@ -47,10 +51,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-STATUS_LABELS = {"ouverte": "Ouverte", "prise_en_charge": "Prise en charge", "cloturee": "Clôturée"}
-OUTCOME_LABELS = {"fait": "Fait (démarche réalisée)", "reoriente": "Réorientée ailleurs",
-                  "injoignable": "Personne injoignable"}
-CHANNEL_LABELS = {"desk": "Accueil", "telegram": "Telegram", "sms": "SMS", "helpline": "Ligne d'aide"}
 ACTION_LABELS = {"consultation": "Consultation", "prise_en_charge": "Prise en charge", "note": "Note",
                  "reassignation": "Réassignation", "cloture": "Clôture", "connexion": "Connexion",
                  "deconnexion": "Déconnexion", "creation": "Orientation reçue",
@@ -62,7 +62,6 @@ LIVE_STATUS = {"envoye": "envoyé", "echec": "non envoyé", "a_envoyer": "envoi 
 DELIVERY_STATUS = {"en_attente": "en attente", "envoye": "envoyé", "echec": "échec", "annule": "annulé"}
 NOTIFY_KINDS = {"email": "E-mail", "telegram": "Telegram", "webhook": "Webhook"}
 FOLLOWUP_KINDS = {"prise_en_charge": "Prise en charge", "cloture": "Clôture", "relance": "« Est-ce réglé ? »"}
-PERSON_CHANNELS = {"sms": "SMS", "telegram": "Telegram"}
 FACT_LABELS = {"organisme": "Organisme", "domaine": "Domaine", "demarche": "Démarche", "enjeu": "Enjeu",
                "enjeux": "Enjeux", "equipement": "Équipement", "souhait": "Souhait", "barriere": "Difficulté",
                "blocage": "Blocage", "besoins": "Besoins", "recurrent": "Besoin récurrent",
@@ -120,10 +119,6 @@ MESSAGES = {
     "cloturee": "Orientation clôturée.",
     "deconnecte": "Vous êtes déconnecté.",
 }
-
-
-def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def fmt_time(moment: Optional[datetime]) -> str:
@@ -193,29 +188,12 @@ def redirect(path: str, **params):
     return _with_headers(resp)
 
 
-def page(title: str, body: str, auth: Optional[accounts.Authenticated] = None, status: int = 200,
-         flash_info: Optional[str] = None, flash_error: Optional[str] = None, script: Optional[str] = None):
-    header = ""
-    if auth is not None:
-        account = auth.account
-        who = esc(account.email) + (" — coordination" if account.is_coordinator else "")
-        header = (f'<header><nav><a href="{PREFIX}/orientations">Orientations</a>'
-                  f'<a href="{PREFIX}/journal">Journal</a></nav>'
-                  f'<span class="who">{who}</span>'
-                  f'<form method="post" action="{PREFIX}/deconnexion">{csrf_field(auth.csrf_token)}'
-                  f'<button type="submit">Se déconnecter</button></form></header>')
-    flashes = ""
-    if flash_info in MESSAGES:
-        flashes += f'<p class="flash info" role="status">{esc(MESSAGES[flash_info])}</p>'
-    if flash_error in MESSAGES:
-        flashes += f'<p class="flash erreur" role="alert">{esc(MESSAGES[flash_error])}</p>'
-    document = ("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
-                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                "<meta name=\"robots\" content=\"noindex\">"
-                f"<title>{esc(title)} — Aiguillage, console des médiateurs</title>"
-                f"<link rel=\"stylesheet\" href=\"{PREFIX}/static/console.css\">"
-                + (f'<script src="{PREFIX}/static/{esc(script)}" defer></script>' if script else "")
-                + f"</head><body>{header}<main>{flashes}{body}</main></body></html>")
+def page(template: str, title: str, auth: Optional[accounts.Authenticated] = None, status: int = 200,
+         flash_info: Optional[str] = None, flash_error: Optional[str] = None, script: Optional[str] = None,
+         **context):
+    """A console page (templates/console/<template>) with its headers; `context`: the template's own values."""
+    document = render(template, title=title, auth=auth, flash_info=flash_info, flash_error=flash_error,
+                      script=script, **context)
     resp = _with_headers(response.html(document, status=status))
     if script:
         # Our own file only (never inline), and it may only call back this server.
@@ -228,16 +206,13 @@ MAX_ID = 2 ** 63 - 1
 
 
 def not_found(auth: Optional[accounts.Authenticated]):
-    return page("Introuvable", f"<h1>Introuvable</h1><p>{esc(MESSAGES['introuvable'])}</p>"
-                f'<p><a href="{PREFIX}/orientations">Retour à la liste</a></p>', auth, status=404)
+    return page("message.html", "Introuvable", auth, status=404, heading="Introuvable",
+                text=MESSAGES["introuvable"], back_to_list=True)
 
 
 def refused(auth: Optional[accounts.Authenticated] = None):
-    return page("Requête refusée", f"<h1>Requête refusée</h1><p>{esc(MESSAGES['jeton'])}</p>", auth, status=403)
-
-
-def csrf_field(token: str) -> str:
-    return f'<input type="hidden" name="csrf" value="{esc(token)}">'
+    return page("message.html", "Requête refusée", auth, status=403, heading="Requête refusée",
+                text=MESSAGES["jeton"], back_to_list=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -283,8 +258,6 @@ class ConsoleInput(InputChannel):
         """Send the live messages recorded for this referral and not sent yet; False if one failed.
 
         `texts`: message id -> text to send instead of the stored (redacted) copy."""
-        from bot import takeover
-
         with session_scope(self.factory()) as session:
             pending = takeover.unsent(session, referral_id)
         ok = True
@@ -352,14 +325,8 @@ class ConsoleInput(InputChannel):
 
         def login_page(error: Optional[str] = None, info: Optional[str] = None, email: str = "", status: int = 200):
             token = secrets.token_urlsafe(24)
-            body = ('<div class="login card"><h1>Console des médiateurs</h1>'
-                    f'<form method="post" action="{PREFIX}/connexion">{csrf_field(token)}'
-                    '<label for="email">Adresse e-mail</label>'
-                    f'<input type="email" id="email" name="email" autocomplete="username" required value="{esc(email)}">'
-                    '<label for="mot_de_passe">Mot de passe</label>'
-                    '<input type="password" id="mot_de_passe" name="mot_de_passe" autocomplete="current-password" required>'
-                    '<p><button class="primary" type="submit">Se connecter</button></p></form></div>')
-            resp = page("Connexion", body, flash_error=error, flash_info=info, status=status)
+            resp = page("login.html", "Connexion", flash_error=error, flash_info=info, status=status, token=token,
+                        email=email)
             _set_cookie(resp, PRE_COOKIE, token, max_age=3600, path=PREFIX)
             return resp
 
@@ -431,8 +398,6 @@ class ConsoleInput(InputChannel):
                     found = service.find_reference(session, account, typed)
                     if found is not None:
                         return redirect(f"/orientations/{found.id}")
-                    from bot.referrals import normalise_reference
-
                     error = "reference_invalide" if normalise_reference(typed) is None else "reference_inconnue"
                 else:
                     error = request.args.get("erreur")
@@ -440,9 +405,9 @@ class ConsoleInput(InputChannel):
                 status = status if status in STATUSES else None
                 rows = service.list_referrals(session, account, status)
                 callbacks = service.due_callbacks_for(session, account, channel.now())
-                place = _place(session, account.place_id)
-                body = render_list(account, place, rows, status, typed, callbacks, auth.csrf_token)
-            return page("Orientations", body, auth, flash_info=request.args.get("info"), flash_error=error)
+                return page("list.html", "Orientations", auth, flash_info=request.args.get("info"),
+                            flash_error=error, account=account, place=_place(session, account.place_id), rows=rows,
+                            status_filter=status, typed=typed, callbacks=callbacks, csrf=auth.csrf_token)
 
         @bp.route("/orientations/<referral_id:int>", methods=["GET"])
         async def referral_detail(request: Request, referral_id: int):
@@ -454,12 +419,11 @@ class ConsoleInput(InputChannel):
                     view = service.open_referral(session, auth.account, referral_id, channel.now())
                 except service.NotFound:
                     return not_found(auth)
-                place = _place(session, view.referral.place_id)
-                others = service.other_places(session, auth.account, view.referral)
-                body = render_detail(view, place, others, auth.csrf_token)
-                title = f"Orientation {view.referral.reference}"
-            return page(title, body, auth, flash_info=request.args.get("info"),
-                        flash_error=request.args.get("erreur"))
+                return page("detail.html", f"Orientation {view.referral.reference}", auth,
+                            flash_info=request.args.get("info"), flash_error=request.args.get("erreur"), view=view,
+                            place=_place(session, view.referral.place_id),
+                            others=service.other_places(session, auth.account, view.referral),
+                            csrf=auth.csrf_token, outcomes=OUTCOMES, max_note_chars=service.MAX_NOTE_CHARS)
 
         @bp.route("/journal", methods=["GET"])
         async def journal(request: Request):
@@ -468,8 +432,8 @@ class ConsoleInput(InputChannel):
                 if refusal is not None:
                     return refusal
                 entries = service.journal(session, auth.account)
-                body = render_journal(session, auth.account, entries)
-            return page("Journal", body, auth)
+                return page("journal.html", "Journal", auth, account=auth.account, entries=entries,
+                            **journal_lookups(session, auth.account, entries))
 
         # --- actions ----------------------------------------------------------------------------
 
@@ -566,9 +530,11 @@ class ConsoleInput(InputChannel):
                 return not_found(auth)
             await channel.send_live(referral_id)  # e.g. the end notice when the place has just closed
             view, place, own = loaded
-            body = render_live(view, place, own, auth.csrf_token)
-            return page(f"Discussion {view.referral.reference}", body, auth, flash_info=request.args.get("info"),
-                        flash_error=request.args.get("erreur"), script="direct.js" if view.active else None)
+            return page("live.html", f"Discussion {view.referral.reference}", auth,
+                        flash_info=request.args.get("info"), flash_error=request.args.get("erreur"),
+                        script="direct.js" if view.active else None, view=view, place=place, own_place=own,
+                        csrf=auth.csrf_token, last_id=max((m.id for m in view.messages), default=0),
+                        max_message_chars=takeover.MAX_MESSAGE_CHARS)
 
         @bp.route("/orientations/<referral_id:int>/direct/messages", methods=["GET"])
         async def live_messages(request: Request, referral_id: int):
@@ -600,209 +566,23 @@ def _place(session, place_id: Optional[str]):
 
 
 # --------------------------------------------------------------------------------------------------
-# Rendering (every dynamic value goes through esc)
+# Rendering (templates/console/)
 # --------------------------------------------------------------------------------------------------
-
-def status_badge(status: str) -> str:
-    return f'<span class="statut statut-{esc(status)}">{esc(STATUS_LABELS.get(status, status))}</span>'
-
 
 def place_name(place) -> str:
     return f"{place.nom} ({place.commune})" if place is not None else "Aucun lieu"
 
 
-def render_list(account, place, rows, status, typed, callbacks, csrf: str) -> str:
-    scope = "tous les lieux (coordination)" if account.is_coordinator else place_name(place)
-    parts = [f"<h1>Orientations — {esc(scope)}</h1>",
-             f'<form class="inline" method="get" action="{PREFIX}/orientations" role="search">'
-             '<div><label for="reference">Rechercher un code</label>'
-             f'<input type="text" id="reference" name="reference" value="{esc(typed)}" placeholder="K7M-4XPQ" '
-             'autocomplete="off"></div><button class="primary" type="submit">Chercher</button></form>']
-    links = [f'<a href="{PREFIX}/orientations"{" aria-current=page" if status is None else ""}>Toutes</a>']
-    for code in STATUSES:
-        current = " aria-current=page" if status == code else ""
-        links.append(f'<a href="{PREFIX}/orientations?statut={esc(code)}"{current}>{esc(STATUS_LABELS[code])}</a>')
-    parts.append(f'<p class="filters">Filtrer : {"".join(links)}</p>')
-    if not rows:
-        parts.append('<p id="aucune">Aucune orientation.</p>')
-    else:
-        head = ("<tr><th>Code</th><th>Reçue le</th><th>Niveau</th><th>Démarche</th><th>Commune</th>"
-                "<th>Statut</th><th>Canal</th>" + ("<th>Lieu</th>" if account.is_coordinator else "") + "</tr>")
-        lines = []
-        for r in rows:
-            facts = r.facts or {}
-            procedure = facts.get("demarche") or facts.get("organisme") or ""
-            place_cell = f"<td>{esc(r.place_id or '—')}</td>" if account.is_coordinator else ""
-            lines.append(f'<tr data-reference="{esc(r.reference)}"><td><a href="{PREFIX}/orientations/{r.id}">'
-                         f"{esc(r.reference)}</a></td><td>{esc(fmt_time(r.created_at))}</td>"
-                         f"<td>{esc(label_level(r.level))}</td><td>{esc(fact_value(procedure))}</td>"
-                         f"<td>{esc(fact_value(facts.get('commune') or ''))}</td><td>{status_badge(r.status)}</td>"
-                         f"<td>{esc(CHANNEL_LABELS.get(r.channel, r.channel))}</td>{place_cell}</tr>")
-        parts.append(f'<table id="orientations"><thead>{head}</thead><tbody>{"".join(lines)}</tbody></table>')
-    parts.append("<h2>Rappels de la ligne d'aide</h2>")
-    if not callbacks:
-        parts.append('<p id="rappels-note">Aucun rappel à faire pour le moment. Les personnes qui ont appelé '
-                     "la ligne d'aide en dehors des horaires apparaissent ici à l'ouverture du lieu.</p>")
-    else:
-        lines = []
-        for c in callbacks:
-            place_cell = f"<td>{esc(c.place_id or '—')}</td>" if account.is_coordinator else ""
-            lines.append(f'<tr><td>{esc(c.caller)}</td><td>{esc(fmt_time(c.called_at))}</td>'
-                         f"<td>{esc(fmt_time(c.due_at))}</td><td>{esc(CALLBACK_REASONS.get(c.reason, c.reason))}</td>"
-                         f"<td>{'oui' if c.sms_sent else 'non'}</td>{place_cell}"
-                         f'<td><form method="post" action="{PREFIX}/rappels/{c.id}/fait">{csrf_field(csrf)}'
-                         '<button type="submit" class="rappel-fait">Rappel fait</button></form></td></tr>')
-        head = "<th>Lieu</th>" if account.is_coordinator else ""
-        parts.append('<table id="rappels"><thead><tr><th>Numéro</th><th>Appel</th><th>À rappeler dès</th>'
-                     f"<th>Motif</th><th>SMS envoyé</th>{head}<th></th></tr></thead>"
-                     f"<tbody>{''.join(lines)}</tbody></table>")
-    return "".join(parts)
-
-
-def render_detail(view: service.ReferralView, place, others, csrf: str) -> str:
-    r = view.referral
-    who = view.accounts
-    facts = r.facts or {}
-    reasons = "".join(f"<li>{esc(reason_label(code))}</li>" for code in (r.reasons or [])) or "<li>—</li>"
-    fact_rows = "".join(f"<dt>{esc(FACT_LABELS.get(k, k))}</dt>"
-                        f"<dd>{esc(fact_text(k, v))}</dd>"
-                        for k, v in facts.items()) or "<dt>—</dt><dd>Aucune information</dd>"
-    place_html = esc(place_name(place))
-    if place is not None:
-        extra = ", ".join(x for x in (place.adresse, place.code_postal, place.telephone) if x)
-        place_html += f'<br><span class="meta">{esc(extra)}</span>'
-    status_line = status_badge(r.status)
-    if r.claimed_by:
-        status_line += f' <span class="meta">par {esc(who.get(r.claimed_by, "#" + str(r.claimed_by)))}, ' \
-                       f"le {esc(fmt_time(r.claimed_at))}</span>"
-    if r.outcome:
-        status_line += f' — issue : <strong id="issue">{esc(OUTCOME_LABELS.get(r.outcome, r.outcome))}</strong>'
-    parts = [f'<h1>Orientation <span id="reference">{esc(r.reference)}</span></h1>',
-             '<div class="card"><dl>',
-             f'<dt>Statut</dt><dd id="statut">{status_line}</dd>',
-             f'<dt>Niveau</dt><dd id="niveau">{esc(label_level(r.level))}</dd>',
-             f'<dt>Raisons</dt><dd><ul id="raisons">{reasons}</ul></dd>',
-             f'<dt>Reçue le</dt><dd>{esc(fmt_time(r.created_at))} '
-             f'({esc(CHANNEL_LABELS.get(r.channel, r.channel))})</dd>',
-             f'<dt>Consentement</dt><dd id="consentement">{esc(fmt_time(r.consent_at))}</dd>',
-             f'<dt>Lieu</dt><dd id="lieu">{place_html}</dd>',
-             "</dl></div>",
-             '<h2>Ce que la personne a indiqué</h2>'
-             '<p class="meta">Ne lui redemandez pas : ces informations viennent du tri.</p>'
-             f'<div class="card"><dl id="faits">{fact_rows}</dl></div>']
-
-    history = []
-    for h in view.history:
-        detail = ""
-        if h.action == "cloture":
-            detail = OUTCOME_LABELS.get(h.detail or "", h.detail or "")
-        elif h.action == "reassignation":
-            detail = (h.detail or "").replace("->", " → ")
-        elif h.action == "creation":
-            detail = CHANNEL_LABELS.get(h.detail or "", h.detail or "")
-        by = who.get(h.account_id, "") if h.account_id else ""
-        history.append(f"<li>{esc(fmt_time(h.at))} — {esc(ACTION_LABELS.get(h.action, h.action))}"
-                       f"{(' : ' + esc(detail)) if detail else ''}{(' (' + esc(by) + ')') if by else ''}</li>")
-    parts.append(f'<h2>Historique</h2><ul id="historique">{"".join(history)}</ul>')
-
-    notes = "".join(f'<div class="note-item"><p class="meta">{esc(fmt_time(n.at))} — '
-                    f'{esc(who.get(n.account_id, ""))}</p><p class="note">{esc(n.text)}</p></div>'
-                    for n in view.notes) or '<p class="meta">Aucune note.</p>'
-    parts.append(f'<h2>Notes</h2><div id="notes">{notes}</div>')
-
-    base = f"{PREFIX}/orientations/{r.id}"
-    parts.append(render_live_section(view, base, csrf))
-    parts.append(render_deliveries(view))
-    parts.append('<h2>Actions</h2><div class="card">')
-    if r.status == "ouverte":
-        parts.append(f'<form method="post" action="{base}/prise-en-charge">{csrf_field(csrf)}'
-                     '<button class="primary" type="submit" id="prendre">Prendre en charge</button></form>')
-    parts.append(f'<form method="post" action="{base}/note">{csrf_field(csrf)}'
-                 '<label for="texte">Ajouter une note</label>'
-                 f'<textarea id="texte" name="texte" maxlength="{service.MAX_NOTE_CHARS}" required></textarea>'
-                 '<p><button class="primary" type="submit" id="ajouter-note">Enregistrer la note</button></p></form>')
-    if r.status != "cloturee":
-        radios = "".join(f'<label><input type="radio" name="issue" value="{esc(o)}" required> '
-                         f"{esc(OUTCOME_LABELS[o])}</label>" for o in OUTCOMES)
-        parts.append(f'<form method="post" action="{base}/cloturer">{csrf_field(csrf)}'
-                     f'<fieldset><legend>Clôturer avec une issue</legend>{radios}</fieldset>'
-                     '<p><button class="primary" type="submit" id="cloturer">Clôturer</button></p></form>')
-        options = "".join(f'<option value="{esc(pid)}">{esc(nom)} ({esc(commune)})</option>'
-                          for pid, nom, commune in others)
-        if options:
-            parts.append(f'<form method="post" action="{base}/reassigner">{csrf_field(csrf)}'
-                         '<label for="lieu-cible">Transmettre à un autre lieu</label>'
-                         f'<select id="lieu-cible" name="lieu" required><option value="">— choisir —</option>'
-                         f'{options}</select><label for="motif">Motif</label>'
-                         f'<textarea id="motif" name="motif" maxlength="{service.MAX_NOTE_CHARS}" required></textarea>'
-                         '<p><button class="primary" type="submit" id="reassigner">Transmettre</button></p></form>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def render_live_section(view: service.ReferralView, base: str, csrf: str) -> str:
-    live = view.live
-    parts = ['<h2>Discussion en direct</h2><div class="card" id="direct">']
-    if live is None:
-        return ""
-    if live.channel:
-        parts.append(f'<p class="meta">La personne est venue par {esc(PERSON_CHANNELS.get(live.channel, live.channel))} '
-                     "et accepte d'être recontactée sur ce canal.</p>")
-    if live.active is not None:
-        by = view.accounts.get(live.active.account_id, "")
-        parts.append(f'<p id="direct-etat">Discussion en cours depuis {esc(fmt_time(live.active.started_at))}'
-                     f"{(' (' + esc(by) + ')') if by else ''}, fin automatique à "
-                     f"{esc(fmt_time(live.active.ends_at)[-5:])}.</p>"
-                     f'<p><a class="button primary" id="ouvrir-direct" href="{base}/direct">Ouvrir la discussion</a></p>')
-    elif live.availability.possible:
-        parts.append(f'<p id="direct-etat">Le lieu est ouvert : vous pouvez écrire à la personne ici, jusqu\'à '
-                     f"{esc(fmt_time(live.availability.ends_at)[-5:])}. L'assistant automatique se met en pause "
-                     "et la personne est prévenue.</p>"
-                     f'<form method="post" action="{base}/direct/debut">{csrf_field(csrf)}'
-                     '<button class="primary" type="submit" id="prendre-la-main">Prendre la main</button></form>')
-    else:
-        reason = MESSAGES.get(live.availability.reason or "", "")
-        if live.availability.opens_at is not None:
-            reason += f" Prochaine ouverture : {fmt_time(live.availability.opens_at)}."
-        parts.append(f'<p id="direct-etat">{esc(reason)}</p>')
-    if live.latest is not None and live.active is None:
-        parts.append(f'<p><a id="voir-direct" href="{base}/direct">Voir la dernière discussion</a></p>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def render_deliveries(view: service.ReferralView) -> str:
-    """Whether the place was notified, and what the person was sent (statuses only, no address)."""
-    rows = []
-    for n in view.notifications:
-        detail = (f"prochain essai {fmt_time(n['next_attempt_at'])}" if n["next_attempt_at"]
-                  else (f"le {fmt_time(n['sent_at'])}" if n["sent_at"] else ""))
-        if n["last_error"] and n["status"] != "envoye":
-            detail += f" — {n['last_error']}"
-        rows.append(f'<tr class="envoi-{esc(n["status"])}"><td>Lieu</td><td>{esc(NOTIFY_KINDS.get(n["kind"], n["kind"]))}</td>'
-                    f'<td>{esc(DELIVERY_STATUS.get(n["status"], n["status"]))}</td><td>{esc(n["attempts"])}</td>'
-                    f"<td>{esc(detail)}</td></tr>")
-    for m in view.followups:
-        if m.status == "envoye":
-            detail = f"le {fmt_time(m.sent_at)}"
-            if m.answer:
-                detail += f" — réponse : {m.answer.upper()}"
-        elif m.status == "en_attente":
-            detail = f"prévu {fmt_time(m.due_at)}"
-        else:
-            detail = m.last_error or ""
-        rows.append(f'<tr class="envoi-{esc(m.status)}"><td>Personne</td>'
-                    f"<td>{esc(FOLLOWUP_KINDS.get(m.kind, m.kind))}</td>"
-                    f"<td>{esc(DELIVERY_STATUS.get(m.status, m.status))}</td><td>{esc(m.attempts)}</td>"
-                    f"<td>{esc(detail)}</td></tr>")
-    note = ""
-    if not view.notifications:
-        note = ('<p class="meta" id="sans-notification">Le lieu n\'a aucun moyen de notification configuré : '
-                "cette orientation n'est visible que dans cette console.</p>")
-    if not rows:
-        return f'<h2>Envois</h2><div id="envois">{note}</div>'
-    return (f'<h2>Envois</h2>{note}<table id="envois"><thead><tr><th>À qui</th><th>Quoi</th><th>État</th>'
-            f'<th>Tentatives</th><th>Détail</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+def journal_lookups(session, account, entries) -> dict:
+    """Who did each entry (e-mail), which referral it names, and which of those this account may open."""
+    account_ids = {e.account_id for e in entries if e.account_id}
+    referral_ids = {e.referral_id for e in entries if e.referral_id}
+    emails = dict(session.execute(select(accounts.Account.id, accounts.Account.email)
+                                  .where(accounts.Account.id.in_(account_ids))).all()) if account_ids else {}
+    referrals = {r.id: r for r in session.execute(select(Referral).where(Referral.id.in_(referral_ids))).scalars()} \
+        if referral_ids else {}
+    visible = {r.id for r in referrals.values() if service.can_see(account, r)}
+    return {"emails": emails, "referrals": referrals, "visible": visible}
 
 
 def live_message_json(message, accounts_by_id: dict) -> dict:
@@ -818,69 +598,16 @@ def live_author(message, accounts_by_id: dict) -> str:
     return author
 
 
-def render_live(view: service.LiveView, place, own_place: bool, csrf: str) -> str:
-    r = view.referral
-    base = f"{PREFIX}/orientations/{r.id}"
-    parts = [f'<h1>Discussion en direct — <span id="reference">{esc(r.reference)}</span></h1>',
-             f'<p><a href="{base}">Retour à l\'orientation</a></p>']
-    if view.takeover is None:
-        parts.append('<p id="direct-etat">Aucune discussion en direct pour cette orientation.</p>')
-        return "".join(parts)
-    if view.active:
-        parts.append(f'<p id="direct-etat" class="meta">En cours : vos messages partent vers la personne, signés '
-                     f"« {esc(place.nom if place is not None else '')} ». L'assistant automatique est en pause "
-                     f"jusqu'à ce que vous rendiez la main (au plus tard à "
-                     f"{esc(fmt_time(view.takeover.ends_at)[-5:])}). Ne demandez jamais de mot de passe.</p>")
-    else:
-        parts.append('<p id="direct-etat">Discussion terminée : l\'assistant automatique a repris.</p>')
-    items = []
-    last_id = 0
-    for m in view.messages:
-        last_id = max(last_id, m.id)
-        state = LIVE_STATUS.get(m.status, m.status)
-        error = f' — <span class="erreur">{esc(m.error)}</span>' if m.error else ""
-        items.append(f'<li class="msg msg-{esc(m.direction)}" data-id="{m.id}"><p class="meta">'
-                     f"{esc(fmt_time(m.at)[-5:])} — {esc(live_author(m, view.accounts))}"
-                     f"{(' — ' + esc(state)) if state else ''}{error}</p>"
-                     f'<p class="texte">{esc(m.text)}</p></li>')
-    parts.append(f'<ol id="fil" data-source="{base}/direct/messages" data-apres="{last_id}" aria-live="polite">'
-                 f'{"".join(items)}</ol>')
-    if view.active and own_place:
-        parts.append(f'<form method="post" action="{base}/direct/message" id="form-message">{csrf_field(csrf)}'
-                     '<label for="message">Votre message à la personne</label>'
-                     '<textarea id="message" name="texte" maxlength="1000" required autofocus></textarea>'
-                     '<p><button class="primary" type="submit" id="envoyer">Envoyer</button></p></form>'
-                     f'<form method="post" action="{base}/direct/fin">{csrf_field(csrf)}'
-                     '<button type="submit" id="rendre-la-main">Rendre la main à l\'assistant</button></form>')
-    return "".join(parts)
+# What every console template may use: the URL prefix, the labels, the formatting helpers.
+TEMPLATE_HELPERS = {
+    "prefix": PREFIX, "messages": MESSAGES, "Status": Status, "Outcome": Outcome, "Channel": Channel,
+    "action_labels": ACTION_LABELS, "fact_labels": FACT_LABELS, "callback_reasons": CALLBACK_REASONS,
+    "notify_kinds": NOTIFY_KINDS, "delivery_status": DELIVERY_STATUS, "followup_kinds": FOLLOWUP_KINDS,
+    "live_status": LIVE_STATUS, "fmt_time": fmt_time, "label_level": label_level, "reason_label": reason_label,
+    "fact_text": fact_text, "fact_value": fact_value, "place_name": place_name,
+    "live_author": live_author,
+}
 
 
-def render_journal(session, account, entries) -> str:
-    from sqlalchemy import select
-
-    from bot.console.accounts import Account
-    from bot.referrals import Referral
-
-    account_ids = {e.account_id for e in entries if e.account_id}
-    referral_ids = {e.referral_id for e in entries if e.referral_id}
-    emails = dict(session.execute(select(Account.id, Account.email).where(Account.id.in_(account_ids))).all()) \
-        if account_ids else {}
-    referrals = {r.id: r for r in session.execute(select(Referral).where(Referral.id.in_(referral_ids))).scalars()} \
-        if referral_ids else {}
-    rows = []
-    for e in entries:
-        referral = referrals.get(e.referral_id)
-        if referral is not None and service.can_see(account, referral):
-            ref = f'<a href="{PREFIX}/orientations/{referral.id}">{esc(referral.reference)}</a>'
-        elif referral is not None:
-            ref = esc(referral.reference)  # moved to another place since
-        else:
-            ref = "—" if e.referral_id is None else "(effacée)"
-        detail = OUTCOME_LABELS.get(e.detail, e.detail) if e.action == "cloture" else (e.detail or "")
-        rows.append(f"<tr><td>{esc(fmt_time(e.at))}</td><td>{esc(emails.get(e.account_id, '—'))}</td>"
-                    f"<td>{esc(ACTION_LABELS.get(e.action, e.action))}</td><td>{ref}</td>"
-                    f"<td>{esc(detail.replace('->', ' → '))}</td></tr>")
-    scope = "tous les lieux" if account.is_coordinator else "votre lieu"
-    table = ('<table id="journal"><thead><tr><th>Quand</th><th>Qui</th><th>Action</th><th>Orientation</th>'
-             f'<th>Détail</th></tr></thead><tbody>{"".join(rows)}</tbody></table>') if rows else "<p>Journal vide.</p>"
-    return f"<h1>Journal — {esc(scope)}</h1><p class=\"meta\">Consultations et modifications récentes.</p>{table}"
+def render(template: str, **context) -> str:
+    return templating.render("console/" + template, **TEMPLATE_HELPERS, **context)

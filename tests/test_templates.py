@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = sorted(p.relative_to(templating.TEMPLATES_DIR).as_posix()
                    for p in templating.TEMPLATES_DIR.rglob("*.html"))
 # Modules that render pages: their strings may hold French text, routes or CSS selectors, never markup.
-PAGE_MODULES = ("connectors/stats_page.py", "connectors/templating.py")
+PAGE_MODULES = ("connectors/console.py", "connectors/stats_page.py", "connectors/templating.py")
 HTML_TAG = re.compile(r"</?(?:!doctype|html|head|body|meta|title|link|script|style|p|a|div|span|h[1-6]|ul|ol|li|dl|dt|"
                       r"dd|table|thead|tbody|tr|th|td|caption|form|input|label|select|option|textarea|button|"
                       r"fieldset|legend|section|figure|svg|text|rect|br|strong|em|code|time|header|nav|main)[\s>/]",
