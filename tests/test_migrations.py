@@ -99,28 +99,28 @@ def test_init_db_says_which_revision_the_database_is_at(tmp_path, monkeypatch, c
         assert capsys.readouterr().out.strip() == f"Base à jour : schéma à la révision {head_revision()}."
 
 
-def _alembic(*args, cwd, database_url):
-    env = dict(os.environ, AIGUILLAGE_DATABASE_URL=database_url)
-    return subprocess.run([sys.executable, "-m", "alembic", *args], cwd=cwd, env=env, capture_output=True, text=True)
-
-
-def test_a_developer_autogenerates_nothing_when_models_and_migrations_agree(tmp_path):
-    database_url = f"sqlite:///{tmp_path / 'scratch.db'}"
-    upgrade(make_engine(database_url))
-    before = sorted(os.listdir(PROJECT_ROOT / "bot" / "migrations" / "versions"))
-    done = _alembic("revision", "--autogenerate", "-m", "rien", cwd=PROJECT_ROOT, database_url=database_url)
-    assert done.returncode == 0, done.stderr
-    assert sorted(os.listdir(PROJECT_ROOT / "bot" / "migrations" / "versions")) == before
-
-
-def test_a_new_revision_is_numbered_after_the_head(tmp_path):
+def _alembic_on_a_copy(tmp_path, *args):
+    """The `alembic` command as a developer runs it, on a copy of bot/migrations/ (a file it writes,
+    even when a test fails, stays out of the project) and a scratch database."""
     scripts = tmp_path / "migrations"
     shutil.copytree(PROJECT_ROOT / "bot" / "migrations", scripts, ignore=shutil.ignore_patterns("__pycache__"))
     ini = (PROJECT_ROOT / "alembic.ini").read_text().replace("%(here)s/bot/migrations", str(scripts))
     (tmp_path / "alembic.ini").write_text(ini)
-    done = _alembic("-c", str(tmp_path / "alembic.ini"), "revision", "-m", "lieux accessibles",
-                    cwd=PROJECT_ROOT, database_url=f"sqlite:///{tmp_path / 'scratch.db'}")
+    env = dict(os.environ, AIGUILLAGE_DATABASE_URL=f"sqlite:///{tmp_path / 'scratch.db'}")
+    done = subprocess.run([sys.executable, "-m", "alembic", "-c", str(tmp_path / "alembic.ini"), *args],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    written = (scripts / "versions" / "0002_lieux_accessibles.py").read_text()
+    return sorted(path.name for path in (scripts / "versions").glob("*.py"))
+
+
+def test_a_developer_autogenerates_nothing_when_models_and_migrations_agree(tmp_path):
+    upgrade(make_engine(f"sqlite:///{tmp_path / 'scratch.db'}"))
+    assert _alembic_on_a_copy(tmp_path, "revision", "--autogenerate", "-m", "rien") == ["0001_baseline.py",
+                                                                                        "__init__.py"]
+
+
+def test_a_new_revision_is_numbered_after_the_head(tmp_path):
+    assert "0002_lieux_accessibles.py" in _alembic_on_a_copy(tmp_path, "revision", "-m", "lieux accessibles")
+    written = (tmp_path / "migrations" / "versions" / "0002_lieux_accessibles.py").read_text()
     assert "revision: str = '0002'" in written
     assert "down_revision: Union[str, Sequence[str], None] = '0001'" in written
