@@ -46,23 +46,25 @@ from bench.national import (
 from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
 from bot.db import make_engine, session_factory, session_scope, upgrade
 from bot.directory.importer import import_places
-from bot.directory.search import (
-    _LIGHT_COLUMNS,
+from bot.directory.matching import (
     LEVELS,
+    LIGHT_COLUMNS,
+    haversine_km,
+    matches_level,
+    matches_remote,
+    programme_bonus,
+    specific_ok,
+)
+from bot.directory.search import (
     Need,
     PlaceMatch,
     SearchResult,
     _canonical_specific,
     _load_places,
     _make_match,
-    _programme_bonus,
     _sort_key,
-    _specific_ok,
     find_places,
     find_remote,
-    haversine_km,
-    matches_level,
-    matches_remote,
 )
 from bot.hours import PARIS, to_paris
 
@@ -157,15 +159,15 @@ def naive_find_places(session, latitude: float, longitude: float, need: Need, *,
     wanted = _canonical_specific(need.specific)
     in_person: List[PlaceMatch] = []
     remote: List[Tuple[float, float, str, object, Optional[float]]] = []
-    for row in session.execute(select(*_LIGHT_COLUMNS)):
-        if not _specific_ok(row, wanted):
+    for row in session.execute(select(*LIGHT_COLUMNS)):
+        if not specific_ok(row, wanted):
             continue
         located = row.latitude is not None and row.longitude is not None
         distance = haversine_km(latitude, longitude, row.latitude, row.longitude) if located else None
         if distance is not None and distance <= radius_km and matches_level(row, level):
             in_person.append(_make_match(row, distance, level, now, today))
         if matches_remote(row, level):
-            bonus = _programme_bonus(row, level)
+            bonus = programme_bonus(row, level)
             rank = math.inf if distance is None else distance - bonus
             remote.append((rank, -bonus, row.id, row, distance))
     in_person.sort(key=_sort_key)

@@ -13,16 +13,9 @@ from sqlalchemy.pool import StaticPool
 
 from bot.db import Base, make_engine, session_factory
 from bot.directory.importer import import_places
+from bot.directory.matching import LEVELS, bounding_box, haversine_km, matches_level
 from bot.directory.models import Place
-from bot.directory.search import (
-    LEVELS,
-    Need,
-    bounding_box,
-    find_places,
-    haversine_km,
-    matches_level,
-    places_within,
-)
+from bot.directory.search import Need, find_places, places_within
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2024, 5, 2, 10, 0, tzinfo=PARIS)  # Thursday 10:00
@@ -87,7 +80,8 @@ def test_level_filters(session):
     ])
     session.flush()
     assert set(ids(search(session, "urgence", limit=10).matches)) == {"demarches-individuel", "tout"}
-    assert set(ids(search(session, "inclusion", limit=10).matches)) == {"demarches-individuel", "outils-individuel", "tout"}
+    assert (set(ids(search(session, "inclusion", limit=10).matches))
+            == {"demarches-individuel", "outils-individuel", "tout"})
     assert set(ids(search(session, "montee_en_competence", limit=10).matches)) == {"demarches-atelier", "tout"}
 
 
@@ -136,7 +130,8 @@ def test_urgence_prefers_open_soon_over_slightly_nearer(session):
     assert ids(search(session).matches) == ["opens-afternoon", "open-now", "near-next-week"]
     # For learning, distance dominates: the nearest comes first despite the wait
     session.execute(
-        Place.__table__.update().values(modalites_accompagnement=COLLECTIF, services="Maîtrise des outils numériques du quotidien")
+        Place.__table__.update().values(modalites_accompagnement=COLLECTIF,
+                                        services="Maîtrise des outils numériques du quotidien")
     )
     session.expire_all()
     assert ids(search(session, "montee_en_competence").matches)[0] == "near-next-week"
@@ -230,7 +225,8 @@ def test_unknown_level_is_rejected():
 
 def test_bbox_prefilter_matches_naive_scan_on_20000_places(session):
     rng = random.Random(42)
-    services = [DEMARCHES, "Maîtrise des outils numériques du quotidien", f"{DEMARCHES}|Loisirs et créations numériques"]
+    services = [DEMARCHES, "Maîtrise des outils numériques du quotidien",
+                f"{DEMARCHES}|Loisirs et créations numériques"]
     modalites = [INDIVIDUEL, COLLECTIF, f"{INDIVIDUEL}|{COLLECTIF}", DISTANCE, "En autonomie"]
     rows = []
     for i in range(20000):
@@ -258,13 +254,15 @@ def test_bbox_prefilter_matches_naive_scan_on_20000_places(session):
 
     nearby = [Place(**r) for r in rows if haversine_km(HOME[0], HOME[1], r["latitude"], r["longitude"]) <= 10]
     for level in LEVELS:
-        result = find_places(session, HOME[0], HOME[1], Need(level, frozenset({"Surdité"})), radius_km=10, now=NOW, limit=100000)
+        result = find_places(session, HOME[0], HOME[1], Need(level, frozenset({"Surdité"})), radius_km=10, now=NOW,
+                             limit=100000)
         expected = {p.id for p in nearby if matches_level(p, level) and "Surdité" in p.prise_en_charge_list}
         assert expected and {m.place.id for m in result.matches} == expected
         scores = [m.score for m in result.matches]
         assert scores == sorted(scores)
         # the early stop used for a short list gives the same top places as a full ranking
-        top = find_places(session, HOME[0], HOME[1], Need(level, frozenset({"Surdité"})), radius_km=10, now=NOW, limit=3)
+        top = find_places(session, HOME[0], HOME[1], Need(level, frozenset({"Surdité"})), radius_km=10, now=NOW,
+                          limit=3)
         assert ids(top.matches) == ids(result.matches[:3])
         assert all(isinstance(m.place, Place) for m in top.matches + top.remote)
 
@@ -279,7 +277,8 @@ def test_demo_directory_scenarios(factory, session):
     assert urgence.matches[0].place.id == "demo-rennes-blosne-zagreb"
     assert all("Aide aux démarches administratives" in m.place.services_list for m in urgence.matches)
     assert "demo-allo-numerique-35" in ids(urgence.remote)
-    assert "demo-allo-numerique-35" not in ids(find_places(session, *blosne, Need("inclusion"), radius_km=30, limit=50, now=now).matches)
+    inclusion = find_places(session, *blosne, Need("inclusion"), radius_km=30, limit=50, now=now)
+    assert "demo-allo-numerique-35" not in ids(inclusion.matches)
 
     deaf = find_places(session, *blosne, Need("urgence", frozenset({"Surdité"})), now=now)
     assert set(ids(deaf.matches)) == {"demo-rennes-centre-signes-et-clics", "demo-saint-jacques-pole-social"}

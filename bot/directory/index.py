@@ -24,21 +24,21 @@ from typing import Dict, FrozenSet, Hashable, Iterable, Iterator, List, NamedTup
 import numpy as np
 from sqlalchemy import select
 
-from bot.directory.models import Place, read_directory_version
-from bot.directory.search import (
-    _LIGHT_COLUMNS,
+from bot.directory.matching import (
     EARTH_RADIUS_KM,
     LEVELS,
+    LIGHT_COLUMNS,
     MAX_PROGRAMME_BONUS_KM,
     STALE_AFTER_MONTHS,
     STALE_PENALTY_KM,
-    _programme_bonus,
-    _specific_ok,
     bounding_box,
     haversine_km,
     matches_level,
     matches_remote,
+    programme_bonus,
+    specific_ok,
 )
+from bot.directory.models import Place, read_directory_version
 
 # numpy and math compute haversine with different rounding (~1e-12 km): numpy only selects
 # candidates, with this margin, and the exact distances come from haversine_km as before.
@@ -48,8 +48,8 @@ REMOTE_WINDOWS_KM = (30.0, 120.0, 500.0)
 # Distinct specific-need combinations whose filter is kept (there are 7 needs; people ask for 1 or 2).
 MAX_CACHED_NEEDS = 64
 _NO_DATE = -10**6  # months since year 0 for a missing date_maj: always stale, like date_is_stale
-_LIGHT_TABLE_COLUMNS = tuple(Place.__table__.c[column.key] for column in _LIGHT_COLUMNS)
-_LIGHT_KEYS = tuple(column.key for column in _LIGHT_COLUMNS)
+_LIGHT_TABLE_COLUMNS = tuple(Place.__table__.c[column.key] for column in LIGHT_COLUMNS)
+_LIGHT_KEYS = tuple(column.key for column in LIGHT_COLUMNS)
 
 
 class _Offer(NamedTuple):  # the columns matches_level / matches_remote read
@@ -82,7 +82,7 @@ def _per_row(per_value: List, codes: np.ndarray, dtype) -> np.ndarray:
 class DirectoryIndex:
     """Immutable snapshot of the searchable columns of `lieux`, for one directory version.
 
-    `rows` have the columns of search._LIGHT_COLUMNS, in that order (see `load`).
+    `rows` have the columns of matching.LIGHT_COLUMNS, in that order (see `load`).
     """
 
     def __init__(self, rows: Iterable, token: Optional[str] = None):
@@ -90,7 +90,7 @@ class DirectoryIndex:
         # Rows sorted by id: a position compares like the id, which breaks ties in the rankings.
         self.rows: List = sorted(rows, key=lambda r: r.id)
         count = len(self.rows)
-        # One tuple per column (rows are in _LIGHT_COLUMNS order): much faster than attribute access.
+        # One tuple per column (rows are in LIGHT_COLUMNS order): much faster than attribute access.
         columns = dict(zip(_LIGHT_KEYS, zip(*self.rows))) if count else {key: () for key in _LIGHT_KEYS}
         self._position: Dict[str, int] = {place_id: i for i, place_id in enumerate(columns["id"])}
         self._lat = np.array(columns["latitude"], dtype=float)  # None -> nan
@@ -105,7 +105,7 @@ class DirectoryIndex:
         self._day = np.array([d.day if d else 0 for d in dates], dtype=np.int64)
 
         codes, programmes = _codes(columns["dispositif_programmes_nationaux"])
-        self._bonus = {level: _per_row([_programme_bonus(_Programmes(p), level) for p in programmes], codes, float)
+        self._bonus = {level: _per_row([programme_bonus(_Programmes(p), level) for p in programmes], codes, float)
                        for level in LEVELS}
         codes, offers = _codes(list(zip(columns["services"], columns["modalites_accompagnement"],
                                         columns["modalites_acces"])))
@@ -146,7 +146,7 @@ class DirectoryIndex:
     def _fits_needs(self, wanted: FrozenSet[str]) -> np.ndarray:
         mask = self._needs.get(wanted)
         if mask is None:
-            mask = _per_row([_specific_ok(_Needs(v), wanted) for v in self._need_values], self._need_codes, bool)
+            mask = _per_row([specific_ok(_Needs(v), wanted) for v in self._need_values], self._need_codes, bool)
             if len(self._needs) < MAX_CACHED_NEEDS:
                 self._needs[wanted] = mask  # a race only computes the same mask twice
         return mask

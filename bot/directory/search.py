@@ -39,42 +39,27 @@ from typing import FrozenSet, Iterable, List, Optional, Tuple
 
 from sqlalchemy import bindparam, or_, select
 
-from bot.directory.models import (
-    ACCES_PAS_DE_PUBLIC,
-    MODALITE_COLLECTIF,
-    MODALITE_DISTANCE,
-    MODALITE_INDIVIDUEL,
-    PROGRAMME_AIDANTS_CONNECT,
-    PROGRAMME_CONSEILLERS,
-    PROGRAMME_FRANCE_SERVICES,
-    SERVICE_DEMARCHES,
-    Place,
-    date_is_stale,
-    split_multi,
+from bot.directory.importer import canonical_enum_value
+from bot.directory.index import directory_index
+from bot.directory.matching import (
+    LEVEL_COMPETENCE,
+    LEVEL_INCLUSION,
+    LEVEL_URGENCE,
+    LEVELS,
+    STALE_AFTER_MONTHS,
+    STALE_PENALTY_KM,
+    bounding_box,
+    haversine_km,
+    programme_bonus,
 )
+from bot.directory.models import Place, date_is_stale
 from bot.hours import Opening, opening_status, to_paris
-
-LEVEL_URGENCE = "urgence"
-LEVEL_INCLUSION = "inclusion"
-LEVEL_COMPETENCE = "montee_en_competence"
-LEVELS = (LEVEL_URGENCE, LEVEL_INCLUSION, LEVEL_COMPETENCE)
-
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180.0
 
 # Scoring weights (see module docstring).
 WAIT_KM_PER_HOUR = {LEVEL_URGENCE: 0.25, LEVEL_INCLUSION: 0.01, LEVEL_COMPETENCE: 0.005}
 UNKNOWN_WAIT_HOURS = 48.0
 MAX_WAIT_HOURS = 24.0 * 14
-STALE_PENALTY_KM = 2.0
-PROGRAMME_BONUS_KM = {
-    LEVEL_URGENCE: {PROGRAMME_AIDANTS_CONNECT: 3.0, PROGRAMME_FRANCE_SERVICES: 3.0, PROGRAMME_CONSEILLERS: 0.5},
-    LEVEL_INCLUSION: {PROGRAMME_CONSEILLERS: 1.0, PROGRAMME_FRANCE_SERVICES: 0.5},
-    LEVEL_COMPETENCE: {PROGRAMME_CONSEILLERS: 1.0},
-}
-MAX_PROGRAMME_BONUS_KM = 4.0
 SCORE_MARGIN = 1e-6  # sort keys round scores to 6 decimals: a bound this much above is a sure loss
-STALE_AFTER_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -109,99 +94,8 @@ class SearchResult:
         return not self.matches
 
 
-# --- Geometry ---------------------------------------------------------------------------------
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlambda = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def bounding_box(latitude: float, longitude: float, radius_km: float) -> Tuple[float, float, List[Tuple[float, float]]]:
-    """(min_lat, max_lat, [(min_lon, max_lon), ...]) enclosing the circle.
-
-    Several longitude ranges when the box crosses the antimeridian; the full range near the poles.
-    A small margin keeps the box a superset of the haversine circle.
-    """
-    dlat = radius_km / KM_PER_DEGREE_LAT * 1.01
-    min_lat, max_lat = latitude - dlat, latitude + dlat
-    if min_lat <= -90.0 or max_lat >= 90.0:
-        return max(min_lat, -90.0), min(max_lat, 90.0), [(-180.0, 180.0)]
-    # Widest longitude span is at the box latitude farthest from the equator.
-    cos_lat = min(math.cos(math.radians(min_lat)), math.cos(math.radians(max_lat)))
-    dlon = radius_km / (KM_PER_DEGREE_LAT * cos_lat) * 1.01
-    if dlon >= 180.0:
-        return min_lat, max_lat, [(-180.0, 180.0)]
-    lo, hi = longitude - dlon, longitude + dlon
-    if lo < -180.0:
-        return min_lat, max_lat, [(lo + 360.0, 180.0), (-180.0, hi)]
-    if hi > 180.0:
-        return min_lat, max_lat, [(lo, 180.0), (-180.0, hi - 360.0)]
-    return min_lat, max_lat, [(lo, hi)]
-
-
-# --- Matching ---------------------------------------------------------------------------------
-# Predicates take a Place or a light SQL row with the same attribute names (see _LIGHT_COLUMNS):
-# searching loads only these few columns, and full Place objects for the winners only.
-
-_LIGHT_COLUMNS = (
-    Place.id,
-    Place.latitude,
-    Place.longitude,
-    Place.services,
-    Place.modalites_accompagnement,
-    Place.modalites_acces,
-    Place.prise_en_charge_specifique,
-    Place.dispositif_programmes_nationaux,
-    Place.horaires,
-    Place.date_maj,
-)
-
-
 def _canonical_specific(values: Iterable[str]) -> FrozenSet[str]:
-    from bot.directory.importer import canonical_enum_value
-
     return frozenset(canonical_enum_value("prise_en_charge_specifique", v) or v for v in values)
-
-
-def _specific_ok(place, wanted: FrozenSet[str]) -> bool:
-    if not wanted:
-        return True
-    offered = split_multi(place.prise_en_charge_specifique)
-    for need in wanted:
-        # "Langues étrangères" (unqualified) accepts either the English or the "autres" variant.
-        if not any(value == need or value.startswith(need + " (") for value in offered):
-            return False
-    return True
-
-
-def matches_level(place, level: str) -> bool:
-    """In-person fit for the level (remote-only places are handled separately)."""
-    if ACCES_PAS_DE_PUBLIC in split_multi(place.modalites_acces):
-        return False
-    modalites = split_multi(place.modalites_accompagnement)
-    if level == LEVEL_URGENCE:
-        return SERVICE_DEMARCHES in split_multi(place.services) and MODALITE_INDIVIDUEL in modalites
-    if level == LEVEL_INCLUSION:
-        return MODALITE_INDIVIDUEL in modalites
-    return MODALITE_COLLECTIF in modalites
-
-
-def matches_remote(place, level: str) -> bool:
-    if MODALITE_DISTANCE not in split_multi(place.modalites_accompagnement):
-        return False
-    if level == LEVEL_URGENCE:
-        return SERVICE_DEMARCHES in split_multi(place.services)
-    return True
-
-
-def _programme_bonus(place, level: str) -> float:
-    bonuses = PROGRAMME_BONUS_KM[level]
-    total = sum(bonuses.get(p, 0.0) for p in split_multi(place.dispositif_programmes_nationaux))
-    return min(MAX_PROGRAMME_BONUS_KM, total)
 
 
 def _score(level: str, distance_km: float, opening: Optional[Opening], now: datetime, stale: bool,
@@ -218,7 +112,7 @@ def _score(level: str, distance_km: float, opening: Optional[Opening], now: date
         distance_km
         + wait * WAIT_KM_PER_HOUR[level]
         + (STALE_PENALTY_KM if stale else 0.0)
-        - _programme_bonus(place, level)
+        - programme_bonus(place, level)
     )
 
 
@@ -300,8 +194,6 @@ def find_places(
     in `matches`. An empty `matches` is a normal outcome: the caller may widen the radius or
     offer remote help / the helpline.
     """
-    from bot.directory.index import directory_index  # built on this module's predicates
-
     now = to_paris(now)
     today = now.date()
     level = need.level
@@ -333,8 +225,6 @@ def find_places(
 def find_remote(session, need: Need, *, latitude: Optional[float] = None, longitude: Optional[float] = None,
                 now: Optional[datetime] = None, limit: int = 3) -> List[PlaceMatch]:
     """Places offering remote help for the level, for a person who cannot or will not travel."""
-    from bot.directory.index import directory_index
-
     now = to_paris(now)
     index = directory_index(session)
     remote = [_make_match(row, distance, need.level, now, now.date())
