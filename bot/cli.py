@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
@@ -63,29 +62,6 @@ def ensure_model(config: str = "config.yml", quiet: bool = False) -> Path:
 
 # --- classify ------------------------------------------------------------------------------------------
 
-class Understanding:
-    """The trained NLU, loaded once; intents only (facts come from bot/)."""
-
-    def __init__(self, model: Path):
-        import logging
-
-        from rasa.core.agent import Agent
-        from rasa.utils.log_utils import configure_structlog
-
-        # Rasa logs each parse at debug level on stdout, which is reserved for the JSON results.
-        configure_structlog(logging.WARNING)
-        logging.getLogger("rasa").setLevel(logging.WARNING)
-        # Some components print warnings on stdout as they load (e.g. UnexpecTED in the benchmark's
-        # baseline): stdout carries only our results.
-        with contextlib.redirect_stdout(sys.stderr):
-            self.agent = Agent.load(str(model))
-
-    def intent(self, text: str) -> Optional[str]:
-        with contextlib.redirect_stdout(sys.stderr):
-            parsed = asyncio.run(self.agent.parse_message(text))
-        return (parsed.get("intent") or {}).get("name")
-
-
 def _services():
     from bot.orientation import Orientation
 
@@ -103,12 +79,13 @@ def _parse_answers(pairs: list[str]) -> dict:
 
 
 def cmd_classify(args) -> int:
+    from bot.actions.trained_nlu import TrainedNLU  # loads Rasa: only the commands that need it pay
     from bot.classify import classify
 
     if not args.message and not args.batch:
         print(cli_messages.text("classify_needs_input"), file=sys.stderr)
         return 2
-    understanding = Understanding(Path(args.model) if args.model else ensure_model(quiet=True))
+    understanding = TrainedNLU(Path(args.model) if args.model else ensure_model(quiet=True))
     services = _services()
 
     def one(text: str, answers: dict) -> dict:
@@ -152,9 +129,10 @@ def cmd_classify(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from bot.actions.trained_nlu import TrainedNLU  # loads Rasa: only the commands that need it pay
     from bot.evaluation import evaluate, evaluate_safety, load_cases
 
-    understanding = Understanding(Path(args.model) if args.model else ensure_model(quiet=True))
+    understanding = TrainedNLU(Path(args.model) if args.model else ensure_model(quiet=True))
     scores = evaluate(load_cases(Path(args.file)), understanding.intent, _services())
     safety = evaluate_safety(load_cases(Path(args.safety)), understanding.intent)
     report = dict(scores.as_dict(), **safety.as_dict(), per_intent=scores.per_intent,
@@ -658,7 +636,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("message", nargs="?")
     p.add_argument("--answer", action="append", metavar="CLE=VALEUR",
                    help="réponse à une question : demarche, enjeu, equipement, souhait, commune")
-    p.add_argument("--batch", metavar="FICHIER", help="un objet JSON par ligne avec un champ text ('-' : entrée standard)")
+    p.add_argument("--batch", metavar="FICHIER",
+                   help="un objet JSON par ligne avec un champ text ('-' : entrée standard)")
     p.add_argument("--json", action="store_true", help="sortie JSON")
     p.add_argument("--model", help="modèle Rasa (par défaut : celui des données actuelles)")
     p.set_defaults(func=cmd_classify)
