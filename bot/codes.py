@@ -3,8 +3,10 @@
 A `LabelledCode` member equals its stored string ("ouverte" == Status.OPEN), so rows and comparisons
 are unchanged; its `label` is the one text the console and the statistics page show for it. Each set of
 codes is defined once, next to the code that owns it: referral statuses and outcomes in bot/referrals.py,
-journal actions in bot/console/service.py, delay bands in bot/stats.py, the channels here (every layer
-names them: connectors, referrals, follow-ups, statistics).
+journal actions in bot/console/service.py, live messages in bot/takeover.py, follow-up kinds in
+bot/followup.py, place notification kinds in bot/notifications/config.py, callback reasons in bot/helpline.py,
+delay bands in bot/stats.py; here, what several layers name: channels (connectors, referrals, follow-ups,
+statistics) and the delivery states of the two outboxes (place notifications, follow-ups).
 """
 
 from __future__ import annotations
@@ -45,3 +47,13 @@ class Channel(LabelledCode):
     SMS = ("sms", "SMS")
     TELEGRAM = ("telegram", "Telegram")
     HELPLINE = ("helpline", "Ligne d'aide téléphonique")
+
+
+class DeliveryState(LabelledCode):
+    """A message in an outbox: a place's notification (bot/notifications/outbox.py) or a follow-up to the
+    person (bot/followup.py)."""
+
+    PENDING = ("en_attente", "en attente")
+    SENT = ("envoye", "envoyé")
+    FAILED = ("echec", "échec")
+    CANCELLED = ("annule", "annulé")  # follow-ups only

@@ -25,24 +25,34 @@ from typing import Awaitable, Callable, Mapping, Optional
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.codes import Channel, DeliveryState, LabelledCode
 from bot.db import Base, session_scope
 from bot.referrals import STATUS_CLAIMED, STATUS_CLOSED, STATUS_OPEN, Referral
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_SMS = "sms"
-CHANNEL_TELEGRAM = "telegram"
+CHANNEL_SMS = Channel.SMS.value
+CHANNEL_TELEGRAM = Channel.TELEGRAM.value
 CHANNELS = (CHANNEL_SMS, CHANNEL_TELEGRAM)
 
-KIND_CLAIMED = "prise_en_charge"
-KIND_CLOSED = "cloture"
-KIND_FOLLOWUP = "relance"
-KINDS = (KIND_CLAIMED, KIND_CLOSED, KIND_FOLLOWUP)
 
-STATUS_PENDING = "en_attente"
-STATUS_SENT = "envoye"
-STATUS_FAILED = "echec"
-STATUS_CANCELLED = "annule"
+class Kind(LabelledCode):
+    """What a follow-up message tells the person."""
+
+    CLAIMED = ("prise_en_charge", "Prise en charge")
+    CLOSED = ("cloture", "Clôture")
+    FOLLOWUP = ("relance", "« Est-ce réglé ? »")
+
+
+KIND_CLAIMED = Kind.CLAIMED.value
+KIND_CLOSED = Kind.CLOSED.value
+KIND_FOLLOWUP = Kind.FOLLOWUP.value
+KINDS = Kind.codes()
+
+STATUS_PENDING = DeliveryState.PENDING.value
+STATUS_SENT = DeliveryState.SENT.value
+STATUS_FAILED = DeliveryState.FAILED.value
+STATUS_CANCELLED = DeliveryState.CANCELLED.value
 STATUSES = (STATUS_PENDING, STATUS_SENT, STATUS_FAILED, STATUS_CANCELLED)
 
 ANSWER_YES = "oui"

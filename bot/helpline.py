@@ -30,6 +30,7 @@ import phonenumbers
 from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.codes import LabelledCode
 from bot.db import Base
 from bot.hours import opening_status, to_paris
 
@@ -43,7 +44,16 @@ MAX_CALL_ID_CHARS = 128
 # Clock skew tolerated between the telephony system and us before a call time counts as "future".
 MAX_FUTURE_SKEW = timedelta(minutes=10)
 
-REASONS = ("missed", "after_hours")
+
+class CallbackReason(LabelledCode):
+    """Why someone is to be called back."""
+
+    MISSED = ("missed", "Appel manqué")
+    AFTER_HOURS = ("after_hours", "Hors horaires")
+    ASKED = ("demande", "Demande de rappel (SMS)")  # the person asked a place to call back (SMS conversation)
+
+
+REASONS = (CallbackReason.MISSED.value, CallbackReason.AFTER_HOURS.value)  # what the telephony webhook sends
 
 OUTCOME_OPEN = "ouvert"
 OUTCOME_CALLBACK = "rappel_programme"
@@ -349,7 +359,7 @@ class DueCallback:
     place_id: Optional[str] = None
 
 
-REASON_ASKED = "demande"  # the person asked a place to call back (SMS conversation)
+REASON_ASKED = CallbackReason.ASKED.value
 
 
 def book_callback(session, number: str, place_id: str, now: Optional[datetime] = None) -> Optional[datetime]:

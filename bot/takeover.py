@@ -21,19 +21,38 @@ from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, sele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.codes import LabelledCode
 from bot.db import Base, session_scope
 from bot.referrals import STATUS_CLOSED, Referral
 
 logger = logging.getLogger(__name__)
 
-FROM_PERSON = "personne"
-FROM_MEDIATOR = "mediateur"
-FROM_SYSTEM = "systeme"  # what Aiguillage itself told the person (start, end)
 
-SENT = "envoye"
-FAILED = "echec"
-TO_SEND = "a_envoyer"
-RECEIVED = "recu"
+class Sender(LabelledCode):
+    """Who wrote a live message."""
+
+    PERSON = ("personne", "La personne")
+    MEDIATOR = ("mediateur", "Médiateur")
+    SYSTEM = ("systeme", "Message automatique d'Aiguillage")  # what Aiguillage itself told the person (start, end)
+
+
+class MessageState(LabelledCode):
+    """Where a live message is: sent to the person (or not yet, or failed), or received from them."""
+
+    SENT = ("envoye", "envoyé")
+    FAILED = ("echec", "non envoyé")
+    TO_SEND = ("a_envoyer", "envoi en cours")
+    RECEIVED = ("recu", "reçu")
+
+
+FROM_PERSON = Sender.PERSON.value
+FROM_MEDIATOR = Sender.MEDIATOR.value
+FROM_SYSTEM = Sender.SYSTEM.value
+
+SENT = MessageState.SENT.value
+FAILED = MessageState.FAILED.value
+TO_SEND = MessageState.TO_SEND.value
+RECEIVED = MessageState.RECEIVED.value
 
 END_RELEASED = "rendue"
 END_PLACE_CLOSED = "fermeture"

@@ -24,10 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot import takeover
-from bot.codes import Channel
+from bot.codes import Channel, DeliveryState
 from bot.console import accounts, service, throttle
 from bot.db import session_scope
+from bot.followup import Kind as FollowupKind
+from bot.helpline import CallbackReason
 from bot.hours import to_paris
+from bot.notifications.config import Kind as NotifyKind
 from bot.referrals import OUTCOMES, STATUSES, Outcome, Referral, Status, normalise_reference
 from bot.settings import https_headers, served_over_https
 from connectors import templating
@@ -51,17 +54,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-ACTION_LABELS = {"consultation": "Consultation", "prise_en_charge": "Prise en charge", "note": "Note",
-                 "reassignation": "Réassignation", "cloture": "Clôture", "connexion": "Connexion",
-                 "deconnexion": "Déconnexion", "creation": "Orientation reçue",
-                 "direct_debut": "Discussion en direct commencée", "direct_fin": "Discussion en direct terminée",
-                 "reouverture_suivi": "Rouverte : la personne a répondu NON au suivi",
-                 "rappel_fait": "Rappel fait"}
-LIVE_FROM = {"personne": "La personne", "mediateur": "Médiateur", "systeme": "Message automatique d'Aiguillage"}
-LIVE_STATUS = {"envoye": "envoyé", "echec": "non envoyé", "a_envoyer": "envoi en cours", "recu": ""}
-DELIVERY_STATUS = {"en_attente": "en attente", "envoye": "envoyé", "echec": "échec", "annule": "annulé"}
-NOTIFY_KINDS = {"email": "E-mail", "telegram": "Telegram", "webhook": "Webhook"}
-FOLLOWUP_KINDS = {"prise_en_charge": "Prise en charge", "cloture": "Clôture", "relance": "« Est-ce réglé ? »"}
 FACT_LABELS = {"organisme": "Organisme", "domaine": "Domaine", "demarche": "Démarche", "enjeu": "Enjeu",
                "enjeux": "Enjeux", "equipement": "Équipement", "souhait": "Souhait", "barriere": "Difficulté",
                "blocage": "Blocage", "besoins": "Besoins", "recurrent": "Besoin récurrent",
@@ -73,9 +65,6 @@ FACT_VALUE_LABELS = {
     "verification_securite": {"posee": "danger possible signalé : vérification faite avec la personne",
                               "danger": "la personne a dit être en danger : numéro d'urgence donné"},
 }
-CALLBACK_REASONS = {"missed": "Appel manqué", "after_hours": "Hors horaires",
-                    "demande": "Demande de rappel (SMS)"}
-
 MESSAGES = {
     # errors
     "identifiants_invalides": "Adresse e-mail ou mot de passe incorrect.",
@@ -587,25 +576,32 @@ def journal_lookups(session, account, entries) -> dict:
 
 def live_message_json(message, accounts_by_id: dict) -> dict:
     return {"id": message.id, "de": message.direction, "auteur": live_author(message, accounts_by_id),
-            "texte": message.text, "heure": fmt_time(message.at)[-5:],
-            "etat": LIVE_STATUS.get(message.status, message.status), "erreur": message.error or ""}
+            "texte": message.text, "heure": fmt_time(message.at)[-5:], "etat": live_state(message),
+            "erreur": message.error or ""}
+
+
+def live_state(message) -> str:
+    """Whether a live message reached the person; nothing for the person's own messages."""
+    return "" if message.status == takeover.RECEIVED else takeover.MessageState.label_of(message.status)
 
 
 def live_author(message, accounts_by_id: dict) -> str:
-    author = LIVE_FROM.get(message.direction, message.direction)
-    if message.direction == "mediateur" and message.account_id in accounts_by_id:
+    author = takeover.Sender.label_of(message.direction)
+    if message.direction == takeover.FROM_MEDIATOR and message.account_id in accounts_by_id:
         author += f" ({accounts_by_id[message.account_id]})"
     return author
 
 
 # What every console template may use: the URL prefix, the labels, the formatting helpers.
 TEMPLATE_HELPERS = {
-    "prefix": PREFIX, "messages": MESSAGES, "Status": Status, "Outcome": Outcome, "Channel": Channel,
-    "action_labels": ACTION_LABELS, "fact_labels": FACT_LABELS, "callback_reasons": CALLBACK_REASONS,
-    "notify_kinds": NOTIFY_KINDS, "delivery_status": DELIVERY_STATUS, "followup_kinds": FOLLOWUP_KINDS,
-    "live_status": LIVE_STATUS, "fmt_time": fmt_time, "label_level": label_level, "reason_label": reason_label,
-    "fact_text": fact_text, "fact_value": fact_value, "place_name": place_name,
-    "live_author": live_author,
+    "prefix": PREFIX, "messages": MESSAGES, "fact_labels": FACT_LABELS,
+    # codes and their labels
+    "Status": Status, "Outcome": Outcome, "Channel": Channel, "Action": service.Action,
+    "CallbackReason": CallbackReason, "NotifyKind": NotifyKind, "FollowupKind": FollowupKind,
+    "DeliveryState": DeliveryState,
+    # formatting
+    "fmt_time": fmt_time, "label_level": label_level, "reason_label": reason_label, "fact_text": fact_text,
+    "fact_value": fact_value, "place_name": place_name, "live_author": live_author, "live_state": live_state,
 }
 
 

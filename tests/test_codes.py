@@ -1,15 +1,23 @@
-"""Codes stored as strings (statuses, outcomes, actions, channels, delay bands): one enum per set, defined
-next to the code that owns it, each member with the French label the pages show."""
+"""Codes stored as strings (statuses, outcomes, actions, channels, kinds, delivery states, delay bands): one enum
+per set, defined next to the code that owns it, each member with the French label the pages show."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot import referrals, stats
-from bot.codes import Channel, LabelledCode
+from bot import followup, helpline, referrals, stats, takeover
+from bot.codes import Channel, DeliveryState, LabelledCode
+from bot.console.service import ACTIONS, STATE_ACTIONS, Action
+from bot.notifications import config as notify_config
+from bot.notifications import outbox
 from bot.referrals import Outcome, Status
+from connectors.desk import DeskInput
+from connectors.helpline import HelplineInput
+from connectors.sms import SmsInput
+from connectors.telegram import TelegramInput
 
-ENUMS = (Channel, Status, Outcome, stats.DelayBand)
+ENUMS = (Channel, DeliveryState, Status, Outcome, Action, takeover.Sender, takeover.MessageState, followup.Kind,
+         notify_config.Kind, helpline.CallbackReason, stats.DelayBand)
 
 
 @pytest.mark.parametrize("codes", ENUMS, ids=lambda e: e.__name__)
@@ -32,9 +40,25 @@ def test_a_member_is_its_stored_string(codes):
 
 
 def test_the_stored_constants_stay_plain_strings():
-    constants = (*referrals.STATUSES, *referrals.OUTCOMES, referrals.OUTCOME_WITHDRAWN,
-                 *(band for _, band in stats.DELAY_BANDS))
+    constants = (*referrals.STATUSES, *referrals.OUTCOMES, referrals.OUTCOME_WITHDRAWN, *ACTIONS, *STATE_ACTIONS,
+                 *(band for _, band in stats.DELAY_BANDS), *followup.CHANNELS, *followup.KINDS, *followup.STATUSES,
+                 *outbox.STATUSES, *notify_config.KINDS, *helpline.REASONS, helpline.REASON_ASKED,
+                 takeover.FROM_PERSON, takeover.FROM_MEDIATOR, takeover.FROM_SYSTEM, takeover.SENT, takeover.FAILED,
+                 takeover.TO_SEND, takeover.RECEIVED)
     assert all(type(code) is str for code in constants)
     assert referrals.STATUSES == ("ouverte", "prise_en_charge", "cloturee")
     assert referrals.OUTCOMES == ("fait", "reoriente", "injoignable") and referrals.OUTCOME_WITHDRAWN == "retiree"
     assert [band for _, band in stats.DELAY_BANDS] == ["moins_1h", "1h_4h", "4h_24h", "1j_3j", "3j_7j", "plus_7j"]
+    assert ACTIONS == ("consultation", "prise_en_charge", "note", "reassignation", "cloture", "connexion",
+                       "deconnexion", "direct_debut", "direct_fin", "rappel_fait")
+
+
+def test_codes_written_elsewhere_are_members_of_their_set():
+    # bot.followup writes the reopening into the console's log without importing the console.
+    assert Action(followup.JOURNAL_ACTION_REOPENED) is Action.REOPENED
+    assert set(outbox.STATUSES) <= set(DeliveryState.codes())
+    assert set(followup.CHANNELS) <= set(Channel.codes())
+
+
+def test_every_channel_that_hands_over_a_referral_has_a_label():
+    assert {c.name() for c in (DeskInput, SmsInput, TelegramInput, HelplineInput)} == set(Channel.codes())

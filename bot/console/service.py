@@ -19,26 +19,50 @@ from typing import Optional
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.codes import LabelledCode
 from bot.console.accounts import Account, _aware
 from bot.db import Base
 from bot.referrals import (ERASED_KEY, OUTCOMES, STATUS_CLAIMED, STATUS_CLOSED, STATUS_OPEN, STATUSES, Referral,
                            normalise_reference)
 
-ACTION_VIEW = "consultation"
-ACTION_CLAIM = "prise_en_charge"
-ACTION_NOTE = "note"
-ACTION_REASSIGN = "reassignation"
-ACTION_CLOSE = "cloture"
-ACTION_LOGIN = "connexion"
-ACTION_LOGOUT = "deconnexion"
-ACTION_LIVE_START = "direct_debut"
-ACTION_LIVE_END = "direct_fin"
-ACTION_CALLED_BACK = "rappel_fait"
+
+class Action(LabelledCode):
+    """What the audit log (journal_console) records; a referral's history shows the state changes."""
+
+    VIEW = ("consultation", "Consultation")
+    CLAIM = ("prise_en_charge", "Prise en charge")
+    NOTE = ("note", "Note")
+    REASSIGN = ("reassignation", "Réassignation")
+    CLOSE = ("cloture", "Clôture")
+    LOGIN = ("connexion", "Connexion")
+    LOGOUT = ("deconnexion", "Déconnexion")
+    LIVE_START = ("direct_debut", "Discussion en direct commencée")
+    LIVE_END = ("direct_fin", "Discussion en direct terminée")
+    CALLED_BACK = ("rappel_fait", "Rappel fait")
+    # Written by bot.followup (JOURNAL_ACTION_REOPENED) when the person's "non" reopens a referral.
+    REOPENED = ("reouverture_suivi", "Rouverte : la personne a répondu NON au suivi")
+    # Never logged: the first line of a referral's history, its arrival.
+    CREATED = ("creation", "Orientation reçue")
+
+
+# The stored strings, as plain str.
+ACTION_VIEW = Action.VIEW.value
+ACTION_CLAIM = Action.CLAIM.value
+ACTION_NOTE = Action.NOTE.value
+ACTION_REASSIGN = Action.REASSIGN.value
+ACTION_CLOSE = Action.CLOSE.value
+ACTION_LOGIN = Action.LOGIN.value
+ACTION_LOGOUT = Action.LOGOUT.value
+ACTION_LIVE_START = Action.LIVE_START.value
+ACTION_LIVE_END = Action.LIVE_END.value
+ACTION_CALLED_BACK = Action.CALLED_BACK.value
+ACTION_CREATED = Action.CREATED.value
+# What a mediator's request may record.
 ACTIONS = (ACTION_VIEW, ACTION_CLAIM, ACTION_NOTE, ACTION_REASSIGN, ACTION_CLOSE, ACTION_LOGIN, ACTION_LOGOUT,
            ACTION_LIVE_START, ACTION_LIVE_END, ACTION_CALLED_BACK)
 # Actions shown in a referral's history.
 STATE_ACTIONS = (ACTION_CLAIM, ACTION_REASSIGN, ACTION_CLOSE, ACTION_LIVE_START, ACTION_LIVE_END,
-                 "reouverture_suivi")
+                 Action.REOPENED.value)
 
 MAX_NOTE_CHARS = 4000
 LIST_LIMIT = 200
@@ -153,7 +177,7 @@ def journal(session: Session, account: Account, limit: int = 100) -> list[Journa
 @dataclass(frozen=True)
 class HistoryItem:
     at: datetime
-    action: str       # "creation" or one of STATE_ACTIONS
+    action: str       # ACTION_CREATED or one of STATE_ACTIONS
     account_id: Optional[int]
     detail: Optional[str]
 
@@ -185,7 +209,7 @@ def open_referral(session: Session, account: Account, referral_id: int, now: Opt
     entries = session.execute(select(JournalEntry).where(JournalEntry.referral_id == referral.id,
                                                          JournalEntry.action.in_(STATE_ACTIONS))
                               .order_by(JournalEntry.at, JournalEntry.id)).scalars().all()
-    history = [HistoryItem(_aware(referral.created_at), "creation", None, referral.channel)]
+    history = [HistoryItem(_aware(referral.created_at), ACTION_CREATED, None, referral.channel)]
     history += [HistoryItem(_aware(e.at), e.action, e.account_id, e.detail) for e in entries]
     notes = list(session.execute(select(Note).where(Note.referral_id == referral.id)
                                  .order_by(Note.at, Note.id)).scalars())

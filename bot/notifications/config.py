@@ -11,12 +11,22 @@ from typing import Iterable, Optional
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Session
 
+from bot.codes import LabelledCode
 from bot.db import Base
 
-KIND_EMAIL = "email"
-KIND_TELEGRAM = "telegram"
-KIND_WEBHOOK = "webhook"
-KINDS = (KIND_EMAIL, KIND_TELEGRAM, KIND_WEBHOOK)
+
+class Kind(LabelledCode):
+    """How a place is notified of a new referral."""
+
+    EMAIL = ("email", "E-mail")
+    TELEGRAM = ("telegram", "Telegram")
+    WEBHOOK = ("webhook", "Webhook")
+
+
+KIND_EMAIL = Kind.EMAIL.value
+KIND_TELEGRAM = Kind.TELEGRAM.value
+KIND_WEBHOOK = Kind.WEBHOOK.value
+KINDS = Kind.codes()
 
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _CHAT = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")  # numeric id or @channel name

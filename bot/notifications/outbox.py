@@ -20,6 +20,7 @@ from typing import Callable, Optional
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.codes import DeliveryState
 from bot.db import Base, session_scope
 from bot.notifications.channels import DeliveryError, Notification, default_senders
 from bot.notifications.config import KIND_EMAIL, NotifySettings, PlaceChannel, place_channels
@@ -27,9 +28,9 @@ from bot.referrals import Referral, normalise_reference
 
 logger = logging.getLogger(__name__)
 
-STATUS_PENDING = "en_attente"
-STATUS_SENT = "envoye"
-STATUS_FAILED = "echec"
+STATUS_PENDING = DeliveryState.PENDING.value
+STATUS_SENT = DeliveryState.SENT.value
+STATUS_FAILED = DeliveryState.FAILED.value
 STATUSES = (STATUS_PENDING, STATUS_SENT, STATUS_FAILED)
 
 # Facts a place needs to prepare: codes and the commune, nothing the person typed.
