@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from bench.report import publish, run_stamp, table
-from bench.stack_bench import (REQUEST_TIMEOUT_S, SCRIPTS, Stack, next_message, reference_in)
+from bench.stack_bench import REQUEST_TIMEOUT_S, SCRIPTS, Stack, next_message, reference_in
 
 SECTION = "long_conversation"
 TARGET_RATIO = 2.0

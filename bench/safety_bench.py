@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.safety_bench [--repeat 3] [--no-report]
 
 Every message of the safety corpus (both parts) and of the held-out set is screened, in a shuffled
-order, `--repeat` times (each message's time is the fastest of its calls): once by the baseline (the pattern table of ``bot.emergencies`` alone) and
+order, `--repeat` times (each message's time is the fastest of its calls): once by the baseline
+(the pattern table of ``bot.emergencies`` alone) and
 once by the whole screen (patterns, context, cues and the safety classifier), one message at a time
 as a turn does. Printed: p50/p95/p99 per message of both, the ratio, and whether the target
 **p95 < 2 ms** is met. The classifier is loaded before timing (a process loads it once).

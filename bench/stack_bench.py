@@ -784,8 +784,8 @@ def render(ours: StackResult, baseline: StackResult, stamp: str = "", quick: boo
                          ref.shown_not_stored if ref else "-", ref.duplicated if ref else "-",
                          ref.not_reached if ref else "-"])
     lines += [table(["model", "conversations at once", "conversations", "messages", "messages/s", "p50", "p95",
-                     "p99", "server CPU per message (Rasa + actions)", "errors", "referrals in DB", "shown, not stored", "duplicated",
-                     "no consent reached"], rows), ""]
+                     "p99", "server CPU per message (Rasa + actions)", "errors", "referrals in DB", "shown, not stored",
+                     "duplicated", "no consent reached"], rows), ""]
     if ungated:
         lines += [f"\"{UNGATED_LABEL}\": our model with the turn gate off (`AIGUILLAGE_CONCURRENT_TURNS` "
                   "past the number of conversations): Rasa starts every message as it arrives, as before issue 11; "
@@ -837,7 +837,8 @@ def render(ours: StackResult, baseline: StackResult, stamp: str = "", quick: boo
 BASELINE_NOTE = (
     "Notes: both stacks run the same channel, action server, tracker store and fixes to Rasa's "
     "per-turn work (`bot/actions/rasa_runtime.py`, README \"Rasa's per-turn work\"): the comparison is "
-    "between the pipelines and policies. The baseline has no `RedFlagClassifier`, so the rule `urgence vitale d'abord` only fires "
+    "between the pipelines and policies. The baseline has no `RedFlagClassifier`, so the rule "
+    "`urgence vitale d'abord` only fires "
     "when DIET itself predicts `urgence_vitale` (no forced emergency number); none of the benchmark "
     "conversations is a vital emergency. \"No consent reached\" counts conversations whose replies "
     "never offered the consent within the message budget (understanding or dialogue, not the stack); "
@@ -860,14 +861,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help=f"few conversations ({','.join(map(str, QUICK_CONVERSATIONS))}); implies --skip-training")
     parser.add_argument("--conversations", type=parse_counts, default=None,
-                        help="conversations at 1, 10 and 50 at once (default %s)" % ",".join(map(str, DEFAULT_CONVERSATIONS)))
+                        help="conversations at 1, 10 and 50 at once (default %s)"
+                             % ",".join(map(str, DEFAULT_CONVERSATIONS)))
     parser.add_argument("--skip-training", action="store_true",
                         help="reuse models/ and the cached baseline (training time as recorded when trained)")
     parser.add_argument("--workdir", type=Path, help="keep models, logs and databases here (default: a temp dir)")
     parser.add_argument("--report", type=Path, default=REPORT_PATH, help="report to update (default bench/REPORT.md)")
     parser.add_argument("--no-report", action="store_true", help="print only, do not touch the report")
     parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="py-spy both servers at 1 conversation, keep the samples in DIR, print the heaviest frames")
+                        help="py-spy both servers at 1 conversation, keep the samples in DIR, "
+                             "print the heaviest frames")
     parser.add_argument("--only", choices=("ours", "baseline"),
                         help="measure one model only (no ratios, report untouched): to try a change quickly")
     parser.add_argument("--baseline", type=Path, metavar="MODEL",

@@ -3,7 +3,7 @@
 A `LabelledCode` member equals its stored string ("ouverte" == Status.OPEN), so rows and comparisons
 are unchanged; its `label` is the one text the console and the statistics page show for it. Each set of
 codes is defined once, next to the code that owns it: referral statuses and outcomes in bot/referrals.py,
-journal actions in bot/console/service.py, live messages in bot/takeover.py, follow-up kinds in
+journal actions in bot/journal.py, live messages in bot/takeover.py, follow-up kinds in
 bot/followup.py, place notification kinds in bot/notifications/config.py, callback reasons in bot/helpline.py,
 delay bands in bot/stats.py; here, what several layers name: channels (connectors, referrals, follow-ups,
 statistics) and the delivery states of the two outboxes (place notifications, follow-ups).

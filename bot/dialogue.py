@@ -14,8 +14,8 @@ from typing import Optional, Protocol
 from bot import messages
 from bot.emergencies import NUMBERS
 from bot.safety.screen import CERTAIN, Screening, screen
-from bot.triage import HORS_CHAMP, INCLUSION, MONTEE, QUESTIONS, URGENCE, decide
 from bot.text import normalize
+from bot.triage import HORS_CHAMP, INCLUSION, MONTEE, QUESTIONS, URGENCE, decide
 from bot.understanding import ORGANISATIONS, facts_from_message, match_choice
 
 AREAS = {code: area for code, area, _ in ORGANISATIONS}

@@ -282,7 +282,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"(?:je|j|moi) suis en danger" + _NOT_A_LOSS + r"|(?:nous sommes|on est) en danger" + _NOT_A_LOSS,
             # an armed person nearby (a knife in a recipe is not a threat)
             rf"{_SOMEONE} (?:arme\w* |qui est |est )?(?:avec|qui a|qui ont|arme\w* d|arme\w* avec) (?:un|une|des|son|sa) {_WEAPON}",
-            rf"(?:homme|type|mec|gars|individu|inconnu|personne|voisin|jeune)s? arme\w*",
+            r"(?:homme|type|mec|gars|individu|inconnu|personne|voisin|jeune)s? arme\w*",
             rf"{_AT_HOME}(?: \w+){{0,2}}? (?:avec|arme\w* d) (?:un|une|des|son|sa) {_WEAPON}",
             # followed or watched right now (not "mon conseiller me suit depuis 2 ans")
             rf"(?:{_SOMEONE}|on|mon ex|une voiture) (?:me|nous) (?:suit|suivent|poursuit|poursuivent|traque\w*|guette\w*|piste\w*)"

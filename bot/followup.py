@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.codes import Channel, DeliveryState, LabelledCode
 from bot.db import Base, session_scope
+from bot.journal import Action, JournalEntry, Note
 from bot.referrals import STATUS_CLAIMED, STATUS_CLOSED, STATUS_OPEN, Referral
 
 logger = logging.getLogger(__name__)
@@ -67,9 +68,6 @@ REPLY_WINDOW = timedelta(days=14)
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 LEASE = timedelta(minutes=5)  # a claimed row comes back after this if its worker died
-
-# Audit action written when the person's "non" reopens a referral (codes only, as the console's log).
-JOURNAL_ACTION_REOPENED = "reouverture_suivi"
 
 _FERNET_INFO = b"aiguillage/followup/contact/fernet/v1"
 
@@ -431,16 +429,7 @@ def handle_reply(session: Session, conversation_key: str, text: str, now: Option
     return render_text("utter_suivi_reponse_non", reference=referral.reference)
 
 
-def handle_reply_for_sender(session: Session, sender_id: str, text: str, now: Optional[datetime] = None
-                            ) -> Optional[str]:
-    """Same as `handle_reply`, from the channel's Rasa sender id (pseudonymised here, as referrals do)."""
-    from bot.referrals import pseudonymise
-
-    return handle_reply(session, pseudonymise(sender_id), text, now)
-
-
 def _reopen(session: Session, referral: Referral, now: datetime) -> None:
-    from bot.console.service import JournalEntry, Note
     from bot.messages import text as render_text
 
     if referral.status == STATUS_CLOSED:
@@ -452,6 +441,6 @@ def _reopen(session: Session, referral: Referral, now: datetime) -> None:
     # Visible to the place's mediators on the referral page, and in the audit log (codes only there).
     session.add(Note(referral_id=referral.id, account_id=None, at=now,
                      text=render_text("utter_suivi_note_reouverture")))
-    session.add(JournalEntry(at=now, account_id=None, action=JOURNAL_ACTION_REOPENED, referral_id=referral.id,
+    session.add(JournalEntry(at=now, account_id=None, action=Action.REOPENED.value, referral_id=referral.id,
                              place_id=referral.place_id, detail=ANSWER_NO))
     session.flush()

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from sqlalchemy.orm import sessionmaker
 
+from bot import messages
 from bot.db import session_scope
 from bot.directory.search import Need, find_places, find_remote
 from bot.geo.communes import CommuneIndex, default_index
-from bot import messages
 from bot.hours import format_opening
 from bot.notifications.outbox import enqueue_for_referral
 from bot.referrals import ReferralRequest, create_referral

@@ -267,7 +267,8 @@ _CLAUSE_WORDS = r"(?:et|mais|car|donc|alors|puis|parce|pcq|psk|sinon|or)\b"
 # A redaction token is never a filler: a cue must not reach past a value masked already (idempotence).
 _FILLERS = rf"(?:\s+(?!{_CONNECTOR_WORDS}|{_CLAUSE_WORDS}|\[)[^\s:=.,;!?]{{1,20}}){{0,4}}?"
 _QUOTED = r'"[^"\n]{1,80}"|«[^»\n]{1,80}»|“[^”\n]{1,80}”'
-_VALUE = rf"(?:{_QUOTED}|\S+)(?:\s*[/|]\s*(?!{_PASSWORD_CUE}|{_WEAK_CODE_CUE})(?:{_QUOTED}|\S+))?"  # "a / mdp b": 2 values
+# "a / mdp b": 2 values
+_VALUE = rf"(?:{_QUOTED}|\S+)(?:\s*[/|]\s*(?!{_PASSWORD_CUE}|{_WEAK_CODE_CUE})(?:{_QUOTED}|\S+))?"
 
 _PASSWORD_WITH_CONNECTOR = re.compile(
     rf"(?P<cue>{_PASSWORD_CUE}{_FILLERS}{_CONNECTOR})(?P<value>{_VALUE})", re.IGNORECASE

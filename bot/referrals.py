@@ -21,8 +21,8 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ2345679"
 CODE_LENGTH = 6  # plus one check character
 
 # Facts that may travel to a mediator: codes from bot.understanding, never free text.
-SHAREABLE_FACTS = ("organisme", "domaine", "demarche", "enjeu", "enjeux", "equipement", "souhait", "barriere", "blocage",
-                   "besoins", "recurrent", "apprentissage", "debutant", "sujet", "commune", "commune_insee",
+SHAREABLE_FACTS = ("organisme", "domaine", "demarche", "enjeu", "enjeux", "equipement", "souhait", "barriere",
+                   "blocage", "besoins", "recurrent", "apprentissage", "debutant", "sujet", "commune", "commune_insee",
                    # who wrote (a relative, a professional) and whether a safety check was asked: no detail
                    "redacteur", "verification_securite")
 

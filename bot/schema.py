@@ -7,7 +7,7 @@ create and change, so it is left out of every comparison (`ours`).
 
 from __future__ import annotations
 
-from bot import followup, helpline, referrals, takeover, telegram_support  # noqa: F401  (tables)
+from bot import followup, helpline, journal, referrals, takeover, telegram_support  # noqa: F401  (tables)
 from bot.console import accounts, service, throttle  # noqa: F401  (tables)
 from bot.db import Base
 from bot.directory import models  # noqa: F401  (tables)

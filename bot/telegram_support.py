@@ -643,7 +643,7 @@ async def poll_updates(settings: TelegramSettings, max_iterations: Optional[int]
                 raise TelegramSetupError(f"Telegram refuse le long polling : {exc.message}") from exc
             except error.InvalidToken as exc:
                 raise TelegramSetupError("Jeton Telegram refusé.") from exc
-            except error.TelegramError as exc:
+            except error.TelegramError:
                 failures += 1
                 await sleep(policy.backoff(min(failures, 6)))
                 continue

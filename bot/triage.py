@@ -74,7 +74,8 @@ RULES: tuple[Rule, ...] = (
     Rule("seul_impossible", URGENCE,
          lambda f: _has_procedure(f) and _cannot_do_alone(f) and f.get("enjeu") != "aucun" and not _refuses_online(f),
          "A procedure the person cannot do alone now: no device or connection, does not read French, life accident."),
-    Rule("dans_le_doute", URGENCE, lambda f: _has_procedure(f) and f.get("enjeu") == "inconnu" and not _refuses_online(f),
+    Rule("dans_le_doute", URGENCE,
+         lambda f: _has_procedure(f) and f.get("enjeu") == "inconnu" and not _refuses_online(f),
          "Unsure whether a date or a right is at stake: treated as an urgence."),
     # --- out of scope: answered, not triaged ------------------------------------------------------
     Rule("besoin_social", HORS_CHAMP, lambda f: f.get("hors_champ") == "social" and not _has_procedure(f),

@@ -24,7 +24,8 @@ ERRORS = {
     "non_configure": "Le webhook de la ligne d'aide n'est pas configuré (AIGUILLAGE_HELPLINE_SECRET manquant).",
     "signature": "Signature absente ou invalide (en-tête X-Aiguillage-Signature: sha256=<HMAC-SHA256 du corps>).",
     "json_invalide": "Le corps doit être un objet JSON, par exemple "
-                     "{\"call_id\": \"...\", \"caller\": \"+33612345678\", \"called_at\": \"2026-11-26T21:14:00+01:00\", "
+                     "{\"call_id\": \"...\", \"caller\": \"+33612345678\", "
+                     "\"called_at\": \"2026-11-26T21:14:00+01:00\", "
                      "\"reason\": \"missed\"}.",
     "corps_trop_long": "Le corps de la requête est trop long.",
     "appelant_manquant": "Le champ « caller » (numéro de l'appelant) est obligatoire.",

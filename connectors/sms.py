@@ -20,12 +20,29 @@ from bot import messages
 from bot.db import checkpoint, session_scope
 from bot.erasure import erase_conversation_data
 from bot.sms import choices as sms_choices
-from bot.sms.providers import (NotConfigured, OptedOut, PayloadError, SendError, SignatureError, SmsSender,
-                               SmsSettings, build_sender, make_provider, normalise_number, signed_url)
+from bot.sms.providers import (
+    NotConfigured,
+    OptedOut,
+    PayloadError,
+    SendError,
+    SignatureError,
+    SmsSender,
+    SmsSettings,
+    build_sender,
+    make_provider,
+    normalise_number,
+    signed_url,
+)
 from bot.sms.store import SmsStore, default_store, number_key
 from bot.text import normalize
-from connectors.base import (AiguillageInput, address_refusal, erase_conversation, limited_replies, sender_verdict,
-                             unavailable_message)
+from connectors.base import (
+    AiguillageInput,
+    address_refusal,
+    erase_conversation,
+    limited_replies,
+    sender_verdict,
+    unavailable_message,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -5,6 +5,11 @@ cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false  # nothing leaves the machine
 bash scripts/setup.sh
 
+# Lint first, in seconds: style and import order (ruff), then the layers and the absence of import
+# cycles, function-level imports included (import-linter). Both read pyproject.toml.
+.venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache
+
 # Headless Chromium for the desk page test (Debian packages; never a downloaded browser).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \

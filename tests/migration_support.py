@@ -15,10 +15,10 @@ from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import inspect, text
 
 from bot.console.accounts import Account
-from bot.console.service import Note
 from bot.db import current_revision, head_revision, session_factory, session_scope
 from bot.directory.models import Place, read_directory_version
 from bot.helpline import Callback
+from bot.journal import Note
 from bot.referrals import Referral
 from bot.schema import metadata, ours
 

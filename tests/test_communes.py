@@ -228,7 +228,8 @@ def test_dom_commune(index):
 
 
 def test_lookup_is_fast(index):
-    queries = ["rennes", "st brieuc", "saint-briec", "22000", "saint denis 93", "bordo", "paris 15", "renes", "le havre"]
+    queries = ["rennes", "st brieuc", "saint-briec", "22000", "saint denis 93", "bordo", "paris 15", "renes",
+               "le havre"]
     timings = []
     for q in queries * 5:
         start = time.process_time()  # CPU time: wall time is unreliable on a shared machine

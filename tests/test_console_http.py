@@ -175,7 +175,8 @@ def test_mediator_journal_lists_only_its_place(env):
     assert "med-b@example.org" not in journal
 
 
-@pytest.mark.parametrize("path", ["/orientations/{id}", "/orientations/{id}/direct", "/orientations/{id}/direct/messages"])
+@pytest.mark.parametrize("path", ["/orientations/{id}", "/orientations/{id}/direct",
+                                  "/orientations/{id}/direct/messages"])
 def test_a_huge_id_in_the_address_is_not_found_not_a_server_error(env, path):
     c, _ = log_in(env)
     for number in (2 ** 63, 10 ** 30):

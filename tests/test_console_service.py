@@ -115,7 +115,8 @@ def test_claim_note_close_and_invalid_transitions(db):
         assert referral.status == "prise_en_charge" and referral.claimed_by == med_a.id
         with pytest.raises(service.ConsoleError, match="deja_prise_en_charge"):
             service.claim(session, med_a2, rid)
-        service.add_note(session, med_a2, rid, "  Rappelée, RDV mardi <b>10h</b>  ", now=T0 + timedelta(hours=1, minutes=5))
+        service.add_note(session, med_a2, rid, "  Rappelée, RDV mardi <b>10h</b>  ",
+                         now=T0 + timedelta(hours=1, minutes=5))
         with pytest.raises(service.ConsoleError, match="note_vide"):
             service.add_note(session, med_a, rid, "   ")
         with pytest.raises(service.ConsoleError, match="resultat_invalide"):

@@ -119,7 +119,8 @@ def test_never_more_than_five_questions():
     services = FakeServices()
     answers = ["bonjour", "euh", "euh", "euh", "euh", "xqzw", "toujours rien", "rien"]
     state, transcript, _ = converse(services, *answers)
-    asked = [key for turn in transcript for key in turn if key.startswith("utter_ask_") and key != "utter_ask_commune_precision"]
+    asked = [key for turn in transcript for key in turn
+             if key.startswith("utter_ask_") and key != "utter_ask_commune_precision"]
     assert len(set(asked)) == len(asked) <= 5
 
 

@@ -18,13 +18,23 @@ from bot import followup, helpline, messages, retention, stats, takeover
 from bot.actions import triage_actions
 from bot.console import service
 from bot.console.accounts import ROLE_COORDINATOR, ROLE_MEDIATOR, Account
-from bot.console.service import JournalEntry, Note
 from bot.db import make_engine, session_factory, session_scope, upgrade
 from bot.directory.models import Place
 from bot.erasure import erase_conversation_data
-from bot.notifications.outbox import STATUS_PENDING as OUTBOX_PENDING, OutboxMessage
-from bot.referrals import (ERASED_KEY, OUTCOME_WITHDRAWN, RESIDUE_FACTS, STATUS_CLOSED, Referral, ReferralRequest,
-                           create_referral, find_by_reference, pseudonymise)
+from bot.journal import JournalEntry, Note
+from bot.notifications.outbox import STATUS_PENDING as OUTBOX_PENDING
+from bot.notifications.outbox import OutboxMessage
+from bot.referrals import (
+    ERASED_KEY,
+    OUTCOME_WITHDRAWN,
+    RESIDUE_FACTS,
+    STATUS_CLOSED,
+    Referral,
+    ReferralRequest,
+    create_referral,
+    find_by_reference,
+    pseudonymise,
+)
 from bot.sms.providers import SmsSettings
 from bot.sms.store import SmsChoices, SmsOptOut, SmsStore, number_key
 from connectors.desk import DeskInput, conversation_id
@@ -136,7 +146,8 @@ def give_data(factory, channel: str, minutes: int = 0) -> int:
                                   updated_at=now))
         if channel == "sms":  # asked the place to call back; the numbered choices of the last reply
             helpline.book_callback(session, NUMBER, PLACE, now)
-            session.add(SmsChoices(number_key=conversation, choices=[{"number": 1, "title": "Oui", "payload": "/choix"}], updated_at=now))
+            session.add(SmsChoices(number_key=conversation,
+                                   choices=[{"number": 1, "title": "Oui", "payload": "/choix"}], updated_at=now))
         return referral.id
 
 

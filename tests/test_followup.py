@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot import followup
 from bot.console import service
-from bot.console.service import JournalEntry, Note
 from bot.db import session_scope
+from bot.journal import Action, JournalEntry, Note
 from bot.referrals import Referral, ReferralRequest, create_referral, erase_for_sender, pseudonymise
 from bot.sms.encoding import segments_of
 from tests.console_support import T0, account, build_db
@@ -159,7 +159,7 @@ def test_no_reopens_the_referral_with_a_note_and_acknowledges(db):
         notes = session.execute(select(Note).where(Note.referral_id == rid)).scalars().all()
         assert len(notes) == 1 and "NON" in notes[0].text
         audit = session.execute(select(JournalEntry.action).where(JournalEntry.referral_id == rid)).scalars().all()
-        assert followup.JOURNAL_ACTION_REOPENED in audit
+        assert Action.REOPENED.value in audit
     # The place can take it again (the console's own rules apply) and the person hears about it again.
     claim(db, rid, when + timedelta(days=1))
     assert messages(db, rid)[-1] == ("prise_en_charge", "en_attente", 0)

@@ -83,7 +83,8 @@ def db(tmp_path, secret_key):
 
 class Server:
     def __init__(self, base: str, sender: FakeSender, clock: dict, factory, rasa_messages: list):
-        self.base, self.sender, self.clock, self.factory, self.rasa_messages = base, sender, clock, factory, rasa_messages
+        self.base, self.sender, self.clock = base, sender, clock
+        self.factory, self.rasa_messages = factory, rasa_messages
         self.url = f"{base}/webhooks/helpline/webhook"
 
     async def post(self, payload, secret: str | None = SECRET, raw: bytes | None = None, headers=None):
@@ -437,7 +438,7 @@ def test_encryption_round_trip_needs_the_key(monkeypatch):
 # --- rate limits (connectors/admission.py; the other channels: tests/test_rate_limits.py and the
 # channels' test files) -----------------------------------------------------------------------------------
 
-async def test_the_same_caller_again_and_again_gets_429_without_an_sms_each_time(line):
+async def test_the_same_caller_again_and_again_gets_429_without_an_sms_each_time(line, stopped_rate_clock):
     replies = [await line.post(call(call_id=f"appel-{i}")) for i in range(BURST + 3)]
     assert [r.status_code for r in replies] == [200] * BURST + [429] * 3
     assert replies[-1].headers["retry-after"] and replies[-1].json()["erreur"] == polite()

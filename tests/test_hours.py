@@ -68,7 +68,8 @@ def test_saturday_only_place_next_week():
     assert format_next_opening(nxt, now) == "Ouvre samedi à 9h30"
 
 
-@pytest.mark.parametrize("value", ["sur rendez-vous", "Mo-Fr 9h-12h", "lundi au vendredi", "", "   ", None, "Mo-Xx 25:00"])
+@pytest.mark.parametrize("value", ["sur rendez-vous", "Mo-Fr 9h-12h", "lundi au vendredi", "", "   ", None,
+                                   "Mo-Xx 25:00"])
 def test_invalid_or_empty_hours_give_none_never_raise(value):
     now = paris(2024, 5, 3, 10, 0)
     assert opening_status(value, now) is None

@@ -21,8 +21,16 @@ from bot.db import make_engine, session_factory, session_scope, upgrade
 from bot.directory.models import Place
 from bot.notifications import channels as ch
 from bot.notifications.config import NotifySettings, set_place_channels
-from bot.notifications.outbox import (STATUS_FAILED, STATUS_PENDING, STATUS_SENT, Dispatcher, OutboxMessage,
-                                      delivery_status, enqueue_for_referral, retry_failed)
+from bot.notifications.outbox import (
+    STATUS_FAILED,
+    STATUS_PENDING,
+    STATUS_SENT,
+    Dispatcher,
+    OutboxMessage,
+    delivery_status,
+    enqueue_for_referral,
+    retry_failed,
+)
 from bot.orientation import Orientation
 from bot.referrals import Referral, ReferralRequest, create_referral, erase_for_sender, pseudonymise
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -371,7 +379,8 @@ def test_notifier_down_delays_delivery_then_delivers_exactly_once(db, webhook):
     assert len(webhook.accepted()) == 1
     with session_scope(db) as session:
         [status] = delivery_status(session, reference)
-    assert status["status"] == STATUS_SENT and status["attempts"] == 3 and status["sent_at"] == clock.now - timedelta(days=2)
+    assert (status["status"] == STATUS_SENT and status["attempts"] == 3
+            and status["sent_at"] == clock.now - timedelta(days=2))
 
 
 def test_smtp_server_stopped_then_restarted(db, smtp):

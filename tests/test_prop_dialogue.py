@@ -17,8 +17,15 @@ from sqlalchemy import inspect, text
 from bot import messages
 from bot.dialogue import Turn, handle
 from bot.understanding import CHOICE_SYNONYMS, extract_facts, facts_from_message, match_choice
-from tests.strategies import (FRENCH_SMS, examples, hostile_text, hostile_text_with_surrogates,
-                              keyed_database, secrets_, text_with_secrets)
+from tests.strategies import (
+    FRENCH_SMS,
+    examples,
+    hostile_text,
+    hostile_text_with_surrogates,
+    keyed_database,
+    secrets_,
+    text_with_secrets,
+)
 
 THURSDAY_10H = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 

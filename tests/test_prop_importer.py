@@ -20,8 +20,7 @@ from bot.db import make_engine, session_factory, upgrade
 from bot.directory import importer
 from bot.directory.importer import ImportFileError, import_places
 from bot.directory.models import REQUIRED_FIELDS, STANDARD_FIELDS, Place
-from tests.strategies import (CONTROL, EMOJI, HTML_INJECTIONS, RTL, SQL_INJECTIONS, examples, hostile_bytes,
-                              hostile_text)
+from tests.strategies import CONTROL, EMOJI, HTML_INJECTIONS, RTL, SQL_INJECTIONS, examples, hostile_bytes, hostile_text
 
 
 def _template_re(*templates: str) -> re.Pattern:

@@ -12,8 +12,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.privacy import KINDS, TOKENS, redact, redact_mapping
-from tests.strategies import (Secret, examples, hostile_bytes, hostile_text, hostile_text_with_surrogates,
-                              secrets_, text_with_secrets)
+from tests.strategies import (
+    Secret,
+    examples,
+    hostile_bytes,
+    hostile_text,
+    hostile_text_with_surrogates,
+    secrets_,
+    text_with_secrets,
+)
 
 TOKEN_RE = re.compile("|".join(re.escape(t) for t in TOKENS.values()))
 KIND_OF_TOKEN = {token: kind for kind, token in TOKENS.items()}

@@ -23,13 +23,19 @@ from hypothesis import strategies as st
 from bot import helpline
 from bot import telegram_support as tg
 from bot.sms import providers
-from bot.sms.providers import (JSON, TWILIO, NotConfigured, PayloadError, SignatureError, SmsSettings,
-                               make_provider)
+from bot.sms.providers import JSON, TWILIO, NotConfigured, PayloadError, SignatureError, SmsSettings, make_provider
 from connectors.helpline import ERRORS as HELPLINE_ERRORS
 from tests.conftest import UNLIMITED_RATES
 from tests.fakes.channel_server import ChannelServer
-from tests.strategies import (examples, hostile_bytes, hostile_text, json_bytes, json_values,
-                              keyed_database, text_with_secrets)
+from tests.strategies import (
+    examples,
+    hostile_bytes,
+    hostile_text,
+    json_bytes,
+    json_values,
+    keyed_database,
+    text_with_secrets,
+)
 
 SECRET = "secret-partage-prop"
 TWILIO_TOKEN = "twilio-token-prop"

@@ -6,8 +6,18 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import make_engine, session_factory, session_scope, upgrade
-from bot.referrals import (CODE_ALPHABET, ERASED_KEY, Referral, ReferralRequest, create_referral, erase_for_sender,
-                           find_by_reference, new_reference, normalise_reference, pseudonymise)
+from bot.referrals import (
+    CODE_ALPHABET,
+    ERASED_KEY,
+    Referral,
+    ReferralRequest,
+    create_referral,
+    erase_for_sender,
+    find_by_reference,
+    new_reference,
+    normalise_reference,
+    pseudonymise,
+)
 
 
 @pytest.fixture()

@@ -9,10 +9,10 @@ import yaml
 
 from bot.classify import classify
 from bot.emergencies import NUMBERS, expand
+from bot.orientation import Orientation
 from bot.safety import classifier as safety_classifier
 from bot.safety.context import figure_of_speech, told_as_over
 from bot.safety.cues import CUES, find_cues
-from bot.orientation import Orientation
 from bot.safety.screen import NOTHING, Prediction, possible_numbers, screen
 from bot.settings import PROJECT_ROOT
 

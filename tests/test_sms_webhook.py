@@ -20,8 +20,14 @@ from bot import messages
 from bot.db import make_engine, session_factory, session_scope, upgrade
 from bot.referrals import ERASED_KEY, Referral, ReferralRequest, create_referral
 from bot.settings import get_settings
-from bot.sms.providers import (TIMESTAMP_HEADER, SignatureError, SmsSettings, json_signature, signed_headers,
-                               twilio_signature)
+from bot.sms.providers import (
+    TIMESTAMP_HEADER,
+    SignatureError,
+    SmsSettings,
+    json_signature,
+    signed_headers,
+    twilio_signature,
+)
 from bot.sms.store import SmsStore, number_key
 from connectors.sms import SmsInput
 from tests.fakes.sms_gateway import FakeGateway
@@ -534,7 +540,7 @@ def sms_texts(gateway) -> list[str]:
     return [json.loads(r.body)["text"] for r in gateway.requests]
 
 
-async def test_an_sms_flood_runs_its_burst_and_gets_one_polite_sms(json_channel):
+async def test_an_sms_flood_runs_its_burst_and_gets_one_polite_sms(json_channel, stopped_rate_clock):
     h = json_channel
     for _ in range(BURST + 6):
         assert (await h.sms("allo")).status_code == 200  # the gateway is never told to retry a flood
@@ -542,7 +548,7 @@ async def test_an_sms_flood_runs_its_burst_and_gets_one_polite_sms(json_channel)
     assert sms_texts(h.gateway).count(polite()) == 1
 
 
-async def test_stop_past_the_limit_is_still_honoured(json_channel, store):
+async def test_stop_past_the_limit_is_still_honoured(json_channel, store, stopped_rate_clock):
     h = json_channel
     for _ in range(BURST + 2):
         await h.sms("allo")
@@ -550,7 +556,7 @@ async def test_stop_past_the_limit_is_still_honoured(json_channel, store):
     assert store.is_opted_out(number_key(NUMBER))
 
 
-async def test_a_danger_by_sms_past_the_limit_gets_its_number(json_channel):
+async def test_a_danger_by_sms_past_the_limit_gets_its_number(json_channel, stopped_rate_clock):
     h = json_channel
     for _ in range(BURST + 1):
         await h.sms("allo")

@@ -34,8 +34,8 @@ def test_the_pending_question_is_read_from_the_last_buttons():
     assert sb.question_kind([{"text": "Le lieu le plus proche..."}, CONSENT_REPLY]) == "consentement"
     assert sb.question_kind([COMMUNE_REPLY]) == "commune"
     assert sb.question_kind([ENJEU_REPLY]) == "enjeu"
-    assert sb.question_kind([{"text": "Plusieurs villes", "buttons": [{"payload": '/choix{"valeur": "insee:35238"}'}]}]) \
-        == "commune_precision"
+    assert sb.question_kind([{"text": "Plusieurs villes",
+                              "buttons": [{"payload": '/choix{"valeur": "insee:35238"}'}]}]) == "commune_precision"
     assert sb.question_kind([{"text": "Bonjour"}]) is None
 
 
@@ -135,7 +135,8 @@ def test_the_verdicts_compare_with_the_targets():
     slow.level(50).wall_seconds = slow.level(10).wall_seconds * 10  # fewer messages/s at 50 than at 10
     missed = {v.name: v.met for v in sb.verdicts(slow, _result("baseline", 0.3, 0.85))}
     assert not any(missed[name] for name in ("throughput at 10 conversations, ours / baseline",
-                                             "p95 latency at 1 conversation, ours", "p99 latency at 50 conversations, ours",
+                                             "p95 latency at 1 conversation, ours",
+                                             "p99 latency at 50 conversations, ours",
                                              "throughput at 50 conversations / at 10, ours",
                                              "intent macro F1, ours − baseline"))
     assert any("referrals" in name and not ok for name, ok in missed.items())

@@ -176,7 +176,8 @@ def test_closing_the_referral_ends_the_live_conversation(db):
     referral_id = sms_referral(db)
     start(db, referral_id)
     with session_scope(db["factory"]) as session:
-        service.close(session, account(db["factory"], "med-a@example.org"), referral_id, "fait", T0 + timedelta(hours=1))
+        service.close(session, account(db["factory"], "med-a@example.org"), referral_id, "fait",
+                      T0 + timedelta(hours=1))
     sms = FakeSender()
     send_pending(db, referral_id, {"sms": sms})
     assert len(sms.sent) == 2 and "terminée" in sms.sent[-1][1]

@@ -543,14 +543,14 @@ def test_consent_turn_keeps_the_chat_for_the_follow_up_and_a_live_mediator_takes
 # Past a sender's limit: no Rasa turn, one polite message (not one per message), a danger still answered
 # with its number, and the provider is never asked to redeliver the flood.
 
-def test_a_telegram_flood_runs_its_burst_and_is_told_once(server, api, rasa):
+def test_a_telegram_flood_runs_its_burst_and_is_told_once(server, api, rasa, stopped_rate_clock):
     for i in range(BURST + 5):
         assert post(server, message_update(100 + i, text="allo")).status_code == 200
     assert len(rasa.received) == BURST
     assert [c["text"] for c in sent(api)].count(polite()) == 1
 
 
-def test_a_danger_on_telegram_past_the_limit_gets_its_number(server, api, rasa):
+def test_a_danger_on_telegram_past_the_limit_gets_its_number(server, api, rasa, stopped_rate_clock):
     for i in range(BURST + 1):
         post(server, message_update(200 + i, text="allo"))
     post(server, message_update(300, text=DANGER))

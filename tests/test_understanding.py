@@ -149,7 +149,8 @@ def test_a_stake_with_an_unknown_body_is_still_a_procedure():
     assert "organisme" not in extract_facts("le cours commence demain")  # a date alone names no procedure
 
 
-@pytest.mark.parametrize("text", ["Mon AAH s'arrête fin juin", "ma formation commence lundi, il faut valider l'inscription",
+@pytest.mark.parametrize("text", ["Mon AAH s'arrête fin juin",
+                                  "ma formation commence lundi, il faut valider l'inscription",
                                   "la plateforme ferme vendredi", "la MDPH veut le dossier avant l'été"])
 def test_deadlines_said_in_other_words(text):
     assert "delai" in extract_facts(text)["enjeux"]

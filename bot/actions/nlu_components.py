@@ -13,7 +13,6 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-
 from scipy.sparse import csr_matrix, vstack
 
 from bot.safety.screen import EMERGENCY_INTENT, POSSIBLE_INTENT, POSSIBLE_KIND, screen

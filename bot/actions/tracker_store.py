@@ -32,9 +32,18 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Text
 
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import (ActionExecuted, ActiveLoop, AllSlotsReset, ConversationPaused,
-                                     ConversationResumed, LoopInterrupted, Restarted, SessionStarted, SlotSet)
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    AllSlotsReset,
+    ConversationPaused,
+    ConversationResumed,
+    LoopInterrupted,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import event, text

@@ -16,34 +16,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.codes import LabelledCode
 from bot.console.accounts import Account, _aware
-from bot.db import Base
-from bot.referrals import (ERASED_KEY, OUTCOMES, STATUS_CLAIMED, STATUS_CLOSED, STATUS_OPEN, STATUSES, Referral,
-                           normalise_reference)
-
-
-class Action(LabelledCode):
-    """What the audit log (journal_console) records; a referral's history shows the state changes."""
-
-    VIEW = ("consultation", "Consultation")
-    CLAIM = ("prise_en_charge", "Prise en charge")
-    NOTE = ("note", "Note")
-    REASSIGN = ("reassignation", "Réassignation")
-    CLOSE = ("cloture", "Clôture")
-    LOGIN = ("connexion", "Connexion")
-    LOGOUT = ("deconnexion", "Déconnexion")
-    LIVE_START = ("direct_debut", "Discussion en direct commencée")
-    LIVE_END = ("direct_fin", "Discussion en direct terminée")
-    CALLED_BACK = ("rappel_fait", "Rappel fait")
-    # Written by bot.followup (JOURNAL_ACTION_REOPENED) when the person's "non" reopens a referral.
-    REOPENED = ("reouverture_suivi", "Rouverte : la personne a répondu NON au suivi")
-    # Never logged: the first line of a referral's history, its arrival.
-    CREATED = ("creation", "Orientation reçue")
-
+from bot.journal import Action, JournalEntry, Note
+from bot.referrals import (
+    ERASED_KEY,
+    OUTCOMES,
+    STATUS_CLAIMED,
+    STATUS_CLOSED,
+    STATUS_OPEN,
+    STATUSES,
+    Referral,
+    normalise_reference,
+)
 
 # The stored strings, as plain str.
 ACTION_VIEW = Action.VIEW.value
@@ -66,28 +53,6 @@ STATE_ACTIONS = (ACTION_CLAIM, ACTION_REASSIGN, ACTION_CLOSE, ACTION_LIVE_START,
 
 MAX_NOTE_CHARS = 4000
 LIST_LIMIT = 200
-
-
-class JournalEntry(Base):
-    __tablename__ = "journal_console"
-
-    id = Column(Integer, primary_key=True)
-    at = Column(DateTime(timezone=True), nullable=False, index=True)
-    account_id = Column(Integer, nullable=True, index=True)  # kept even if the account goes
-    action = Column(String(32), nullable=False)
-    referral_id = Column(Integer, nullable=True, index=True)  # no FK: the audit outlives an erased referral
-    place_id = Column(String(255), nullable=True, index=True)  # the referral's place when it happened
-    detail = Column(Text, nullable=True)  # codes and place ids only, never free text
-
-
-class Note(Base):
-    __tablename__ = "notes_console"
-
-    id = Column(Integer, primary_key=True)
-    referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False, index=True)
-    account_id = Column(Integer, nullable=True)
-    at = Column(DateTime(timezone=True), nullable=False)
-    text = Column(Text, nullable=False)
 
 
 class ConsoleError(ValueError):
@@ -460,7 +425,8 @@ def live_view(session: Session, account: Account, referral_id: int, after_id: in
     takeover.end_expired(session, referral, now)  # the place closed: the person is told (sent by the caller)
     latest = takeover.latest_for_referral(session, referral.id)
     messages = takeover.messages_of(session, latest.id, after_id) if latest is not None else []
-    ids = {m.account_id for m in messages if m.account_id} | ({latest.account_id} if latest and latest.account_id else set())
+    ids = ({m.account_id for m in messages if m.account_id}
+           | ({latest.account_id} if latest and latest.account_id else set()))
     accounts = dict(session.execute(select(Account.id, Account.email).where(Account.id.in_(ids))).all()) if ids else {}
     active = latest is not None and takeover.active_for_referral(session, referral.id, now) is not None
     return LiveView(referral, latest, active, messages, accounts)

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Optional
 
-
 # The public server's largest request: a person's message, a provider's callback or a console form is a
 # few kB. Sanic answers 413 before reading more (nginx does the same in production, at 1 MB). Not the
 # action server: Rasa sends it whole trackers.

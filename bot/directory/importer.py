@@ -20,9 +20,9 @@ import itertools
 import json
 import os
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
 import phonenumbers

@@ -176,7 +176,8 @@ _CUES: dict[tuple[str, ...], int] = {
     **{cue: 1 for cue in (("a",), ("au",), ("aux",), ("sur",), ("vers",), ("pres", "de"), ("de",), ("du",))},
 }
 # Words that may sit between a cue and the name ("j'habite a", "ma ville c'est").
-_CUE_FILLERS = {"a", "au", "aux", "sur", "vers", "pres", "de", "du", "en", "dans", "c", "est", "cest", "actuellement", "maintenant"}
+_CUE_FILLERS = {"a", "au", "aux", "sur", "vers", "pres", "de", "du", "en", "dans", "c", "est", "cest",
+                "actuellement", "maintenant"}
 _AU = {"au": "le", "aux": "les", "du": "le"}
 # Everyday words (alone or after an article) that are also commune names.
 _COMMON_WORDS = frozenset(
@@ -194,14 +195,17 @@ _COMMON_WORDS = frozenset(
     plat plats court sec bout decouvert heure retraite fac bord bords frais
     """.split()
 )
-_NUMBER_UNITS = {"euros", "euro", "eur", "e", "balles", "dollars", "km", "m", "kg", "h", "min", "fois", "ans", "mois", "personnes"}
+_NUMBER_UNITS = {"euros", "euro", "eur", "e", "balles", "dollars", "km", "m", "kg", "h", "min", "fois", "ans", "mois",
+                 "personnes"}
 _NUMBER_LABELS = {"numero", "num", "n", "no", "ref", "reference", "dossier", "allocataire", "identifiant", "id", "code"}
 
 # --- département hints -------------------------------------------------------
 
-_DEP_CONNECTORS = {"en", "dans", "de", "du", "des", "le", "la", "les", "l", "a", "au", "aux", "departement", "dept", "dep", "dpt", "ile"}
+_DEP_CONNECTORS = {"en", "dans", "de", "du", "des", "le", "la", "les", "l", "a", "au", "aux", "departement", "dept",
+                   "dep", "dpt", "ile"}
 _DEP_ALIASES = {"corse": ("2A", "2B"), "20": ("2A", "2B"), "reunion": ("974",), "guyane": ("973",)}
-_ARRONDISSEMENT = re.compile(r"^(paris|marseille|lyon) (\d{1,2})(?: ?(?:er|e|eme|ieme|em))?(?: arrondissement| arr| arrdt)?$")
+_ARRONDISSEMENT = re.compile(r"^(paris|marseille|lyon) (\d{1,2})(?: ?(?:er|e|eme|ieme|em))?"
+                             r"(?: arrondissement| arr| arrdt)?$")
 _ARR_PARENT = {"paris": "75056", "marseille": "13055", "lyon": "69123"}
 _POSTCODE = re.compile(r"^\d{5}$")
 
@@ -550,7 +554,8 @@ class CommuneIndex:
             served = self._by_postcode[w]
             # A name right after (or before) the postcode picks among its communes.
             for span in range(min(5, len(words) - i - 1), 0, -1):
-                hits = self._match_name(" ".join(words[i + 1 : i + 1 + span]), within={c.insee for c in served}, fuzzy=False)
+                hits = self._match_name(" ".join(words[i + 1 : i + 1 + span]), within={c.insee for c in served},
+                                        fuzzy=False)
                 if hits:
                     return self._result([self._with_arrondissement(c, w) for c in hits], 5)
             return self._result([self._with_arrondissement(c, w) for c in served], 5)

@@ -5,7 +5,14 @@ The outbox row is written in the same transaction as the referral; delivery happ
 `aiguillage notify`, so a notifier that is down delays the message but never loses the referral.
 """
 
-from bot.notifications.config import (KINDS, NotifySettings, PlaceChannel, place_channels,  # noqa: F401
-                                      set_place_channels)
-from bot.notifications.outbox import (Dispatcher, OutboxMessage, delivery_status,  # noqa: F401
-                                      enqueue_for_referral, retry_failed)
+from bot.notifications.config import KINDS, NotifySettings, PlaceChannel, place_channels, set_place_channels
+from bot.notifications.outbox import (
+    Dispatcher,
+    OutboxMessage,
+    delivery_status,
+    enqueue_for_referral,
+    retry_failed,
+)
+
+__all__ = ["KINDS", "Dispatcher", "NotifySettings", "OutboxMessage", "PlaceChannel", "delivery_status",
+           "enqueue_for_referral", "place_channels", "retry_failed", "set_place_channels"]

@@ -237,7 +237,8 @@ class Dispatcher:
             session.execute(update(OutboxMessage).where(
                 (OutboxMessage.status == STATUS_PENDING) & (OutboxMessage.attempts >= self.settings.max_attempts)
                 & (OutboxMessage.locked_until <= now)).values(
-                status=STATUS_FAILED, locked_until=None, locked_by=None, updated_at=now).execution_options(synchronize_session=False))
+                status=STATUS_FAILED, locked_until=None, locked_by=None, updated_at=now)
+                .execution_options(synchronize_session=False))
 
     def claim(self, outbox_id: int) -> Optional[Notification]:
         """Take the row if it is still due and free; the UPDATE is the lock (first statement of its

@@ -7,15 +7,16 @@ test part (``safety_test.yml``) is never read here.
 
 Features are TF-IDF character n-grams (2-5, which absorb typos and missing accents) and words and word
 pairs of the same expanded text as the patterns. One logistic regression gives the probability of a
-danger; another, trained on the emergencies alone, names its most likely kind. The weights are kept in ``models/safety-<hash>.npz``, keyed on the corpus and this module's
-settings, and rebuilt in seconds when missing.
+danger; another, trained on the emergencies alone, names its most likely kind. The weights are kept
+in ``models/safety-<hash>.npz``, keyed on the corpus and this module's settings, and rebuilt in
+seconds when missing.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional

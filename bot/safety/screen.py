@@ -13,10 +13,9 @@ Tuned for recall: a false alarm costs one kind sentence; a miss can cost a life.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
-
-import re
 
 from bot.emergencies import NUMBERS, VitalEmergency, detect_all, expand
 from bot.safety.classifier import Prediction, default_classifier
@@ -34,11 +33,14 @@ EMERGENCY_INTENT, POSSIBLE_INTENT = "urgence_vitale", "danger_possible"
 MODEL_EMERGENCY_INTENTS = (EMERGENCY_INTENT, POSSIBLE_INTENT)
 
 # The person in danger is a minor: "j'ai 15 ans", "je suis mineure", "une élève de 4e", "un gamin de 10 ans".
-MINOR = re.compile(r"\b(?:j ai|il a|elle a|age de|agee? de|de) (?:1[0-7]|[1-9]) ans\b|\bje suis mineure?\b|\bmineure?s?\b"
-                   r"|\b(?:eleve|collegien\w*|lyceen\w*) de (?:\d|1[0-7])|\b(?:une|un|mon|ma) (?:eleve|collegien\w*|lyceen\w*)\b"
+MINOR = re.compile(r"\b(?:j ai|il a|elle a|age de|agee? de|de) (?:1[0-7]|[1-9]) ans\b|\bje suis mineure?\b"
+                   r"|\bmineure?s?\b"
+                   r"|\b(?:eleve|collegien\w*|lyceen\w*) de (?:\d|1[0-7])"
+                   r"|\b(?:une|un|mon|ma) (?:eleve|collegien\w*|lyceen\w*)\b"
                    r"|\b(?:pote|copain|copine|camarade|collegue) de classe\b")
 # Something already swallowed: the SAMU (15) before the suicide line.
-INGESTED = re.compile(r"\b(?:avale|pris|bu|ingere)\w*\b(?: \w+){0,4} (?:\d+|toute?s?|plusieurs|la boite|une boite|des|du|de la|ce qu)\b")
+INGESTED = re.compile(r"\b(?:avale|pris|bu|ingere)\w*\b(?: \w+){0,4} "
+                      r"(?:\d+|toute?s?|plusieurs|la boite|une boite|des|du|de la|ce qu)\b")
 # The threat comes from a partner or ex-partner: 3919 rather than the police's 17.
 PARTNER = re.compile(r"\b(?:son|mon|leur|ma|sa) (?:mari|conjoint\w*|compagnon|compagne|copain|concubin\w*|ex|ex mari|"
                      r"mec|epoux|petit ami)\b")

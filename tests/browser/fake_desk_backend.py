@@ -69,7 +69,8 @@ RESULT_CARD: dict[str, Any] = {
 
 EMERGENCY_REPLY = [
     {"text": "Votre sécurité passe d'abord.\nSi vous n'avez pas d'endroit où dormir ce soir, appelez le 115."},
-    {"custom": {"type": "urgence_vitale", "numero": "115", "libelle": "Hébergement d'urgence : gratuit, jour et nuit."}},
+    {"custom": {"type": "urgence_vitale", "numero": "115",
+                "libelle": "Hébergement d'urgence : gratuit, jour et nuit."}},
 ]
 
 CONFIG = {"demo": True, "helpline": {"nom": "Solidarité Numérique", "telephone": "01 70 772 372"}}

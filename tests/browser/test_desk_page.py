@@ -258,14 +258,17 @@ def test_long_result_still_prints_on_one_page(page: Page) -> None:
         "type": "resultat",
         "niveau": "inclusion",
         "niveau_libelle": "Besoin d'accompagnement",
-        "raisons": [f"Raison {i} : le dossier de demande d'aide est bloqué depuis plusieurs semaines" for i in range(7)],
+        "raisons": [f"Raison {i} : le dossier de demande d'aide est bloqué depuis plusieurs semaines"
+                    for i in range(7)],
         "prochaine_etape": "Prenez rendez-vous au lieu indiqué et venez avec vos papiers. " * 3,
         "reference": "ABC-123",
         "a_apporter": [f"Document {i} : justificatif de domicile de moins de trois mois" for i in range(7)],
         "lieu": None,
-        "alternatives": [{"nom": f"Contact {i}", "telephone": "01 02 03 04 05", "modalite": "par téléphone"} for i in range(6)],
+        "alternatives": [{"nom": f"Contact {i}", "telephone": "01 02 03 04 05", "modalite": "par téléphone"}
+                         for i in range(6)],
     }
-    page.route("**/webhook", fulfill_json([{"custom": long_card}, {"custom": {"type": "urgence_vitale", "numero": "115"}}]))
+    page.route("**/webhook", fulfill_json([{"custom": long_card},
+                                           {"custom": {"type": "urgence_vitale", "numero": "115"}}]))
     send_text(page, "bonjour")
     expect(page.locator("#result")).to_be_visible()
     page.emulate_media(media="print")

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.deploy import profile as prod
 from bot.deploy.services import wait_for_port
 from tests.conftest import Conversation
 

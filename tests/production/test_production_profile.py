@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 import re
 import threading
+import uuid
 
 import httpx
 import pytest

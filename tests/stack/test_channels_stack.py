@@ -41,7 +41,8 @@ def telegram_texts(stack, chat_id: int, after: int = 0) -> list[dict]:
 
 def test_telegram_location_goes_straight_to_the_nearest_workshop(stack):
     chat = 7000000 + uuid.uuid4().int % 100000
-    post_telegram(stack, telegram_update(1, chat, text="je voudrais apprendre a faire des visios avec mes petits enfants"))
+    post_telegram(stack, telegram_update(1, chat,
+                                         text="je voudrais apprendre a faire des visios avec mes petits enfants"))
     asked = telegram_texts(stack, chat)
     keyboard = json.loads(asked[-1]["reply_markup"])["keyboard"]
     assert keyboard[0][0]["request_location"] is True

@@ -16,8 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Conversation
-from tests.stack.test_channels_stack import (new_mobile, post_sms, post_telegram, sms_to, stack_logs,
-                                             telegram_texts, telegram_update, wait_for)
+from tests.stack.test_channels_stack import (
+    new_mobile,
+    post_sms,
+    post_telegram,
+    sms_to,
+    stack_logs,
+    telegram_texts,
+    telegram_update,
+    wait_for,
+)
 from tests.strategies import examples, secrets_
 
 _PRINTABLE_RUN = re.compile(r"[^\x00-\x1f\x7f-\x9f\ufffd]{4,}")
