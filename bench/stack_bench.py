@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
+from bot.deploy.services import free_port
 
 SECTION = "stack"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -461,14 +462,6 @@ def parse_evaluation(stdout: str) -> dict:
 
 
 # --- the stack -------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _children(pid: int) -> List[int]:
     out = []

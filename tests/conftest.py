@@ -4,7 +4,6 @@ starts once per session, only for the tests that ask for it."""
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 
 import httpx
@@ -12,6 +11,7 @@ import pytest
 from sanic import Sanic
 
 from bot import cli
+from bot.deploy.services import free_port
 from connectors import admission
 from connectors.admission import process_limits
 
@@ -43,12 +43,6 @@ def pytest_collection_modifyitems(config, items):
 def trained_model():
     """The trained model (trained first if its inputs changed, a few minutes)."""
     return cli.ensure_model(quiet=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

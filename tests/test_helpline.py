@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import socket
 import uuid
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from sqlalchemy import func, select
 
 from bot import helpline
 from bot.db import make_engine, session_factory, upgrade
+from bot.deploy.services import free_port
 from bot.referrals import pseudonymise
 from connectors.helpline import HelplineInput
 from tests.test_rate_limits import BURST, polite
@@ -60,12 +60,6 @@ class FakeSender:
             raise RuntimeError("gateway down")
         self.sent.append((to, text))
         return f"msg-{len(self.sent)}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture()

@@ -7,7 +7,6 @@ import asyncio
 import email
 import json
 import random
-import socket
 import threading
 from datetime import date, datetime, timedelta, timezone
 from email import policy
@@ -18,6 +17,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from bot.db import make_engine, session_factory, session_scope, upgrade
+from bot.deploy.services import free_port
 from bot.directory.models import Place
 from bot.notifications import channels as ch
 from bot.notifications.config import NotifySettings, set_place_channels
@@ -41,12 +41,6 @@ SECRET = "secret-de-signature"
 START = datetime(2026, 11, 27, 20, 14, tzinfo=timezone.utc)
 FACTS = {"organisme": "caf", "demarche": "declaration_trimestrielle", "enjeu": "delai", "commune": "Rennes",
          "commune_insee": "35238"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Clock:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import socket
 import time
 import types
 import uuid
@@ -18,6 +17,7 @@ from sanic import Sanic
 
 from bot import messages
 from bot.db import make_engine, session_factory, session_scope, upgrade
+from bot.deploy.services import free_port
 from bot.referrals import ERASED_KEY, Referral, ReferralRequest, create_referral
 from bot.settings import get_settings
 from bot.sms.providers import (
@@ -57,12 +57,6 @@ class FakeRasa:
 class FakeTrackerStore:
     def __init__(self):
         self.store = {}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ What an attacker can deduce from them is tested in tests/test_stats_disclosure.p
 from __future__ import annotations
 
 import re
-import socket
 import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -16,6 +15,7 @@ from sqlalchemy import select
 
 from bot import stats
 from bot.db import make_engine, session_factory, upgrade
+from bot.deploy.services import free_port
 from bot.referrals import Referral, ReferralRequest, create_referral
 from connectors.stats_page import render_page, stats_blueprint
 
@@ -222,12 +222,6 @@ def test_delays_are_counted_in_bands(factory):
 
 
 # --- page and export -----------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture()
 async def server(factory):

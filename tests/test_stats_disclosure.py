@@ -22,7 +22,6 @@ import itertools
 import math
 import random
 import re
-import socket
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from sqlalchemy.pool import StaticPool
 
 from bot import stats
 from bot.db import make_engine, session_factory, upgrade
+from bot.deploy.services import free_port
 from bot.referrals import ReferralRequest, create_referral
 from connectors.stats_page import render_page, stats_blueprint
 from tests.strategies import examples
@@ -364,12 +364,6 @@ def attack(observations: list[Observation]) -> list[str]:
 
 
 # --- the page, served -------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture()
 async def published(tmp_path, monkeypatch):

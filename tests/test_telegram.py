@@ -15,8 +15,8 @@ from rasa.core.channels.channel import UserMessage
 from bot import cli, messages
 from bot import telegram_support as tg
 from bot.db import make_engine, session_factory, upgrade
+from bot.deploy.services import free_port
 from connectors.telegram import TelegramInput, TelegramOutput, sender_for
-from tests.conftest import free_port
 from tests.fakes.channel_server import ChannelServer
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.test_rate_limits import BURST, DANGER, polite

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -15,17 +14,12 @@ from playwright.sync_api import expect  # noqa: E402
 from sanic import Sanic  # noqa: E402
 
 from bot.db import make_engine, session_factory, upgrade  # noqa: E402
+from bot.deploy.services import free_port  # noqa: E402
 from bot.referrals import ReferralRequest, create_referral  # noqa: E402
 from connectors.stats_page import stats_blueprint  # noqa: E402
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = "/tmp/stats.png"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
