@@ -1,12 +1,9 @@
 """The red-flag NLU component: deterministic emergencies override the model, model-only ones are checked."""
 
 import pytest
+from rasa.shared.nlu.training_data.message import Message
 
-pytest.importorskip("rasa")
-
-from rasa.shared.nlu.training_data.message import Message  # noqa: E402
-
-from bot.actions.nlu_components import RedFlagClassifier  # noqa: E402
+from bot.actions.nlu_components import RedFlagClassifier
 
 
 def message(text, intent, confidence, ranking=()):
