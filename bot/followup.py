@@ -29,6 +29,7 @@ from bot.codes import Channel, DeliveryState, LabelledCode
 from bot.db import Base, session_scope
 from bot.journal import Action, JournalEntry, Note
 from bot.referrals import STATUS_CLAIMED, STATUS_CLOSED, STATUS_OPEN, Referral
+from bot.retention_policy import with_parent
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def followup_days(env: Optional[Mapping[str, str]] = None) -> int:
 
 class Contact(Base):
     __tablename__ = "contacts_suivi"
+    __retention__ = with_parent("orientations", "referral_id", "created_at", "the sealed contact for the follow-up")
 
     id = Column(Integer, primary_key=True)
     referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False,
@@ -101,6 +103,7 @@ class Contact(Base):
 
 class FollowupMessage(Base):
     __tablename__ = "messages_suivi"
+    __retention__ = with_parent("orientations", "referral_id", "created_at", "follow-up messages to the person")
 
     id = Column(Integer, primary_key=True)
     referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False, index=True)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.codes import LabelledCode
 from bot.db import Base
 from bot.hours import opening_status, to_paris
+from bot.retention_policy import older_than
 
 logger = logging.getLogger(__name__)
 
@@ -304,6 +305,7 @@ class HelplineCall(Base):
     """Idempotency key of every call received, open hours or not; no personal data."""
 
     __tablename__ = "appels_ligne"
+    __retention__ = older_than("received_at", "calls to the helpline: a caller's number")
 
     id = Column(Integer, primary_key=True)
     call_key = Column(String(64), unique=True, nullable=False)
@@ -315,6 +317,7 @@ class Callback(Base):
     """A callback the helpline owes someone who called while it was closed."""
 
     __tablename__ = "rappels"
+    __retention__ = older_than("created_at", "callbacks owed to a caller")
 
     id = Column(Integer, primary_key=True)
     call_key = Column(String(64), unique=True, nullable=False)

@@ -12,6 +12,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
 
 from bot.codes import LabelledCode
 from bot.db import Base
+from bot.retention_policy import older_than, with_parent
 
 
 class Action(LabelledCode):
@@ -35,6 +36,7 @@ class Action(LabelledCode):
 
 class JournalEntry(Base):
     __tablename__ = "journal_console"
+    __retention__ = older_than("at", "the console's audit log: who did what, on which referral")
 
     id = Column(Integer, primary_key=True)
     at = Column(DateTime(timezone=True), nullable=False, index=True)
@@ -47,6 +49,7 @@ class JournalEntry(Base):
 
 class Note(Base):
     __tablename__ = "notes_console"
+    __retention__ = with_parent("orientations", "referral_id", "at", "a mediator's free text about the person")
 
     id = Column(Integer, primary_key=True)
     referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False, index=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.codes import LabelledCode
 from bot.db import Base
+from bot.retention_policy import anonymise
 from bot.settings import secret_key
 
 # No 0/O, 1/I/L, U/V: nothing that sounds or looks alike when read aloud or handwritten.
@@ -62,6 +63,7 @@ RESIDUE_FACTS = ("organisme", "demarche", "commune", "commune_insee")
 
 class Referral(Base):
     __tablename__ = "orientations"
+    __retention__ = anonymise("created_at", "conversation_key", "reference", "the anonymous rest feeds the statistics")
 
     id = Column(Integer, primary_key=True)
     reference = Column(String(8), unique=True, nullable=False, index=True)

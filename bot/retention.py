@@ -1,12 +1,14 @@
 """Retention: after AIGUILLAGE_RETENTION_DAYS, personal data goes; anonymous referral rows stay.
 
-What a purge does for data older than the delay:
-- referrals (`orientations`): the conversation key becomes "purge" and the reference code is
-  replaced by a value no typed code can match; level, fact codes, commune, channel, status and
-  timestamps stay, so statistics are the same before and after;
-- rows of tables linked to a purged referral (mediator notes, console journal...) are deleted;
-- Rasa tracker events, helpline callbacks, SMS and Telegram bookkeeping rows are deleted by date.
-Tables are discovered with the SQLAlchemy inspector: a table that does not exist is skipped.
+What a purge does with each table is declared on its model (`__retention__`, vocabulary in
+bot/retention_policy.py; Rasa's `events` in bot/schema.py), and nothing else decides it:
+- anonymise (referrals): the conversation key becomes "purge" and the reference code is replaced by
+  a value no typed code can match; level, fact codes, commune, channel, status and timestamps stay,
+  so statistics are the same before and after;
+- with_parent (mediator notes, live conversations...): deleted with a purged referral, or by their own date;
+- older_than (Rasa events, audit log, helpline, SMS and Telegram bookkeeping): deleted by date;
+- keep: untouched.
+Tables are discovered with the SQLAlchemy inspector: a declared table that does not exist is skipped.
 """
 
 from __future__ import annotations
@@ -16,26 +18,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
-from sqlalchemy import Float, Integer, MetaData, Numeric, Table, and_, bindparam, delete, inspect, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Float, Integer, MetaData, Numeric, Table, and_, bindparam, delete, inspect, or_, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import Date, DateTime
 
+from bot import schema
 from bot.db import checkpoint
 from bot.referrals import ERASED_KEY
+from bot.retention_policy import Action, Retention
 
 DEFAULT_RETENTION_DAYS = 90
 PURGED_KEY = "purge"
-REFERRALS = "orientations"
-TRACKER_EVENTS = "events"
-
-# Tables purged by their own date. Explicit names, plus prefixes for the channels' bookkeeping.
-DATED_TABLES = ("rappels", "appels_ligne", "journal_console")
-DATED_PREFIXES = ("sms_", "telegram_")
-# Kept whatever their age: an opt-out ("STOP") must be honoured for as long as we can send SMS.
-NEVER_PURGED = ("sms_opt_outs",)
-# Which date column says how old a row is, by preference; else the first date/time column.
-DATE_COLUMNS = ("created_at", "cree_le", "horodatage", "at", "called_at", "received_at", "seen_at",
-                "updated_at", "sent_at", "date")
+# Children go before their parent is anonymised; `keep` tables are not visited.
+ORDER = (Action.WITH_PARENT, Action.OLDER_THAN, Action.ANONYMISE)
 
 
 class RetentionError(ValueError):
@@ -98,25 +93,38 @@ class PurgeReport:
         return lines
 
 
-def _date_column(table: Table):
-    columns = {c.name: c for c in table.columns}
-    for name in DATE_COLUMNS:
-        if name in columns and isinstance(columns[name].type, (DateTime, Date)):
-            return columns[name]
-    return next((c for c in table.columns if isinstance(c.type, DateTime)), None)
-
-
-def _referral_fk(table: Table):
-    """The column of `table` pointing at orientations.id, if any (notes, journal...)."""
-    for column in table.columns:
-        for fk in column.foreign_keys:
-            if fk.target_fullname.split(".")[0] == REFERRALS:
-                return column
+def _older(column, cutoff: datetime):
+    """`column` before the cutoff: a date/time, or an epoch number (Rasa's `timestamp`); else None."""
+    if isinstance(column.type, (DateTime, Date)):
+        return column < cutoff
+    if isinstance(column.type, (Float, Numeric, Integer)):
+        return column < cutoff.timestamp()
     return None
 
 
-def _is_notes(name: str) -> bool:
-    return "note" in name.lower()
+def _parent_purged(table: Table, rule: Retention, parent: Table, parent_rule: Retention, cutoff: datetime):
+    """`table.via` points at a `parent` row the purge reaches (older by the parent's own column)."""
+    via = table.c.get(rule.via)
+    age = parent.c.get(parent_rule.column)
+    older = _older(age, cutoff) if age is not None else None
+    if via is None or older is None:
+        return None
+    targets = [fk.column.name for fk in via.foreign_keys if fk.column.table is parent]
+    target = parent.c[targets[0]] if targets else next(iter(parent.primary_key.columns))
+    return via.in_(select(target).where(older))
+
+
+def _anonymise(conn: Connection, table: Table, rule: Retention, older) -> int:
+    key, row_id = table.c[rule.key], next(iter(table.primary_key.columns))
+    # An erasure's residue is anonymous already, and must stay out of the console.
+    stale = and_(older, key.notin_([PURGED_KEY, ERASED_KEY]))
+    ids = [row[0] for row in conn.execute(select(row_id).where(stale))]
+    if ids:
+        # "~" is outside the code alphabet: a purged reference can never be typed or dictated.
+        conn.execute(update(table).where(row_id == bindparam("rid"))
+                     .values({rule.key: PURGED_KEY, rule.code: bindparam("ref")}),
+                     [{"rid": i, "ref": f"~{i:x}"[:8]} for i in ids])
+    return len(ids)
 
 
 def purge(engine: Engine, days: Optional[int] = None, now: Optional[datetime] = None,
@@ -127,6 +135,7 @@ def purge(engine: Engine, days: Optional[int] = None, now: Optional[datetime] = 
     now = now or datetime.now(timezone.utc)
     cutoff = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc) - timedelta(days=days)
     report = PurgeReport(cutoff=cutoff, days=days, dry_run=dry_run)
+    rules = schema.retention()  # refuses to run while a table has no declaration
 
     with engine.connect() as conn:
         transaction = conn.begin()
@@ -135,70 +144,30 @@ def purge(engine: Engine, days: Optional[int] = None, now: Optional[datetime] = 
             metadata = MetaData()
 
             def reflect(name: str) -> Table:
-                return Table(name, metadata, autoload_with=conn)
+                # Reflecting a child reflects its parent too: reuse it.
+                return metadata.tables[name] if name in metadata.tables else Table(name, metadata, autoload_with=conn)
 
-            referrals = reflect(REFERRALS) if REFERRALS in existing else None
-            old_referral_ids = (select(referrals.c.id).where(referrals.c.created_at < cutoff)
-                                if referrals is not None else None)
-
-            # 1. Rows hanging off referrals (notes, journal): gone with the referral's personal data.
-            linked_done = set()
-            for name in sorted(existing):
-                if name == REFERRALS:
-                    continue
-                table = reflect(name)
-                fk = _referral_fk(table) if referrals is not None else None
-                if fk is None:
-                    continue
-                date_col = _date_column(table)
-                condition = fk.in_(old_referral_ids)
-                if date_col is not None:
-                    condition = condition | (date_col < cutoff)
-                result = conn.execute(delete(table).where(condition))
-                report.results.append(TableResult(name, "deleted", result.rowcount or 0))
-                linked_done.add(name)
-
-            # 2. Notes not linked by a foreign key, and the channels' dated tables.
-            for name in sorted(existing):
-                if name in linked_done or name in (REFERRALS, TRACKER_EVENTS) or name in NEVER_PURGED:
-                    continue
-                if not (name in DATED_TABLES or name.startswith(DATED_PREFIXES) or _is_notes(name)):
-                    continue
-                table = reflect(name)
-                date_col = _date_column(table)
-                if date_col is None:
-                    report.results.append(TableResult(name, "skipped", detail="pas de colonne de date"))
-                    continue
-                result = conn.execute(delete(table).where(date_col < cutoff))
-                report.results.append(TableResult(name, "deleted", result.rowcount or 0))
-
-            # 3. Rasa tracker store: `timestamp` is an epoch float.
-            if TRACKER_EVENTS in existing:
-                events = reflect(TRACKER_EVENTS)
-                stamp = events.c.get("timestamp")
-                if stamp is not None and isinstance(stamp.type, (Float, Numeric, Integer)):
-                    result = conn.execute(delete(events).where(stamp < cutoff.timestamp()))
-                    report.results.append(TableResult(TRACKER_EVENTS, "deleted", result.rowcount or 0))
-                else:
-                    report.results.append(TableResult(TRACKER_EVENTS, "skipped", detail="colonne timestamp absente"))
-            else:
-                report.results.append(TableResult(TRACKER_EVENTS, "skipped", detail="table absente"))
-
-            # 4. Referrals: keep the row for statistics, drop what links it to a person.
-            if referrals is not None:
-                # An erasure's residue is anonymous already, and must stay out of the console.
-                stale = and_(referrals.c.created_at < cutoff,
-                             referrals.c.conversation_key.notin_([PURGED_KEY, ERASED_KEY]))
-                ids = [row[0] for row in conn.execute(select(referrals.c.id).where(stale))]
-                if ids:
-                    # "~" is outside the code alphabet: a purged reference can never be typed or dictated.
-                    conn.execute(update(referrals).where(referrals.c.id == bindparam("rid"))
-                                 .values(conversation_key=PURGED_KEY, reference=bindparam("ref")),
-                                 [{"rid": i, "ref": f"~{i:x}"[:8]} for i in ids])
-                result_count = len(ids)
-                report.results.append(TableResult(REFERRALS, "anonymised", result_count))
-            else:
-                report.results.append(TableResult(REFERRALS, "skipped", detail="table absente"))
+            for action in ORDER:
+                for name in sorted(n for n, r in rules.items() if r.action == action):
+                    rule = rules[name]
+                    if name not in existing:
+                        report.results.append(TableResult(name, "skipped", detail="table absente"))
+                        continue
+                    table = reflect(name)
+                    age = table.c.get(rule.column)
+                    conditions = [_older(age, cutoff) if age is not None else None]
+                    if action == Action.WITH_PARENT and rule.parent in existing:
+                        conditions.append(_parent_purged(table, rule, reflect(rule.parent), rules[rule.parent],
+                                                         cutoff))
+                    conditions = [c for c in conditions if c is not None]
+                    if not conditions:
+                        report.results.append(TableResult(name, "skipped", detail=f"colonne {rule.column} absente"))
+                    elif action == Action.ANONYMISE:
+                        report.results.append(TableResult(name, "anonymised",
+                                                          _anonymise(conn, table, rule, conditions[0])))
+                    else:
+                        result = conn.execute(delete(table).where(or_(*conditions)))
+                        report.results.append(TableResult(name, "deleted", result.rowcount or 0))
         except Exception:
             transaction.rollback()
             raise

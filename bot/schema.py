@@ -2,7 +2,8 @@
 
 Importing this module imports each module that declares tables, so that they all register on
 Base.metadata. Rasa's tracker store keeps its `events` table in the same database: it is Rasa's to
-create and change, so it is left out of every comparison (`ours`).
+create and change, so it is left out of every comparison (`ours`); what the retention purge does
+with it is declared here, with ours on the models (`__retention__`, bot/retention_policy.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,19 @@ from bot.console import accounts, service, throttle  # noqa: F401  (tables)
 from bot.db import Base
 from bot.directory import models  # noqa: F401  (tables)
 from bot.notifications import config, outbox  # noqa: F401  (tables)
+from bot.retention_policy import Retention, declarations, older_than
 from bot.sms import store  # noqa: F401  (tables)
 
 metadata = Base.metadata
 
-RASA_TABLES = frozenset({"events"})
+# Rasa's tracker store: the conversations' text and slots. `timestamp` is an epoch float.
+RASA_RETENTION = {"events": older_than("timestamp", "Rasa's tracker events: what people wrote")}
+RASA_TABLES = frozenset(RASA_RETENTION)
+
+
+def retention() -> dict[str, Retention]:
+    """What the purge does with each table, ours and Rasa's; raises if one of ours has no declaration."""
+    return {**declarations(Base), **RASA_RETENTION}
 
 
 def ours(name, type_, parent_names) -> bool:

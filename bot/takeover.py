@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.codes import LabelledCode
 from bot.db import Base, session_scope
 from bot.referrals import STATUS_CLOSED, Referral
+from bot.retention_policy import with_parent
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class TakeoverError(ValueError):
 
 class Takeover(Base):
     __tablename__ = "prises_en_main"
+    __retention__ = with_parent("orientations", "referral_id", "started_at", "a mediator's live conversation")
 
     id = Column(Integer, primary_key=True)
     referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -99,6 +101,7 @@ class Takeover(Base):
 
 class LiveMessage(Base):
     __tablename__ = "messages_direct"
+    __retention__ = with_parent("orientations", "referral_id", "at", "the live conversation's text")
 
     id = Column(Integer, primary_key=True)
     takeover_id = Column(Integer, ForeignKey("prises_en_main.id", ondelete="CASCADE"), nullable=False, index=True)

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import messages
 from bot.db import Base, session_scope
 from bot.referrals import CODE_ALPHABET, normalise_reference
+from bot.retention_policy import older_than
 from bot.settings import secret_key
 
 logger = logging.getLogger(__name__)
@@ -386,6 +387,7 @@ class SeenUpdate(Base):
     """Update ids already handled: Telegram redelivers, and several Rasa instances share this table."""
 
     __tablename__ = "telegram_updates"
+    __retention__ = older_than("seen_at", "Telegram update ids already handled")
 
     update_id = Column(BigInteger, primary_key=True, autoincrement=False)
     seen_at = Column(DateTime(timezone=True), nullable=False, index=True)
@@ -398,6 +400,7 @@ class ButtonToken(Base):
     typed; rows go after MAX_OFFERS newer keyboards, after TOKEN_LIFETIME, and on STOP or "effacer"."""
 
     __tablename__ = "telegram_button_tokens"
+    __retention__ = older_than("created_at", "buttons offered to a chat")
 
     token = Column(String(32), primary_key=True)
     conversation_key = Column(String(64), nullable=False, index=True)

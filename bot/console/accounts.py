@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.console import throttle
 from bot.db import Base
+from bot.retention_policy import keep
 
 ROLE_MEDIATOR = "mediateur"
 ROLE_COORDINATOR = "coordinateur"
@@ -51,6 +52,7 @@ class Account(Base):
     """A mediator (tied to one place) or a territory coordinator (place_id is NULL, sees every place)."""
 
     __tablename__ = "comptes"
+    __retention__ = keep("staff accounts, not people helped; removed by an administrator")
 
     id = Column(Integer, primary_key=True)
     email = Column(String(320), unique=True, nullable=False)
@@ -67,6 +69,7 @@ class Account(Base):
 
 class ConsoleSession(Base):
     __tablename__ = "sessions_console"
+    __retention__ = keep("staff sessions, not people helped; they expire on their own")
 
     id = Column(Integer, primary_key=True)
     token_hash = Column(String(64), unique=True, nullable=False)

@@ -35,6 +35,7 @@ from sqlalchemy import Column, DateTime, Integer, String, delete, func, select, 
 from sqlalchemy.orm import Session
 
 from bot.db import Base, insert_ignore
+from bot.retention_policy import keep
 from bot.settings import secret_key
 
 
@@ -70,6 +71,7 @@ class LoginCounter(Base):
     """One throttling counter (a keyed hash of its scope and subject)."""
 
     __tablename__ = "login_throttle"
+    __retention__ = keep("staff login throttle: bounded, pruned by the throttle itself")
 
     key = Column(String(64), primary_key=True)
     failures = Column(Integer, nullable=False, default=0)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
 from bot.db import Base
+from bot.retention_policy import keep
 
 MULTI_SEPARATOR = "|"
 
@@ -174,6 +175,7 @@ def split_multi(value: Optional[str]) -> List[str]:
 
 class Place(Base):
     __tablename__ = "lieux"
+    __retention__ = keep("the directory of places: public data")
 
     id = Column(String(255), primary_key=True)
     pivot = Column(String(32), nullable=False)
@@ -312,6 +314,7 @@ DIRECTORY_VERSION_ID = 1
 
 class DirectoryVersion(Base):
     __tablename__ = "lieux_version"
+    __retention__ = keep("the directory's version counter")
 
     id = Column(Integer, primary_key=True)
     token = Column(String(32), nullable=False)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.codes import LabelledCode
 from bot.db import Base
+from bot.retention_policy import keep
 
 
 class Kind(LabelledCode):
@@ -100,6 +101,7 @@ class PlaceChannel(Base):
     """One way to reach a place: an address, a Telegram chat, or a webhook with its signing secret."""
 
     __tablename__ = "lieux_notifications"
+    __retention__ = keep("how a place wants to be notified: the place's data")
 
     id = Column(Integer, primary_key=True)
     place_id = Column(String(255), ForeignKey("lieux.id", ondelete="CASCADE"), nullable=False, index=True)

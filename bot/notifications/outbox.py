@@ -25,6 +25,7 @@ from bot.db import Base, session_scope
 from bot.notifications.channels import DeliveryError, Notification, default_senders
 from bot.notifications.config import KIND_EMAIL, NotifySettings, PlaceChannel, place_channels
 from bot.referrals import Referral, normalise_reference
+from bot.retention_policy import with_parent
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ NOTIFIED_FACTS = ("demarche", "organisme", "enjeu", "equipement", "commune", "co
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
+    __retention__ = with_parent("orientations", "referral_id", "created_at", "a place's notifications about a referral")
 
     id = Column(Integer, primary_key=True)
     # Erasing the referral (the person's right) erases its notifications too.

@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.db import Base, session_scope
 from bot.referrals import pseudonymise
+from bot.retention_policy import keep, older_than
 
 
 def number_key(e164: str) -> str:
@@ -35,6 +36,7 @@ def _now() -> datetime:
 
 class SmsChoices(Base):
     __tablename__ = "sms_choices"
+    __retention__ = older_than("updated_at", "numbered choices offered to a number")
     number_key = Column(String(64), primary_key=True)
     choices = Column(JSON, nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
@@ -42,18 +44,21 @@ class SmsChoices(Base):
 
 class SmsOptOut(Base):
     __tablename__ = "sms_opt_outs"
+    __retention__ = keep("a STOP is honoured for as long as we can send SMS")
     number_key = Column(String(64), primary_key=True)
     opted_out_at = Column(DateTime(timezone=True), nullable=False)
 
 
 class SmsProcessedMessage(Base):
     __tablename__ = "sms_processed_messages"
+    __retention__ = older_than("received_at", "SMS already handled, by gateway id")
     message_id = Column(String(160), primary_key=True)  # "<provider>:<gateway id>"
     received_at = Column(DateTime(timezone=True), nullable=False)
 
 
 class SmsDelivery(Base):
     __tablename__ = "sms_deliveries"
+    __retention__ = older_than("updated_at", "SMS delivery receipts")
     reference = Column(String(160), primary_key=True)  # our client_ref, or the gateway id
     gateway_id = Column(String(160), nullable=True, index=True)
     status = Column(String(40), nullable=True)
