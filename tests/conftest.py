@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from sanic import Sanic
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
 
 from bot import cli
+from bot.db import make_engine, session_factory, upgrade
 from bot.deploy.services import free_port
 from connectors import admission
 from connectors.admission import process_limits
@@ -45,6 +50,33 @@ def trained_model():
     return cli.ensure_model(quiet=True)
 
 
+@dataclass
+class Database:
+    """A fresh SQLite file migrated to the current schema."""
+
+    path: Path
+    url: str
+    engine: Engine
+    factory: sessionmaker
+
+
+@pytest.fixture()
+def database(tmp_path):
+    """The tests' database: a new SQLite file in tmp_path, every table created by the migrations."""
+    path = tmp_path / "aiguillage.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    yield Database(path=path, url=url, engine=engine, factory=session_factory(engine))
+    engine.dispose()
+
+
+@pytest.fixture()
+def factory(database):
+    """The session factory of `database`, for the tests that need nothing else."""
+    return database.factory
+
+
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
     """Each test starts with full buckets (they live in the process, as they do in a server)."""
@@ -71,7 +103,6 @@ def stack(tmp_path_factory):
     env = dict(os.environ, AIGUILLAGE_DATABASE_URL=database_url, AIGUILLAGE_SECRET_KEY="stack-test-key",
                PYTHONPATH=str(cli.PROJECT_ROOT), **UNLIMITED_RATES)
     os.environ.update({"AIGUILLAGE_DATABASE_URL": database_url, "AIGUILLAGE_SECRET_KEY": "stack-test-key"})
-    from bot.db import make_engine, session_factory, upgrade
     from bot.directory.importer import import_places
 
     engine = make_engine(database_url)

@@ -18,7 +18,7 @@ from bot import followup, helpline, messages, retention, stats, takeover
 from bot.actions import triage_actions
 from bot.console import service
 from bot.console.accounts import ROLE_COORDINATOR, ROLE_MEDIATOR, Account
-from bot.db import make_engine, session_factory, session_scope, upgrade
+from bot.db import session_scope
 from bot.directory.models import Place
 from bot.erasure import erase_conversation_data
 from bot.journal import JournalEntry, Note
@@ -94,19 +94,14 @@ def secret_key(monkeypatch):
 
 
 @pytest.fixture()
-def db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'aiguillage.db'}"
-    monkeypatch.setenv("AIGUILLAGE_DATABASE_URL", url)  # the action server's database
+def db(database, monkeypatch):
+    monkeypatch.setenv("AIGUILLAGE_DATABASE_URL", database.url)  # the action server's database
     triage_actions.services.cache_clear()
-    engine = make_engine(url)
-    upgrade(engine)
-    factory = session_factory(engine)
-    with session_scope(factory) as session:
+    with session_scope(database.factory) as session:
         session.add(Place(id=PLACE, pivot="00000000000000", nom="Espace numérique", commune="Rennes",
                           code_postal="35000", adresse="1 rue de test", date_maj=date(2026, 1, 1)))
-    yield {"engine": engine, "factory": factory}
+    yield {"engine": database.engine, "factory": database.factory}
     triage_actions.services.cache_clear()
-    engine.dispose()
 
 
 def sender(channel: str) -> str:

@@ -16,7 +16,6 @@ from sanic import Sanic
 from sqlalchemy import func, select
 
 from bot import helpline
-from bot.db import make_engine, session_factory, upgrade
 from bot.deploy.services import free_port
 from bot.referrals import pseudonymise
 from connectors.helpline import HelplineInput
@@ -68,11 +67,8 @@ def secret_key(monkeypatch):
 
 
 @pytest.fixture()
-def db(tmp_path, secret_key):
-    engine = make_engine(f"sqlite:///{tmp_path / 'aiguillage.db'}")
-    upgrade(engine)
-    yield {"engine": engine, "factory": session_factory(engine), "dir": tmp_path}
-    engine.dispose()
+def db(database, secret_key):
+    return {"engine": database.engine, "factory": database.factory, "dir": database.path.parent}
 
 
 class Server:

@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from bot.db import make_engine, session_factory, session_scope, upgrade
+from bot.db import session_scope
 from bot.deploy.services import free_port
 from bot.directory.models import Place
 from bot.notifications import channels as ch
@@ -144,19 +144,15 @@ def webhook():
 # --- database ------------------------------------------------------------------------------------------
 
 @pytest.fixture()
-def db(tmp_path, monkeypatch):
+def db(database, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "cle-de-test-notifications")
     for name in ("AIGUILLAGE_SMTP_HOST", "AIGUILLAGE_SMTP_FROM", "AIGUILLAGE_TELEGRAM_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    engine = make_engine(f"sqlite:///{tmp_path / 'aiguillage.db'}")
-    upgrade(engine)
-    factory = session_factory(engine)
-    with session_scope(factory) as session:
+    with session_scope(database.factory) as session:
         session.add(Place(id=PLACE, pivot="00000000000000", nom="Espace numérique du Blosne", commune="Rennes",
                           code_postal="35200", adresse="1 rue de Test", date_maj=date(2026, 1, 1),
                           courriels="accueil@blosne.example|autre@blosne.example"))
-    yield factory
-    engine.dispose()
+    return database.factory
 
 
 def settings(**overrides) -> NotifySettings:

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cli import DEMO_FILE
-from bot.db import make_engine, session_factory, upgrade
 from bot.dialogue import Turn, handle
 from bot.directory.importer import import_places
 from bot.orientation import Orientation
@@ -17,14 +16,11 @@ THURSDAY_10H = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 @pytest.fixture()
-def orientation(tmp_path, monkeypatch):
+def orientation(database, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "k")
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    upgrade(engine)
-    factory = session_factory(engine)
-    report = import_places(factory, DEMO_FILE, demo=True)
+    report = import_places(database.factory, DEMO_FILE, demo=True)
     assert not report.errors
-    return Orientation(factory, Settings(), clock=lambda: THURSDAY_10H)
+    return Orientation(database.factory, Settings(), clock=lambda: THURSDAY_10H)
 
 
 def run(orientation, *turns):

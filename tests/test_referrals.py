@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.db import make_engine, session_factory, session_scope, upgrade
+from bot.db import session_scope
 from bot.referrals import (
     CODE_ALPHABET,
     ERASED_KEY,
@@ -21,11 +21,9 @@ from bot.referrals import (
 
 
 @pytest.fixture()
-def factory(tmp_path, monkeypatch):
+def factory(database, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "test-key")
-    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-    upgrade(engine)
-    return session_factory(engine)
+    return database.factory
 
 
 def test_reference_codes_avoid_confusable_characters_and_are_short():

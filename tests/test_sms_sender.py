@@ -2,7 +2,6 @@
 
 import pytest
 
-from bot.db import make_engine, session_factory, upgrade
 from bot.sms.providers import OptedOut, SendError, SmsSender, SmsSettings
 from bot.sms.store import SmsStore, number_key
 from tests.fakes.sms_gateway import FakeGateway
@@ -14,10 +13,8 @@ def secret_key(monkeypatch):
 
 
 @pytest.fixture()
-def store(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'sms.db'}")
-    upgrade(engine)
-    return SmsStore(session_factory(engine))
+def store(database):
+    return SmsStore(database.factory)
 
 
 def sender_for(url, store, retries=3):

@@ -16,7 +16,7 @@ import pytest
 from sanic import Sanic
 
 from bot import messages
-from bot.db import make_engine, session_factory, session_scope, upgrade
+from bot.db import session_scope
 from bot.deploy.services import free_port
 from bot.referrals import ERASED_KEY, Referral, ReferralRequest, create_referral
 from bot.settings import get_settings
@@ -65,10 +65,8 @@ def secret_key(monkeypatch):
 
 
 @pytest.fixture()
-def store(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'sms.db'}")
-    upgrade(engine)
-    return SmsStore(session_factory(engine))
+def store(database):
+    return SmsStore(database.factory)
 
 
 class Harness:
@@ -393,12 +391,13 @@ async def test_stop_opts_out_erases_and_confirms_once(json_channel, store, word)
     assert await h.channel.sender.send(NUMBER, "Un rappel")
 
 
-async def test_phone_numbers_are_never_stored(json_channel, store, tmp_path):
+async def test_phone_numbers_are_never_stored(json_channel, store, database):
     h = json_channel
     h.rasa.replies = [CONSENT]
     await h.sms("Bonjour")
     await h.sms("STOP")
-    raw = (tmp_path / "sms.db").read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("sms.db-*"))
+    path = database.path
+    raw = path.read_bytes() + b"".join(p.read_bytes() for p in path.parent.glob(path.name + "-*"))
     assert b"612345678" not in raw
 
 

@@ -14,7 +14,6 @@ from sanic import Sanic
 from sqlalchemy import select
 
 from bot import stats
-from bot.db import make_engine, session_factory, upgrade
 from bot.deploy.services import free_port
 from bot.referrals import Referral, ReferralRequest, create_referral
 from connectors.stats_page import render_page, stats_blueprint
@@ -29,12 +28,9 @@ def at(*args) -> datetime:
 
 
 @pytest.fixture()
-def factory(tmp_path, monkeypatch):
+def factory(database, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "cle-de-test-stats")
-    engine = make_engine(f"sqlite:///{tmp_path / 'aiguillage.db'}")
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
+    return database.factory
 
 
 def add(factory, created, level="urgence", insee="35238", commune="Rennes", channel="desk", organisme="caf",

@@ -14,7 +14,6 @@ from rasa.core.channels.channel import UserMessage
 
 from bot import cli, messages
 from bot import telegram_support as tg
-from bot.db import make_engine, session_factory, upgrade
 from bot.deploy.services import free_port
 from connectors.telegram import TelegramInput, TelegramOutput, sender_for
 from tests.fakes.channel_server import ChannelServer
@@ -76,13 +75,6 @@ def api():
     fake = FakeTelegramAPI(TOKEN).start()
     yield fake
     fake.stop()
-
-
-@pytest.fixture()
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'tg.db'}")
-    upgrade(engine)  # the channel reads takeovers and follow-ups too
-    return session_factory(engine)
 
 
 def make_settings(api, **overrides) -> tg.TelegramSettings:
