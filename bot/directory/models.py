@@ -151,22 +151,6 @@ STANDARD_FIELDS = (
 )
 REQUIRED_FIELDS = ("id", "pivot", "nom", "commune", "code_postal", "adresse", "date_maj")
 
-MULTI_VALUED_FIELDS = (
-    "typologie",
-    "courriels",
-    "site_web",
-    "itinerance",
-    "services",
-    "publics_specifiquement_adresses",
-    "prise_en_charge_specifique",
-    "frais_a_charge",
-    "dispositif_programmes_nationaux",
-    "formations_labels",
-    "modalites_acces",
-    "modalites_accompagnement",
-)
-
-
 def split_multi(value: Optional[str]) -> List[str]:
     if not value:
         return []
@@ -222,44 +206,20 @@ class Place(Base):
 
     # --- list views of the multi-valued fields ---
     @property
-    def typologie_list(self) -> List[str]:
-        return split_multi(self.typologie)
-
-    @property
     def courriels_list(self) -> List[str]:
         return split_multi(self.courriels)
-
-    @property
-    def site_web_list(self) -> List[str]:
-        return split_multi(self.site_web)
-
-    @property
-    def itinerance_list(self) -> List[str]:
-        return split_multi(self.itinerance)
 
     @property
     def services_list(self) -> List[str]:
         return split_multi(self.services)
 
     @property
-    def publics_list(self) -> List[str]:
-        return split_multi(self.publics_specifiquement_adresses)
-
-    @property
     def prise_en_charge_list(self) -> List[str]:
         return split_multi(self.prise_en_charge_specifique)
 
     @property
-    def frais_list(self) -> List[str]:
-        return split_multi(self.frais_a_charge)
-
-    @property
     def dispositifs_list(self) -> List[str]:
         return split_multi(self.dispositif_programmes_nationaux)
-
-    @property
-    def formations_labels_list(self) -> List[str]:
-        return split_multi(self.formations_labels)
 
     @property
     def modalites_acces_list(self) -> List[str]:
@@ -269,29 +229,15 @@ class Place(Base):
     def modalites_accompagnement_list(self) -> List[str]:
         return split_multi(self.modalites_accompagnement)
 
-    # --- convenience predicates used by search and rendering ---
-    def has_service(self, service: str) -> bool:
-        return service in self.services_list
-
-    def has_modalite(self, modalite: str) -> bool:
-        return modalite in self.modalites_accompagnement_list
-
+    # --- convenience predicates used by rendering ---
     @property
     def is_remote_only(self) -> bool:
         modalites = self.modalites_accompagnement_list
         return bool(modalites) and all(m == MODALITE_DISTANCE for m in modalites)
 
     @property
-    def receives_public(self) -> bool:
-        return ACCES_PAS_DE_PUBLIC not in self.modalites_acces_list
-
-    @property
     def has_coordinates(self) -> bool:
         return self.latitude is not None and self.longitude is not None
-
-    def is_stale(self, today: date, months: int = 12) -> bool:
-        """True when date_maj is older than `months` months (hours and details need confirming)."""
-        return date_is_stale(self.date_maj, today, months)
 
 
 def date_is_stale(date_maj: Optional[date], today: date, months: int = 12) -> bool:

@@ -463,8 +463,3 @@ def build_sender(settings: Optional[SmsSettings] = None) -> SmsSender:
     if sender is None:
         sender = _senders[settings] = SmsSender(settings)
     return sender
-
-
-async def send_sms(to: str, text: str) -> str:
-    """Send one SMS with the configured gateway; returns the gateway's message id."""
-    return await build_sender().send(to, text)
