@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from bot import cli_messages
+from bot import settings as registry
 from bot.db import private_dir
 from bot.deploy.services import rasa_server_environment
 from bot.settings import PROJECT_ROOT, get_settings
@@ -289,9 +290,11 @@ def cmd_run(args) -> int:
         print(cli_messages.text("loading_demo_directory"), file=sys.stderr)
         cmd_load_demo(args)
     model = ensure_model()
-    processes = start_stack(model, rasa_port=args.port, action_port=args.action_port)
+    port = args.port or registry.value("AIGUILLAGE_PORT")
+    action_port = args.action_port or registry.value("AIGUILLAGE_ACTION_PORT")
+    processes = start_stack(model, rasa_port=port, action_port=action_port)
     processes.append(start_worker())
-    desk = f"http://127.0.0.1:{args.port}/webhooks/desk/"
+    desk = f"http://127.0.0.1:{port}/webhooks/desk/"
     if not wait_until_ready(desk, processes):
         print(cli_messages.text("startup_failed"), file=sys.stderr)
         for process in processes:
@@ -527,12 +530,12 @@ def _add_notify_parsers(sub) -> None:
     p.add_argument("--interval", type=float, default=30.0, help="secondes entre deux passages (max 300)")
     p.add_argument("--retry", nargs="?", const="*", metavar="REFERENCE",
                    help="remettre en file les notifications en échec (toutes, ou d'une référence)")
-    p.set_defaults(func=cmd_notify)
+    p.set_defaults(func=cmd_notify, starts=True)
 
     p = sub.add_parser("worker", help="envoyer les notifications aux lieux et les messages de suivi aux personnes")
     p.add_argument("--once", action="store_true", help="un seul passage puis quitter")
     p.add_argument("--interval", type=float, default=30.0, help="secondes entre deux passages (max 300)")
-    p.set_defaults(func=cmd_worker)
+    p.set_defaults(func=cmd_worker, starts=True)
 
     p = sub.add_parser("notify-config", help="canaux de notification d'un lieu (remplace les canaux existants)")
     p.add_argument("place_id")
@@ -674,9 +677,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("run", help="lancer Rasa, le serveur d'actions et la page d'accueil")
-    p.add_argument("--port", type=int, default=int(os.environ.get("AIGUILLAGE_PORT", "5005")))
-    p.add_argument("--action-port", type=int, default=int(os.environ.get("AIGUILLAGE_ACTION_PORT", "5055")))
-    p.set_defaults(func=cmd_run)
+    # Defaults read after check(): a bad AIGUILLAGE_PORT gets its French message, not a traceback.
+    p.add_argument("--port", type=int, help="défaut : AIGUILLAGE_PORT ou 5005")
+    p.add_argument("--action-port", type=int, help="défaut : AIGUILLAGE_ACTION_PORT ou 5055")
+    p.set_defaults(func=cmd_run, starts=True)
 
     p = sub.add_parser("production", help="profil production : PostgreSQL, Redis, plusieurs instances Rasa "
                                           "derrière nginx, serveur d'actions et worker")
@@ -685,7 +689,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="démarrer un PostgreSQL et un Redis privés dans var/production (une seule machine)")
     p.add_argument("--pg-port", type=int, default=5433, help="port du PostgreSQL local (défaut 5433)")
     p.add_argument("--redis-port", type=int, default=6380, help="port du Redis local (défaut 6380)")
-    p.set_defaults(func=cmd_production)
+    p.set_defaults(func=cmd_production, starts=True)
 
     p = sub.add_parser("telegram-webhook", help="enregistrer le webhook Telegram (avec le secret)")
     p.add_argument("--url", required=True, help="https://.../webhooks/telegram/webhook")
@@ -695,16 +699,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("telegram-poll", help="test local sans URL publique : relève Telegram et transmet au serveur")
     p.add_argument("--max-iterations", type=int, default=None, help="arrêter après N relèves")
     p.add_argument("--drop-pending", action="store_true", help="oublier les messages en attente")
-    p.set_defaults(func=cmd_telegram)
+    p.set_defaults(func=cmd_telegram, starts=True)
+
+    p = sub.add_parser("reglages", help="vérifier les variables d'environnement (toutes, d'un coup)")
+    p.add_argument("--markdown", action="store_true", help="imprimer la table de docs/settings.md")
+    p.set_defaults(func=cmd_settings)
     _add_notify_parsers(sub)
     _add_account_parsers(sub)
     return parser
 
 
+def cmd_settings(args) -> int:
+    if args.markdown:
+        print(registry.markdown(), end="")
+        return 0
+    registry.check()
+    print(cli_messages.text("settings_ok", count=len(registry.VARIABLES)))
+    return 0
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     os.environ["RASA_TELEMETRY_ENABLED"] = "false"  # also for the rasa subprocesses (train, run)
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        # Commands that start long-running processes (starts=True): a bad setting stops them first.
+        if getattr(args, "starts", False):
+            registry.check()
+        return args.func(args)
+    except registry.SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

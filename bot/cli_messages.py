@@ -73,6 +73,8 @@ TEXTS: dict[str, str] = {
     "account_created": "Compte {id} créé : {email}, {role}",
     "role_coordinator": "coordinateur (tous les lieux)",
     "role_mediator": "médiateur du lieu {place_id}",
+    # settings
+    "settings_ok": "Réglages valables ({count} variables vérifiées).",
 }
 
 
