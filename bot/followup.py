@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable, Mapping, Optional
@@ -30,6 +29,7 @@ from bot.db import Base, session_scope
 from bot.journal import Action, JournalEntry, Note
 from bot.referrals import STATUS_CLAIMED, STATUS_CLOSED, STATUS_OPEN, Referral
 from bot.retention_policy import with_parent
+from bot.settings import setting
 
 logger = logging.getLogger(__name__)
 
@@ -76,13 +76,8 @@ Sender = Callable[[str, str], Awaitable[object]]
 
 
 def followup_days(env: Optional[Mapping[str, str]] = None) -> int:
-    """AIGUILLAGE_FOLLOWUP_DAYS (default 7); a bad or negative value falls back to the default."""
-    env = os.environ if env is None else env
-    try:
-        days = int(str(env.get("AIGUILLAGE_FOLLOWUP_DAYS", DEFAULT_FOLLOWUP_DAYS)).strip())
-    except ValueError:
-        return DEFAULT_FOLLOWUP_DAYS
-    return days if days >= 0 else DEFAULT_FOLLOWUP_DAYS
+    """AIGUILLAGE_FOLLOWUP_DAYS (default 7, see bot/settings.py)."""
+    return setting("AIGUILLAGE_FOLLOWUP_DAYS", env)
 
 
 # --------------------------------------------------------------------------------------------------

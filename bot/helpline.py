@@ -21,7 +21,6 @@ import hmac
 import json
 import logging
 import math
-import os
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional, Protocol
@@ -34,10 +33,11 @@ from bot.codes import LabelledCode
 from bot.db import Base
 from bot.hours import opening_status, to_paris
 from bot.retention_policy import older_than
+from bot.settings import REGISTRY, setting
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_HOURS = "Mo-Fr 09:00-17:00; PH off"
+DEFAULT_HOURS = REGISTRY["AIGUILLAGE_HELPLINE_HOURS"].default
 SIGNATURE_HEADER = "X-Aiguillage-Signature"
 SIGNATURE_PREFIX = "sha256="
 MAX_BODY_BYTES = 16_384
@@ -101,9 +101,9 @@ def load_settings() -> HelplineSettings:
     from bot.settings import get_settings
 
     settings = get_settings()
-    secret = os.environ.get("AIGUILLAGE_HELPLINE_SECRET", "").strip() or None
-    hours = os.environ.get("AIGUILLAGE_HELPLINE_HOURS", "").strip() or DEFAULT_HOURS
-    place_id = os.environ.get("AIGUILLAGE_HELPLINE_PLACE_ID", "").strip() or None
+    secret = setting("AIGUILLAGE_HELPLINE_SECRET")
+    hours = setting("AIGUILLAGE_HELPLINE_HOURS")
+    place_id = setting("AIGUILLAGE_HELPLINE_PLACE_ID")
     return HelplineSettings(secret=secret, hours=hours, name=settings.helpline_name, phone=settings.helpline_phone,
                             place_id=place_id)
 

@@ -13,7 +13,6 @@ Tables are discovered with the SQLAlchemy inspector: a declared table that does 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Optional
@@ -26,6 +25,7 @@ from bot import schema
 from bot.db import checkpoint
 from bot.referrals import ERASED_KEY
 from bot.retention_policy import Action, Retention
+from bot.settings import SettingsError, value
 
 DEFAULT_RETENTION_DAYS = 90
 PURGED_KEY = "purge"
@@ -38,14 +38,10 @@ class RetentionError(ValueError):
 
 
 def retention_days_from_env() -> int:
-    raw = os.environ.get("AIGUILLAGE_RETENTION_DAYS", "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
     try:
-        days = int(raw)
-    except ValueError as exc:
-        raise RetentionError(f"AIGUILLAGE_RETENTION_DAYS must be a whole number of days, got {raw!r}") from exc
-    return check_days(days)
+        return check_days(value("AIGUILLAGE_RETENTION_DAYS"))
+    except SettingsError as exc:
+        raise RetentionError(str(exc)) from exc
 
 
 def check_days(days: int) -> int:

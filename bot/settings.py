@@ -313,6 +313,25 @@ def value(name: str, env: Optional[Mapping[str, str]] = None):
     return _parse(variable, raw)
 
 
+def setting(name: str, env: Optional[Mapping[str, str]] = None):
+    """Like value(), for a module used as a library (start-up already ran check()): a value of the wrong
+    type is logged and the default used; a number below the minimum is raised to it."""
+    variable = REGISTRY[name]
+    try:
+        return value(name, env)
+    except SettingsError as error:
+        raw = (os.environ if env is None else env).get(name, "").strip()
+        if variable.kind in ("int", "float") and variable.minimum is not None:
+            number = int if variable.kind == "int" else float
+            try:
+                number(raw)  # a number, so only too small
+                return number(variable.minimum)
+            except ValueError:
+                pass
+        logging.getLogger(__name__).warning("%s; default used", error)
+        return None if variable.default is None else _parse(variable, variable.default)
+
+
 def check(env: Optional[Mapping[str, str]] = None) -> None:
     """Validate every registered variable at once; SettingsError lists every bad value, one per line."""
     problems = []

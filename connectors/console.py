@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +31,7 @@ from bot.helpline import CallbackReason
 from bot.hours import to_paris
 from bot.notifications.config import Kind as NotifyKind
 from bot.referrals import OUTCOMES, STATUSES, Outcome, Referral, Status, normalise_reference
-from bot.settings import https_headers, served_over_https
+from bot.settings import https_headers, served_over_https, setting
 from connectors import templating
 from connectors.admission import client_address
 
@@ -167,7 +166,7 @@ def _set_cookie(resp, name: str, value: str, max_age: int, path: str = "/") -> N
     cookie["samesite"] = "Strict"
     cookie["path"] = path
     cookie["max-age"] = max_age
-    if served_over_https() or os.environ.get(accounts.SECURE_COOKIE_ENV, "") == "1":
+    if served_over_https() or setting(accounts.SECURE_COOKIE_ENV):
         cookie["secure"] = True
 
 
@@ -265,7 +264,7 @@ class ConsoleInput(InputChannel):
         origin = request.headers.get("origin")
         if origin is None:
             return True  # older browsers and curl: the CSRF token alone decides
-        allowed = {o.strip().rstrip("/") for o in os.environ.get(ORIGINS_ENV, "").split(",") if o.strip()}
+        allowed = {o.strip().rstrip("/") for o in (setting(ORIGINS_ENV) or "").split(",") if o.strip()}
         if origin.rstrip("/") in allowed:
             return True
         parts = urlsplit(origin)

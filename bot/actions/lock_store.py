@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import uuid
 from contextlib import asynccontextmanager, suppress
@@ -26,19 +25,13 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.settings import setting
+
 logger = logging.getLogger(__name__)
 
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 _RENEW = ("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) "
           "else return 0 end")
-
-
-def _seconds(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
 
 
 class AtomicRedisLockStore(LockStore):
@@ -54,9 +47,9 @@ class AtomicRedisLockStore(LockStore):
         prefix = str(config.get("key_prefix") or "")
         self.key_prefix = f"{prefix}:verrou:" if prefix.isalnum() else "verrou:"
         # A turn renews its lock every third of the lifetime; a dead instance's lock frees within it.
-        self.lifetime = lifetime or _seconds("AIGUILLAGE_LOCK_LIFETIME_S", 20.0)
+        self.lifetime = lifetime or setting("AIGUILLAGE_LOCK_LIFETIME_S")
         # Past this wait the turn gives up: the person gets the helpline rather than silence.
-        self.max_wait = max_wait or _seconds("AIGUILLAGE_LOCK_MAX_WAIT_S", 30.0)
+        self.max_wait = max_wait or setting("AIGUILLAGE_LOCK_MAX_WAIT_S")
         self._release = self.red.register_script(_RELEASE)
         self._renew = self.red.register_script(_RENEW)
         super().__init__()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.console import throttle
 from bot.db import Base
 from bot.retention_policy import keep
+from bot.settings import setting
 
 ROLE_MEDIATOR = "mediateur"
 ROLE_COORDINATOR = "coordinateur"
@@ -34,7 +34,6 @@ ROLES = (ROLE_MEDIATOR, ROLE_COORDINATOR)
 COOKIE_NAME = "aiguillage_console"
 SECURE_COOKIE_ENV = "AIGUILLAGE_CONSOLE_SECURE_COOKIE"
 SESSION_HOURS_ENV = "AIGUILLAGE_CONSOLE_SESSION_HOURS"
-DEFAULT_SESSION_HOURS = 8.0
 
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024  # bounds the KDF input
@@ -217,11 +216,7 @@ def _hash_token(token: str) -> str:
 
 
 def session_lifetime() -> timedelta:
-    try:
-        hours = float(os.environ.get(SESSION_HOURS_ENV, "") or DEFAULT_SESSION_HOURS)
-    except ValueError:
-        hours = DEFAULT_SESSION_HOURS
-    return timedelta(hours=hours if hours > 0 else DEFAULT_SESSION_HOURS)
+    return timedelta(hours=setting(SESSION_HOURS_ENV))
 
 
 def login(session: Session, email: str, password: str, now: Optional[datetime] = None, client: str = "",
