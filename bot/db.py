@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from bot.settings import PROJECT_ROOT, get_settings, int_from_env
+from bot.settings import PROJECT_ROOT, get_settings, setting
 
 Base = declarative_base()
 
@@ -60,8 +60,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     if not url.startswith("sqlite"):
-        kwargs.setdefault("pool_size", int_from_env(POOL_SIZE_ENV, 5))
-        kwargs.setdefault("max_overflow", int_from_env(MAX_OVERFLOW_ENV, 5))
+        kwargs.setdefault("pool_size", setting(POOL_SIZE_ENV))
+        kwargs.setdefault("max_overflow", setting(MAX_OVERFLOW_ENV))
         kwargs.setdefault("pool_timeout", 10)  # a saturated pool fails a turn quickly rather than hanging
         kwargs.setdefault("pool_pre_ping", True)  # survive a database restart: stale connections are replaced
         kwargs.setdefault("pool_recycle", 1800)

@@ -18,29 +18,13 @@ def _default_db_url() -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = field(default_factory=lambda: os.environ.get("AIGUILLAGE_DATABASE_URL", _default_db_url()))
-    domain_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("AIGUILLAGE_DOMAIN_DIR", str(PROJECT_ROOT / "domain")))
-    )
-    search_radius_km: float = field(default_factory=lambda: float(os.environ.get("AIGUILLAGE_RADIUS_KM", "15")))
-    wide_radius_km: float = field(default_factory=lambda: float(os.environ.get("AIGUILLAGE_WIDE_RADIUS_KM", "50")))
-    helpline_name: str = field(
-        default_factory=lambda: os.environ.get("AIGUILLAGE_HELPLINE_NAME", "Solidarité Numérique")
-    )
-    helpline_phone: str = field(default_factory=lambda: os.environ.get("AIGUILLAGE_HELPLINE_PHONE", "01 70 772 372"))
+    database_url: str = field(default_factory=lambda: setting("AIGUILLAGE_DATABASE_URL") or _default_db_url())
+    domain_dir: Path = field(default_factory=lambda: project_path("AIGUILLAGE_DOMAIN_DIR"))
+    search_radius_km: float = field(default_factory=lambda: setting("AIGUILLAGE_RADIUS_KM"))
+    wide_radius_km: float = field(default_factory=lambda: setting("AIGUILLAGE_WIDE_RADIUS_KM"))
+    helpline_name: str = field(default_factory=lambda: setting("AIGUILLAGE_HELPLINE_NAME"))
+    helpline_phone: str = field(default_factory=lambda: setting("AIGUILLAGE_HELPLINE_PHONE"))
     timezone: str = "Europe/Paris"
-
-
-def int_from_env(name: str, default: int, minimum: int = 0) -> int:
-    """A whole-number setting: `default` when unset or not a number (logged), never below `minimum`."""
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return max(default, minimum)
-    try:
-        return max(int(raw), minimum)
-    except ValueError:
-        logging.getLogger(__name__).warning("%s is not a whole number; %d is used", name, default)
-        return max(default, minimum)
 
 
 PUBLIC_URL_ENV = "AIGUILLAGE_PUBLIC_URL"
@@ -51,7 +35,7 @@ HSTS_VALUE = "max-age=31536000"
 def served_over_https() -> bool:
     """Whether people reach us over https (AIGUILLAGE_PUBLIC_URL, e.g. https://aiguillage.example.fr,
     behind TLS in front of nginx): cookies then carry the Secure flag and pages send HSTS."""
-    return os.environ.get(PUBLIC_URL_ENV, "").strip().lower().startswith("https://")
+    return (setting(PUBLIC_URL_ENV) or "").lower().startswith("https://")
 
 
 def https_headers() -> dict:
@@ -64,10 +48,10 @@ def get_settings() -> Settings:
 
 def secret_key() -> bytes:
     """Key for pseudonymising identifiers: AIGUILLAGE_SECRET_KEY, else a key file made once in var/."""
-    env = os.environ.get("AIGUILLAGE_SECRET_KEY")
+    env = setting("AIGUILLAGE_SECRET_KEY")
     if env:
         return env.encode()
-    path = Path(os.environ.get("AIGUILLAGE_SECRET_FILE", str(PROJECT_ROOT / "var" / "secret.key")))
+    path = project_path("AIGUILLAGE_SECRET_FILE")
     if not path.exists():
         import secrets
 
@@ -329,7 +313,20 @@ def setting(name: str, env: Optional[Mapping[str, str]] = None):
             except ValueError:
                 pass
         logging.getLogger(__name__).warning("%s; default used", error)
-        return None if variable.default is None else _parse(variable, variable.default)
+        return default(name)
+
+
+def project_path(name: str, env: Optional[Mapping[str, str]] = None) -> Path:
+    """A path variable: as given when set (relative to the working directory), else its default under
+    the project root."""
+    raw = (os.environ if env is None else env).get(name, "").strip()
+    return Path(raw) if raw else PROJECT_ROOT / REGISTRY[name].default
+
+
+def default(name: str):
+    """The typed default of a registered variable (None when it has none)."""
+    variable = REGISTRY[name]
+    return None if variable.default is None else _parse(variable, variable.default)
 
 
 def check(env: Optional[Mapping[str, str]] = None) -> None:

@@ -39,13 +39,13 @@ from sqlalchemy.orm import Session
 
 from bot.codes import LabelledCode
 from bot.referrals import Referral
-from bot.settings import int_from_env, secret_key
+from bot.settings import default, secret_key, setting
 
 PARIS = ZoneInfo("Europe/Paris")
 MIN_COUNT_ENV = "AIGUILLAGE_STATS_MIN_COUNT"
 MIN_TOTAL_ENV = "AIGUILLAGE_STATS_MIN_TOTAL"
-DEFAULT_MIN_COUNT = 3
-DEFAULT_MIN_TOTAL = 20
+DEFAULT_MIN_COUNT = default(MIN_COUNT_ENV)
+DEFAULT_MIN_TOTAL = default(MIN_TOTAL_ENV)
 UNKNOWN = "non_renseigne"
 
 # Order matters: it is the order of the page sections and of the CSV rows.
@@ -80,12 +80,12 @@ PARTITIONS = ("niveau", "organisme", "demarche", "commune", "canal", "etat")
 
 def min_count_from_env() -> int:
     """AIGUILLAGE_STATS_MIN_COUNT: no count below it can be established (1 disables the protection)."""
-    return int_from_env(MIN_COUNT_ENV, DEFAULT_MIN_COUNT, minimum=1)
+    return setting(MIN_COUNT_ENV)
 
 
 def min_total_from_env() -> int:
     """AIGUILLAGE_STATS_MIN_TOTAL: below this (rounded) total a period shows no breakdown, delays included."""
-    return int_from_env(MIN_TOTAL_ENV, DEFAULT_MIN_TOTAL, minimum=0)
+    return setting(MIN_TOTAL_ENV)
 
 
 # --- small helpers -------------------------------------------------------------------------------------

@@ -29,18 +29,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable, Dict, Optional
 
-from bot.settings import int_from_env
+from bot.settings import default, setting
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LIMIT = 4
 LIMIT_ENV = "AIGUILLAGE_CONCURRENT_TURNS"
+DEFAULT_LIMIT = default(LIMIT_ENV)
 # A wait past this is logged: the server is saturated (more instances, or the production profile).
 SLOW_WAIT_S = 2.0
 
 
 def limit_from_environment() -> int:
-    return int_from_env(LIMIT_ENV, DEFAULT_LIMIT, minimum=1)
+    return setting(LIMIT_ENV)
 
 
 class TurnGate:
@@ -146,7 +146,7 @@ class RateLimiter:
 
 
 def rate_from_environment(name: str, default: Rate) -> Rate:
-    per_minute = int_from_env(name, default.per_minute, minimum=1)
+    per_minute = setting(name)
     return Rate(burst=max(1, round(default.burst * per_minute / default.per_minute)), per_minute=per_minute)
 
 

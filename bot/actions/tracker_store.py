@@ -52,11 +52,12 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.actions import rasa_runtime
 from bot.db import make_engine
-from bot.settings import int_from_env
+from bot.settings import REGISTRY, default, setting
 
-DEFAULT_WINDOW = 200
+WINDOW_ENV = "AIGUILLAGE_TRACKER_WINDOW"
+DEFAULT_WINDOW = default(WINDOW_ENV)
 # Below a few turns the rules would lose the states they match.
-MIN_WINDOW = 20
+MIN_WINDOW = int(REGISTRY[WINDOW_ENV].minimum)
 
 # The latest session: events stamped at or after its SessionStarted (all when none), exactly as
 # SQLTrackerStore._event_query selects them; in insertion (id) order.
@@ -146,7 +147,7 @@ class AiguillageTrackerStore(SQLTrackerStore):
             event.listen(self.engine, "connect", _no_sync_per_commit)
         self.sessionmaker = sessionmaker(bind=self.engine)
         self.window = (max(int(window), MIN_WINDOW) if window
-                       else int_from_env("AIGUILLAGE_TRACKER_WINDOW", DEFAULT_WINDOW, MIN_WINDOW))
+                       else setting(WINDOW_ENV))
         self.loads = LoadCounter()
         self._create_index()
 
