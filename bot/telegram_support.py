@@ -15,7 +15,6 @@ import html
 import json
 import logging
 import math
-import os
 import re
 import secrets
 import warnings
@@ -30,7 +29,7 @@ from bot import messages
 from bot.db import Base, session_scope
 from bot.referrals import CODE_ALPHABET, normalise_reference
 from bot.retention_policy import older_than
-from bot.settings import secret_key
+from bot.settings import secret_key, setting
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +59,6 @@ IGNORED_UPDATES = ("edited_message", "edited_channel_post", "channel_post")
 
 # --- settings ------------------------------------------------------------------------------------------
 
-def _float(env: dict, name: str, default: float) -> float:
-    try:
-        return float(env.get(name, default))
-    except (TypeError, ValueError):
-        return default
-
-
 @dataclass(frozen=True)
 class TelegramSettings:
     token: str = ""
@@ -85,20 +77,19 @@ class TelegramSettings:
 
     @classmethod
     def from_env(cls, env: Optional[dict] = None) -> "TelegramSettings":
-        env = os.environ if env is None else env
         return cls(
-            token=env.get("AIGUILLAGE_TELEGRAM_TOKEN", "").strip(),
-            secret=env.get("AIGUILLAGE_TELEGRAM_SECRET", "").strip(),
-            api_url=env.get("AIGUILLAGE_TELEGRAM_API_URL", "").strip() or cls.api_url,
-            forward_url=env.get("AIGUILLAGE_TELEGRAM_FORWARD_URL", "").strip() or cls.forward_url,
-            pool_size=max(1, int(_float(env, "AIGUILLAGE_TELEGRAM_POOL_SIZE", cls.pool_size))),
-            connect_timeout=_float(env, "AIGUILLAGE_TELEGRAM_CONNECT_TIMEOUT", cls.connect_timeout),
-            read_timeout=_float(env, "AIGUILLAGE_TELEGRAM_READ_TIMEOUT", cls.read_timeout),
-            write_timeout=_float(env, "AIGUILLAGE_TELEGRAM_WRITE_TIMEOUT", cls.write_timeout),
-            pool_timeout=_float(env, "AIGUILLAGE_TELEGRAM_POOL_TIMEOUT", cls.pool_timeout),
-            max_attempts=max(1, int(_float(env, "AIGUILLAGE_TELEGRAM_MAX_ATTEMPTS", cls.max_attempts))),
-            backoff_base=_float(env, "AIGUILLAGE_TELEGRAM_BACKOFF", cls.backoff_base),
-            poll_timeout=max(0, int(_float(env, "AIGUILLAGE_TELEGRAM_POLL_TIMEOUT", cls.poll_timeout))),
+            token=setting("AIGUILLAGE_TELEGRAM_TOKEN", env) or "",
+            secret=setting("AIGUILLAGE_TELEGRAM_SECRET", env) or "",
+            api_url=setting("AIGUILLAGE_TELEGRAM_API_URL", env),
+            forward_url=setting("AIGUILLAGE_TELEGRAM_FORWARD_URL", env),
+            pool_size=setting("AIGUILLAGE_TELEGRAM_POOL_SIZE", env),
+            connect_timeout=setting("AIGUILLAGE_TELEGRAM_CONNECT_TIMEOUT", env),
+            read_timeout=setting("AIGUILLAGE_TELEGRAM_READ_TIMEOUT", env),
+            write_timeout=setting("AIGUILLAGE_TELEGRAM_WRITE_TIMEOUT", env),
+            pool_timeout=setting("AIGUILLAGE_TELEGRAM_POOL_TIMEOUT", env),
+            max_attempts=setting("AIGUILLAGE_TELEGRAM_MAX_ATTEMPTS", env),
+            backoff_base=setting("AIGUILLAGE_TELEGRAM_BACKOFF", env),
+            poll_timeout=setting("AIGUILLAGE_TELEGRAM_POLL_TIMEOUT", env),
         )
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.codes import LabelledCode
 from bot.db import Base
 from bot.retention_policy import keep
+from bot.settings import setting
 
 
 class Kind(LabelledCode):
@@ -31,19 +31,6 @@ KINDS = Kind.codes()
 
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _CHAT = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")  # numeric id or @channel name
-
-
-def _bool(value: Optional[str], default: bool) -> bool:
-    if value is None or not value.strip():
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "oui", "on")
-
-
-def _number(env, name: str, default: float) -> float:
-    try:
-        return float(env.get(name, default))
-    except (TypeError, ValueError):
-        return default
 
 
 @dataclass(frozen=True)
@@ -66,23 +53,22 @@ class NotifySettings:
 
     @classmethod
     def from_env(cls, env: Optional[dict] = None) -> "NotifySettings":
-        env = os.environ if env is None else env
         return cls(
-            smtp_host=env.get("AIGUILLAGE_SMTP_HOST", "").strip(),
-            smtp_port=int(_number(env, "AIGUILLAGE_SMTP_PORT", cls.smtp_port)),
-            smtp_user=env.get("AIGUILLAGE_SMTP_USER", "").strip(),
-            smtp_password=env.get("AIGUILLAGE_SMTP_PASSWORD", ""),
-            smtp_starttls=_bool(env.get("AIGUILLAGE_SMTP_STARTTLS"), cls.smtp_starttls),
-            smtp_from=env.get("AIGUILLAGE_SMTP_FROM", "").strip(),
-            smtp_timeout=_number(env, "AIGUILLAGE_SMTP_TIMEOUT", cls.smtp_timeout),
-            telegram_api_url=env.get("AIGUILLAGE_TELEGRAM_API_URL", "").strip() or cls.telegram_api_url,
-            telegram_token=env.get("AIGUILLAGE_TELEGRAM_TOKEN", "").strip(),
-            http_timeout=_number(env, "AIGUILLAGE_NOTIFY_HTTP_TIMEOUT", cls.http_timeout),
-            console_url=env.get("AIGUILLAGE_CONSOLE_URL", "").strip() or cls.console_url,
-            max_attempts=max(1, int(_number(env, "AIGUILLAGE_NOTIFY_MAX_ATTEMPTS", cls.max_attempts))),
-            backoff_base=max(0.0, _number(env, "AIGUILLAGE_NOTIFY_BACKOFF", cls.backoff_base)),
-            backoff_max=max(0.0, _number(env, "AIGUILLAGE_NOTIFY_BACKOFF_MAX", cls.backoff_max)),
-            lease_seconds=max(1.0, _number(env, "AIGUILLAGE_NOTIFY_LEASE", cls.lease_seconds)),
+            smtp_host=setting("AIGUILLAGE_SMTP_HOST", env) or "",
+            smtp_port=setting("AIGUILLAGE_SMTP_PORT", env),
+            smtp_user=setting("AIGUILLAGE_SMTP_USER", env) or "",
+            smtp_password=setting("AIGUILLAGE_SMTP_PASSWORD", env) or "",
+            smtp_starttls=setting("AIGUILLAGE_SMTP_STARTTLS", env),
+            smtp_from=setting("AIGUILLAGE_SMTP_FROM", env) or "",
+            smtp_timeout=setting("AIGUILLAGE_SMTP_TIMEOUT", env),
+            telegram_api_url=setting("AIGUILLAGE_TELEGRAM_API_URL", env),
+            telegram_token=setting("AIGUILLAGE_TELEGRAM_TOKEN", env) or "",
+            http_timeout=setting("AIGUILLAGE_NOTIFY_HTTP_TIMEOUT", env),
+            console_url=setting("AIGUILLAGE_CONSOLE_URL", env),
+            max_attempts=setting("AIGUILLAGE_NOTIFY_MAX_ATTEMPTS", env),
+            backoff_base=setting("AIGUILLAGE_NOTIFY_BACKOFF", env),
+            backoff_max=setting("AIGUILLAGE_NOTIFY_BACKOFF_MAX", env),
+            lease_seconds=setting("AIGUILLAGE_NOTIFY_LEASE", env),
         )
 
     @property

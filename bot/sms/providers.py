@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import random
 import re
 import time
@@ -24,6 +23,7 @@ import httpx
 import phonenumbers
 from twilio.request_validator import RequestValidator
 
+from bot.settings import setting
 from bot.sms import encoding
 from bot.sms.store import SmsStore, default_store, number_key
 
@@ -64,32 +64,33 @@ class SendError(SmsError):
         self.status = status
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+def _env(name: str) -> str:
+    """A text setting, "" when unset (the registry in bot/settings.py has its default and doc)."""
+    return setting(name) or ""
 
 
 @dataclass(frozen=True)
 class SmsSettings:
-    provider: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_PROVIDER").lower())
+    provider: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_PROVIDER"))
     public_url: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_PUBLIC_URL"))
     status_public_url: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_STATUS_PUBLIC_URL"))
     # Twilio
-    api_url: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_API_URL", "https://api.twilio.com"))
+    api_url: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_API_URL"))
     account_sid: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_ACCOUNT_SID"))
     auth_token: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_AUTH_TOKEN"))
     messaging_service_sid: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_MESSAGING_SERVICE_SID"))
     # JSON gateway
     send_url: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_SEND_URL"))
     shared_secret: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_SHARED_SECRET"))
-    timestamp_tolerance: int = field(default_factory=lambda: int(_env("AIGUILLAGE_SMS_TIMESTAMP_TOLERANCE", "300")))
+    timestamp_tolerance: int = field(default_factory=lambda: setting("AIGUILLAGE_SMS_TIMESTAMP_TOLERANCE"))
     # Both
     from_number: str = field(default_factory=lambda: _env("AIGUILLAGE_SMS_FROM"))
-    timeout: float = field(default_factory=lambda: float(_env("AIGUILLAGE_SMS_TIMEOUT", "10")))
-    retries: int = field(default_factory=lambda: int(_env("AIGUILLAGE_SMS_RETRIES", "3")))
-    backoff: float = field(default_factory=lambda: float(_env("AIGUILLAGE_SMS_BACKOFF", "0.5")))
-    backoff_max: float = field(default_factory=lambda: float(_env("AIGUILLAGE_SMS_BACKOFF_MAX", "8")))
-    pool_size: int = field(default_factory=lambda: int(_env("AIGUILLAGE_SMS_POOL_SIZE", "10")))
-    max_inbound_chars: int = field(default_factory=lambda: int(_env("AIGUILLAGE_SMS_MAX_INBOUND", "1000")))
+    timeout: float = field(default_factory=lambda: setting("AIGUILLAGE_SMS_TIMEOUT"))
+    retries: int = field(default_factory=lambda: setting("AIGUILLAGE_SMS_RETRIES"))
+    backoff: float = field(default_factory=lambda: setting("AIGUILLAGE_SMS_BACKOFF"))
+    backoff_max: float = field(default_factory=lambda: setting("AIGUILLAGE_SMS_BACKOFF_MAX"))
+    pool_size: int = field(default_factory=lambda: setting("AIGUILLAGE_SMS_POOL_SIZE"))
+    max_inbound_chars: int = field(default_factory=lambda: setting("AIGUILLAGE_SMS_MAX_INBOUND"))
 
     def problems(self) -> list[str]:
         """Missing settings (empty when the channel can run)."""
