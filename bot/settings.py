@@ -316,11 +316,11 @@ def setting(name: str, env: Optional[Mapping[str, str]] = None):
         return default(name)
 
 
-def project_path(name: str, env: Optional[Mapping[str, str]] = None) -> Path:
+def project_path(name: str, env: Optional[Mapping[str, str]] = None, root: Optional[Path] = None) -> Path:
     """A path variable: as given when set (relative to the working directory), else its default under
-    the project root."""
+    `root` (the project's)."""
     raw = (os.environ if env is None else env).get(name, "").strip()
-    return Path(raw) if raw else PROJECT_ROOT / REGISTRY[name].default
+    return Path(raw) if raw else (root or PROJECT_ROOT) / REGISTRY[name].default
 
 
 def default(name: str):

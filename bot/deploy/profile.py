@@ -11,7 +11,6 @@ launcher refuses a configuration that would exceed the server's limit.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -22,19 +21,17 @@ from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
 from bot.deploy.services import LocalPostgres, LocalRedis, Nginx, ServiceError, rasa_server_environment
+from bot.settings import SettingsError, project_path, value
 
 ENDPOINTS = "endpoints.production.yml"
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name, "")
+def _read(env: Optional[Mapping[str, str]], name: str):
+    """Strict: the profile refuses to start on a bad value, with the registry's French message."""
     try:
-        value = int(raw) if str(raw).strip() else default
-    except ValueError:
-        raise ServiceError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from None
-    if value < minimum:
-        raise ServiceError(f"{name} doit valoir au moins {minimum}.")
-    return value
+        return value(name, env)
+    except SettingsError as error:
+        raise ServiceError(str(error)) from None
 
 
 @dataclass
@@ -55,22 +52,20 @@ class ProfileSettings:
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Optional[Path] = None) -> "ProfileSettings":
-        env = os.environ if env is None else env
-        root = root or Path.cwd()
         return cls(
-            database_url=env.get("AIGUILLAGE_DATABASE_URL", ""),
-            redis_url=env.get("AIGUILLAGE_REDIS_URL", "redis://127.0.0.1:6379/1"),
-            instances=_int(env, "AIGUILLAGE_RASA_INSTANCES", 2, minimum=1),
-            public_host=env.get("AIGUILLAGE_PUBLIC_HOST", "127.0.0.1"),
-            public_port=_int(env, "AIGUILLAGE_PUBLIC_PORT", 5005, minimum=1),
-            rasa_base_port=_int(env, "AIGUILLAGE_RASA_BASE_PORT", 5101, minimum=1),
-            action_port=_int(env, "AIGUILLAGE_ACTION_PORT", 5055, minimum=1),
-            sql_pool_size=_int(env, "SQL_POOL_SIZE", 5, minimum=1),
-            sql_max_overflow=_int(env, "SQL_MAX_OVERFLOW", 5),
-            db_pool_size=_int(env, "AIGUILLAGE_DB_POOL_SIZE", 5, minimum=1),
-            db_max_overflow=_int(env, "AIGUILLAGE_DB_MAX_OVERFLOW", 5),
-            pg_max_connections=_int(env, "AIGUILLAGE_PG_MAX_CONNECTIONS", 100, minimum=1),
-            workdir=Path(env.get("AIGUILLAGE_PRODUCTION_DIR", str(root / "var" / "production"))),
+            database_url=_read(env, "AIGUILLAGE_DATABASE_URL") or "",
+            redis_url=_read(env, "AIGUILLAGE_REDIS_URL"),
+            instances=_read(env, "AIGUILLAGE_RASA_INSTANCES"),
+            public_host=_read(env, "AIGUILLAGE_PUBLIC_HOST"),
+            public_port=_read(env, "AIGUILLAGE_PUBLIC_PORT"),
+            rasa_base_port=_read(env, "AIGUILLAGE_RASA_BASE_PORT"),
+            action_port=_read(env, "AIGUILLAGE_ACTION_PORT"),
+            sql_pool_size=_read(env, "SQL_POOL_SIZE"),
+            sql_max_overflow=_read(env, "SQL_MAX_OVERFLOW"),
+            db_pool_size=_read(env, "AIGUILLAGE_DB_POOL_SIZE"),
+            db_max_overflow=_read(env, "AIGUILLAGE_DB_MAX_OVERFLOW"),
+            pg_max_connections=_read(env, "AIGUILLAGE_PG_MAX_CONNECTIONS"),
+            workdir=project_path("AIGUILLAGE_PRODUCTION_DIR", env, root or Path.cwd()),
         )
 
     def connection_budget(self) -> int:
