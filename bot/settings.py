@@ -233,7 +233,8 @@ VARIABLES: tuple = (
     _v("SANIC_KEEP_ALIVE_TIMEOUT", "int", 75, "set by the launchers: longer than Rasa's 15 s reuse of "
        "action-server connections", EXTERNAL, minimum=1, external=True),
     _v("SANIC_REQUEST_MAX_SIZE", "int", 65536, "set by the launchers: the Rasa server's largest request body "
-       "(413 before more is read)", EXTERNAL, minimum=1, external=True),
+       "(413 before more is read; not the action server's, which receives whole trackers)", EXTERNAL,
+       minimum=1, external=True),
     _v("SANIC_PROXIES_COUNT", "int", 1, "set by the production launcher: the client's address is the one "
        "nginx appended to X-Forwarded-For; set `2` when another TLS proxy is in front of nginx", EXTERNAL,
        minimum=0, external=True),

@@ -47,6 +47,18 @@ def test_every_registered_variable_is_read_somewhere():
     assert unused == []
 
 
+# Reading a variable anywhere but bot/settings.py (writing one for a child process is fine).
+DIRECT_READ = re.compile(r"os\.environ\.get\(|os\.getenv\(|\.get\(\"(?:AIGUILLAGE|SQL|SANIC)_")
+
+
+def test_no_module_reads_the_environment_but_the_settings_module():
+    readers = [f"{path.relative_to(PROJECT_ROOT)}:{number}"
+               for path in _source_files() if path.suffix == ".py" and path != PROJECT_ROOT / "bot" / "settings.py"
+               for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+               if DIRECT_READ.search(line)]
+    assert readers == []
+
+
 def test_every_entry_has_a_type_a_group_and_a_doc():
     assert len(REGISTRY) == len(VARIABLES)  # no name twice
     kinds = {"text", "int", "float", "bool", "url", "path", "choice", "secret"}
