@@ -15,6 +15,10 @@ class ChannelServer:
 
         Sanic.test_mode = True  # several apps in one process (as sanic-testing does)
         self.app = Sanic(f"channel_test_{uuid.uuid4().hex[:8]}")
+        # As the launchers do (SANIC_KEEP_ALIVE_TIMEOUT=75): with Sanic's 5 s, a pooled client
+        # connection left idle that long on a loaded machine is closed just as the client reuses
+        # it, and the request fails with "connection reset by peer".
+        self.app.config.KEEP_ALIVE_TIMEOUT = 75
         self.app.blueprint(channel.blueprint(on_new_message), url_prefix=prefix)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
