@@ -1,4 +1,5 @@
-"""Runtime settings, all from environment variables with safe defaults (documented in README)."""
+"""Runtime settings: every environment variable is declared here, typed, with its default and its
+meaning (docs/settings.md is generated from the registry: `aiguillage reglages --markdown`)."""
 
 from __future__ import annotations
 
