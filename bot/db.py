@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -81,6 +82,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def stored_utc(moment: Optional[datetime]) -> Optional[datetime]:
+    """A timestamp read back from the database, made aware: SQLite drops the offset, and every
+    timestamp is stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
 
 
 def insert_ignore(session: Session, table: Table, values: dict) -> bool:

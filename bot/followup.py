@@ -116,13 +116,6 @@ class FollowupMessage(Base):
     __table_args__ = (Index("ix_messages_suivi_due", "status", "due_at"),)
 
 
-def _aware(moment: Optional[datetime]) -> Optional[datetime]:
-    # SQLite drops the offset; we always store UTC.
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
-
-
 def _utc(moment: Optional[datetime]) -> datetime:
     return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
 

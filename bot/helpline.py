@@ -30,7 +30,7 @@ from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, delete, s
 from sqlalchemy.exc import IntegrityError
 
 from bot.codes import LabelledCode
-from bot.db import Base
+from bot.db import Base, stored_utc
 from bot.hours import opening_status, to_paris
 from bot.retention_policy import older_than
 from bot.settings import REGISTRY, setting
@@ -341,13 +341,6 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def _aware(moment: Optional[datetime]) -> Optional[datetime]:
-    # SQLite drops the offset; we always store UTC.
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 @dataclass(frozen=True)
 class DueCallback:
     id: int
@@ -382,7 +375,7 @@ def book_callback(session, number: str, place_id: str, now: Optional[datetime] =
     key = hashlib.sha256(f"demande:{pseudonym}:{place_id}:{to_paris(now).date()}".encode()).hexdigest()
     existing = session.execute(select(Callback).where(Callback.call_key == key)).scalar_one_or_none()
     if existing is not None:
-        return _aware(existing.due_at)
+        return stored_utc(existing.due_at)
     session.add(Callback(call_key=key, caller_encrypted=encrypt_number(number), caller_pseudonym=pseudonym,
                          called_at=now, due_at=_utc(due), status=STATUS_TO_CALL, created_at=now,
                          reason=REASON_ASKED, sms_state=SMS_IMPOSSIBLE, sms_attempts=0, sms_updated_at=now,
@@ -414,8 +407,8 @@ def due_callbacks(session, now: Optional[datetime] = None, place_id=ALL_PLACES) 
         query = query.where(Callback.place_id.is_(None) if place_id is None else Callback.place_id == place_id)
     rows = session.execute(query.order_by(Callback.due_at, Callback.id)).scalars().all()
     return [DueCallback(id=row.id, caller=decrypt_number(row.caller_encrypted), caller_pseudonym=row.caller_pseudonym,
-                        called_at=to_paris(_aware(row.called_at)), due_at=to_paris(_aware(row.due_at)),
-                        reason=row.reason, status=row.status, created_at=to_paris(_aware(row.created_at)),
+                        called_at=to_paris(stored_utc(row.called_at)), due_at=to_paris(stored_utc(row.due_at)),
+                        reason=row.reason, status=row.status, created_at=to_paris(stored_utc(row.created_at)),
                         sms_sent=row.sms_state == SMS_SENT, place_id=row.place_id)
             for row in rows]
 
@@ -599,9 +592,9 @@ class Helpline:
             outcome, row = await asyncio.to_thread(self._load, key)
             if outcome == OUTCOME_OPEN or row is None:
                 return HelplineResult(OUTCOME_OPEN)
-            due_at = to_paris(_aware(row["due_at"]))
+            due_at = to_paris(stored_utc(row["due_at"]))
             state = row["sms_state"]
-            stale = _aware(row["sms_updated_at"]) < _utc(now) - SMS_STALE_AFTER
+            stale = stored_utc(row["sms_updated_at"]) < _utc(now) - SMS_STALE_AFTER
             if state == SMS_PENDING and not stale:
                 # Another delivery is sending the SMS right now: wait for its result.
                 if asyncio.get_running_loop().time() >= deadline:

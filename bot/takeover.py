@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.codes import LabelledCode
-from bot.db import Base, session_scope
+from bot.db import Base, session_scope, stored_utc
 from bot.referrals import STATUS_CLOSED, Referral
 from bot.retention_policy import with_parent
 
@@ -118,12 +118,6 @@ def _utc(moment: Optional[datetime]) -> datetime:
     return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
 
-def _aware(moment: Optional[datetime]) -> Optional[datetime]:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)  # SQLite drops the offset; we store UTC
-
-
 # --------------------------------------------------------------------------------------------------
 # Can a mediator take over now?
 # --------------------------------------------------------------------------------------------------
@@ -166,7 +160,7 @@ def availability(session: Session, referral: Referral, now: Optional[datetime] =
 
 
 def _expired(takeover: Takeover, now: datetime) -> bool:
-    return _aware(takeover.ends_at) <= now
+    return stored_utc(takeover.ends_at) <= now
 
 
 def active_for_referral(session: Session, referral_id: int, now: Optional[datetime] = None) -> Optional[Takeover]:

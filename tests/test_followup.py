@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot import followup
 from bot.console import service
-from bot.db import session_scope
+from bot.db import session_scope, stored_utc
 from bot.journal import Action, JournalEntry, Note
 from bot.referrals import Referral, ReferralRequest, create_referral, erase_for_sender, pseudonymise
 from bot.sms.encoding import segments_of
@@ -128,7 +128,7 @@ def test_default_delay_is_seven_days_and_unreachable_gets_no_followup(db):
     with session_scope(db["factory"]) as session:
         due = session.execute(select(followup.FollowupMessage.due_at)
                               .where(followup.FollowupMessage.kind == "relance")).scalar_one()
-    assert followup._aware(due) == T0 + timedelta(days=7)
+    assert stored_utc(due) == T0 + timedelta(days=7)
     other, _ = new_referral(db, sender="p2")
     close(db, other, "injoignable", T0)
     assert messages(db, other) == [("cloture", "en_attente", 0)]

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.console import throttle
-from bot.db import Base
+from bot.db import Base, stored_utc
 from bot.retention_policy import keep
 from bot.settings import setting
 
@@ -136,13 +136,6 @@ def normalise_email(email: str) -> str:
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _aware(moment: Optional[datetime]) -> Optional[datetime]:
-    # SQLite drops the offset; we always store UTC.
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def create_account(session: Session, email: str, password: str, place_id: Optional[str] = None,
@@ -266,7 +259,7 @@ def resolve_token(session: Session, token: Optional[str], now: Optional[datetime
                           ).scalar_one_or_none()
     if row is None:
         return None
-    if _aware(row.expires_at) <= now:
+    if stored_utc(row.expires_at) <= now:
         session.delete(row)
         return None
     account = session.get(Account, row.account_id)

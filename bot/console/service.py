@@ -19,7 +19,8 @@ from typing import Optional
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.console.accounts import Account, _aware
+from bot.console.accounts import Account
+from bot.db import stored_utc
 from bot.journal import Action, JournalEntry, Note
 from bot.referrals import (
     ERASED_KEY,
@@ -174,8 +175,8 @@ def open_referral(session: Session, account: Account, referral_id: int, now: Opt
     entries = session.execute(select(JournalEntry).where(JournalEntry.referral_id == referral.id,
                                                          JournalEntry.action.in_(STATE_ACTIONS))
                               .order_by(JournalEntry.at, JournalEntry.id)).scalars().all()
-    history = [HistoryItem(_aware(referral.created_at), ACTION_CREATED, None, referral.channel)]
-    history += [HistoryItem(_aware(e.at), e.action, e.account_id, e.detail) for e in entries]
+    history = [HistoryItem(stored_utc(referral.created_at), ACTION_CREATED, None, referral.channel)]
+    history += [HistoryItem(stored_utc(e.at), e.action, e.account_id, e.detail) for e in entries]
     notes = list(session.execute(select(Note).where(Note.referral_id == referral.id)
                                  .order_by(Note.at, Note.id)).scalars())
     live = live_state(session, referral, now)

@@ -28,13 +28,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
 from sqlalchemy import Column, DateTime, Integer, String, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import Base, insert_ignore
+from bot.db import Base, insert_ignore, stored_utc
 from bot.retention_policy import keep
 from bot.settings import secret_key
 
@@ -96,11 +96,6 @@ def _keyed(*parts: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite drops the offset; we always store UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 # --------------------------------------------------------------------------------------------------
 # Device cookie: proves "this browser logged in to this account before", without any table.
 # --------------------------------------------------------------------------------------------------
@@ -139,8 +134,8 @@ def admit(session: Session, charges: Sequence[Charge], now: datetime) -> Decisio
         rows = {row.key: row for row in session.execute(
             select(LoginCounter.key, LoginCounter.failures, LoginCounter.not_before)
             .where(LoginCounter.key.in_([c.key for c in charges]))).all()}
-        waits = [_aware(rows[c.key].not_before) for c in charges if c.key in rows
-                 and _aware(rows[c.key].not_before) > now]
+        waits = [stored_utc(rows[c.key].not_before) for c in charges if c.key in rows
+                 and stored_utc(rows[c.key].not_before) > now]
         if waits:
             session.rollback()
             return Decision(False, retry_at=max(waits))

@@ -21,7 +21,7 @@ from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, Strin
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.codes import DeliveryState
-from bot.db import Base, session_scope
+from bot.db import Base, session_scope, stored_utc
 from bot.notifications.channels import DeliveryError, Notification, default_senders
 from bot.notifications.config import KIND_EMAIL, NotifySettings, PlaceChannel, place_channels
 from bot.referrals import Referral, normalise_reference
@@ -70,13 +70,6 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def _aware(moment: Optional[datetime]) -> Optional[datetime]:
-    # SQLite drops the offset; we always store UTC.
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -91,7 +84,7 @@ def referral_payload(referral: Referral) -> dict:
         "niveau": referral.level,
         "raisons": list(referral.reasons or []),
         "faits": {k: facts[k] for k in NOTIFIED_FACTS if facts.get(k) not in (None, "", [])},
-        "consentement_le": _utc(_aware(referral.consent_at)).isoformat() if referral.consent_at else None,
+        "consentement_le": _utc(stored_utc(referral.consent_at)).isoformat() if referral.consent_at else None,
     }
 
 
@@ -127,9 +120,9 @@ def enqueue_for_referral(session: Session, referral: Referral, settings: Optiona
 def _as_dict(row: OutboxMessage) -> dict:
     return {
         "id": row.id, "reference": row.reference, "kind": row.kind, "target": row.target, "status": row.status,
-        "attempts": row.attempts, "last_error": row.last_error, "sent_at": _aware(row.sent_at),
-        "next_attempt_at": _aware(row.next_attempt_at) if row.status == STATUS_PENDING else None,
-        "created_at": _aware(row.created_at),
+        "attempts": row.attempts, "last_error": row.last_error, "sent_at": stored_utc(row.sent_at),
+        "next_attempt_at": stored_utc(row.next_attempt_at) if row.status == STATUS_PENDING else None,
+        "created_at": stored_utc(row.created_at),
     }
 
 
