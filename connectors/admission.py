@@ -100,8 +100,8 @@ class Rate:
 
 SENDER_RATE_ENV, ADDRESS_RATE_ENV = "AIGUILLAGE_RATE_PER_SENDER", "AIGUILLAGE_RATE_PER_ADDRESS"
 # A person writes a few messages a minute; a reception desk or a provider's server sends for many.
-DEFAULT_SENDER_RATE = Rate(burst=10, per_minute=10)
-DEFAULT_ADDRESS_RATE = Rate(burst=120, per_minute=300)
+DEFAULT_SENDER_RATE = Rate(burst=10, per_minute=default(SENDER_RATE_ENV))
+DEFAULT_ADDRESS_RATE = Rate(burst=120, per_minute=default(ADDRESS_RATE_ENV))
 MAX_KEYS = 50_000
 
 
