@@ -172,7 +172,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--people", type=int, default=10)
     parser.add_argument("--no-report", action="store_true", help="print only, do not touch the report")
     args = parser.parse_args(argv)
-    from bot import cli
+    from bot.ops import cli
 
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     model = cli.ensure_model(quiet=True)

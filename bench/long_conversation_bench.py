@@ -147,7 +147,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.turns < 3 * SPAN:
         parser.error(f"--turns must be at least {3 * SPAN}")
-    from bot import cli
+    from bot.ops import cli
 
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     model = cli.ensure_model(quiet=True)

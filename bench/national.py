@@ -1,6 +1,6 @@
 """A deterministic, national-size directory in the standard "lieux de médiation numérique".
 
-Places are spread like the population: communes of the reference (bot/geo/communes.py) are
+Places are spread like the population: communes of the reference (bot/directory/geo/communes.py) are
 drawn with a probability proportional to their population, and each place is jittered inside
 its commune (a wider disc for bigger towns). The mix of structures (France Services, libraries,
 social centres, associations...) and of services, programmes, hours and freshness is a rough
@@ -260,7 +260,7 @@ class PopulationSampler:
 
     def __init__(self, communes: Optional[Sequence] = None):
         if communes is None:
-            from bot.geo.communes import default_index
+            from bot.directory.geo.communes import default_index
 
             communes = list(default_index())
         # Sorted by INSEE code so that the draw does not depend on the index's internal order.

@@ -4,7 +4,7 @@
 
 Every message of the safety corpus (both parts) and of the held-out set is screened, in a shuffled
 order, `--repeat` times (each message's time is the fastest of its calls): once by the baseline
-(the pattern table of ``bot.emergencies`` alone) and
+(the pattern table of ``bot.triage.emergencies`` alone) and
 once by the whole screen (patterns, context, cues and the safety classifier), one message at a time
 as a turn does. Printed: p50/p95/p99 per message of both, the ratio, and whether the target
 **p95 < 2 ms** is met. The classifier is loaded before timing (a process loads it once).
@@ -22,10 +22,10 @@ from typing import Callable, Sequence
 import yaml
 
 from bench.report import percentile, publish, run_stamp, table
-from bot.emergencies import detect_emergency
-from bot.safety.classifier import default_classifier
-from bot.safety.screen import screen
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
+from bot.triage.emergencies import detect_emergency
+from bot.triage.safety.classifier import default_classifier
+from bot.triage.safety.screen import screen
 
 CORPORA = ("safety_test.yml", "safety_train.yml", "heldout.yml")
 TARGET_P95_MS = 2.0

@@ -6,7 +6,7 @@
 2. imports it into a fresh SQLite file with the real importer (rows/s, MB/s; then a re-import
    of the same file, which only checks row hashes),
 3. runs K searches from population-weighted points through the real path (`find_places`, the
-   way bot/orientation.py calls it: one session per search, limit 3, radius 15 km), levels in
+   way bot/handoff/services.py calls it: one session per search, limit 3, radius 15 km), levels in
    turn and a share with a specific need, then the same searches with a naive full scan (all
    places read, haversine for each, every candidate scored and sorted) as the baseline,
 4. prints p50/p95/p99 of both, the ratio, how often both give the same places, whether the
@@ -44,7 +44,8 @@ from bench.national import (
     sample_points,
 )
 from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
-from bot.db import make_engine, session_factory, session_scope, upgrade
+from bot.core.db import make_engine, session_factory, session_scope, upgrade
+from bot.directory.hours import PARIS, to_paris
 from bot.directory.importer import import_places
 from bot.directory.matching import (
     LEVELS,
@@ -66,13 +67,12 @@ from bot.directory.search import (
     find_places,
     find_remote,
 )
-from bot.hours import PARIS, to_paris
 
 SECTION = "search"
 DEFAULT_QUERIES = 1_000
 TARGET_P95_MS = 5.0
 RADIUS_KM = 15.0  # Settings.search_radius_km default, what the bot searches first
-LIMIT = 3  # places shown to the person (bot/orientation.py)
+LIMIT = 3  # places shown to the person (bot/handoff/services.py)
 WARMUP_QUERIES = 20
 # Tuesday mid-morning: most places are open or open soon, as on a typical working day.
 BENCH_NOW = datetime(REFERENCE_DATE.year, REFERENCE_DATE.month, REFERENCE_DATE.day, 10, 30, tzinfo=PARIS)
@@ -181,7 +181,7 @@ def naive_find_places(session, latitude: float, longitude: float, need: Need, *,
 
 def remote_only(session, latitude: float, longitude: float, need: Need, *, radius_km: float = RADIUS_KM,
                 now: Optional[datetime] = None, limit: int = LIMIT) -> SearchResult:
-    """`find_remote` as bot/orientation.py calls it, wrapped like a search for `run_queries`."""
+    """`find_remote` as bot/handoff/services.py calls it, wrapped like a search for `run_queries`."""
     remote = find_remote(session, need, latitude=latitude, longitude=longitude, now=now, limit=limit)
     return SearchResult(matches=[], radius_km=radius_km, remote=remote)
 
@@ -356,7 +356,7 @@ def render(result: BenchResult, radius_km: float = RADIUS_KM) -> str:
         "Population-weighted points; levels in turn, "
         f"{sum(1 for q in result.queries if q.need.specific)} searches with a specific need. "
         "Latency in ms of the search function; \"per request\" adds opening and closing the session "
-        "as `bot/orientation.py` does.",
+        "as `bot/handoff/services.py` does.",
         "",
         table(["", "p50", "p95", "p99", "mean", "max"], [
             ["find_places (in-memory index)"] + [_ms(idx_search[k]) for k in ("p50", "p95", "p99", "mean", "max")],

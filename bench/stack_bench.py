@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
-from bot.deploy.services import free_port
+from bot.ops.deploy.services import free_port
 
 SECTION = "stack"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -277,7 +277,8 @@ def check_referrals(conversations: Sequence[ConversationResult], stored: Dict[st
 def stored_references(engine, senders: Iterable[str]) -> Dict[str, List[str]]:
     from sqlalchemy import select
 
-    from bot.referrals import Referral, pseudonymise
+    from bot.core.pseudonyms import pseudonymise
+    from bot.handoff.referrals import Referral
     from connectors.desk import conversation_id
 
     # The desk names its conversations in its own namespace; a referral keeps a keyed hash of that name.
@@ -348,7 +349,7 @@ def train(config: Path, out_dir: Path, name: str, log_path: Path) -> Tuple[Path,
     """`rasa train` as a user runs it, with an empty training cache so nothing is reused.
 
     Returns the model, the wall time and the CPU time (user + system) of the training."""
-    from bot import cli
+    from bot.ops import cli
 
     env = cli.run_environment()
     env["RASA_CACHE_DIRECTORY"] = str(out_dir / "rasa-cache")
@@ -374,7 +375,7 @@ def _cache_record(path: Path) -> Optional[dict]:
 
 def prepare_models(workdir: Path, skip_training: bool, log=print,
                    baseline_model: Optional[Path] = None) -> Tuple[TrainedModel, TrainedModel]:
-    from bot import cli
+    from bot.ops import cli
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     ours_config = PROJECT_ROOT / "config.yml"
@@ -444,9 +445,9 @@ def _now() -> str:
 
 def evaluate_model(model: Path) -> dict:
     """`aiguillage evaluate` on the held-out set: the same scoring for both models."""
-    from bot import cli
+    from bot.ops import cli
 
-    completed = subprocess.run([sys.executable, "-m", "bot.cli", "evaluate", "--model", str(model)],
+    completed = subprocess.run([sys.executable, "-m", "bot.ops.cli", "evaluate", "--model", str(model)],
                                cwd=PROJECT_ROOT, env=cli.run_environment(), capture_output=True, text=True)
     if completed.returncode != 0:
         raise RuntimeError(f"evaluation failed for {model}:\n{completed.stderr[-2000:]}")
@@ -513,9 +514,9 @@ class Stack:
         self.base = ""
 
     def start(self, timeout: float = 300.0) -> "Stack":
-        from bot import cli
-        from bot.db import make_engine, session_factory, upgrade
+        from bot.core.db import make_engine, session_factory, upgrade
         from bot.directory.importer import import_places
+        from bot.ops import cli
 
         self.workdir.mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{self.workdir / 'aiguillage.db'}"
@@ -623,7 +624,7 @@ def measure_stack(model: TrainedModel, workdir: Path, counts: Sequence[int], lev
 PROFILE_RATE = 200  # samples per second
 # Where each server does its work for one message (py-spy frame names, without line numbers).
 PROFILE_ROOTS = {"rasa": ("handle_message (rasa/core/processor.py",),
-                 "actions": ("webhook (rasa_sdk/endpoint.py", "handle (bot/dialogue.py")}
+                 "actions": ("webhook (rasa_sdk/endpoint.py", "handle (bot/triage/dialogue.py")}
 _LINE_NUMBER = re.compile(r":\d+\)$")
 
 

@@ -3,18 +3,19 @@
 Importing this module imports each module that declares tables, so that they all register on
 Base.metadata. Rasa's tracker store keeps its `events` table in the same database: it is Rasa's to
 create and change, so it is left out of every comparison (`ours`); what the retention purge does
-with it is declared here, with ours on the models (`__retention__`, bot/retention_policy.py).
+with it is declared here, with ours on the models (`__retention__`, bot/core/retention_policy.py).
 """
 
 from __future__ import annotations
 
-from bot import followup, helpline, journal, referrals, takeover, telegram_support  # noqa: F401  (tables)
+from bot.channels import telegram  # noqa: F401  (tables)
+from bot.channels.sms import store  # noqa: F401  (tables)
 from bot.console import accounts, service, throttle  # noqa: F401  (tables)
-from bot.db import Base
+from bot.core.db import Base
+from bot.core.retention_policy import Retention, declarations, older_than
 from bot.directory import models  # noqa: F401  (tables)
-from bot.notifications import config, outbox  # noqa: F401  (tables)
-from bot.retention_policy import Retention, declarations, older_than
-from bot.sms import store  # noqa: F401  (tables)
+from bot.handoff import followup, helpline, journal, referrals, takeover  # noqa: F401  (tables)
+from bot.handoff.notifications import config, outbox  # noqa: F401  (tables)
 
 metadata = Base.metadata
 

@@ -29,7 +29,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable, Dict, Optional
 
-from bot.settings import default, setting
+from bot.core.settings import default, setting
 
 logger = logging.getLogger(__name__)
 

@@ -10,12 +10,13 @@ from typing import Any, List, Optional
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import response
 
-from bot import inbox, messages
-from bot.db import checkpoint, session_scope
-from bot.dialogue import emergency_reply
-from bot.privacy import SECRET_KINDS, redact
-from bot.safety.screen import screen
-from bot.settings import get_settings
+from bot.core import messages
+from bot.core.db import checkpoint, session_scope
+from bot.core.privacy import SECRET_KINDS, redact
+from bot.core.settings import get_settings
+from bot.handoff import inbox
+from bot.triage.dialogue import emergency_reply
+from bot.triage.safety.screen import screen
 from connectors.admission import Verdict, client_address, process_gate, process_limits
 
 logger = logging.getLogger(__name__)

@@ -22,16 +22,20 @@ from sanic.request import Request
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot import takeover
-from bot.codes import Channel, DeliveryState
+from bot.channels.outbound import build_senders
 from bot.console import accounts, service, throttle
-from bot.db import session_scope
-from bot.followup import Kind as FollowupKind
-from bot.helpline import CallbackReason
-from bot.hours import to_paris
-from bot.notifications.config import Kind as NotifyKind
-from bot.referrals import OUTCOMES, STATUSES, Outcome, Referral, Status, normalise_reference
-from bot.settings import https_headers, served_over_https, setting
+from bot.core import messages
+from bot.core.codes import Channel, DeliveryState
+from bot.core.db import session_scope
+from bot.core.references import normalise_reference
+from bot.core.settings import https_headers, served_over_https, setting
+from bot.directory.hours import to_paris
+from bot.directory.models import Place
+from bot.handoff import takeover
+from bot.handoff.followup import Kind as FollowupKind
+from bot.handoff.helpline import CallbackReason
+from bot.handoff.notifications.config import Kind as NotifyKind
+from bot.handoff.referrals import OUTCOMES, STATUSES, Outcome, Referral, Status
 from connectors import templating
 from connectors.admission import client_address
 
@@ -118,7 +122,6 @@ def fmt_time(moment: Optional[datetime]) -> str:
 
 
 def label_level(level: str) -> str:
-    from bot import messages
 
     try:
         return messages.level_label(level)
@@ -127,7 +130,6 @@ def label_level(level: str) -> str:
 
 
 def reason_label(code: str) -> str:
-    from bot import messages
 
     try:
         return messages.reason_text(code)
@@ -237,7 +239,6 @@ class ConsoleInput(InputChannel):
     def senders(self) -> dict:
         """How to reach a person on their channel (live takeover), built on first use."""
         if self._senders is None:
-            from bot.outbound import build_senders
 
             self._senders = build_senders()
         return self._senders
@@ -548,7 +549,6 @@ class ConsoleInput(InputChannel):
 def _place(session, place_id: Optional[str]):
     if not place_id:
         return None
-    from bot.directory.models import Place
 
     return session.get(Place, place_id)
 

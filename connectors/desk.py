@@ -10,7 +10,8 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.settings import get_settings, https_headers
+from bot.core.settings import get_settings, https_headers
+from bot.directory.stats import demo_places_loaded
 from connectors.base import AiguillageInput, address_refusal, limited_replies, sender_verdict, too_many_response
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,5 @@ class DeskInput(AiguillageInput):
 
 
 def _demo_loaded() -> bool:
-    from bot.directory.stats import demo_places_loaded
 
     return demo_places_loaded()

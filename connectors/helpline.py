@@ -1,7 +1,7 @@
 """After-hours helpline webhook: the telephony system reports missed calls here (docs/channels.md).
 
 No Rasa turn happens on this route: the conversation starts on the SMS channel when the caller
-answers the SMS. All logic lives in bot.helpline; this is the HTTP adapter.
+answers the SMS. All logic lives in bot.handoff.helpline; this is the HTTP adapter.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import helpline
-from bot.referrals import pseudonymise
+from bot.core.db import shared_factory
+from bot.core.pseudonyms import pseudonymise
+from bot.handoff import helpline
 from connectors.base import address_refusal, sender_verdict, too_many_response
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,6 @@ class HelplineInput(InputChannel):
         if self._service is None:
             factory = self._session_factory
             if factory is None:
-                from bot.db import shared_factory
 
                 factory = shared_factory()
             kwargs = {"clock": self._clock} if self._clock is not None else {}

@@ -16,11 +16,8 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import messages
-from bot.db import checkpoint, session_scope
-from bot.erasure import erase_conversation_data
-from bot.sms import choices as sms_choices
-from bot.sms.providers import (
+from bot.channels.sms import choices as sms_choices
+from bot.channels.sms.providers import (
     NotConfigured,
     OptedOut,
     PayloadError,
@@ -33,8 +30,13 @@ from bot.sms.providers import (
     normalise_number,
     signed_url,
 )
-from bot.sms.store import SmsStore, default_store, number_key
-from bot.text import normalize
+from bot.channels.sms.store import SmsStore, default_store, number_key
+from bot.core import messages
+from bot.core.db import checkpoint, session_scope
+from bot.core.settings import get_settings
+from bot.core.text import normalize
+from bot.handoff import helpline
+from bot.handoff.erasure import erase_conversation_data
 from connectors.base import (
     AiguillageInput,
     address_refusal,
@@ -258,7 +260,6 @@ class SmsInput(AiguillageInput):
             return replies
 
         def book() -> None:
-            from bot import helpline
 
             with session_scope(self.store.factory) as session:
                 for place_id in places:
@@ -269,7 +270,6 @@ class SmsInput(AiguillageInput):
             await asyncio.to_thread(book)
         except Exception:
             logger.exception("callback not booked")
-            from bot.settings import get_settings
 
             settings = get_settings()
             # Never let the person believe a call will come: replace the confirmation.

@@ -4,7 +4,7 @@
 `GET /static/<name>` (its style sheet). Login is the console's business: `authorize(request)` (sync or
 async) says whether the request may see the page.
 Nothing here reads or prints a reference, a conversation key, a note or a single referral's time; the
-numbers come from `bot.stats.publish` (rounded, whole weeks), the same for the page and the CSV.
+numbers come from `bot.handoff.stats.publish` (rounded, whole weeks), the same for the page and the CSV.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
 
-from bot import stats as st
-from bot.codes import Channel
-from bot.referrals import Outcome, Status
-from bot.settings import https_headers
+from bot.console.accounts import authenticate_request, default_factory
+from bot.core.codes import Channel
+from bot.core.messages import level_label
+from bot.core.settings import https_headers
+from bot.handoff import stats as st
+from bot.handoff.referrals import Outcome, Status
 from connectors import templating
 
 CHART_ROWS = 25  # a chart with hundreds of communes helps nobody; the table below keeps every row
@@ -50,7 +52,6 @@ def page_headers() -> dict:
 
 def _level_label(code: str) -> str:
     try:
-        from bot.messages import level_label
 
         return level_label(code)
     except Exception:  # unknown level or domain not reachable: the code is still meaningful
@@ -211,7 +212,6 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
 
 def coordinator_only(request: Request) -> bool:
     """Statistics are for territory coordinators, logged in through the console."""
-    from bot.console.accounts import authenticate_request
 
     account = authenticate_request(request)
     return account is not None and account.is_coordinator
@@ -235,6 +235,5 @@ class StatsInput(InputChannel):
         return cls()
 
     def blueprint(self, on_new_message) -> Blueprint:
-        from bot.console.accounts import default_factory
 
         return stats_blueprint(default_factory(), coordinator_only, name="statistiques_webhook")

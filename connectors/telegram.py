@@ -1,4 +1,4 @@
-"""Telegram channel (webhook). The logic lives in bot.telegram_support; this is the Rasa adapter.
+"""Telegram channel (webhook). The logic lives in bot.channels.telegram; this is the Rasa adapter.
 
 Choices (see docs/channels.md): the Rasa turn and the sends run inside the webhook request, so
 Telegram's own redelivery covers a crash; the update id is claimed first in a shared table so a
@@ -15,9 +15,9 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot import telegram_support as tg
-from bot.db import checkpoint
-from bot.referrals import pseudonymise
+from bot.channels import telegram as tg
+from bot.core.db import checkpoint, shared_factory
+from bot.core.pseudonyms import pseudonymise
 from connectors.base import AiguillageInput, address_refusal, limited_replies, sender_verdict
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,6 @@ class TelegramInput(AiguillageInput):
         if self._updates is None:
             factory = self._factory
             if factory is None:
-                from bot.db import shared_factory
 
                 factory = shared_factory()
             self._factory = factory

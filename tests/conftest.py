@@ -14,9 +14,9 @@ from sanic import Sanic
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from bot import cli
-from bot.db import make_engine, session_factory, upgrade
-from bot.deploy.services import free_port
+from bot.core.db import make_engine, session_factory, upgrade
+from bot.ops import cli
+from bot.ops.deploy.services import free_port
 from connectors import admission
 from connectors.admission import process_limits
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from bot.console import accounts
-from bot.db import make_engine, session_factory, session_scope, upgrade
+from bot.core.db import make_engine, session_factory, session_scope, upgrade
 from bot.directory.models import Place
-from bot.referrals import ReferralRequest, create_referral
+from bot.handoff.referrals import ReferralRequest, create_referral
 from tests.fakes.channel_server import ChannelServer
 
 PASSWORD = "correct horse battery staple"

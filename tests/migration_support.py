@@ -15,11 +15,11 @@ from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import inspect, text
 
 from bot.console.accounts import Account
-from bot.db import current_revision, head_revision, session_factory, session_scope
+from bot.core.db import current_revision, head_revision, session_factory, session_scope
 from bot.directory.models import Place, read_directory_version
-from bot.helpline import Callback
-from bot.journal import Note
-from bot.referrals import Referral
+from bot.handoff.helpline import Callback
+from bot.handoff.journal import Note
+from bot.handoff.referrals import Referral
 from bot.schema import metadata, ours
 
 SCHEMAS = Path(__file__).parent / "data" / "schemas"
@@ -104,7 +104,7 @@ def check_brought_to_head(engine) -> None:
 
 RACER = """
 import pathlib, sys, time
-from bot.db import make_engine, upgrade
+from bot.core.db import make_engine, upgrade
 engine = make_engine(sys.argv[1])
 pathlib.Path(sys.argv[2]).touch()
 while not pathlib.Path(sys.argv[3]).exists():

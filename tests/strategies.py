@@ -74,7 +74,7 @@ FRENCH_SMS = ["bjr", "slt", "jdois faire ma declaration trimestrielle caf avant 
               "ok", "d'accord", "plus loin", "à distance", "ligne d'aide", "   ", "...", "?", "1", "2"]
 
 _PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZéèàç0123456789!@#$%&*+=?_-."
-_SEP_CHARS = " .\\-\u00a0\u202f"  # separators bot.privacy tolerates inside numbers
+_SEP_CHARS = " .\\-\u00a0\u202f"  # separators bot.core.privacy tolerates inside numbers
 
 
 def compact(text: str) -> str:
@@ -394,7 +394,7 @@ def keyed_database(directory: Path, secret_key: str) -> Iterator:
     yields its session factory."""
     import pytest
 
-    from bot.db import make_engine, session_factory, upgrade
+    from bot.core.db import make_engine, session_factory, upgrade
 
     patch = pytest.MonkeyPatch()
     patch.setenv("AIGUILLAGE_SECRET_KEY", secret_key)

@@ -18,7 +18,7 @@ from bench.search_bench import (
     open_database,
     run_queries,
 )
-from bot.db import session_scope
+from bot.core.db import session_scope
 from bot.directory.models import Place
 from bot.directory.search import find_places
 

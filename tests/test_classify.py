@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.classify import classify
-from bot.orientation import Orientation
+from bot.handoff.services import Orientation
+from bot.triage.classify import classify
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bot import cli
+from bot.ops import cli
 
 
 def test_import_lieux_reports_and_is_idempotent(tmp_path, monkeypatch, capsys):
@@ -52,7 +52,7 @@ def test_classify_batch_prints_one_json_line_per_input_and_survives_bad_lines(tm
                      '{"text": "je voudrais apprendre a faire des visios avec mes petits enfants"}\n'
                      '{"text": "bjr jdois faire ma declaration trimestrielle caf avant le 5 sinon ils coupent '
                      'le rsa, jai pas dordi, jsuis a rennes"}\n', encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "classify", "--batch", str(batch), "--json"],
+    out = subprocess.run([sys.executable, "-m", "bot.ops.cli", "classify", "--batch", str(batch), "--json"],
                          cwd=cli.PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     lines = [json.loads(line) for line in out.stdout.splitlines()]
@@ -65,7 +65,7 @@ def test_classify_batch_prints_one_json_line_per_input_and_survives_bad_lines(tm
 
 @pytest.mark.stack
 def test_classify_one_message_with_answers(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "classify", "slt jvoudrais mactualiser pole emploi",
+    out = subprocess.run([sys.executable, "-m", "bot.ops.cli", "classify", "slt jvoudrais mactualiser pole emploi",
                           "--answer", "enjeu=delai", "--answer", "commune=35000", "--json"],
                          cwd=cli.PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]

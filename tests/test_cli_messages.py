@@ -1,4 +1,4 @@
-"""The operator's French texts live in bot/cli_messages.py, not in bot/cli.py's code."""
+"""The operator's French texts live in bot/ops/cli_messages.py, not in bot/ops/cli.py's code."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli_messages
-from bot.cli_messages import TEXTS
+from bot.ops import cli_messages
+from bot.ops.cli_messages import TEXTS
 
 CLI_SOURCE = Path(cli_messages.__file__).with_name("cli.py").read_text(encoding="utf-8")
 # Calls whose string arguments reach the operator.

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot import followup, helpline, referrals, stats, takeover
-from bot.codes import Channel, DeliveryState, LabelledCode
 from bot.console.service import ACTIONS, STATE_ACTIONS
-from bot.journal import Action
-from bot.notifications import config as notify_config
-from bot.notifications import outbox
-from bot.referrals import Outcome, Status
+from bot.core.codes import Channel, DeliveryState, LabelledCode
+from bot.handoff import followup, helpline, referrals, stats, takeover
+from bot.handoff.journal import Action
+from bot.handoff.notifications import config as notify_config
+from bot.handoff.notifications import outbox
+from bot.handoff.referrals import Outcome, Status
 from connectors.desk import DeskInput
 from connectors.helpline import HelplineInput
 from connectors.sms import SmsInput

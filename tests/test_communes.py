@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.geo.communes import DEFAULT_PATH, Commune, CommuneIndex, LookupResult, default_index
+from bot.directory.geo.communes import DEFAULT_PATH, Commune, CommuneIndex, LookupResult, default_index
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -240,7 +240,7 @@ def test_lookup_is_fast(index):
 
 def test_no_work_at_import_and_load_is_cached():
     code = (
-        "import time, bot.geo.communes as m\n"
+        "import time, bot.directory.geo.communes as m\n"
         "assert m.default_index.cache_info().currsize == 0\n"
         "t = time.process_time(); a = m.default_index(); d = time.process_time() - t\n"
         "assert m.default_index() is a\n"
@@ -297,7 +297,7 @@ def test_find_in_text_long_message_and_departement_names(index):
 
 
 def test_bulk_keys_match_single_keys(index):
-    from bot.geo.communes import _key, _keys_many
+    from bot.directory.geo.communes import _key, _keys_many
 
     names = [c.name for c in index]
     assert _keys_many(names) == [_key(n) for n in names]

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from bot import helpline
 from bot.console import service
-from bot.db import current_revision, head_revision, make_engine, session_scope, upgrade
+from bot.core.db import current_revision, head_revision, make_engine, session_scope, upgrade
 from bot.directory.models import Place
+from bot.handoff import helpline
 from tests.console_support import PASSWORD, ConsoleServer, account, build_db
 
 CALLER = "+33612345678"
@@ -103,7 +103,7 @@ def test_an_older_database_gets_the_new_columns(tmp_path):
 
 
 def test_a_person_on_sms_who_asks_to_be_called_back_appears_to_the_place_at_its_opening(db):
-    from bot.sms.store import SmsStore
+    from bot.channels.sms.store import SmsStore
     from connectors.sms import SmsInput
 
     channel = SmsInput(store=SmsStore(db["factory"]))
@@ -125,13 +125,13 @@ def test_a_person_on_sms_who_asks_to_be_called_back_appears_to_the_place_at_its_
 
 
 class patch_now:
-    """Freeze bot.helpline's clock (datetime.now) for a booking made 'now'."""
+    """Freeze bot.handoff.helpline's clock (datetime.now) for a booking made 'now'."""
 
     def __init__(self, moment):
         self.moment = moment
 
     def __enter__(self):
-        import bot.helpline as module
+        import bot.handoff.helpline as module
 
         real = module.datetime
         moment = self.moment

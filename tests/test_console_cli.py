@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from bot import cli
 from bot.console import accounts
-from bot.db import session_scope
+from bot.core.db import session_scope
+from bot.ops import cli
 from tests.console_support import build_db
 
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.console import accounts, service
-from bot.db import session_scope
-from bot.referrals import Referral
+from bot.core.db import session_scope
+from bot.handoff.referrals import Referral
 from tests.console_support import PASSWORD, T0, ConsoleServer, build_db
 
 
@@ -134,7 +134,7 @@ def test_search_accepts_loose_typing_and_detail_shows_the_triage(env):
     reply = c.get("/orientations", params={"reference": ref.lower().replace("-", " ")})
     assert reply.status_code == 303 and reply.headers["location"].endswith(f"/orientations/{rid}")
     detail = c.get(f"/orientations/{rid}").text
-    from bot import messages
+    from bot.core import messages
 
     assert messages.level_label("urgence") in detail
     assert messages.reason_text("delai_proche") in detail
@@ -206,7 +206,7 @@ def test_over_https_the_cookies_are_secure_and_pages_send_hsts(env, monkeypatch)
 @pytest.mark.parametrize("url, https", [("https://aiguillage.example.fr", True), ("HTTPS://X.FR/", True),
                                         ("http://127.0.0.1:5005", False), ("", False), ("  https://a.fr", True)])
 def test_https_is_read_from_the_public_address(monkeypatch, url, https):
-    from bot import settings
+    from bot.core import settings
 
     monkeypatch.setenv(settings.PUBLIC_URL_ENV, url)
     assert settings.served_over_https() is https

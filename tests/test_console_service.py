@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.console import accounts, service
 from bot.console.accounts import AccountError
-from bot.db import session_scope
-from bot.referrals import Referral, erase_for_sender
+from bot.core.db import session_scope
+from bot.handoff.referrals import Referral, erase_for_sender
 from tests.console_support import PASSWORD, T0, account, build_db
 
 

@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from bot.dialogue import Turn, handle
+from bot.triage.dialogue import Turn, handle
 
 RENNES = SimpleNamespace(insee="35238", name="Rennes", postcodes=("35000", "35200", "35700"),
                          latitude=48.11, longitude=-1.68, departement="35", population=220000)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import messages
-from bot.dialogue import Turn, handle
+from bot.core import messages
+from bot.triage.dialogue import Turn, handle
 from tests.test_dialogue import FakeServices, choice, converse
 
 PILLS = "j'ai mis les cachets de côté pour ce soir, je veux juste que ça s'arrête"

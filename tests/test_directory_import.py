@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.pool import StaticPool
 
-from bot.db import Base, make_engine, session_factory
+from bot.core.db import Base, make_engine, session_factory
 from bot.directory import models
 from bot.directory.importer import ImportFileError, import_places
 from bot.directory.models import STANDARD_FIELDS, Place

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from bot import emergencies
-from bot.emergencies import NUMBERS, RULES, VitalEmergency, detect_all, detect_emergency
+from bot.triage import emergencies
+from bot.triage.emergencies import NUMBERS, RULES, VitalEmergency, detect_all, detect_emergency
 
 
 def test_numbers_table():

@@ -14,17 +14,21 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
-from bot import followup, helpline, messages, retention, stats, takeover
 from bot.actions import triage_actions
+from bot.channels.sms.providers import SmsSettings
+from bot.channels.sms.store import SmsChoices, SmsOptOut, SmsStore, number_key
 from bot.console import service
 from bot.console.accounts import ROLE_COORDINATOR, ROLE_MEDIATOR, Account
-from bot.db import session_scope
+from bot.core import messages
+from bot.core.db import session_scope
+from bot.core.pseudonyms import pseudonymise
 from bot.directory.models import Place
-from bot.erasure import erase_conversation_data
-from bot.journal import JournalEntry, Note
-from bot.notifications.outbox import STATUS_PENDING as OUTBOX_PENDING
-from bot.notifications.outbox import OutboxMessage
-from bot.referrals import (
+from bot.handoff import followup, helpline, stats, takeover
+from bot.handoff.erasure import erase_conversation_data
+from bot.handoff.journal import JournalEntry, Note
+from bot.handoff.notifications.outbox import STATUS_PENDING as OUTBOX_PENDING
+from bot.handoff.notifications.outbox import OutboxMessage
+from bot.handoff.referrals import (
     ERASED_KEY,
     OUTCOME_WITHDRAWN,
     RESIDUE_FACTS,
@@ -33,10 +37,8 @@ from bot.referrals import (
     ReferralRequest,
     create_referral,
     find_by_reference,
-    pseudonymise,
 )
-from bot.sms.providers import SmsSettings
-from bot.sms.store import SmsChoices, SmsOptOut, SmsStore, number_key
+from bot.ops import retention
 from connectors.desk import DeskInput, conversation_id
 from connectors.sms import SmsInput
 from connectors.telegram import TelegramInput, sender_for

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot import db as database
-from bot.db import checkpoint, make_engine, private_dir, session_factory, session_scope, upgrade
-from bot.referrals import ReferralRequest, create_referral, erase_for_sender
+from bot.core import db as database
+from bot.core.db import checkpoint, make_engine, private_dir, session_factory, session_scope, upgrade
+from bot.handoff.referrals import ReferralRequest, create_referral, erase_for_sender
 
 MARK = "Mme-Quelconque-rue-des-Lilas"
 

@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import followup
+from bot.channels.sms.encoding import segments_of
 from bot.console import service
-from bot.db import session_scope, stored_utc
-from bot.journal import Action, JournalEntry, Note
-from bot.referrals import Referral, ReferralRequest, create_referral, erase_for_sender, pseudonymise
-from bot.sms.encoding import segments_of
+from bot.core.db import session_scope, stored_utc
+from bot.core.pseudonyms import pseudonymise
+from bot.handoff import followup
+from bot.handoff.journal import Action, JournalEntry, Note
+from bot.handoff.referrals import Referral, ReferralRequest, create_referral, erase_for_sender
 from tests.console_support import T0, account, build_db
 
 PHONE = "+33612345678"

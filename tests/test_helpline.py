@@ -15,9 +15,9 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import func, select
 
-from bot import helpline
-from bot.deploy.services import free_port
-from bot.referrals import pseudonymise
+from bot.core.pseudonyms import pseudonymise
+from bot.handoff import helpline
+from bot.ops.deploy.services import free_port
 from connectors.helpline import HelplineInput
 from tests.test_rate_limits import BURST, polite
 
@@ -42,7 +42,7 @@ def segments(text: str) -> int:
 
 
 class FakeSender:
-    """Plays bot.sms.providers' sender: records every SMS, can fail or be slow."""
+    """Plays bot.channels.sms.providers' sender: records every SMS, can fail or be slow."""
 
     def __init__(self):
         self.sent: list[tuple[str, str]] = []

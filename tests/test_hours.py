@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.hours import format_next_opening, format_opening, is_open, next_closing, next_opening, opening_status
+from bot.directory.hours import format_next_opening, format_opening, is_open, next_closing, next_opening, opening_status
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEKDAYS = "Mo-Fr 09:00-12:00,14:00-17:30; PH off"

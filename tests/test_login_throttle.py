@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.console import accounts, throttle
-from bot.db import session_scope
+from bot.core.db import session_scope
 from tests.console_support import PASSWORD, T0, ConsoleServer, build_db
 from tests.test_console_http import csrf_of
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import yaml
 
-from bot import messages
-from bot.dialogue import Reply
-from bot.triage import QUESTIONS, RULES
+from bot.core import messages
+from bot.triage.dialogue import Reply
+from bot.triage.rules import QUESTIONS, RULES
 
 DOMAIN = Path(__file__).resolve().parent.parent / "domain"
 

@@ -13,8 +13,9 @@ import sys
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot import cli, db
-from bot.db import PROJECT_ROOT, head_revision, make_engine, upgrade
+from bot.core import db
+from bot.core.db import PROJECT_ROOT, head_revision, make_engine, upgrade
+from bot.ops import cli
 from tests.migration_support import (
     EARLIER_VERSIONS,
     OBSOLETE_TABLES,

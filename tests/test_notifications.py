@@ -16,12 +16,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from bot.db import session_scope
-from bot.deploy.services import free_port
+from bot.core.db import session_scope
+from bot.core.pseudonyms import pseudonymise
 from bot.directory.models import Place
-from bot.notifications import channels as ch
-from bot.notifications.config import NotifySettings, set_place_channels
-from bot.notifications.outbox import (
+from bot.handoff.notifications import channels as ch
+from bot.handoff.notifications.config import NotifySettings, set_place_channels
+from bot.handoff.notifications.outbox import (
     STATUS_FAILED,
     STATUS_PENDING,
     STATUS_SENT,
@@ -31,8 +31,9 @@ from bot.notifications.outbox import (
     enqueue_for_referral,
     retry_failed,
 )
-from bot.orientation import Orientation
-from bot.referrals import Referral, ReferralRequest, create_referral, erase_for_sender, pseudonymise
+from bot.handoff.referrals import Referral, ReferralRequest, create_referral, erase_for_sender
+from bot.handoff.services import Orientation
+from bot.ops.deploy.services import free_port
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 CALLER = "+33612345678"
@@ -491,7 +492,7 @@ def test_reconfiguring_a_place_keeps_queued_webhooks_signed(db, webhook):
 
 
 def test_invalid_channel_settings_are_refused(db):
-    from bot.notifications.config import ChannelConfigError
+    from bot.handoff.notifications.config import ChannelConfigError
 
     for kwargs in ({"emails": ["pas-une-adresse"]}, {"telegram_chats": ["douze"]},
                    {"webhooks": [("https://x.example/h", "")]}, {"webhooks": [("ftp://x", "s")]}):

@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from bot import cli
-from bot.db import make_engine, session_factory, session_scope
+from bot.core.db import make_engine, session_factory, session_scope
 from bot.directory.models import Place
-from bot.notifications.config import PlaceChannel
-from bot.notifications.outbox import STATUS_FAILED, OutboxMessage
-from bot.orientation import Orientation
+from bot.handoff.notifications.config import PlaceChannel
+from bot.handoff.notifications.outbox import STATUS_FAILED, OutboxMessage
+from bot.handoff.services import Orientation
+from bot.ops import cli
 from tests.test_notifications import SECRET, WebhookReceiver
 
 PLACE = "lieu-cli-1"
@@ -81,7 +81,7 @@ def test_configure_send_fail_and_retry_from_the_command_line(env, capsys):
 def test_notify_loop_runs_bounded_passes(env):
     import asyncio
 
-    from bot.notifications.outbox import Dispatcher
+    from bot.handoff.notifications.outbox import Dispatcher
 
     factory, receiver = env
     assert cli.main(["notify-config", PLACE, "--webhook", receiver.url, "--webhook-secret", SECRET]) == 0

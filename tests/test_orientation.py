@@ -5,12 +5,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import DEMO_FILE
-from bot.dialogue import Turn, handle
+from bot.core.settings import Settings
 from bot.directory.importer import import_places
-from bot.orientation import Orientation
-from bot.referrals import Referral
-from bot.settings import Settings
+from bot.handoff.referrals import Referral
+from bot.handoff.services import Orientation
+from bot.ops.cli import DEMO_FILE
+from bot.triage.dialogue import Turn, handle
 
 THURSDAY_10H = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 

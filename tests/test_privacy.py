@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from bot import privacy
-from bot.privacy import Redaction, redact, redact_mapping
+from bot.core import privacy
+from bot.core.privacy import Redaction, redact, redact_mapping
 
 VALID_NIR = "2 95 10 99 126 111 93"
 VALID_NIR_2 = "1 84 12 76 451 089 46"

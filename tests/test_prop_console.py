@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from bot.console import service
-from bot.db import session_scope
+from bot.core.db import session_scope
 from bot.directory.models import Place
 from tests.console_support import PASSWORD, T0, ConsoleServer, build_db
 from tests.strategies import HTML_INJECTIONS, examples, hostile_text

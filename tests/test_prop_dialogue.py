@@ -1,5 +1,5 @@
 """Property-based tests of the message path without Rasa: understanding, then the triage conversation on
-a real SQLite database with the demo directory (bot.dialogue + bot.orientation)."""
+a real SQLite database with the demo directory (bot.triage.dialogue + bot.handoff.services)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
-from bot import messages
-from bot.dialogue import Turn, handle
-from bot.understanding import CHOICE_SYNONYMS, extract_facts, facts_from_message, match_choice
+from bot.core import messages
+from bot.triage.dialogue import Turn, handle
+from bot.triage.understanding import CHOICE_SYNONYMS, extract_facts, facts_from_message, match_choice
 from tests.strategies import (
     FRENCH_SMS,
     examples,
@@ -85,10 +85,10 @@ def test_facts_of_a_message_with_a_secret_hold_no_trace_of_it(secret):
 
 @pytest.fixture(scope="module")
 def orientation(tmp_path_factory):
-    from bot.cli import DEMO_FILE
+    from bot.core.settings import Settings
     from bot.directory.importer import import_places
-    from bot.orientation import Orientation
-    from bot.settings import Settings
+    from bot.handoff.services import Orientation
+    from bot.ops.cli import DEMO_FILE
 
     with keyed_database(tmp_path_factory.mktemp("prop-dialogue"), "prop-dialogue-key") as factory:
         assert not import_places(factory, DEMO_FILE, demo=True).errors
@@ -194,7 +194,7 @@ def test_a_referral_made_from_messages_full_of_secrets_stores_none_of_them(orien
         replies, state = handle(state, turn, orientation)
         check_replies(replies)
     assert state.get("reference"), state  # the conversation did reach a referral
-    from bot.referrals import Referral
+    from bot.handoff.referrals import Referral
 
     with orientation.factory() as session:
         stored = session.query(Referral).filter_by(reference=state["reference"]).one()

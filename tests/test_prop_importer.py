@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.pool import StaticPool
 
-from bot.db import make_engine, session_factory, upgrade
+from bot.core.db import make_engine, session_factory, upgrade
 from bot.directory import importer
 from bot.directory.importer import ImportFileError, import_places
 from bot.directory.models import REQUIRED_FIELDS, STANDARD_FIELDS, Place

@@ -1,4 +1,4 @@
-"""Property-based tests of the redaction every message goes through before it is stored (bot.privacy)."""
+"""Property-based tests of the redaction every message goes through before it is stored (bot.core.privacy)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.privacy import KINDS, TOKENS, redact, redact_mapping
+from bot.core.privacy import KINDS, TOKENS, redact, redact_mapping
 from tests.strategies import (
     Secret,
     examples,

@@ -20,10 +20,18 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot import helpline
-from bot import telegram_support as tg
-from bot.sms import providers
-from bot.sms.providers import JSON, TWILIO, NotConfigured, PayloadError, SignatureError, SmsSettings, make_provider
+from bot.channels import telegram as tg
+from bot.channels.sms import providers
+from bot.channels.sms.providers import (
+    JSON,
+    TWILIO,
+    NotConfigured,
+    PayloadError,
+    SignatureError,
+    SmsSettings,
+    make_provider,
+)
+from bot.handoff import helpline
 from connectors.helpline import ERRORS as HELPLINE_ERRORS
 from tests.conftest import UNLIMITED_RATES
 from tests.fakes.channel_server import ChannelServer
@@ -272,7 +280,7 @@ def unlimited_rates_here():
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    from bot.sms.store import SmsStore
+    from bot.channels.sms.store import SmsStore
     from connectors.helpline import HelplineInput
     from connectors.sms import SmsInput
     from connectors.telegram import TelegramInput

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import cli
-from bot.evaluation import GATE_METRICS, GatesError, Scores, failed_gates, read_gates
+from bot.ops import cli
+from bot.triage.evaluation import GATE_METRICS, GatesError, Scores, failed_gates, read_gates
 
 pytestmark = pytest.mark.stack  # needs the trained model (loaded in process, no server)
 

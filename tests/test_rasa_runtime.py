@@ -135,7 +135,7 @@ def test_tracker_store_pools_sqlite_connections(tmp_path):
 def test_only_conversation_events_skip_the_flush_at_each_commit(tmp_path):
     from sqlalchemy import text
 
-    from bot.db import make_engine
+    from bot.core.db import make_engine
 
     store = _store(AiguillageTrackerStore, tmp_path / "a.db")
     with store.engine.connect() as connection:

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from bot import cli
+from bot.ops import cli
 
 pytestmark = pytest.mark.stack
 

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from bot import messages
-from bot.settings import get_settings
+from bot.core import messages
+from bot.core.settings import get_settings
 from connectors import admission
 from connectors.admission import DEFAULT_SENDER_RATE, Rate, RateLimiter
 from connectors.desk import DeskInput

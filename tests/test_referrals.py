@@ -5,18 +5,16 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.db import session_scope
-from bot.referrals import (
-    CODE_ALPHABET,
+from bot.core.db import session_scope
+from bot.core.pseudonyms import pseudonymise
+from bot.core.references import CODE_ALPHABET, new_reference, normalise_reference
+from bot.handoff.referrals import (
     ERASED_KEY,
     Referral,
     ReferralRequest,
     create_referral,
     erase_for_sender,
     find_by_reference,
-    new_reference,
-    normalise_reference,
-    pseudonymise,
 )
 
 

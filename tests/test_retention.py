@@ -21,12 +21,13 @@ from sqlalchemy import (
     select,
 )
 
-from bot import cli, retention, stats
-from bot.db import make_engine, session_factory, upgrade
-from bot.helpline import Callback
-from bot.referrals import Referral, ReferralRequest, create_referral, find_by_reference
-from bot.sms.store import SmsChoices, SmsOptOut
-from bot.telegram_support import SeenUpdate
+from bot.channels.sms.store import SmsChoices, SmsOptOut
+from bot.channels.telegram import SeenUpdate
+from bot.core.db import make_engine, session_factory, upgrade
+from bot.handoff import stats
+from bot.handoff.helpline import Callback
+from bot.handoff.referrals import Referral, ReferralRequest, create_referral, find_by_reference
+from bot.ops import cli, retention
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=timezone.utc)
 OLD = NOW - timedelta(days=120)
@@ -212,7 +213,7 @@ def test_cli_purge_prints_french_summary(db, monkeypatch, capsys):
 
 
 def test_purge_removes_contacts_follow_ups_and_live_conversations(db):
-    from bot import followup, takeover
+    from bot.handoff import followup, takeover
 
     engine, factory = db["engine"], db["factory"]
     ids = {}

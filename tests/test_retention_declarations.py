@@ -23,9 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base
 
-from bot import retention, schema
-from bot.db import make_engine, upgrade
-from bot.retention_policy import Action, UndeclaredRetention, declarations, keep
+from bot import schema
+from bot.core.db import make_engine, upgrade
+from bot.core.retention_policy import Action, UndeclaredRetention, declarations, keep
+from bot.ops import retention
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=timezone.utc)
 AGES = {"old": NOW - timedelta(days=120), "new": NOW - timedelta(days=10)}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot import messages
-from bot.dialogue import safety_check_reply
-from bot.emergencies import NUMBERS
-from bot.safety.screen import possible_numbers
-from bot.sms import choices as sms_choices
-from bot.sms.encoding import gsm7_encodable, segments_of
-from bot.telegram_support import render_replies
+from bot.channels.sms import choices as sms_choices
+from bot.channels.sms.encoding import gsm7_encodable, segments_of
+from bot.channels.telegram import render_replies
+from bot.core import messages
+from bot.triage.dialogue import safety_check_reply
+from bot.triage.emergencies import NUMBERS
+from bot.triage.safety.screen import possible_numbers
 
 SAFETY_KEYS = ("utter_verification_securite_detresse", "utter_verification_securite",
                "utter_verification_securite_general", "utter_verification_securite_encore",
@@ -47,7 +47,7 @@ def test_telegram_shows_the_check_with_its_buttons_and_the_number_in_bold():
 
 
 def test_the_mediator_reads_the_flags_in_words_without_details():
-    from bot.notifications.channels import summary
+    from bot.handoff.notifications.channels import summary
     from connectors.console import fact_text
 
     assert "danger" in fact_text("verification_securite", "posee")

@@ -7,14 +7,14 @@ from collections import Counter
 import pytest
 import yaml
 
-from bot.classify import classify
-from bot.emergencies import NUMBERS, expand
-from bot.orientation import Orientation
-from bot.safety import classifier as safety_classifier
-from bot.safety.context import figure_of_speech, told_as_over
-from bot.safety.cues import CUES, find_cues
-from bot.safety.screen import NOTHING, Prediction, possible_numbers, screen
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
+from bot.handoff.services import Orientation
+from bot.triage.classify import classify
+from bot.triage.emergencies import NUMBERS, expand
+from bot.triage.safety import classifier as safety_classifier
+from bot.triage.safety.context import figure_of_speech, told_as_over
+from bot.triage.safety.cues import CUES, find_cues
+from bot.triage.safety.screen import NOTHING, Prediction, possible_numbers, screen
 
 EVAL = PROJECT_ROOT / "tests" / "nlu_eval"
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.pool import StaticPool
 
-from bot.db import Base, make_engine, session_factory
+from bot.core.db import Base, make_engine, session_factory
 from bot.directory.importer import import_places
 from bot.directory.matching import LEVELS, bounding_box, haversine_km, matches_level
 from bot.directory.models import Place

@@ -16,13 +16,13 @@ from sqlalchemy import delete, select, update
 
 from bench.national import PopulationSampler, generate_directory
 from bench.search_bench import make_queries, naive_find_places
-from bot.db import Base, make_engine, session_factory, session_scope, upgrade
+from bot.core.db import Base, make_engine, session_factory, session_scope, upgrade
 from bot.directory import index as index_module
+from bot.directory.geo.communes import default_index
+from bot.directory.hours import PARIS
 from bot.directory.importer import import_places
 from bot.directory.models import Place
 from bot.directory.search import Need, find_places, find_remote
-from bot.geo.communes import default_index
-from bot.hours import PARIS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=PARIS)  # a Tuesday morning, as in the bench
@@ -134,7 +134,7 @@ def test_reimport_in_another_process_is_seen_by_the_next_search(database, direct
         writer.writeheader()
         writer.writerow(row)
     env = dict(os.environ, AIGUILLAGE_DATABASE_URL=url, AIGUILLAGE_SECRET_KEY="k")
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "import-lieux", str(changed)], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "bot.ops.cli", "import-lieux", str(changed)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "1 mis à jour" in done.stdout

@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from bot import cli, settings
-from bot.settings import PROJECT_ROOT, REGISTRY, VARIABLES, SettingsError
+from bot.core import settings
+from bot.core.settings import PROJECT_ROOT, REGISTRY, VARIABLES, SettingsError
+from bot.ops import cli
 
 SOURCES = ("bot", "connectors", "scripts", "bench")
 # Our own variables, plus the other tools' ones we set or read (Rasa, Sanic, the test runner).
@@ -47,7 +48,7 @@ def test_every_registered_variable_is_read_somewhere():
     assert unused == []
 
 
-# Reading a variable anywhere but bot/settings.py (writing one for a child process is fine).
+# Reading a variable anywhere but bot/core/settings.py (writing one for a child process is fine).
 DIRECT_READ = re.compile(r"os\.environ\.get\(|os\.getenv\(|\.get\(\"(?:AIGUILLAGE|SQL|SANIC)_")
 
 

@@ -1,7 +1,7 @@
 """Buttons become numbered choices on SMS; the person's reply maps back to the button's payload."""
 
-from bot import messages
-from bot.sms.choices import choices_from_buttons, match, render
+from bot.channels.sms.choices import choices_from_buttons, match, render
+from bot.core import messages
 
 CONSENT = choices_from_buttons(messages.catalogue().buttons("utter_demande_consentement"))
 ENJEU = choices_from_buttons(messages.catalogue().buttons("utter_ask_enjeu"))

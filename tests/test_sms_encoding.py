@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from bot import messages
-from bot.sms import choices
-from bot.sms.encoding import GSM7, UCS2, count, fit, prepare, segments_of
+from bot.channels.sms import choices
+from bot.channels.sms.encoding import GSM7, UCS2, count, fit, prepare, segments_of
+from bot.core import messages
 
 
 def test_pure_gsm7_limits():

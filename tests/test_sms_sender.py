@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.sms.providers import OptedOut, SendError, SmsSender, SmsSettings
-from bot.sms.store import SmsStore, number_key
+from bot.channels.sms.providers import OptedOut, SendError, SmsSender, SmsSettings
+from bot.channels.sms.store import SmsStore, number_key
 from tests.fakes.sms_gateway import FakeGateway
 
 
@@ -69,7 +69,7 @@ async def test_opted_out_number_is_refused_and_long_text_fits(store):
             await sender.send("06 12 34 56 78", "Bonjour")
         await sender.send("+33698765432", "Vous êtes attendu. " * 100)
         await sender.aclose()
-    from bot.sms.encoding import count
+    from bot.channels.sms.encoding import count
     assert len(gateway.requests) == 1
     text = gateway.requests[0].json()["text"]
     assert text.startswith("Vous etes attendu.") and count(text).count <= 3

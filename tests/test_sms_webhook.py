@@ -15,12 +15,7 @@ import httpx
 import pytest
 from sanic import Sanic
 
-from bot import messages
-from bot.db import session_scope
-from bot.deploy.services import free_port
-from bot.referrals import ERASED_KEY, Referral, ReferralRequest, create_referral
-from bot.settings import get_settings
-from bot.sms.providers import (
+from bot.channels.sms.providers import (
     TIMESTAMP_HEADER,
     SignatureError,
     SmsSettings,
@@ -28,7 +23,12 @@ from bot.sms.providers import (
     signed_headers,
     twilio_signature,
 )
-from bot.sms.store import SmsStore, number_key
+from bot.channels.sms.store import SmsStore, number_key
+from bot.core import messages
+from bot.core.db import session_scope
+from bot.core.settings import get_settings
+from bot.handoff.referrals import ERASED_KEY, Referral, ReferralRequest, create_referral
+from bot.ops.deploy.services import free_port
 from connectors.sms import SmsInput
 from tests.fakes.sms_gateway import FakeGateway
 from tests.test_rate_limits import BURST, DANGER, polite
@@ -174,7 +174,7 @@ async def test_twilio_signed_form_is_answered_by_sms(twilio_channel):
 
 def test_twilios_published_example_is_accepted_and_a_changed_one_refused():
     """The example request and signature of Twilio's webhook-security documentation."""
-    from bot.sms.providers import TwilioProvider
+    from bot.channels.sms.providers import TwilioProvider
 
     provider = TwilioProvider(SmsSettings(provider="twilio", auth_token="12345"))
     params = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234", "From": "+12349013030",
@@ -216,7 +216,7 @@ async def test_requests_signed_by_twilios_validator_are_accepted(twilio_channel)
 def test_twilio_python_own_json_example_is_accepted_and_a_changed_body_refused():
     """twilio-python's test vector for a JSON body: the URL carries bodySHA256 (SHA-256 of the body)
     and X-Twilio-Signature is the HMAC-SHA1 of that URL alone."""
-    from bot.sms.providers import TwilioProvider
+    from bot.channels.sms.providers import TwilioProvider
 
     provider = TwilioProvider(SmsSettings(provider="twilio", auth_token="12345"))
     url = ("https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -356,7 +356,7 @@ async def test_long_reply_stays_within_three_segments(json_channel):
     h = json_channel
     h.rasa.replies = [{"text": "Une phrase assez longue pour remplir. " * 30}]
     await h.sms("Bonjour")
-    from bot.sms.encoding import count
+    from bot.channels.sms.encoding import count
     assert count(h.gateway.texts()[0]).count <= 3
 
 
@@ -381,7 +381,7 @@ async def test_stop_opts_out_erases_and_confirms_once(json_channel, store, word)
     with session_scope(store.factory) as session:
         assert [r.conversation_key for r in session.query(Referral)] == [ERASED_KEY]  # the statistics' residue
 
-    from bot.sms.providers import OptedOut
+    from bot.channels.sms.providers import OptedOut
     with pytest.raises(OptedOut):
         await h.channel.sender.send("06 12 34 56 78", "Un rappel")
     assert len(h.gateway.requests) == 1

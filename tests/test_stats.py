@@ -13,9 +13,9 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import select
 
-from bot import stats
-from bot.deploy.services import free_port
-from bot.referrals import Referral, ReferralRequest, create_referral
+from bot.handoff import stats
+from bot.handoff.referrals import Referral, ReferralRequest, create_referral
+from bot.ops.deploy.services import free_port
 from connectors.stats_page import render_page, stats_blueprint
 
 UTC = timezone.utc

@@ -34,10 +34,10 @@ from hypothesis import strategies as hs
 from sanic import Sanic
 from sqlalchemy.pool import StaticPool
 
-from bot import stats
-from bot.db import make_engine, session_factory, upgrade
-from bot.deploy.services import free_port
-from bot.referrals import ReferralRequest, create_referral
+from bot.core.db import make_engine, session_factory, upgrade
+from bot.handoff import stats
+from bot.handoff.referrals import ReferralRequest, create_referral
+from bot.ops.deploy.services import free_port
 from connectors.stats_page import render_page, stats_blueprint
 from tests.strategies import examples
 

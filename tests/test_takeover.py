@@ -1,4 +1,4 @@
-"""Live takeover by a mediator, and what a person's message does before Rasa (bot.takeover, bot.inbox)."""
+"""Live takeover by a mediator, and what a person's message does before Rasa (bot.handoff takeover, inbox)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot import followup, inbox, takeover
 from bot.console import service
-from bot.db import session_scope
+from bot.core.db import session_scope
 from bot.directory.models import Place
-from bot.referrals import Referral, ReferralRequest, create_referral, erase_for_sender
+from bot.handoff import followup, inbox, takeover
+from bot.handoff.referrals import Referral, ReferralRequest, create_referral, erase_for_sender
 from tests.console_support import T0, account, build_db
 
 PHONE = "+33612345678"

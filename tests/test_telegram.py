@@ -12,9 +12,10 @@ import pytest
 import sqlalchemy
 from rasa.core.channels.channel import UserMessage
 
-from bot import cli, messages
-from bot import telegram_support as tg
-from bot.deploy.services import free_port
+from bot.channels import telegram as tg
+from bot.core import messages
+from bot.ops import cli
+from bot.ops.deploy.services import free_port
 from connectors.telegram import TelegramInput, TelegramOutput, sender_for
 from tests.fakes.channel_server import ChannelServer
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -339,7 +340,7 @@ def test_long_reply_is_split_in_order_and_escaped(server, api, rasa):
 
 
 def test_formatting_characters_are_escaped_and_the_reference_is_bold(server, api, rasa):
-    from bot.referrals import new_reference
+    from bot.core.references import new_reference
 
     reference = new_reference()
     rasa.script = lambda text: [{"text": f"Votre numéro : {reference}. 3 < 5 & *pas gras* _pas italique_ <b>x</b>"}]
@@ -494,10 +495,10 @@ def test_consent_turn_keeps_the_chat_for_the_follow_up_and_a_live_mediator_takes
                                                                                               factory):
     from datetime import date, datetime, timezone
 
-    from bot import followup, takeover
+    from bot.channels.outbound import TelegramSender
     from bot.directory.models import Place
-    from bot.outbound import TelegramSender
-    from bot.referrals import Referral, ReferralRequest, create_referral
+    from bot.handoff import followup, takeover
+    from bot.handoff.referrals import Referral, ReferralRequest, create_referral
 
     with factory() as session, session.begin():
         session.add(Place(id="p1", pivot="00000000000000", nom="Espace Bréquigny", commune="Rennes",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
-from bot import stats
+from bot.handoff import stats
 from connectors import templating
 from connectors.stats_page import render_page
 

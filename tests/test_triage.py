@@ -2,9 +2,9 @@
 
 import pytest
 
-from bot import messages
-from bot.triage import HORS_CHAMP, INCLUSION, MONTEE, RULES, URGENCE, decide
-from bot.understanding import extract_facts
+from bot.core import messages
+from bot.triage.rules import HORS_CHAMP, INCLUSION, MONTEE, RULES, URGENCE, decide
+from bot.triage.understanding import extract_facts
 
 
 def classify_text(text, **extra):

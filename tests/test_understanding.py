@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.understanding import extract_facts, facts_from_message, match_choice
+from bot.triage.understanding import extract_facts, facts_from_message, match_choice
 
 
 @pytest.mark.parametrize("text, organisation", [

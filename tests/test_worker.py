@@ -6,12 +6,13 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot import cli, followup
 from bot.console import service
 from bot.console.accounts import create_account
-from bot.db import make_engine, session_factory, session_scope
+from bot.core.db import make_engine, session_factory, session_scope
 from bot.directory.models import Place
-from bot.referrals import Referral, ReferralRequest, create_referral
+from bot.handoff import followup
+from bot.handoff.referrals import Referral, ReferralRequest, create_referral
+from bot.ops import cli
 from tests.fakes.sms_gateway import FakeGateway
 from tests.test_notifications import SECRET, WebhookReceiver
 
@@ -41,7 +42,7 @@ def env(tmp_path, monkeypatch):
 
 
 def closed_sms_referral(factory) -> int:
-    from bot.notifications.outbox import enqueue_for_referral
+    from bot.handoff.notifications.outbox import enqueue_for_referral
 
     now = datetime.now(timezone.utc) - timedelta(minutes=5)
     with session_scope(factory) as session:

@@ -25,7 +25,7 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.settings import setting
+from bot.core.settings import setting
 
 logger = logging.getLogger(__name__)
 

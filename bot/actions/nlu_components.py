@@ -15,7 +15,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from scipy.sparse import csr_matrix, vstack
 
-from bot.safety.screen import EMERGENCY_INTENT, POSSIBLE_INTENT, POSSIBLE_KIND, screen
+from bot.triage.safety.screen import EMERGENCY_INTENT, POSSIBLE_INTENT, POSSIBLE_KIND, screen
 
 # Tier 2 of the safety screen (POSSIBLE_INTENT) is routed to the triage action, which asks the safety
 # check first. Below this confidence, a model-only emergency is too likely a misreading ("il faut que ce soit

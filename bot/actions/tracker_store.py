@@ -3,7 +3,7 @@ PostgreSQL).
 
 Rasa builds its engine without `pool_pre_ping` (after a PostgreSQL restart every pooled connection
 is dead and the next turns fail) and, on SQLite, without any pool (a new file connection for each
-load and each save of a conversation). This subclass rebuilds the engine with `bot.db.make_engine`
+load and each save of a conversation). This subclass rebuilds the engine with `bot.core.db.make_engine`
 (Rasa's SQL_POOL_SIZE / SQL_MAX_OVERFLOW still size its PostgreSQL pool), and reads and writes the
 same `events` table with the same queries written once as SQL text: Rasa's ORM queries spend more
 time building their cache keys than the database spends answering. It also installs our fixes to
@@ -51,8 +51,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from bot.actions import rasa_runtime
-from bot.db import make_engine
-from bot.settings import REGISTRY, default, setting
+from bot.core.db import make_engine
+from bot.core.settings import REGISTRY, default, setting
 
 WINDOW_ENV = "AIGUILLAGE_TRACKER_WINDOW"
 DEFAULT_WINDOW = default(WINDOW_ENV)

@@ -12,11 +12,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.db import checkpoint, session_scope, shared_factory
-from bot.dialogue import Reply, Turn, handle, new_state
-from bot.erasure import Erased, erase_conversation_data
-from bot.orientation import Orientation
-from bot.settings import get_settings
+from bot.core.db import checkpoint, session_scope, shared_factory
+from bot.core.settings import get_settings
+from bot.handoff.erasure import Erased, erase_conversation_data
+from bot.handoff.services import Orientation
+from bot.triage.dialogue import Reply, Turn, handle, new_state
 
 logger = logging.getLogger(__name__)
 

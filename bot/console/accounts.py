@@ -23,9 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.console import throttle
-from bot.db import Base, stored_utc
-from bot.retention_policy import keep
-from bot.settings import setting
+from bot.core.db import Base, session_scope, shared_factory, stored_utc
+from bot.core.retention_policy import keep
+from bot.core.settings import setting
+from bot.directory.models import Place
 
 ROLE_MEDIATOR = "mediateur"
 ROLE_COORDINATOR = "coordinateur"
@@ -142,7 +143,6 @@ def create_account(session: Session, email: str, password: str, place_id: Option
                    role: str = ROLE_MEDIATOR, now: Optional[datetime] = None) -> Account:
     """Codes: email_invalide, mot_de_passe_court, mot_de_passe_long, role_invalide, lieu_obligatoire,
     lieu_inconnu, email_existant."""
-    from bot.directory.models import Place
 
     email = normalise_email(email)
     if "@" not in email or len(email) > 320 or any(ch.isspace() for ch in email):
@@ -302,7 +302,6 @@ def default_factory():
     """The configured session factory, else one on AIGUILLAGE_DATABASE_URL (tables created if missing)."""
     global _factory
     if _factory is None:
-        from bot.db import shared_factory
 
         _factory = shared_factory()
     return _factory
@@ -324,7 +323,6 @@ def authenticate_request(request: Any) -> Optional[Account]:
     token = request.cookies.get(COOKIE_NAME)
     if not token:
         return None
-    from bot.db import session_scope
 
     with session_scope(default_factory()) as session:
         auth = resolve_token(session, token, now())

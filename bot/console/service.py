@@ -20,9 +20,14 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.console.accounts import Account
-from bot.db import stored_utc
-from bot.journal import Action, JournalEntry, Note
-from bot.referrals import (
+from bot.core.db import stored_utc
+from bot.core.privacy import redact
+from bot.core.references import normalise_reference
+from bot.directory.models import Place
+from bot.handoff import followup, helpline, takeover
+from bot.handoff.journal import Action, JournalEntry, Note
+from bot.handoff.notifications.outbox import delivery_status
+from bot.handoff.referrals import (
     ERASED_KEY,
     OUTCOMES,
     STATUS_CLAIMED,
@@ -30,8 +35,8 @@ from bot.referrals import (
     STATUS_OPEN,
     STATUSES,
     Referral,
-    normalise_reference,
 )
+from bot.handoff.takeover import NOT_OF_PLACE
 
 # The stored strings, as plain str.
 ACTION_VIEW = Action.VIEW.value
@@ -154,16 +159,16 @@ class ReferralView:
     history: list = field(default_factory=list)   # HistoryItem, oldest first
     notes: list = field(default_factory=list)     # Note, oldest first
     accounts: dict = field(default_factory=dict)  # account id -> e-mail, for display
-    notifications: list = field(default_factory=list)  # delivery to the place (bot.notifications.outbox)
-    followups: list = field(default_factory=list)  # messages to the person (bot.followup.FollowupMessage)
+    notifications: list = field(default_factory=list)  # delivery to the place (bot.handoff.notifications.outbox)
+    followups: list = field(default_factory=list)  # messages to the person (bot.handoff.followup.FollowupMessage)
     live: Optional["LiveState"] = None
 
 
 @dataclass
 class LiveState:
     """The live takeover part of a referral page."""
-    availability: object  # bot.takeover.Availability
-    active: Optional[object] = None  # bot.takeover.Takeover in progress
+    availability: object  # bot.handoff.takeover.Availability
+    active: Optional[object] = None  # bot.handoff.takeover.Takeover in progress
     latest: Optional[object] = None  # the latest one, ended or not
     channel: Optional[str] = None  # the person's channel, when a contact was kept
 
@@ -185,8 +190,6 @@ def open_referral(session: Session, account: Account, referral_id: int, now: Opt
         ids.add(live.active.account_id)
     ids.discard(None)
     accounts = dict(session.execute(select(Account.id, Account.email).where(Account.id.in_(ids))).all()) if ids else {}
-    from bot import followup
-    from bot.notifications.outbox import delivery_status
 
     followups = list(session.execute(select(followup.FollowupMessage)
                                      .where(followup.FollowupMessage.referral_id == referral.id)
@@ -196,7 +199,6 @@ def open_referral(session: Session, account: Account, referral_id: int, now: Opt
 
 
 def live_state(session: Session, referral: Referral, now: Optional[datetime] = None) -> LiveState:
-    from bot import followup, takeover
 
     contact = followup.contact_for(session, referral.id)
     return LiveState(availability=takeover.availability(session, referral, now),
@@ -244,7 +246,6 @@ def _clean_text(text: Optional[str]) -> str:
         raise ConsoleError("note_vide")
     if len(text) > MAX_NOTE_CHARS:
         raise ConsoleError("note_trop_longue")
-    from bot.privacy import redact
 
     # A mediator may paste what the person showed them: no password, NIR or card number is kept.
     return redact(text).text
@@ -265,7 +266,6 @@ def add_note(session: Session, account: Account, referral_id: int, text: str,
 def reassign(session: Session, account: Account, referral_id: int, place_id: str, reason: str,
              now: Optional[datetime] = None) -> Referral:
     """Move the referral to another place, reopened there (the new place claims it); the reason becomes a note."""
-    from bot.directory.models import Place
 
     now = _now(now)
     referral = get_referral(session, account, referral_id)
@@ -311,7 +311,6 @@ def close(session: Session, account: Account, referral_id: int, outcome: str,
 
 def _end_live_silently(session: Session, referral: Referral, account: Account, now: datetime) -> None:
     # Closing or moving a referral ends its live conversation; the person is still told it ended.
-    from bot import takeover
 
     if takeover.release(session, referral, account.id, now, reason=takeover.END_REFERRAL_CLOSED) is not None:
         record(session, account, ACTION_LIVE_END, referral, now=now)
@@ -319,7 +318,6 @@ def _end_live_silently(session: Session, referral: Referral, account: Account, n
 
 def other_places(session: Session, account: Account, referral: Referral) -> list:
     """(id, name, commune) of the places a referral can be handed to."""
-    from bot.directory.models import Place
 
     rows = session.execute(select(Place.id, Place.nom, Place.commune).where(Place.id != (referral.place_id or ""))
                            .order_by(Place.commune, Place.nom)).all()
@@ -327,9 +325,8 @@ def other_places(session: Session, account: Account, referral: Referral) -> list
 
 
 def due_callbacks_for(session: Session, account: Account, now: Optional[datetime] = None):
-    """Callbacks now due (bot.helpline.DueCallback): a mediator sees those of their place (the helpline
+    """Callbacks now due (bot.handoff.helpline.DueCallback): a mediator sees those of their place (the helpline
     run by it, AIGUILLAGE_HELPLINE_PLACE_ID), listed from the place's next opening; a coordinator all."""
-    from bot import helpline
 
     if account.is_coordinator:
         return helpline.due_callbacks(session, now)
@@ -339,7 +336,6 @@ def due_callbacks_for(session: Session, account: Account, now: Optional[datetime
 
 
 def mark_called_back(session: Session, account: Account, callback_id: int, now: Optional[datetime] = None) -> None:
-    from bot import helpline
 
     scope = helpline.ALL_PLACES if account.is_coordinator else account.place_id
     if not account.is_coordinator and not account.place_id:
@@ -351,26 +347,23 @@ def mark_called_back(session: Session, account: Account, callback_id: int, now: 
 
 def _tell_the_person(session: Session, referral: Referral, now: Optional[datetime]) -> None:
     # Queued in this transaction; sent later by the follow-up worker, only if a contact was kept.
-    from bot import followup
 
     followup.on_status_change(session, referral, now)
 
 
 # --------------------------------------------------------------------------------------------------
-# Live takeover (bot.takeover); the HTTP layer sends the recorded messages after the commit
+# Live takeover (bot.handoff.takeover); the HTTP layer sends the recorded messages after the commit
 # --------------------------------------------------------------------------------------------------
 
 def _live_referral(session: Session, account: Account, referral_id: int) -> Referral:
     referral = get_referral(session, account, referral_id)
     if account.place_id is None or account.place_id != referral.place_id:
-        from bot.takeover import NOT_OF_PLACE
 
         raise ConsoleError(NOT_OF_PLACE)  # only the place's own mediators talk to the person
     return referral
 
 
 def start_live(session: Session, account: Account, referral_id: int, now: Optional[datetime] = None) -> Referral:
-    from bot import takeover
 
     now = _now(now)
     referral = _live_referral(session, account, referral_id)
@@ -385,7 +378,6 @@ def start_live(session: Session, account: Account, referral_id: int, now: Option
 def post_live(session: Session, account: Account, referral_id: int, text: str, now: Optional[datetime] = None
               ) -> tuple[int, str]:
     """Records the mediator's message; returns its id and the text to send."""
-    from bot import takeover
 
     now = _now(now)
     referral = _live_referral(session, account, referral_id)
@@ -397,7 +389,6 @@ def post_live(session: Session, account: Account, referral_id: int, text: str, n
 
 
 def end_live(session: Session, account: Account, referral_id: int, now: Optional[datetime] = None) -> Referral:
-    from bot import takeover
 
     now = _now(now)
     referral = _live_referral(session, account, referral_id)
@@ -419,7 +410,6 @@ class LiveView:
 def live_view(session: Session, account: Account, referral_id: int, after_id: int = 0,
               now: Optional[datetime] = None) -> LiveView:
     """The live conversation page (any account that sees the referral may read it)."""
-    from bot import takeover
 
     now = _now(now)
     referral = get_referral(session, account, referral_id)

@@ -34,9 +34,9 @@ from typing import Optional, Sequence
 from sqlalchemy import Column, DateTime, Integer, String, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import Base, insert_ignore, stored_utc
-from bot.retention_policy import keep
-from bot.settings import secret_key
+from bot.core.db import Base, insert_ignore, stored_utc
+from bot.core.retention_policy import keep
+from bot.core.settings import secret_key
 
 
 @dataclass(frozen=True)

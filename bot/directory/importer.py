@@ -28,7 +28,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Unio
 import phonenumbers
 from sqlalchemy import select
 
-from bot.db import session_scope
+from bot.core.db import session_scope
+from bot.core.text import fix_typography, normalize
 from bot.directory.models import (
     ENUMERATIONS,
     MULTI_SEPARATOR,
@@ -36,7 +37,6 @@ from bot.directory.models import (
     STANDARD_FIELDS,
     Place,
 )
-from bot.text import fix_typography, normalize
 
 # --- Operator-facing messages (French), kept together -----------------------------------------
 MSG_REQUIRED = "{field} : champ obligatoire vide"

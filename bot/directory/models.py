@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
-from bot.db import Base
-from bot.retention_policy import keep
+from bot.core.db import Base
+from bot.core.retention_policy import keep
 
 MULTI_SEPARATOR = "|"
 

@@ -39,6 +39,7 @@ from typing import FrozenSet, Iterable, List, Optional, Tuple
 
 from sqlalchemy import bindparam, or_, select
 
+from bot.directory.hours import Opening, opening_status, to_paris
 from bot.directory.importer import canonical_enum_value
 from bot.directory.index import directory_index
 from bot.directory.matching import (
@@ -53,7 +54,6 @@ from bot.directory.matching import (
     programme_bonus,
 )
 from bot.directory.models import Place, date_is_stale
-from bot.hours import Opening, opening_status, to_paris
 
 # Scoring weights (see module docstring).
 WAIT_KM_PER_HOUR = {LEVEL_URGENCE: 0.25, LEVEL_INCLUSION: 0.01, LEVEL_COMPETENCE: 0.005}

@@ -8,9 +8,9 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import make_engine, session_factory, upgrade
+from bot.core.db import make_engine, session_factory, upgrade
+from bot.core.settings import get_settings
 from bot.directory.models import Place
-from bot.settings import get_settings
 
 
 @functools.lru_cache(maxsize=4)

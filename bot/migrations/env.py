@@ -1,6 +1,6 @@
 """Alembic's environment: our tables' metadata, and the connection to migrate.
 
-bot.db.upgrade passes a connection that already holds the migration lock (config.attributes). Run
+bot.core.db.upgrade passes a connection that already holds the migration lock (config.attributes). Run
 from the `alembic` command (alembic.ini at the project root, for `alembic revision --autogenerate`),
 it opens AIGUILLAGE_DATABASE_URL and takes the same lock.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.db import make_engine, migration_lock
+from bot.core.db import make_engine, migration_lock
+from bot.core.settings import get_settings
 from bot.schema import metadata, ours
-from bot.settings import get_settings
 
 
 def number_revision(_migration_context, _revision, directives) -> None:

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from bot.console import accounts
-from bot.db import session_scope
-from bot.referrals import Referral
+from bot.core.db import session_scope
+from bot.handoff.referrals import Referral
 from tests.console_support import PASSWORD, T0, ConsoleServer, build_db
 
 pytestmark = pytest.mark.browser

@@ -16,13 +16,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from bot import followup
+from bot.channels.sms.encoding import prepare
+from bot.channels.sms.providers import SmsSender, SmsSettings
 from bot.console import accounts
-from bot.db import session_factory, session_scope
+from bot.core.db import session_factory, session_scope
 from bot.directory.models import Place
-from bot.referrals import Referral
-from bot.sms.encoding import prepare
-from bot.sms.providers import SmsSender, SmsSettings
+from bot.handoff import followup
+from bot.handoff.referrals import Referral
 from tests.conftest import SMS_SECRET
 from tests.stack.test_channels_stack import new_mobile, post_sms, sms_to, sms_until_consent, wait_for
 

@@ -13,9 +13,9 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import expect  # noqa: E402
 from sanic import Sanic  # noqa: E402
 
-from bot.db import make_engine, session_factory, upgrade  # noqa: E402
-from bot.deploy.services import free_port  # noqa: E402
-from bot.referrals import ReferralRequest, create_referral  # noqa: E402
+from bot.core.db import make_engine, session_factory, upgrade  # noqa: E402
+from bot.handoff.referrals import ReferralRequest, create_referral  # noqa: E402
+from bot.ops.deploy.services import free_port  # noqa: E402
 from connectors.stats_page import stats_blueprint  # noqa: E402
 
 pytestmark = pytest.mark.browser

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
-from bot.deploy import profile as prod
-from bot.deploy.services import free_port, missing_binaries
+from bot.ops import cli
+from bot.ops.deploy import profile as prod
+from bot.ops.deploy.services import free_port, missing_binaries
 from tests.conftest import UNLIMITED_RATES
 
 PROFILE_SECRET_KEY = "production-test-key"
@@ -53,7 +53,7 @@ def production(tmp_path_factory):
     # (the SQLite stack's database and key, used by other tests) must stay as it is.
     running = None
     try:
-        from bot.db import make_engine, session_factory, upgrade
+        from bot.core.db import make_engine, session_factory, upgrade
         from bot.directory.importer import import_places
 
         engine = make_engine(settings.database_url)

@@ -14,7 +14,7 @@ import redis
 from sqlalchemy import text
 
 from bot.actions.lock_store import AtomicRedisLockStore
-from bot.deploy import profile as prod
+from bot.ops.deploy import profile as prod
 from connectors.desk import conversation_id
 
 MESSAGES = ("bonjour", "je dois renouveler mon titre de sejour", "je suis a rennes")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.console import accounts, throttle
-from bot.db import session_factory, session_scope
+from bot.core.db import session_factory, session_scope
 from tests.production.conftest import PROFILE_SECRET_KEY
 
 pytestmark = pytest.mark.production

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.deploy.services import wait_for_port
+from bot.ops.deploy.services import wait_for_port
 from tests.conftest import Conversation
 
 pytestmark = pytest.mark.production

@@ -15,7 +15,7 @@ import redis
 from rasa.core.lock_store import LockError
 
 from bot.actions.lock_store import AtomicRedisLockStore
-from bot.deploy.services import LocalRedis, free_port, missing_binaries
+from bot.ops.deploy.services import LocalRedis, free_port, missing_binaries
 
 CONVERSATION = "une-personne"
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from bot.db import head_revision, make_engine, upgrade
+from bot.core.db import head_revision, make_engine, upgrade
 from tests.migration_support import EARLIER_VERSIONS, build_earlier_version, check_brought_to_head, differences, race
 
 pytestmark = pytest.mark.production

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.deploy import profile as prod
-from bot.deploy.services import ServiceError, render_nginx_conf
+from bot.ops.deploy import profile as prod
+from bot.ops.deploy.services import ServiceError, render_nginx_conf
 from connectors.desk import conversation_id
 from tests.conftest import Conversation
 

@@ -8,7 +8,7 @@ import uuid
 
 import httpx
 
-from bot.sms.providers import signed_headers
+from bot.channels.sms.providers import signed_headers
 from tests.conftest import SMS_SECRET, TELEGRAM_SECRET
 
 # In the help command's answer (utter_aide), plain ASCII so that SMS encoding leaves it as is.
@@ -91,7 +91,7 @@ def sms_to(stack, number: str) -> list[str]:
 def new_mobile(prefix: str) -> str:
     """A fresh French mobile number starting with `prefix` that the SMS channel accepts (some
     ranges, e.g. part of 063x, are not assigned: the channel ignores such senders)."""
-    from bot.sms.providers import normalise_number
+    from bot.channels.sms.providers import normalise_number
 
     while True:
         number = f"{prefix}{uuid.uuid4().int % 10 ** (12 - len(prefix)):0{12 - len(prefix)}d}"
@@ -141,7 +141,7 @@ def test_sms_stop_erases_and_confirms_once(stack):
     assert "115" in wait_for(lambda: sms_to(stack, number))[0]
     post_sms(stack, number, "STOP")
     wait_for(lambda: len(sms_to(stack, number)) >= 2)
-    from bot.referrals import pseudonymise
+    from bot.core.pseudonyms import pseudonymise
 
     with stack["engine"].connect() as connection:
         left = connection.exec_driver_sql("SELECT count(*) FROM events WHERE sender_id = ?",
@@ -151,7 +151,7 @@ def test_sms_stop_erases_and_confirms_once(stack):
 
 
 def referrals_of(stack, sender_id: str) -> int:
-    from bot.referrals import pseudonymise
+    from bot.core.pseudonyms import pseudonymise
 
     with stack["engine"].connect() as connection:
         return connection.exec_driver_sql("SELECT count(*) FROM orientations WHERE conversation_key = ?",
@@ -172,7 +172,7 @@ def test_a_telegram_consent_delivered_twice_makes_one_referral(stack):
 
 
 def test_an_sms_consent_delivered_twice_makes_one_referral(stack):
-    from bot.sms.store import number_key
+    from bot.channels.sms.store import number_key
 
     number = new_mobile("+3364")
     count = sms_until_consent(stack, number)
@@ -184,7 +184,7 @@ def test_an_sms_consent_delivered_twice_makes_one_referral(stack):
 
 
 def test_an_sms_person_asks_for_a_human_and_is_called_back_at_the_place_opening(stack):
-    from bot import helpline
+    from bot.handoff import helpline
 
     number = new_mobile("+3365")
     count = sms_until_consent(stack, number)
@@ -207,8 +207,8 @@ def test_a_desk_stop_naming_an_sms_conversation_erases_nothing_of_it(stack):
     keyed hash), "stop" erases only a desk conversation of that name, never the SMS person's referral."""
     from sqlalchemy import text
 
-    from bot.referrals import pseudonymise
-    from bot.sms.store import number_key
+    from bot.channels.sms.store import number_key
+    from bot.core.pseudonyms import pseudonymise
     from tests.conftest import Conversation
 
     number = new_mobile("+3367")

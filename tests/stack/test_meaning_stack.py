@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import messages
-from bot.sms import choices as sms_choices
-from bot.sms.encoding import gsm7_encodable, prepare, segments_of
+from bot.channels.sms import choices as sms_choices
+from bot.channels.sms.encoding import gsm7_encodable, prepare, segments_of
+from bot.core import messages
 from tests.conftest import Conversation
 from tests.stack.test_channels_stack import new_mobile, post_sms, sms_to, stack_logs, wait_for
 

@@ -1,0 +1,1 @@
+"""Plumbing shared by every part: database, settings, texts, codes, redaction; imports nothing else from bot."""

@@ -1,0 +1,1 @@
+"""The referral's life: creation, journal, follow-up, live takeover, callbacks, notifications, statistics."""

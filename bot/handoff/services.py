@@ -1,0 +1,112 @@
+"""Services the conversation needs: locating the person, finding places, recording a referral."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from sqlalchemy.orm import sessionmaker
+
+from bot.core import messages
+from bot.core.db import session_scope
+from bot.core.settings import Settings, get_settings
+from bot.directory.geo.communes import CommuneIndex, default_index
+from bot.directory.hours import format_opening
+from bot.directory.search import Need, find_places, find_remote
+from bot.handoff.notifications.outbox import enqueue_for_referral
+from bot.handoff.referrals import ReferralRequest, create_referral
+
+
+def format_phone(number: Optional[str]) -> str:
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, "FR")
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return number
+
+
+class Orientation:
+    """The concrete services behind bot.triage.dialogue.Services, on a database and the commune index."""
+
+    def __init__(self, factory: sessionmaker, settings: Optional[Settings] = None,
+                 communes: Optional[CommuneIndex] = None, clock=None):
+        self.factory = factory
+        self.settings = settings or get_settings()
+        self._communes = communes
+        self._clock = clock or (lambda: datetime.now(ZoneInfo(self.settings.timezone)))
+
+    @property
+    def communes(self) -> CommuneIndex:
+        if self._communes is None:
+            self._communes = default_index()
+        return self._communes
+
+    def locate(self, text: str, whole_answer: bool):
+        return self.communes.lookup(text) if whole_answer else self.communes.find_in_text(text)
+
+    def commune(self, insee: str):
+        return self.communes.by_insee(insee)
+
+    def commune_label(self, commune) -> str:
+        """"Saint-Denis (La Réunion)": homonyms told apart by their département's name."""
+        area = self.communes.departement_name(commune.departement) or commune.departement
+        return f"{commune.name} ({area})"
+
+    def radius(self, wide: bool) -> float:
+        return self.settings.wide_radius_km if wide else self.settings.search_radius_km
+
+    def search(self, latitude, longitude, level, needs, radius_km):
+        with session_scope(self.factory) as session:
+            result = find_places(session, latitude, longitude, Need(level, frozenset(needs or ())),
+                                 radius_km=radius_km, now=self._clock(), limit=3)
+            for match in result.matches:
+                session.expunge(match.place)
+            return result
+
+    def remote(self, level, needs, latitude=None, longitude=None) -> list:
+        with session_scope(self.factory) as session:
+            matches = find_remote(session, Need(level, frozenset(needs or ())), latitude=latitude,
+                                  longitude=longitude, now=self._clock(), limit=3)
+            for match in matches:
+                session.expunge(match.place)
+            return matches
+
+    def present(self, match) -> dict:
+        place = match.place
+        opening = format_opening(match.opening, self._clock()) or messages.text("utter_horaire_inconnu")
+        return {
+            "id": place.id,
+            "nom": place.nom,
+            "adresse": place.adresse,
+            "code_postal": place.code_postal,
+            "commune": place.commune,
+            "telephone": format_phone(place.telephone),
+            "distance": f"{match.distance_km:.1f}".replace(".", ",") if match.distance_km is not None else "",
+            "distance_km": round(match.distance_km, 1) if match.distance_km is not None else None,
+            "ouverture": opening,
+            "prochaine_ouverture": opening,
+            "horaires": place.horaires or "",
+            "horaires_a_confirmer": bool(match.hours_stale),
+            "latitude": place.latitude,
+            "longitude": place.longitude,
+            "demo": bool(place.is_demo),
+            "date_maj": place.date_maj.isoformat() if place.date_maj else None,
+            "modalite": "À distance" if "À distance" in (place.modalites_accompagnement or "") else "Sur place",
+        }
+
+    def create_referral(self, state: dict, channel: str, sender_id: str) -> str:
+        place = state.get("place") or {}
+        request = ReferralRequest(level=state["level"], reasons=list(state["reasons"]), facts=state["facts"],
+                                  place_id=place.get("id"), channel=channel, sender_id=sender_id)
+        with session_scope(self.factory) as session:
+            referral = create_referral(session, request)
+            # Same transaction: the place is notified if and only if the referral is saved.
+            enqueue_for_referral(session, referral)
+            return referral.reference
+
+    def helpline(self) -> dict:
+        return {"ligne_nom": self.settings.helpline_name, "ligne_telephone": self.settings.helpline_phone}

@@ -1,0 +1,1 @@
+"""Operations: the aiguillage command, the worker, the purge, the production profile."""
