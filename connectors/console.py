@@ -122,7 +122,6 @@ def fmt_time(moment: Optional[datetime]) -> str:
 
 
 def label_level(level: str) -> str:
-
     try:
         return messages.level_label(level)
     except KeyError:
@@ -130,7 +129,6 @@ def label_level(level: str) -> str:
 
 
 def reason_label(code: str) -> str:
-
     try:
         return messages.reason_text(code)
     except KeyError:
@@ -239,7 +237,6 @@ class ConsoleInput(InputChannel):
     def senders(self) -> dict:
         """How to reach a person on their channel (live takeover), built on first use."""
         if self._senders is None:
-
             self._senders = build_senders()
         return self._senders
 

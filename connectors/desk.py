@@ -96,5 +96,4 @@ class DeskInput(AiguillageInput):
 
 
 def _demo_loaded() -> bool:
-
     return demo_places_loaded()

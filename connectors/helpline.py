@@ -69,7 +69,6 @@ class HelplineInput(InputChannel):
         if self._service is None:
             factory = self._session_factory
             if factory is None:
-
                 factory = shared_factory()
             kwargs = {"clock": self._clock} if self._clock is not None else {}
             self._service = helpline.Helpline(factory, self.settings, self._sender_factory, **kwargs)

@@ -260,7 +260,6 @@ class SmsInput(AiguillageInput):
             return replies
 
         def book() -> None:
-
             with session_scope(self.store.factory) as session:
                 for place_id in places:
                     if helpline.book_callback(session, number, str(place_id)) is None:

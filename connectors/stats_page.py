@@ -52,7 +52,6 @@ def page_headers() -> dict:
 
 def _level_label(code: str) -> str:
     try:
-
         return level_label(code)
     except Exception:  # unknown level or domain not reachable: the code is still meaningful
         return code
@@ -212,7 +211,6 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
 
 def coordinator_only(request: Request) -> bool:
     """Statistics are for territory coordinators, logged in through the console."""
-
     account = authenticate_request(request)
     return account is not None and account.is_coordinator
 
@@ -235,5 +233,4 @@ class StatsInput(InputChannel):
         return cls()
 
     def blueprint(self, on_new_message) -> Blueprint:
-
         return stats_blueprint(default_factory(), coordinator_only, name="statistiques_webhook")

@@ -92,7 +92,6 @@ class TelegramInput(AiguillageInput):
         if self._updates is None:
             factory = self._factory
             if factory is None:
-
                 factory = shared_factory()
             self._factory = factory
             self._updates, self._choices = tg.UpdateStore(factory), tg.ChoiceStore(factory)

@@ -99,7 +99,7 @@ def stack(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("stack")
     database_url = f"sqlite:///{workdir / 'aiguillage.db'}"
     # Every test person writes from 127.0.0.1, and some send hundreds of turns: the rate limits
-    # (tested in tests/test_rate_limits.py) would answer them instead of Rasa.
+    # (tested in tests/connectors/test_rate_limits.py) would answer them instead of Rasa.
     env = dict(os.environ, AIGUILLAGE_DATABASE_URL=database_url, AIGUILLAGE_SECRET_KEY="stack-test-key",
                PYTHONPATH=str(cli.PROJECT_ROOT), **UNLIMITED_RATES)
     os.environ.update({"AIGUILLAGE_DATABASE_URL": database_url, "AIGUILLAGE_SECRET_KEY": "stack-test-key"})

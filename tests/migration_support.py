@@ -1,5 +1,5 @@
 """Databases made by earlier versions, and what must hold once a database is upgraded; shared by
-tests/test_migrations.py (SQLite) and tests/production/test_migrations.py (PostgreSQL)."""
+tests/schema/test_migrations.py (SQLite) and tests/production/test_migrations.py (PostgreSQL)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ behaviour and removes work that does not depend on the message:
   (same verdict, see ResponseValidator); a bad response still fails with Rasa's own error.
 - the processor and the memoization and rule policies deep-copy trackers' events and states only
   to pass them to `structlogger.debug(...)`, and the arguments are built even when debug logging is
-  off. Those modules use `copy.deepcopy` for nothing else (tests/test_rasa_runtime.py reads their
+  off. Those modules use `copy.deepcopy` for nothing else (tests/actions/test_rasa_runtime.py reads their
   source to keep that true), so while debug logging is off they get a `copy` whose deepcopy
   returns its argument.
 - `Event.resolve_by_type` walks the whole Event class tree for every stored event it reads back;

@@ -302,7 +302,6 @@ def default_factory():
     """The configured session factory, else one on AIGUILLAGE_DATABASE_URL (tables created if missing)."""
     global _factory
     if _factory is None:
-
         _factory = shared_factory()
     return _factory
 

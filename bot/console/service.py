@@ -199,7 +199,6 @@ def open_referral(session: Session, account: Account, referral_id: int, now: Opt
 
 
 def live_state(session: Session, referral: Referral, now: Optional[datetime] = None) -> LiveState:
-
     contact = followup.contact_for(session, referral.id)
     return LiveState(availability=takeover.availability(session, referral, now),
                      active=takeover.active_for_referral(session, referral.id, now),
@@ -318,7 +317,6 @@ def _end_live_silently(session: Session, referral: Referral, account: Account, n
 
 def other_places(session: Session, account: Account, referral: Referral) -> list:
     """(id, name, commune) of the places a referral can be handed to."""
-
     rows = session.execute(select(Place.id, Place.nom, Place.commune).where(Place.id != (referral.place_id or ""))
                            .order_by(Place.commune, Place.nom)).all()
     return [tuple(r) for r in rows]
@@ -336,7 +334,6 @@ def due_callbacks_for(session: Session, account: Account, now: Optional[datetime
 
 
 def mark_called_back(session: Session, account: Account, callback_id: int, now: Optional[datetime] = None) -> None:
-
     scope = helpline.ALL_PLACES if account.is_coordinator else account.place_id
     if not account.is_coordinator and not account.place_id:
         raise NotFound()
@@ -358,13 +355,11 @@ def _tell_the_person(session: Session, referral: Referral, now: Optional[datetim
 def _live_referral(session: Session, account: Account, referral_id: int) -> Referral:
     referral = get_referral(session, account, referral_id)
     if account.place_id is None or account.place_id != referral.place_id:
-
         raise ConsoleError(NOT_OF_PLACE)  # only the place's own mediators talk to the person
     return referral
 
 
 def start_live(session: Session, account: Account, referral_id: int, now: Optional[datetime] = None) -> Referral:
-
     now = _now(now)
     referral = _live_referral(session, account, referral_id)
     try:
@@ -389,7 +384,6 @@ def post_live(session: Session, account: Account, referral_id: int, text: str, n
 
 
 def end_live(session: Session, account: Account, referral_id: int, now: Optional[datetime] = None) -> Referral:
-
     now = _now(now)
     referral = _live_referral(session, account, referral_id)
     if takeover.release(session, referral, account.id, now) is None:

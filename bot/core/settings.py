@@ -65,7 +65,7 @@ def secret_key() -> bytes:
 
 # --- the registry: every environment variable the project reads or sets ----------------------------------
 # One entry per variable: its type, default and meaning. `check()` validates them all at start-up;
-# docs/settings.md is generated from it (`aiguillage reglages --markdown`), and tests/test_settings.py
+# docs/settings.md is generated from it (`aiguillage reglages --markdown`), and tests/core/test_settings.py
 # fails on a variable the code names but the registry does not, or the reverse.
 
 @dataclass(frozen=True)

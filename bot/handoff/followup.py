@@ -217,7 +217,6 @@ def on_status_change(session: Session, referral: Referral, now: Optional[datetim
 
 def render(kind: str, referral: Referral, place_name: Optional[str] = None) -> str:
     """The French text for a message (codes and the place's public name only, nothing personal)."""
-
     if kind == KIND_CLOSED:
         key = f"utter_suivi_cloture_{referral.outcome or 'fait'}"
     elif kind == KIND_FOLLOWUP:
@@ -416,7 +415,6 @@ def handle_reply(session: Session, conversation_key: str, text: str, now: Option
 
 
 def _reopen(session: Session, referral: Referral, now: datetime) -> None:
-
     if referral.status == STATUS_CLOSED:
         session.execute(update(Referral).where(Referral.id == referral.id, Referral.status == STATUS_CLOSED)
                         .values(status=STATUS_OPEN, closed_at=None, outcome=None, claimed_at=None,

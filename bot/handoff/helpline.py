@@ -293,7 +293,6 @@ def decrypt_number(token: bytes) -> str:
 
 def caller_pseudonym(e164: str) -> str:
     """Same pseudonym as the SMS channel's sender id, to join the callback with the conversation."""
-
     return pseudonymise("sms:" + e164)
 
 
@@ -431,7 +430,6 @@ class SmsSender(Protocol):
 
 
 def default_sender_factory() -> SmsSender:
-
     return build_sender()
 
 
@@ -443,7 +441,6 @@ class HelplineResult:
 
     def as_json(self, settings: HelplineSettings) -> dict:
         if self.outcome == OUTCOME_OPEN:
-
             return {"status": OUTCOME_OPEN,
                     "message": text("utter_ligne_ouverte", ligne_nom=settings.name, ligne_telephone=settings.phone),
                     "telephone": settings.phone}
@@ -466,14 +463,12 @@ def callback_time(settings: HelplineSettings, called_at: datetime, now: datetime
 
 def sms_text(settings: HelplineSettings, due_at: datetime, now: datetime, from_hours: bool = True) -> str:
     """The SMS that opens the triage, in French from the domain."""
-
     if not from_hours:
         return text("utter_ligne_sms_sans_date", ligne_nom=settings.name)
     return text("utter_ligne_sms", ligne_nom=settings.name, quand=_when(to_paris(due_at), to_paris(now)))
 
 
 def _when(due: datetime, now: datetime) -> str:
-
     days = (due.date() - now.date()).days
     hour = format_time(due)
     if days <= 0:

@@ -18,7 +18,7 @@ Why it holds: the published numbers are also exactly the counts of another possi
 copies of each referral of a dataset whose counts are the rounded ones divided by 5, and that dataset
 would publish the very same numbers (nothing to round). In it every count of every combination of
 attributes, over any period and département, is a multiple of 5: whatever an attacker computes, they
-cannot rule it out, so they cannot establish a count from 1 to 4 (tests/test_stats_disclosure.py).
+cannot rule it out, so they cannot establish a count from 1 to 4 (tests/handoff/test_stats_disclosure.py).
 """
 
 from __future__ import annotations

@@ -143,7 +143,6 @@ def _place(session: Session, referral: Referral):
 
 
 def availability(session: Session, referral: Referral, now: Optional[datetime] = None) -> Availability:
-
     now = _utc(now)
     if followup.contact_for(session, referral.id) is None:
         return Availability(False, NO_CHANNEL)
@@ -183,7 +182,6 @@ def latest_for_referral(session: Session, referral_id: int) -> Optional[Takeover
 # --------------------------------------------------------------------------------------------------
 
 def _notice(key: str, session: Session, referral: Referral) -> str:
-
     place = _place(session, referral)
     return render(key, lieu=place.nom if place is not None else "", reference=referral.reference)
 

@@ -14,11 +14,25 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from bot.channels import telegram as tg
+from bot.console import accounts
 from bot.core import settings as registry
-from bot.core.db import private_dir
+from bot.core.db import make_engine, private_dir, session_factory, session_scope, upgrade
 from bot.core.settings import PROJECT_ROOT, get_settings
+from bot.directory.importer import ImportFileError, import_places
+from bot.directory.models import Place
+from bot.directory.stats import place_count
+from bot.handoff.notifications.config import ChannelConfigError, place_channels, set_place_channels
+from bot.handoff.notifications.outbox import Dispatcher, delivery_status, retry_failed, status_counts, undelivered
+from bot.handoff.services import Orientation
 from bot.ops import cli_messages
-from bot.ops.deploy.services import rasa_server_environment
+from bot.ops.deploy import profile as prod
+from bot.ops.deploy.services import ServiceError, missing_binaries, rasa_server_environment
+from bot.ops.retention import RetentionError, purge
+from bot.ops.worker import Worker
+from bot.triage.classify import classify
+from bot.triage.evaluation import GatesError, evaluate, evaluate_safety, failed_gates, load_cases, read_gates
+from bot.triage.safety.classifier import ensure_model as ensure_safety_model
 
 MODEL_INPUTS = ("config.yml", "domain", "data")
 DEMO_FILE = PROJECT_ROOT / "bot" / "directory" / "data" / "demo-rennes.csv"
@@ -44,7 +58,6 @@ def model_path(root: Path = PROJECT_ROOT, config: str = "config.yml") -> Path:
 def ensure_model(config: str = "config.yml", quiet: bool = False) -> Path:
     """The Rasa model for the current data, trained if needed; the safety classifier too (its own corpus
     and cache key, models/safety-<hash>.npz), so that no server trains it on its first message."""
-    from bot.triage.safety.classifier import ensure_model as ensure_safety_model
 
     safety = ensure_safety_model()
     if not quiet:
@@ -64,8 +77,6 @@ def ensure_model(config: str = "config.yml", quiet: bool = False) -> Path:
 # --- classify ------------------------------------------------------------------------------------------
 
 def _services():
-    from bot.handoff.services import Orientation
-
     return Orientation(factory=None)
 
 
@@ -81,7 +92,6 @@ def _parse_answers(pairs: list[str]) -> dict:
 
 def cmd_classify(args) -> int:
     from bot.actions.trained_nlu import TrainedNLU  # loads Rasa: only the commands that need it pay
-    from bot.triage.classify import classify
 
     if not args.message and not args.batch:
         print(cli_messages.text("classify_needs_input"), file=sys.stderr)
@@ -131,7 +141,6 @@ def cmd_classify(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from bot.actions.trained_nlu import TrainedNLU  # loads Rasa: only the commands that need it pay
-    from bot.triage.evaluation import evaluate, evaluate_safety, load_cases
 
     understanding = TrainedNLU(Path(args.model) if args.model else ensure_model(quiet=True))
     scores = evaluate(load_cases(Path(args.file)), understanding.intent, _services())
@@ -144,8 +153,6 @@ def cmd_evaluate(args) -> int:
         report["safety_errors"] = safety.errors
     print(json.dumps(report, ensure_ascii=False, indent=2))
     if args.gates:
-        from bot.triage.evaluation import GatesError, failed_gates, read_gates
-
         try:
             failures = failed_gates(dict(scores.as_dict(), **safety.as_dict()), read_gates(PROJECT_ROOT / "README.md"))
         except GatesError as exc:
@@ -160,16 +167,12 @@ def cmd_evaluate(args) -> int:
 # --- directory -----------------------------------------------------------------------------------------
 
 def _factory():
-    from bot.core.db import make_engine, session_factory, upgrade
-
     engine = make_engine(get_settings().database_url)
     upgrade(engine)
     return session_factory(engine)
 
 
 def cmd_import(args) -> int:
-    from bot.directory.importer import ImportFileError, import_places
-
     try:
         report = import_places(_factory(), Path(args.file), demo=args.demo)
     except ImportFileError as exc:
@@ -186,8 +189,6 @@ def cmd_load_demo(args) -> int:
 
 
 def cmd_init_db(args) -> int:
-    from bot.core.db import make_engine, upgrade
-
     engine = make_engine(get_settings().database_url)
     print(cli_messages.text("database_ready", revision=upgrade(engine)))
     engine.dispose()
@@ -196,9 +197,6 @@ def cmd_init_db(args) -> int:
 
 def cmd_purge(args) -> int:
     """Delete personal data older than the retention delay (statistics survive)."""
-    from bot.core.db import make_engine
-    from bot.ops.retention import RetentionError, purge
-
     try:
         report = purge(make_engine(get_settings().database_url), days=args.days, dry_run=args.dry_run)
     except RetentionError as exc:
@@ -284,7 +282,6 @@ def wait_until_ready(url: str, processes: list, timeout: float = 180.0) -> bool:
 
 def cmd_run(args) -> int:
     factory = _factory()
-    from bot.directory.stats import place_count
 
     if place_count(factory) == 0:
         print(cli_messages.text("loading_demo_directory"), file=sys.stderr)
@@ -323,9 +320,6 @@ def cmd_run(args) -> int:
 
 def cmd_production(args) -> int:
     """PostgreSQL + Redis + N Rasa instances behind nginx + action server + worker, until Ctrl+C."""
-    from bot.ops.deploy import profile as prod
-    from bot.ops.deploy.services import ServiceError, missing_binaries
-
     def stop(*_):
         raise KeyboardInterrupt
 
@@ -349,8 +343,6 @@ def cmd_production(args) -> int:
         settings.check()
         os.environ["AIGUILLAGE_DATABASE_URL"] = settings.database_url
         factory = _factory()
-        from bot.directory.stats import place_count
-
         if place_count(factory) == 0:
             print(cli_messages.text("loading_demo_directory"), file=sys.stderr)
             cmd_load_demo(args)
@@ -379,8 +371,6 @@ def cmd_production(args) -> int:
 
 def cmd_telegram(args) -> int:
     """telegram-webhook registers our webhook; telegram-poll forwards long-polled updates to it."""
-    from bot.channels import telegram as tg
-
     settings = tg.TelegramSettings.from_env()
     try:
         if args.command == "telegram-webhook":
@@ -427,9 +417,6 @@ def _print_delivery(row: dict) -> None:
 
 def cmd_notify(args) -> int:
     """Deliver due notifications: one pass with --once, else poll until Ctrl+C."""
-    from bot.core.db import session_scope
-    from bot.handoff.notifications.outbox import Dispatcher, retry_failed
-
     factory = _factory()
     if args.retry:
         with session_scope(factory) as session:
@@ -450,8 +437,6 @@ def cmd_notify(args) -> int:
 
 def cmd_worker(args) -> int:
     """Notifications to places and follow-up messages to people: one pass with --once, else a loop."""
-    from bot.ops.worker import Worker
-
     worker = Worker(_factory())
     missing = [channel for channel in ("sms", "telegram") if channel not in worker.senders]
     if missing:
@@ -472,10 +457,6 @@ def cmd_worker(args) -> int:
 
 
 def cmd_notify_config(args) -> int:
-    from bot.core.db import session_scope
-    from bot.directory.models import Place
-    from bot.handoff.notifications.config import ChannelConfigError, place_channels, set_place_channels
-
     factory = _factory()
     webhooks = args.webhook or []
     secrets_ = args.webhook_secret or []
@@ -505,9 +486,6 @@ def cmd_notify_config(args) -> int:
 
 
 def cmd_notify_status(args) -> int:
-    from bot.core.db import session_scope
-    from bot.handoff.notifications.outbox import delivery_status, status_counts, undelivered
-
     factory = _factory()
     with session_scope(factory) as session:
         if args.reference:
@@ -585,9 +563,6 @@ def _read_new_password() -> Optional[str]:
 
 
 def cmd_account(args) -> int:
-    from bot.console import accounts
-    from bot.core.db import make_engine, session_factory, session_scope, upgrade
-
     engine = make_engine(get_settings().database_url)
     upgrade(engine)
     factory = session_factory(engine)

@@ -46,7 +46,7 @@ def production(tmp_path_factory):
     pg_dir = Path(tempfile.mkdtemp(prefix="aiguillage-pg-"))
     services = prod.start_local_services(settings, pg_port=free_port(), redis_port=free_port(), durable=False,
                                          postgres_dir=pg_dir)
-    # Hundreds of test people share 127.0.0.1: rate limits off here (tests/test_rate_limits.py).
+    # Hundreds of test people share 127.0.0.1: rate limits off here (tests/connectors/test_rate_limits.py).
     base_env = dict(cli.run_environment(), **UNLIMITED_RATES, AIGUILLAGE_SECRET_KEY=PROFILE_SECRET_KEY,
                     PYTHONPATH=str(cli.PROJECT_ROOT))
     # The profile's processes get their settings from base_env only: this process's environment

@@ -147,7 +147,7 @@ def test_two_instances_saving_one_conversation_on_postgresql_lose_no_event(produ
     import asyncio
 
     from bot.actions.tracker_store import CONFLICTS, AiguillageTrackerStore
-    from tests.test_rasa_runtime import DOMAIN, two_instances_save_one_conversation, user_texts
+    from tests.actions.test_rasa_runtime import DOMAIN, two_instances_save_one_conversation, user_texts
 
     url = production["engine"].url.render_as_string(hide_password=False)
     first, second = (AiguillageTrackerStore(DOMAIN, dialect="postgresql", host=url) for _ in range(2))

@@ -147,11 +147,9 @@ class SmsStore:
 
 @functools.lru_cache(maxsize=4)
 def _store_for(database_url: str) -> SmsStore:
-
     return SmsStore(shared_factory(database_url))
 
 
 def default_store() -> SmsStore:
     """The store on AIGUILLAGE_DATABASE_URL, created on first use (never at import time)."""
-
     return _store_for(get_settings().database_url)

@@ -102,7 +102,6 @@ def enqueue_for_referral(session: Session, referral: Referral, settings: Optiona
     now = _utc(now or _now())
     targets = [(c.kind, c.target, c.id) for c in place_channels(session, referral.place_id)]
     if not targets and settings.smtp_configured:
-
         place = session.get(Place, referral.place_id)
         if place is not None and place.courriels_list:
             targets = [(KIND_EMAIL, place.courriels_list[0], None)]

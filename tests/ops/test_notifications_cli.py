@@ -13,7 +13,7 @@ from bot.handoff.notifications.config import PlaceChannel
 from bot.handoff.notifications.outbox import STATUS_FAILED, OutboxMessage
 from bot.handoff.services import Orientation
 from bot.ops import cli
-from tests.test_notifications import SECRET, WebhookReceiver
+from tests.handoff.test_notifications import SECRET, WebhookReceiver
 
 PLACE = "lieu-cli-1"
 

@@ -17,8 +17,8 @@ from bot.directory import models
 from bot.directory.importer import ImportFileError, import_places
 from bot.directory.models import STANDARD_FIELDS, Place
 
-STANDARD_DIR = Path(__file__).resolve().parent / "data" / "standard"  # the published files (README there)
-DEMO_FILE = Path(__file__).resolve().parent.parent / "bot" / "directory" / "data" / "demo-rennes.csv"
+STANDARD_DIR = Path(__file__).resolve().parents[1] / "data" / "standard"  # the published files (README there)
+DEMO_FILE = Path(__file__).resolve().parents[2] / "bot" / "directory" / "data" / "demo-rennes.csv"
 
 
 @pytest.fixture()

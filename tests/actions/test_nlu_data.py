@@ -10,7 +10,7 @@ import yaml
 
 from bot.core.text import normalize
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "data" / "nlu"
 HELDOUT = ROOT / "tests" / "nlu_eval" / "heldout.yml"
 

@@ -9,11 +9,11 @@ from bot.core import messages
 from bot.triage.dialogue import Reply
 from bot.triage.rules import QUESTIONS, RULES
 
-DOMAIN = Path(__file__).resolve().parent.parent / "domain"
+DOMAIN = Path(__file__).resolve().parents[2] / "domain"
 
 
 def all_keys_used_in_code():
-    code = "".join(p.read_text() for p in (Path(__file__).resolve().parent.parent / "bot").rglob("*.py"))
+    code = "".join(p.read_text() for p in (Path(__file__).resolve().parents[2] / "bot").rglob("*.py"))
     return set(re.findall(r'"(utter_[a-z_]+)"', code))
 
 

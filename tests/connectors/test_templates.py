@@ -15,7 +15,7 @@ from bot.handoff import stats
 from connectors import templating
 from connectors.stats_page import render_page
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted(p.relative_to(templating.TEMPLATES_DIR).as_posix()
                    for p in templating.TEMPLATES_DIR.rglob("*.html"))
 # Modules that render pages: their strings may hold French text, routes or CSS selectors, never markup.

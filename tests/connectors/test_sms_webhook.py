@@ -30,8 +30,8 @@ from bot.core.settings import get_settings
 from bot.handoff.referrals import ERASED_KEY, Referral, ReferralRequest, create_referral
 from bot.ops.deploy.services import free_port
 from connectors.sms import SmsInput
+from tests.connectors.test_rate_limits import BURST, DANGER, polite
 from tests.fakes.sms_gateway import FakeGateway
-from tests.test_rate_limits import BURST, DANGER, polite
 
 NUMBER = "+33612345678"
 SECRET = "partage-secret"
@@ -459,7 +459,7 @@ EXAMPLE_SIGNATURE = "sha256=0710d85c2a1b49012319b9a80f4549005ada2755b9c86baec476
 
 def test_the_documented_signature_example_is_what_we_compute():
     assert json_signature(EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, EXAMPLE_BODY) == EXAMPLE_SIGNATURE
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "channels.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "channels.md").read_text(encoding="utf-8")
     for value in (EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, EXAMPLE_BODY.decode(), EXAMPLE_SIGNATURE):
         assert value in doc
     # Another timestamp, same body: another signature (what makes the replay above fail).
@@ -525,7 +525,7 @@ def test_a_delivery_status_only_moves_forward(store, reports, final):
     assert store.delivery_status("ref-1") == final
 
 
-# --- rate limits (connectors/admission.py; the desk and the buckets: tests/test_rate_limits.py) ---------
+# --- rate limits (connectors/admission.py; the desk and the buckets: tests/connectors/test_rate_limits.py) ---------
 # Past a sender's limit: no Rasa turn, one polite message (not one per message), a danger still answered
 # with its number, and the provider is never asked to redeliver the flood.
 

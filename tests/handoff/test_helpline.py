@@ -19,7 +19,7 @@ from bot.core.pseudonyms import pseudonymise
 from bot.handoff import helpline
 from bot.ops.deploy.services import free_port
 from connectors.helpline import HelplineInput
-from tests.test_rate_limits import BURST, polite
+from tests.connectors.test_rate_limits import BURST, polite
 
 PARIS = ZoneInfo("Europe/Paris")
 SECRET = "secret-partage-de-test"
@@ -425,7 +425,7 @@ def test_encryption_round_trip_needs_the_key(monkeypatch):
         helpline.decrypt_number(token)
 
 
-# --- rate limits (connectors/admission.py; the other channels: tests/test_rate_limits.py and the
+# --- rate limits (connectors/admission.py; the other channels: tests/connectors/test_rate_limits.py and the
 # channels' test files) -----------------------------------------------------------------------------------
 
 async def test_the_same_caller_again_and_again_gets_429_without_an_sms_each_time(line, stopped_rate_clock):

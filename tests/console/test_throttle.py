@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from bot.console import accounts, throttle
 from bot.core.db import session_scope
+from tests.connectors.test_console_http import csrf_of
 from tests.console_support import PASSWORD, T0, ConsoleServer, build_db
-from tests.test_console_http import csrf_of
 
 WRONG = "pas le bon mot de passe"
 OFFICE, ATTACKER = "192.0.2.10", "198.51.100.7"

@@ -270,7 +270,7 @@ class FakeSmsSender:
 @pytest.fixture(autouse=True, scope="module")
 def unlimited_rates_here():
     """Hundreds of generated messages from one number, one chat and one address: the rate limits
-    (tested in tests/test_rate_limits.py and the channels' test files) would answer them instead of
+    (tested in tests/connectors/test_rate_limits.py and the channels' test files) would answer them instead of
     the code under test."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in UNLIMITED_RATES.items():

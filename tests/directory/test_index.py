@@ -24,7 +24,7 @@ from bot.directory.importer import import_places
 from bot.directory.models import Place
 from bot.directory.search import Need, find_places, find_remote
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=PARIS)  # a Tuesday morning, as in the bench
 PLACES = 400
 DENSE = {"75", "92", "93", "94", "35"}  # Paris and its inner suburbs, Ille-et-Vilaine

@@ -17,9 +17,9 @@ from bot.core import messages
 from bot.ops import cli
 from bot.ops.deploy.services import free_port
 from connectors.telegram import TelegramInput, TelegramOutput, sender_for
+from tests.connectors.test_rate_limits import BURST, DANGER, polite
 from tests.fakes.channel_server import ChannelServer
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.test_rate_limits import BURST, DANGER, polite
 
 TOKEN = "123:TEST"
 SECRET = "s3cret_Token-42"
@@ -532,7 +532,7 @@ def test_consent_turn_keeps_the_chat_for_the_follow_up_and_a_live_mediator_takes
     assert int(last["chat_id"]) == CHAT and last["text"] == f"Espace &lt;Bréquigny&gt; : code <b>{reference}</b>"
 
 
-# --- rate limits (connectors/admission.py; the desk and the buckets: tests/test_rate_limits.py) ---------
+# --- rate limits (connectors/admission.py; the desk and the buckets: tests/connectors/test_rate_limits.py) ---------
 # Past a sender's limit: no Rasa turn, one polite message (not one per message), a danger still answered
 # with its number, and the provider is never asked to redeliver the flood.
 

@@ -17,7 +17,7 @@ import pytest
 
 from bot.directory.geo.communes import DEFAULT_PATH, Commune, CommuneIndex, LookupResult, default_index
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # Rough boxes (lat_min, lat_max, lon_min, lon_max) per territory.
 METRO = (41.3, 51.2, -5.3, 9.7)

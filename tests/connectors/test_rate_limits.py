@@ -1,6 +1,6 @@
 """Rate limits per sender and per address (connectors/admission.py), on the desk: a flood is answered
 at once with a French 429, never by Rasa, and never delays anyone else. A danger written past the
-limit still gets its emergency number. The other channels: tests/test_rate_limits_channels.py."""
+limit still gets its emergency number. The other channels: their own test files (Telegram, SMS, helpline)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core import messages
 from bot.triage.dialogue import Turn, handle
-from tests.test_dialogue import FakeServices, choice, converse
+from tests.triage.test_dialogue import FakeServices, choice, converse
 
 PILLS = "j'ai mis les cachets de côté pour ce soir, je veux juste que ça s'arrête"
 

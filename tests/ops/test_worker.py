@@ -14,7 +14,7 @@ from bot.handoff import followup
 from bot.handoff.referrals import Referral, ReferralRequest, create_referral
 from bot.ops import cli
 from tests.fakes.sms_gateway import FakeGateway
-from tests.test_notifications import SECRET, WebhookReceiver
+from tests.handoff.test_notifications import SECRET, WebhookReceiver
 
 PHONE = "+33612345678"
 SMS_SECRET = "worker-sms-secret"

@@ -1,5 +1,5 @@
 """Anonymous statistics: aggregates, rounding, whole weeks, CSV, and the coordinators' page.
-What an attacker can deduce from them is tested in tests/test_stats_disclosure.py."""
+What an attacker can deduce from them is tested in tests/handoff/test_stats_disclosure.py."""
 
 from __future__ import annotations
 

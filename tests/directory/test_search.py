@@ -268,7 +268,7 @@ def test_bbox_prefilter_matches_naive_scan_on_20000_places(session):
 
 
 def test_demo_directory_scenarios(factory, session):
-    demo = Path(__file__).resolve().parent.parent / "bot" / "directory" / "data" / "demo-rennes.csv"
+    demo = Path(__file__).resolve().parents[2] / "bot" / "directory" / "data" / "demo-rennes.csv"
     assert import_places(factory, demo, demo=True).errors == []
     now = datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)  # a Thursday morning
     blosne = (48.0870, -1.6600)

@@ -82,7 +82,7 @@ def test_an_erased_referral_is_gone_from_the_file_and_its_log(tmp_path):
     upgrade(engine)
     factory = session_factory(engine)
     with session_scope(factory) as session:
-        # Not a fact the statistics count: those stay, in an anonymous residue (tests/test_erasure_scope.py).
+        # Not a fact the statistics count: those stay, in an anonymous residue (tests/handoff/test_erasure_scope.py).
         reference = create_referral(session, ReferralRequest(
             level="urgence", reasons=["delai_proche"], facts={"organisme": "caf", "enjeu": MARK}, place_id=None,
             channel="sms", sender_id="personne-stop")).reference

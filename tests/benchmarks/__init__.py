@@ -1,0 +1,1 @@
+"""Smoke tests of bench/: the scripts' logic at a tiny size, nothing timed."""

@@ -1,0 +1,1 @@
+"""Tests of bot/channels/: SMS and Telegram transport."""

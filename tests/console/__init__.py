@@ -1,0 +1,1 @@
+"""Tests of bot/console/: the mediators' service and the login throttle."""

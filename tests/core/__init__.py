@@ -1,0 +1,1 @@
+"""Tests of bot/core/: settings, texts, codes, redaction, the database files."""

@@ -1,0 +1,1 @@
+"""Tests of bot/directory/: importer, communes, hours, search and its index."""

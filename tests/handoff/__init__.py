@@ -1,0 +1,1 @@
+"""Tests of bot/handoff/: referrals, follow-up, takeover, callbacks, notifications, erasure, statistics."""

@@ -1,0 +1,1 @@
+"""Tests of bot/ops/: the aiguillage command, the worker, the purge."""

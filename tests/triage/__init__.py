@@ -1,0 +1,1 @@
+"""Tests of bot/triage/: understanding, safety screen, rules, dialogue, quality gates."""
