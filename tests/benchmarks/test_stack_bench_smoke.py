@@ -226,3 +226,19 @@ def test_long_conversation_report_gives_the_growth_of_both_and_the_verdict():
     assert "**met** (×1.25; the baseline ×4.02)" in body
     ours.latencies = ours.latencies[:300] + [0.2] * 100
     assert "**not met**" in lb.render(ours, baseline, 400, stamp="")
+
+
+def test_measuring_only_ours_never_trains_the_baseline(tmp_path, monkeypatch):
+    """`--only ours` is the quick way to try a change: with no baseline cached for the current inputs it
+    used to start the baseline's training anyway (10 to 40 minutes) before measuring ours."""
+    monkeypatch.setattr(sb, "CACHE_DIR", tmp_path / "cache")  # nothing cached; the real cache untouched
+    trained = []
+
+    def fake_train(config, out_dir, name, log_path):
+        trained.append(name)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return out_dir / f"{name}.tar.gz", 1.0, 1.0
+
+    monkeypatch.setattr(sb, "train", fake_train)
+    ours, baseline = sb.prepare_models(tmp_path / "work", skip_training=True, log=lambda _: None, only="ours")
+    assert trained == ["ours"] and ours.label == "ours" and baseline is None
