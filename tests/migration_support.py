@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import inspect, text
+from sqlalchemy import delete, inspect, text
 
 from bot.console.accounts import Account
 from bot.core.db import current_revision, head_revision, session_factory, session_scope
@@ -100,6 +100,11 @@ def check_brought_to_head(engine) -> None:
     with engine.connect() as connection:
         assert connection.execute(RASA_EVENTS.select()).one().sender_id == "personne-1"
         assert "ix_events_sender_id_id" in {index["name"] for index in inspect(connection).get_indexes("events")}
+    # The foreign keys follow the tables' new names (0002): erasing the referral takes its note with it.
+    with session_scope(session_factory(engine)) as session:
+        session.execute(delete(Referral).where(Referral.id == 1))
+    with session_scope(session_factory(engine)) as session:
+        assert session.get(Note, 1) is None and session.get(Place, "lieu-1") is not None
 
 
 RACER = """

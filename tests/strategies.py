@@ -59,8 +59,8 @@ CONTROL = ["\x00", "\x01", "\x07", "\x08", "\t", "\n", "\r", "\r\n", "\x0b", "\x
            "\x85", "\u2028", "\u2029", "\u200b", "\u200d", "\ufeff", "\ufffd", "\ufffe"]
 RTL = ["\u202e", "\u202b", "\u200f", "\u061c", "\u2067", "مرحبا، أحتاج مساعدة", "שלום, אני צריך עזרה",
        "\u202eedoc nom\u202c", "كلمة السر", "٠١٢٣٤٥٦٧٨٩", "۱۲۳"]
-SQL_INJECTIONS = ["'; DROP TABLE orientations;--", "'; DROP TABLE lieux;--", "\" OR 1=1 --", "' OR '1'='1",
-                  "1; DELETE FROM orientations", "Robert'); DROP TABLE orientations;--", "%' UNION SELECT * --",
+SQL_INJECTIONS = ["'; DROP TABLE referrals;--", "'; DROP TABLE places;--", "\" OR 1=1 --", "' OR '1'='1",
+                  "1; DELETE FROM referrals", "Robert'); DROP TABLE referrals;--", "%' UNION SELECT * --",
                   "\\'; SELECT sqlite_version();--"]
 HTML_INJECTIONS = ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "<svg onload=alert(1)>",
                    "javascript:alert(1)", "<a href=\"javascript:alert(1)\">x</a>", "&lt;script&gt;", "&amp;",

@@ -51,13 +51,13 @@ _SCRYPT_MAXMEM = 64 * 1024 * 1024
 class Account(Base):
     """A mediator (tied to one place) or a territory coordinator (place_id is NULL, sees every place)."""
 
-    __tablename__ = "comptes"
+    __tablename__ = "accounts"
     __retention__ = keep("staff accounts, not people helped; removed by an administrator")
 
     id = Column(Integer, primary_key=True)
     email = Column(String(320), unique=True, nullable=False)
     password_hash = Column(String(255), nullable=False)
-    place_id = Column(String(255), ForeignKey("lieux.id", ondelete="SET NULL"), nullable=True)
+    place_id = Column(String(255), ForeignKey("places.id", ondelete="SET NULL"), nullable=True)
     role = Column(String(16), nullable=False, default=ROLE_MEDIATOR)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime(timezone=True), nullable=False)
@@ -68,12 +68,12 @@ class Account(Base):
 
 
 class ConsoleSession(Base):
-    __tablename__ = "sessions_console"
+    __tablename__ = "console_sessions"
     __retention__ = keep("staff sessions, not people helped; they expire on their own")
 
     id = Column(Integer, primary_key=True)
     token_hash = Column(String(64), unique=True, nullable=False)
-    account_id = Column(Integer, ForeignKey("comptes.id", ondelete="CASCADE"), nullable=False, index=True)
+    account_id = Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True)
     csrf_token = Column(String(64), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
     expires_at = Column(DateTime(timezone=True), nullable=False)

@@ -4,8 +4,8 @@ Every function takes the acting `Account` and enforces visibility: a mediator on
 referrals of their own place; anything else is `NotFound` (the page answers 404, never 403, so the
 existence of another place's referral does not leak). A coordinator reaches every referral.
 
-Each consultation and change is written to the audit log (`journal_console`). The log keeps codes
-and place ids only: note texts live in `notes_console`, which disappears with the referral when the
+Each consultation and change is written to the audit log (`journal_entries`). The log keeps codes
+and place ids only: note texts live in `notes`, which disappears with the referral when the
 person asks to be erased, while the audit rows stay.
 Errors are `ConsoleError(code)`; the connector renders the French message.
 """

@@ -7,7 +7,7 @@ national directory instead of SQL scans, and only scores (opening hours) the pla
 still make the list.
 
 One index per database engine and process, rebuilt when the directory's version token changes
-(bot/directory/models.py: every write to `lieux` through SQLAlchemy, in any process, gives a new
+(bot/directory/models.py: every write to `places` through SQLAlchemy, in any process, gives a new
 token in the same transaction). The token is read at every search, so a re-import done by the CLI
 is seen by the next search of the action server. An index is immutable once built, so threads
 share it without locking; a lock per engine only keeps them from building it twice at once.
@@ -80,7 +80,7 @@ def _per_row(per_value: List, codes: np.ndarray, dtype) -> np.ndarray:
 
 
 class DirectoryIndex:
-    """Immutable snapshot of the searchable columns of `lieux`, for one directory version.
+    """Immutable snapshot of the searchable columns of `places`, for one directory version.
 
     `rows` have the columns of matching.LIGHT_COLUMNS, in that order (see `load`).
     """
@@ -278,7 +278,7 @@ def _slot(engine) -> _Slot:
 def directory_index(session) -> DirectoryIndex:
     """The index of the directory as `session` sees it, built or rebuilt if the directory changed.
 
-    The token is read through the session, after its autoflush: a session that wrote to `lieux`
+    The token is read through the session, after its autoflush: a session that wrote to `places`
     sees its own new token and gets an index of its own rows.
     """
     token = read_directory_version(session)

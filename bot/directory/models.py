@@ -158,7 +158,7 @@ def split_multi(value: Optional[str]) -> List[str]:
 
 
 class Place(Base):
-    __tablename__ = "lieux"
+    __tablename__ = "places"
     __retention__ = keep("the directory of places: public data")
 
     id = Column(String(255), primary_key=True)
@@ -249,8 +249,8 @@ def date_is_stale(date_maj: Optional[date], today: date, months: int = 12) -> bo
 
 
 # --- Directory version ------------------------------------------------------------------------
-# The search keeps an in-memory index of `lieux` in each process (bot/directory/index.py). The
-# action server and the CLI importer are different processes, so each write to `lieux` gives the
+# The search keeps an in-memory index of `places` in each process (bot/directory/index.py). The
+# action server and the CLI importer are different processes, so each write to `places` gives the
 # directory a new random token in the same transaction; a search compares the token it reads with
 # the one its index was built for. Random rather than a counter: a token written by a transaction
 # that is rolled back never comes back, so an index built from uncommitted rows is never reused.
@@ -259,7 +259,7 @@ DIRECTORY_VERSION_ID = 1
 
 
 class DirectoryVersion(Base):
-    __tablename__ = "lieux_version"
+    __tablename__ = "directory_versions"
     __retention__ = keep("the directory's version counter")
 
     id = Column(Integer, primary_key=True)
@@ -291,7 +291,7 @@ def has_version_table(connection: Connection) -> bool:
 def read_directory_version(bind: Union[Session, Connection]) -> Optional[str]:
     """The current token ("" before the first write); None when the database has no version table.
 
-    Through a Session, the read autoflushes first: pending changes to `lieux` count.
+    Through a Session, the read autoflushes first: pending changes to `places` count.
     """
     if isinstance(bind, Session):
         if bind.autoflush:
@@ -308,8 +308,8 @@ def read_directory_version(bind: Union[Session, Connection]) -> Optional[str]:
 def bump_directory_version(connection: Connection) -> None:
     """Mark the directory as changed, in the caller's transaction.
 
-    Called automatically for every INSERT/UPDATE/DELETE on `lieux` issued through SQLAlchemy (ORM or
-    Core); call it after changing `lieux` with raw SQL (exec_driver_sql, text()).
+    Called automatically for every INSERT/UPDATE/DELETE on `places` issued through SQLAlchemy (ORM or
+    Core); call it after changing `places` with raw SQL (exec_driver_sql, text()).
     """
     if not has_version_table(connection):
         return
@@ -328,7 +328,7 @@ def _first_version(table, connection, **_kw) -> None:
 
 @event.listens_for(Engine, "before_execute")
 def _track_directory_writes(connection, statement, multiparams, params, execution_options) -> None:
-    # Every SQLAlchemy write to `lieux` (importer, ORM flush, Core statements) goes through here,
+    # Every SQLAlchemy write to `places` (importer, ORM flush, Core statements) goes through here,
     # whatever the process, so no writer can forget to invalidate the search indexes.
     if isinstance(statement, UpdateBase) and getattr(statement.table, "name", None) == Place.__tablename__:
         bump_directory_version(connection)

@@ -1,13 +1,13 @@
 """Messages to the person after a referral: "taken in charge", "closed", and a later "did it work?".
 
 The person's address (phone number or Telegram chat id) is kept only with their consent, only for a
-referral made on SMS or Telegram, and only encrypted (`contacts_suivi`). Desk referrals have none:
+referral made on SMS or Telegram, and only encrypted (`followup_contacts`). Desk referrals have none:
 the person holds the printed slip.
 
-Messages go through an outbox (`messages_suivi`) written in the same transaction as the status
+Messages go through an outbox (`followup_messages`) written in the same transaction as the status
 change. `deliver_due` claims a due row by pushing its `due_at` forward (a lease: a crashed worker's
 row comes back later), sends outside any transaction, then records the result with backoff.
-Delivery is at least once. Everything hangs off `orientations.id` with ON DELETE CASCADE, so
+Delivery is at least once. Everything hangs off `referrals.id` with ON DELETE CASCADE, so
 erasing a person's referrals erases their contact and messages.
 
 French texts live in `domain/responses_suivi.yml` (keys `utter_suivi_*`).
@@ -89,11 +89,11 @@ def followup_days(env: Optional[Mapping[str, str]] = None) -> int:
 # --------------------------------------------------------------------------------------------------
 
 class Contact(Base):
-    __tablename__ = "contacts_suivi"
-    __retention__ = with_parent("orientations", "referral_id", "created_at", "the sealed contact for the follow-up")
+    __tablename__ = "followup_contacts"
+    __retention__ = with_parent("referrals", "referral_id", "created_at", "the sealed contact for the follow-up")
 
     id = Column(Integer, primary_key=True)
-    referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False,
+    referral_id = Column(Integer, ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False,
                          unique=True, index=True)
     channel = Column(String(16), nullable=False)
     sealed_address = Column(Text, nullable=False)  # Fernet token, never the address itself
@@ -101,11 +101,11 @@ class Contact(Base):
 
 
 class FollowupMessage(Base):
-    __tablename__ = "messages_suivi"
-    __retention__ = with_parent("orientations", "referral_id", "created_at", "follow-up messages to the person")
+    __tablename__ = "followup_messages"
+    __retention__ = with_parent("referrals", "referral_id", "created_at", "follow-up messages to the person")
 
     id = Column(Integer, primary_key=True)
-    referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False, index=True)
+    referral_id = Column(Integer, ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, index=True)
     kind = Column(String(16), nullable=False)
     due_at = Column(DateTime(timezone=True), nullable=False)
     status = Column(String(16), nullable=False, default=STATUS_PENDING)

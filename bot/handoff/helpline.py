@@ -4,7 +4,7 @@ The helpline's telephony system posts a signed JSON webhook for each missed or a
 (see docs/channels.md). This module holds everything that does not depend on Rasa: settings, the
 signature check, payload validation, the opening-hours decision, the idempotent handling of one
 call (one callback row and at most one SMS per call, even under concurrent deliveries) and the
-`rappels` table the mediators work from.
+`callbacks` table the mediators work from.
 
 Caller numbers are stored encrypted (Fernet, key derived from `bot.core.settings.secret_key()` with
 HKDF-SHA256) because the helpline must be able to call back; `due_callbacks` is the only place
@@ -303,7 +303,7 @@ def caller_pseudonym(e164: str) -> str:
 class HelplineCall(Base):
     """Idempotency key of every call received, open hours or not; no personal data."""
 
-    __tablename__ = "appels_ligne"
+    __tablename__ = "helpline_calls"
     __retention__ = older_than("received_at", "calls to the helpline: a caller's number")
 
     id = Column(Integer, primary_key=True)
@@ -315,7 +315,7 @@ class HelplineCall(Base):
 class Callback(Base):
     """A callback the helpline owes someone who called while it was closed."""
 
-    __tablename__ = "rappels"
+    __tablename__ = "callbacks"
     __retention__ = older_than("created_at", "callbacks owed to a caller")
 
     id = Column(Integer, primary_key=True)

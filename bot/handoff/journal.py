@@ -2,7 +2,7 @@
 
 The console writes both (bot/console/service.py); the follow-up writes them too when the person's
 "non" reopens a referral (bot/handoff/followup.py). The log keeps codes and place ids only: note texts live
-in `notes_console`, which disappears with the referral when the person asks to be erased, while the
+in `notes`, which disappears with the referral when the person asks to be erased, while the
 audit rows stay.
 """
 
@@ -16,7 +16,7 @@ from bot.core.retention_policy import older_than, with_parent
 
 
 class Action(LabelledCode):
-    """What the audit log (journal_console) records; a referral's history shows the state changes."""
+    """What the audit log (journal_entries) records; a referral's history shows the state changes."""
 
     VIEW = ("consultation", "Consultation")
     CLAIM = ("prise_en_charge", "Prise en charge")
@@ -35,7 +35,7 @@ class Action(LabelledCode):
 
 
 class JournalEntry(Base):
-    __tablename__ = "journal_console"
+    __tablename__ = "journal_entries"
     __retention__ = older_than("at", "the console's audit log: who did what, on which referral")
 
     id = Column(Integer, primary_key=True)
@@ -48,11 +48,11 @@ class JournalEntry(Base):
 
 
 class Note(Base):
-    __tablename__ = "notes_console"
-    __retention__ = with_parent("orientations", "referral_id", "at", "a mediator's free text about the person")
+    __tablename__ = "notes"
+    __retention__ = with_parent("referrals", "referral_id", "at", "a mediator's free text about the person")
 
     id = Column(Integer, primary_key=True)
-    referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False, index=True)
+    referral_id = Column(Integer, ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, index=True)
     account_id = Column(Integer, nullable=True)
     at = Column(DateTime(timezone=True), nullable=False)
     text = Column(Text, nullable=False)

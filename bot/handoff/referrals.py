@@ -57,7 +57,7 @@ RESIDUE_FACTS = ("organisme", "demarche", "commune", "commune_insee")
 
 
 class Referral(Base):
-    __tablename__ = "orientations"
+    __tablename__ = "referrals"
     __retention__ = anonymise("created_at", "conversation_key", "reference", "the anonymous rest feeds the statistics")
 
     id = Column(Integer, primary_key=True)
@@ -66,7 +66,7 @@ class Referral(Base):
     level = Column(String(32), nullable=False)
     reasons = Column(JSON, nullable=False)
     facts = Column(JSON, nullable=False)
-    place_id = Column(String(255), ForeignKey("lieux.id", ondelete="SET NULL"), nullable=True)
+    place_id = Column(String(255), ForeignKey("places.id", ondelete="SET NULL"), nullable=True)
     channel = Column(String(32), nullable=False)
     conversation_key = Column(String(64), nullable=False, index=True)
     consent_at = Column(DateTime(timezone=True), nullable=False)

@@ -6,7 +6,7 @@ their own channel (SMS or Telegram), read from the sealed follow-up contact at s
 person is told when it starts and when it ends; it ends when the mediator releases it, when the
 place closes, when the referral is closed, or when the person writes STOP (erasure).
 
-Tables hang off `orientations` with ON DELETE CASCADE: erasing or purging a referral erases its
+Tables hang off `referrals` with ON DELETE CASCADE: erasing or purging a referral erases its
 live messages. French texts: `utter_direct_*` in domain/responses_suivi.yml.
 """
 
@@ -87,11 +87,11 @@ class TakeoverError(ValueError):
 
 
 class Takeover(Base):
-    __tablename__ = "prises_en_main"
-    __retention__ = with_parent("orientations", "referral_id", "started_at", "a mediator's live conversation")
+    __tablename__ = "takeovers"
+    __retention__ = with_parent("referrals", "referral_id", "started_at", "a mediator's live conversation")
 
     id = Column(Integer, primary_key=True)
-    referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False, index=True)
+    referral_id = Column(Integer, ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, index=True)
     conversation_key = Column(String(64), nullable=False, index=True)
     # Equals conversation_key while active, NULL after: a unique column makes two concurrent
     # takeovers of one conversation impossible (NULLs never collide).
@@ -105,12 +105,12 @@ class Takeover(Base):
 
 
 class LiveMessage(Base):
-    __tablename__ = "messages_direct"
-    __retention__ = with_parent("orientations", "referral_id", "at", "the live conversation's text")
+    __tablename__ = "live_messages"
+    __retention__ = with_parent("referrals", "referral_id", "at", "the live conversation's text")
 
     id = Column(Integer, primary_key=True)
-    takeover_id = Column(Integer, ForeignKey("prises_en_main.id", ondelete="CASCADE"), nullable=False, index=True)
-    referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False, index=True)
+    takeover_id = Column(Integer, ForeignKey("takeovers.id", ondelete="CASCADE"), nullable=False, index=True)
+    referral_id = Column(Integer, ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, index=True)
     direction = Column(String(16), nullable=False)
     account_id = Column(Integer, nullable=True)
     text = Column(Text, nullable=False)  # already redacted (no password, NIR, IBAN, card number)

@@ -44,7 +44,7 @@ def workdir(tmp_path_factory):
 
 def fresh_factory():
     engine = make_engine("sqlite:///:memory:", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    upgrade(engine)  # every table, so that a "DROP TABLE orientations" would show
+    upgrade(engine)  # every table, so that a "DROP TABLE referrals" would show
     return engine, session_factory(engine)
 
 
@@ -103,7 +103,7 @@ def check_outcome(workdir, data: bytes):
                 assert place.longitude is None or -180 <= place.longitude <= 180
                 assert place.telephone is None or re.fullmatch(r"\+[0-9]{8,12}", place.telephone), place.telephone
             # An import never touches another table.
-            assert session.execute(text("SELECT count(*) FROM orientations")).scalar_one() == 0
+            assert session.execute(text("SELECT count(*) FROM referrals")).scalar_one() == 0
         return report
     finally:
         engine.dispose()
@@ -195,7 +195,7 @@ def test_injected_text_is_stored_literally_and_every_table_survives(workdir, inj
         with factory() as session:
             stored = {getattr(p, field) for p in session.execute(select(Place)).scalars()}
             assert value in stored
-            for table in ("orientations", "lieux"):
+            for table in ("referrals", "places"):
                 session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
     finally:
         engine.dispose()

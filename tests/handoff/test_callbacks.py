@@ -97,7 +97,7 @@ def test_an_older_database_gets_the_new_columns(tmp_path):
             "sms_updated_at DATETIME NOT NULL, sms_message_id VARCHAR(128))")
     upgrade(engine)
     with engine.connect() as connection:
-        columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(rappels)")}
+        columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(callbacks)")}
         assert current_revision(connection) == head_revision()
     assert {"place_id", "done_at", "done_by"} <= columns
 

@@ -165,13 +165,13 @@ def stored(factory, channel: str, referral_id: int) -> dict:
             return session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
         return {
-            "orientations": count(Referral, Referral.conversation_key == pseudonymise(conversation)),
-            "orientation": count(Referral, Referral.id == referral_id),
-            "contacts_suivi": count(followup.Contact, followup.Contact.referral_id == referral_id),
-            "messages_suivi": count(followup.FollowupMessage, followup.FollowupMessage.referral_id == referral_id),
-            "prises_en_main": count(takeover.Takeover, takeover.Takeover.referral_id == referral_id),
-            "messages_direct": count(takeover.LiveMessage, takeover.LiveMessage.referral_id == referral_id),
-            "notes_console": count(Note, Note.referral_id == referral_id),
+            "referrals": count(Referral, Referral.conversation_key == pseudonymise(conversation)),
+            "referral": count(Referral, Referral.id == referral_id),
+            "followup_contacts": count(followup.Contact, followup.Contact.referral_id == referral_id),
+            "followup_messages": count(followup.FollowupMessage, followup.FollowupMessage.referral_id == referral_id),
+            "takeovers": count(takeover.Takeover, takeover.Takeover.referral_id == referral_id),
+            "live_messages": count(takeover.LiveMessage, takeover.LiveMessage.referral_id == referral_id),
+            "notes": count(Note, Note.referral_id == referral_id),
             "outbox": count(OutboxMessage, OutboxMessage.referral_id == referral_id),
             "rappels demandés": count(helpline.Callback, helpline.Callback.caller_pseudonym == conversation,
                                       helpline.Callback.reason == helpline.REASON_ASKED),
@@ -179,8 +179,8 @@ def stored(factory, channel: str, referral_id: int) -> dict:
         }
 
 
-NOTHING = dict.fromkeys(("orientations", "orientation", "contacts_suivi", "messages_suivi", "prises_en_main",
-                         "messages_direct", "notes_console", "outbox", "rappels demandés", "sms_choices"), 0)
+NOTHING = dict.fromkeys(("referrals", "referral", "followup_contacts", "followup_messages", "takeovers",
+                         "live_messages", "notes", "outbox", "rappels demandés", "sms_choices"), 0)
 
 
 def statistics(factory) -> dict:
@@ -204,10 +204,10 @@ def everyone(db) -> dict:
            enumerate(("sms", "telegram", "desk"))}
     missed_helpline_call(db["factory"])
     before = {channel: stored(db["factory"], channel, ids[channel]) for channel in ids}
-    assert before["sms"] == dict(NOTHING, orientations=1, orientation=1, contacts_suivi=1, messages_suivi=1,
-                                 prises_en_main=1, messages_direct=1, notes_console=1, outbox=1,
+    assert before["sms"] == dict(NOTHING, referrals=1, referral=1, followup_contacts=1, followup_messages=1,
+                                 takeovers=1, live_messages=1, notes=1, outbox=1,
                                  **{"rappels demandés": 1}, sms_choices=1)
-    assert before["telegram"]["contacts_suivi"] == 1 and before["desk"]["notes_console"] == 1
+    assert before["telegram"]["followup_contacts"] == 1 and before["desk"]["notes"] == 1
     return {"ids": ids, "before": before, "statistics": statistics(db["factory"])}
 
 
@@ -320,7 +320,7 @@ def test_a_retention_purge_leaves_an_erasure_residue_as_it_is(db):
     with session_scope(db["factory"]) as session:
         erase_conversation_data(session, sender("telegram"))
     report = retention.purge(db["engine"], days=30, now=T0 + timedelta(days=120))
-    assert report.count("orientations") == 0
+    assert report.count("referrals") == 0
     with session_scope(db["factory"]) as session:
         [residue] = session.execute(select(Referral)).scalars().all()
         assert residue.conversation_key == ERASED_KEY

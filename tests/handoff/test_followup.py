@@ -270,7 +270,7 @@ def test_addresses_are_never_stored_in_clear(db, tmp_path):
         assert followup.unseal(followup.contact_for(session, rid).sealed_address) == PHONE
     db["engine"].dispose()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("console.db*"))
-    assert b"contacts_suivi" in raw  # the table really is in the file we read
+    assert b"followup_contacts" in raw  # the table really is in the file we read
     for needle in (PHONE, PHONE[1:], "612345678", str(CHAT_ID)):
         assert needle.encode() not in raw
 

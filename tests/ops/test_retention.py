@@ -38,11 +38,11 @@ extra = MetaData()
 # same names and columns, so the test holds whether or not the console models are loaded).
 EVENTS = Table("events", extra, Column("id", Integer, primary_key=True), Column("sender_id", String(255)),
                Column("type_name", String(255)), Column("timestamp", Float), Column("data", Text))
-NOTES = Table("notes_console", extra, Column("id", Integer, primary_key=True),
-              Column("referral_id", Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False),
+NOTES = Table("notes", extra, Column("id", Integer, primary_key=True),
+              Column("referral_id", Integer, ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False),
               Column("account_id", Integer), Column("at", DateTime(timezone=True), nullable=False),
               Column("text", Text, nullable=False))
-JOURNAL = Table("journal_console", extra, Column("id", Integer, primary_key=True),
+JOURNAL = Table("journal_entries", extra, Column("id", Integer, primary_key=True),
                 Column("at", DateTime(timezone=True), nullable=False), Column("account_id", Integer),
                 Column("action", String(32), nullable=False), Column("referral_id", Integer),
                 Column("place_id", String(255)), Column("detail", Text))
@@ -54,8 +54,8 @@ def db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'aiguillage.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    # The notes table points at orientations: make the reflected FK resolvable in this metadata.
-    Table("orientations", extra, Column("id", Integer, primary_key=True), extend_existing=True)
+    # The notes table points at referrals: make the reflected FK resolvable in this metadata.
+    Table("referrals", extra, Column("id", Integer, primary_key=True), extend_existing=True)
     extra.create_all(engine, tables=[EVENTS, NOTES, JOURNAL])
     yield {"engine": engine, "factory": session_factory(engine), "url": url}
     engine.dispose()
@@ -124,11 +124,11 @@ def test_purge_removes_old_personal_data_and_keeps_statistics(db):
 
     report = retention.purge(engine, days=90, now=NOW)
 
-    assert report.count("orientations") == 4
+    assert report.count("referrals") == 4
     assert report.count("events") == 2
-    assert report.count("notes_console") == 1
-    assert report.count("journal_console") == 1
-    assert report.count("rappels") == 1
+    assert report.count("notes") == 1
+    assert report.count("journal_entries") == 1
+    assert report.count("callbacks") == 1
     assert report.count("sms_choices") == 1
     assert report.count("telegram_updates") == 1
     with factory() as session:
@@ -160,7 +160,7 @@ def test_dry_run_counts_but_changes_nothing(db):
     populate(db)
     before = snapshot(db["engine"])
     report = retention.purge(db["engine"], days=90, now=NOW, dry_run=True)
-    assert report.count("orientations") == 4 and report.count("events") == 2
+    assert report.count("referrals") == 4 and report.count("events") == 2
     assert snapshot(db["engine"]) == before
     assert "Simulation" in report.summary_lines()[0]
 
@@ -168,22 +168,22 @@ def test_dry_run_counts_but_changes_nothing(db):
 def test_shorter_delay_reaches_recent_data(db):
     populate(db)
     report = retention.purge(db["engine"], days=5, now=NOW)
-    assert report.count("orientations") == 7
+    assert report.count("referrals") == 7
     assert count(db["engine"], EVENTS) == 0
 
 
 def test_missing_tables_are_skipped(tmp_path, monkeypatch):
     monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "k")
     engine = make_engine(f"sqlite:///{tmp_path / 'only-referrals.db'}")
-    Referral.__table__.metadata.create_all(engine, tables=[Referral.__table__.metadata.tables["lieux"],
+    Referral.__table__.metadata.create_all(engine, tables=[Referral.__table__.metadata.tables["places"],
                                                            Referral.__table__])
     factory = session_factory(engine)
     referral(factory, OLD, "someone")
     report = retention.purge(engine, days=90, now=NOW)
-    assert report.count("orientations") == 1
+    assert report.count("referrals") == 1
     skipped = {r.table for r in report.results if r.action == "skipped"}
     assert "events" in skipped
-    assert inspect(engine).get_table_names() == ["lieux", "orientations"]  # nothing created on the way
+    assert inspect(engine).get_table_names() == ["places", "referrals"]  # nothing created on the way
 
     empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     assert retention.purge(empty, days=90, now=NOW).total == 0
@@ -204,9 +204,9 @@ def test_cli_purge_prints_french_summary(db, monkeypatch, capsys):
     monkeypatch.setenv("AIGUILLAGE_DATABASE_URL", db["url"])
     assert cli.main(["purge", "--days", "1", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "Simulation" in out and "orientations" in out and "events" in out
+    assert "Simulation" in out and "referrals" in out and "events" in out
     assert "Total" in out
-    assert "orientations : 7 ligne(s) à anonymiser" in out and "events : 3 ligne(s) à supprimer" in out
+    assert "referrals : 7 ligne(s) à anonymiser" in out and "events : 3 ligne(s) à supprimer" in out
     with db["factory"]() as session:
         assert "purge" not in session.execute(select(Referral.conversation_key)).scalars().all()
     assert cli.main(["purge", "--days", "0"]) == 2

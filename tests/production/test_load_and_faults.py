@@ -46,7 +46,7 @@ def test_two_hundred_people_at_once_each_get_exactly_one_referral(production):
     references = asyncio.run(everyone())
     assert len(set(references)) == CONVERSATIONS  # no one got someone else's code
     with production["engine"].connect() as connection:
-        stored = connection.execute(text("SELECT reference FROM orientations WHERE reference IN :refs")
+        stored = connection.execute(text("SELECT reference FROM referrals WHERE reference IN :refs")
                                     .bindparams(__import__("sqlalchemy").bindparam("refs", expanding=True)),
                                     {"refs": references}).scalars().all()
     assert sorted(stored) == sorted(references)  # none lost, none twice

@@ -42,7 +42,7 @@ def test_processes_upgrading_a_new_postgresql_database_at_once_all_succeed(new_d
     assert differences(engine) == []
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
-        assert connection.exec_driver_sql("SELECT count(*) FROM lieux_version").scalar() == 1
+        assert connection.exec_driver_sql("SELECT count(*) FROM directory_versions").scalar() == 1
 
 
 @pytest.mark.parametrize("version", EARLIER_VERSIONS)

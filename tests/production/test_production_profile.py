@@ -38,7 +38,7 @@ class Alternating(Conversation):
 
 def referrals_of(engine, reference):
     with engine.connect() as connection:
-        return connection.execute(text("SELECT level, channel FROM orientations WHERE reference = :r"),
+        return connection.execute(text("SELECT level, channel FROM referrals WHERE reference = :r"),
                                   {"r": reference}).all()
 
 

@@ -11,6 +11,8 @@ import subprocess
 import sys
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
 
 from bot.core import db
@@ -34,11 +36,21 @@ def test_a_new_database_gets_exactly_what_the_models_declare(tmp_path):
     assert differences(engine) == []
     with engine.connect() as connection:  # the one pooled connection, handed back by the migration
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert connection.exec_driver_sql("SELECT count(*) FROM lieux_version").scalar() == 1
+        assert connection.exec_driver_sql("SELECT count(*) FROM directory_versions").scalar() == 1
+
+
+def test_the_english_table_names_can_be_undone_and_done_again(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'back.db'}")
+    upgrade(engine)
+    with db.migration_lock(engine) as connection:
+        command.downgrade(db.migration_config(connection), "0001")
+    assert {"orientations", "rappels", "comptes", "lieux"} <= set(inspect(engine).get_table_names())
+    assert upgrade(engine) == head_revision()
+    assert differences(engine) == []
 
 
 def test_the_migrations_have_one_head():
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
 
 
 @pytest.mark.parametrize("version", EARLIER_VERSIONS)
@@ -54,9 +66,9 @@ def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'earlier.db'}", pool_size=1, max_overflow=0)
     build_earlier_version(engine, "4239fed")
     with engine.begin() as connection:  # a required column no migration can invent for existing rows
-        connection.exec_driver_sql("ALTER TABLE appels_ligne DROP COLUMN outcome")
+        connection.exec_driver_sql("ALTER TABLE helpline_calls DROP COLUMN outcome")
     before = differences(engine)
-    with pytest.raises(RuntimeError, match="appels_ligne.outcome"):
+    with pytest.raises(RuntimeError, match="helpline_calls.outcome"):
         upgrade(engine)
     assert revision(engine) is None
     assert repr(differences(engine)) == repr(before)  # no table dropped, created or completed
@@ -116,12 +128,12 @@ def _alembic_on_a_copy(tmp_path, *args):
 
 def test_a_developer_autogenerates_nothing_when_models_and_migrations_agree(tmp_path):
     upgrade(make_engine(f"sqlite:///{tmp_path / 'scratch.db'}"))
-    assert _alembic_on_a_copy(tmp_path, "revision", "--autogenerate", "-m", "rien") == ["0001_baseline.py",
-                                                                                        "__init__.py"]
+    assert _alembic_on_a_copy(tmp_path, "revision", "--autogenerate", "-m", "rien") == [
+        "0001_baseline.py", "0002_english_table_names.py", "__init__.py"]
 
 
 def test_a_new_revision_is_numbered_after_the_head(tmp_path):
-    assert "0002_lieux_accessibles.py" in _alembic_on_a_copy(tmp_path, "revision", "-m", "lieux accessibles")
-    written = (tmp_path / "migrations" / "versions" / "0002_lieux_accessibles.py").read_text()
-    assert "revision: str = '0002'" in written
-    assert "down_revision: Union[str, Sequence[str], None] = '0001'" in written
+    assert "0003_lieux_accessibles.py" in _alembic_on_a_copy(tmp_path, "revision", "-m", "lieux accessibles")
+    written = (tmp_path / "migrations" / "versions" / "0003_lieux_accessibles.py").read_text()
+    assert "revision: str = '0003'" in written
+    assert "down_revision: Union[str, Sequence[str], None] = '0002'" in written

@@ -154,7 +154,7 @@ def referrals_of(stack, sender_id: str) -> int:
     from bot.core.pseudonyms import pseudonymise
 
     with stack["engine"].connect() as connection:
-        return connection.exec_driver_sql("SELECT count(*) FROM orientations WHERE conversation_key = ?",
+        return connection.exec_driver_sql("SELECT count(*) FROM referrals WHERE conversation_key = ?",
                                           (pseudonymise(sender_id),)).scalar_one()
 
 
@@ -197,7 +197,7 @@ def test_an_sms_person_asks_for_a_human_and_is_called_back_at_the_place_opening(
     wait_for(lambda: [t for t in sms_to(stack, number)[count:] if "vous rappellera" in t],
              context=lambda: sms_to(stack, number)[count:])
     with stack["engine"].connect() as connection:
-        rows = connection.exec_driver_sql("SELECT place_id, reason FROM rappels WHERE caller_pseudonym = ?",
+        rows = connection.exec_driver_sql("SELECT place_id, reason FROM callbacks WHERE caller_pseudonym = ?",
                                           (helpline.caller_pseudonym(number),)).all()
     assert len(rows) == 1 and rows[0][1] == "demande" and rows[0][0]
 
@@ -220,7 +220,7 @@ def test_a_desk_stop_naming_an_sms_conversation_erases_nothing_of_it(stack):
     def stored():
         with stack["engine"].connect() as connection:
             events = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": key}).scalar()
-            referrals = connection.execute(text("SELECT count(*) FROM orientations WHERE conversation_key = :k"),
+            referrals = connection.execute(text("SELECT count(*) FROM referrals WHERE conversation_key = :k"),
                                            {"k": pseudonymise(key)}).scalar()
         return events, referrals
 

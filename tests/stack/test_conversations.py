@@ -18,7 +18,7 @@ def events_text(stack, sender: str) -> str:
 
 
 def referrals(stack, reference: str | None = None):
-    query = "SELECT reference, level, place_id, channel, facts FROM orientations"
+    query = "SELECT reference, level, place_id, channel, facts FROM referrals"
     with stack["engine"].connect() as connection:
         rows = connection.execute(text(query)).all()
     return [r for r in rows if reference is None or r[0] == reference]
@@ -52,7 +52,7 @@ def test_learning_wish_gets_montee_en_competence_and_a_workshop(stack, conversat
     card = Conversation.card(replies)
     assert card["niveau"] == "montee_en_competence"
     with stack["engine"].connect() as connection:
-        modalities = connection.execute(text("SELECT modalites_accompagnement FROM lieux WHERE id = :i"),
+        modalities = connection.execute(text("SELECT modalites_accompagnement FROM places WHERE id = :i"),
                                         {"i": card["lieu"]["id"]}).scalar_one()
     assert "atelier collectif" in modalities
 

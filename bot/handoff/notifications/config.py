@@ -1,4 +1,4 @@
-"""Notification settings (environment) and each place's channels (table `lieux_notifications`)."""
+"""Notification settings (environment) and each place's channels (table `place_channels`)."""
 
 from __future__ import annotations
 
@@ -86,11 +86,11 @@ class NotifySettings:
 class PlaceChannel(Base):
     """One way to reach a place: an address, a Telegram chat, or a webhook with its signing secret."""
 
-    __tablename__ = "lieux_notifications"
+    __tablename__ = "place_channels"
     __retention__ = keep("how a place wants to be notified: the place's data")
 
     id = Column(Integer, primary_key=True)
-    place_id = Column(String(255), ForeignKey("lieux.id", ondelete="CASCADE"), nullable=False, index=True)
+    place_id = Column(String(255), ForeignKey("places.id", ondelete="CASCADE"), nullable=False, index=True)
     kind = Column(String(16), nullable=False)
     target = Column(Text, nullable=False)
     secret = Column(Text, nullable=True)   # webhooks only: HMAC key

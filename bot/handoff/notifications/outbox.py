@@ -43,14 +43,14 @@ NOTIFIED_FACTS = ("demarche", "organisme", "enjeu", "equipement", "commune", "co
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __retention__ = with_parent("orientations", "referral_id", "created_at", "a place's notifications about a referral")
+    __retention__ = with_parent("referrals", "referral_id", "created_at", "a place's notifications about a referral")
 
     id = Column(Integer, primary_key=True)
     # Erasing the referral (the person's right) erases its notifications too.
-    referral_id = Column(Integer, ForeignKey("orientations.id", ondelete="CASCADE"), nullable=False, index=True)
+    referral_id = Column(Integer, ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, index=True)
     reference = Column(String(8), nullable=False, index=True)
     place_id = Column(String(255), nullable=True)
-    channel_id = Column(Integer, ForeignKey("lieux_notifications.id", ondelete="SET NULL"), nullable=True)
+    channel_id = Column(Integer, ForeignKey("place_channels.id", ondelete="SET NULL"), nullable=True)
     kind = Column(String(16), nullable=False)
     target = Column(Text, nullable=False)
     payload = Column(JSON, nullable=False)
