@@ -9,7 +9,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from alembic.autogenerate import compare_metadata
+from alembic.autogenerate import compare_metadata, produce_migrations, render_python_code
 from alembic.runtime.migration import MigrationContext
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import delete, inspect, text
@@ -54,6 +54,14 @@ def differences(engine) -> list:
     declare (Rasa's table aside)."""
     with engine.connect() as connection:
         return compare_metadata(MigrationContext.configure(connection, opts={"include_name": ours}), metadata)
+
+
+def pending_script(engine) -> str:
+    """The upgrade `alembic revision --autogenerate` would write, as Python: comparable between two
+    moments (the objects `differences` returns carry memory addresses in their repr)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_name": ours})
+        return render_python_code(produce_migrations(context, metadata).upgrade_ops)
 
 
 def revision(engine):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,10 +80,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # what a deletion frees, so an erased message does not linger in free pages of the file.
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: several processes may open a new file at once
-    cursor.execute("PRAGMA journal_mode=WAL")
+    enter_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def enter_wal(cursor, wait_ms: int = BUSY_TIMEOUT_MS, sleep=time.sleep, clock=time.monotonic) -> None:
+    """Switch the file to WAL, retrying while it is locked. Two processes opening a new file at once
+    both hold a shared lock and both need an exclusive one to switch: SQLite answers one of them
+    "database is locked" at once, without its busy handler (waiting would be a deadlock). Once the
+    other has switched, the same statement finds WAL and changes nothing."""
+    deadline = clock() + wait_ms / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or clock() >= deadline:
+                raise
+            sleep(0.01)
 
 
 def stored_utc(moment: Optional[datetime]) -> Optional[datetime]:

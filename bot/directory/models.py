@@ -199,7 +199,7 @@ class Place(Base):
     imported_at = Column(DateTime, nullable=True)
     row_hash = Column(String(64), nullable=True)
 
-    __table_args__ = (Index("ix_lieux_lat_lon", "latitude", "longitude"),)
+    __table_args__ = (Index("ix_places_lat_lon", "latitude", "longitude"),)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<Place {self.id!r} {self.nom!r} ({self.commune})>"

@@ -117,7 +117,7 @@ class FollowupMessage(Base):
     answer = Column(String(8), nullable=True)
     answered_at = Column(DateTime(timezone=True), nullable=True)
 
-    __table_args__ = (Index("ix_messages_suivi_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_followup_messages_due", "status", "due_at"),)
 
 
 def _utc(moment: Optional[datetime]) -> datetime:
