@@ -28,6 +28,7 @@ from typing import List, Optional, Sequence
 
 from bench.report import publish, run_stamp, table
 from bench.stack_bench import REQUEST_TIMEOUT_S, SCRIPTS, Stack, next_message, reference_in
+from bot.ops.cli.model import ensure_model
 from connectors.admission import DEFAULT_SENDER_RATE
 
 SECTION = "flood"
@@ -172,10 +173,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--people", type=int, default=10)
     parser.add_argument("--no-report", action="store_true", help="print only, do not touch the report")
     args = parser.parse_args(argv)
-    from bot.ops import cli
 
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    model = cli.ensure_model(quiet=True)
+    model = ensure_model(quiet=True)
     with tempfile.TemporaryDirectory(prefix="flood-bench-") as temp:
         ours = measure(model, Path(temp) / "ours", "ours", str(DEFAULT_SENDER_RATE.per_minute), args.people,
                        args.flood, log)

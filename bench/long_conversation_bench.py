@@ -26,6 +26,7 @@ from typing import List, Optional, Sequence
 
 from bench.report import publish, run_stamp, table
 from bench.stack_bench import REQUEST_TIMEOUT_S, SCRIPTS, Stack, next_message, reference_in
+from bot.ops.cli.model import ensure_model
 
 SECTION = "long_conversation"
 TARGET_RATIO = 2.0
@@ -147,10 +148,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.turns < 3 * SPAN:
         parser.error(f"--turns must be at least {3 * SPAN}")
-    from bot.ops import cli
 
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    model = cli.ensure_model(quiet=True)
+    model = ensure_model(quiet=True)
     with tempfile.TemporaryDirectory(prefix="long-bench-") as temp:
         ours = measure(model, Path(temp) / "ours", args.turns, None, "ours", log)
         baseline = measure(model, Path(temp) / "baseline", args.turns, WHOLE_SESSION, "baseline", log)

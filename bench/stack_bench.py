@@ -39,6 +39,9 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
+from bot.ops.cli.database import DEMO_FILE
+from bot.ops.cli.model import model_path
+from bot.ops.cli.stack import run_environment, start_stack, start_worker, wait_until_ready
 from bot.ops.deploy.services import free_port
 
 SECTION = "stack"
@@ -349,9 +352,8 @@ def train(config: Path, out_dir: Path, name: str, log_path: Path) -> Tuple[Path,
     """`rasa train` as a user runs it, with an empty training cache so nothing is reused.
 
     Returns the model, the wall time and the CPU time (user + system) of the training."""
-    from bot.ops import cli
 
-    env = cli.run_environment()
+    env = run_environment()
     env["RASA_CACHE_DIRECTORY"] = str(out_dir / "rasa-cache")
     command = [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain",
                "--data", "data", "--out", str(out_dir), "--fixed-model-name", name]
@@ -377,7 +379,6 @@ def prepare_models(workdir: Path, skip_training: bool, log=print, baseline_model
                    only: Optional[str] = None) -> Tuple[Optional[TrainedModel], Optional[TrainedModel]]:
     """Both models, trained or from the cache; with `only`, the other one is None (never trained:
     the baseline alone takes 10 to 40 minutes)."""
-    from bot.ops import cli
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     ours_config = PROJECT_ROOT / "config.yml"
@@ -392,7 +393,7 @@ def prepare_models(workdir: Path, skip_training: bool, log=print, baseline_model
     base_record = CACHE_DIR / f"baseline-{base_hash}.json"
     ours_record = CACHE_DIR / f"ours-{ours_hash}.json"
 
-    ours_cached = cli.model_path()
+    ours_cached = model_path()
     record = _cache_record(ours_record) or {}
     if skip_training and ours_cached.exists() and record.get("train_seconds") is not None:
         ours = TrainedModel("ours", ours_cached, record["train_seconds"], False,
@@ -449,10 +450,9 @@ def _now() -> str:
 
 def evaluate_model(model: Path) -> dict:
     """`aiguillage evaluate` on the held-out set: the same scoring for both models."""
-    from bot.ops import cli
 
     completed = subprocess.run([sys.executable, "-m", "bot.ops.cli", "evaluate", "--model", str(model)],
-                               cwd=PROJECT_ROOT, env=cli.run_environment(), capture_output=True, text=True)
+                               cwd=PROJECT_ROOT, env=run_environment(), capture_output=True, text=True)
     if completed.returncode != 0:
         raise RuntimeError(f"evaluation failed for {model}:\n{completed.stderr[-2000:]}")
     return parse_evaluation(completed.stdout)
@@ -520,30 +520,29 @@ class Stack:
     def start(self, timeout: float = 300.0) -> "Stack":
         from bot.core.db import make_engine, session_factory, upgrade
         from bot.directory.importer import import_places
-        from bot.ops import cli
 
         self.workdir.mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{self.workdir / 'aiguillage.db'}"
         self.engine = make_engine(database_url)
         upgrade(self.engine)
-        report = import_places(session_factory(self.engine), cli.DEMO_FILE, demo=True)
+        report = import_places(session_factory(self.engine), DEMO_FILE, demo=True)
         if report.errors:
             raise RuntimeError(f"demo directory import failed: {report.errors[:3]}")
         # Every simulated person writes from 127.0.0.1, many turns in a row: the rate limits would
         # answer them instead of Rasa, and Rasa's own cost is what is measured here.
-        env = dict(cli.run_environment(), AIGUILLAGE_DATABASE_URL=database_url,
+        env = dict(run_environment(), AIGUILLAGE_DATABASE_URL=database_url,
                    AIGUILLAGE_SECRET_KEY=BENCH_SECRET_KEY, PYTHONPATH=str(PROJECT_ROOT),
                    AIGUILLAGE_RATE_PER_SENDER="1000000", AIGUILLAGE_RATE_PER_ADDRESS="1000000")
         env.update(self.extra_env)
         rasa_port, action_port = free_port(), free_port()
-        self.processes = cli.start_stack(self.model, rasa_port=rasa_port, action_port=action_port, env=env,
+        self.processes = start_stack(self.model, rasa_port=rasa_port, action_port=action_port, env=env,
                                          log_dir=self.workdir)
         self.base = f"http://127.0.0.1:{rasa_port}"
-        if not cli.wait_until_ready(f"{self.base}/webhooks/desk/", self.processes, timeout=timeout):
+        if not wait_until_ready(f"{self.base}/webhooks/desk/", self.processes, timeout=timeout):
             logs = self.logs()
             self.stop()
             raise RuntimeError(f"the stack did not start ({self.model.name}):\n{logs}")
-        self.worker = cli.start_worker(env, log_dir=self.workdir)
+        self.worker = start_worker(env, log_dir=self.workdir)
         return self
 
     @property

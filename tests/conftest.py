@@ -15,7 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from bot.core.db import make_engine, session_factory, upgrade
-from bot.ops import cli
+from bot.core.settings import PROJECT_ROOT
+from bot.ops.cli.database import DEMO_FILE
+from bot.ops.cli.model import ensure_model
+from bot.ops.cli.stack import run_environment, start_stack, wait_until_ready
 from bot.ops.deploy.services import free_port
 from connectors import admission
 from connectors.admission import process_limits
@@ -47,7 +50,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def trained_model():
     """The trained model (trained first if its inputs changed, a few minutes)."""
-    return cli.ensure_model(quiet=True)
+    return ensure_model(quiet=True)
 
 
 @dataclass
@@ -101,15 +104,15 @@ def stack(tmp_path_factory):
     # Every test person writes from 127.0.0.1, and some send hundreds of turns: the rate limits
     # (tested in tests/connectors/test_rate_limits.py) would answer them instead of Rasa.
     env = dict(os.environ, AIGUILLAGE_DATABASE_URL=database_url, AIGUILLAGE_SECRET_KEY="stack-test-key",
-               PYTHONPATH=str(cli.PROJECT_ROOT), **UNLIMITED_RATES)
+               PYTHONPATH=str(PROJECT_ROOT), **UNLIMITED_RATES)
     os.environ.update({"AIGUILLAGE_DATABASE_URL": database_url, "AIGUILLAGE_SECRET_KEY": "stack-test-key"})
     from bot.directory.importer import import_places
 
     engine = make_engine(database_url)
     upgrade(engine)
-    report = import_places(session_factory(engine), cli.DEMO_FILE, demo=True)
+    report = import_places(session_factory(engine), DEMO_FILE, demo=True)
     assert not report.errors, report.errors
-    model = cli.ensure_model(quiet=True)
+    model = ensure_model(quiet=True)
     rasa_port, action_port = free_port(), free_port()
     # The channels talk to fake Telegram and SMS servers on loopback, as they would to the real ones.
     from tests.fakes.sms_gateway import FakeGateway
@@ -124,11 +127,11 @@ def stack(tmp_path_factory):
         "AIGUILLAGE_SMS_SHARED_SECRET": SMS_SECRET, "AIGUILLAGE_SMS_FROM": "+33900000000",
         "AIGUILLAGE_SMS_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}/webhooks/sms/webhook",
     })
-    env = dict(cli.run_environment(), **env)
-    processes = cli.start_stack(model, rasa_port=rasa_port, action_port=action_port, env=env, log_dir=workdir)
+    env = dict(run_environment(), **env)
+    processes = start_stack(model, rasa_port=rasa_port, action_port=action_port, env=env, log_dir=workdir)
     base = f"http://127.0.0.1:{rasa_port}"
     try:
-        ready = cli.wait_until_ready(f"{base}/webhooks/desk/", processes, timeout=240)
+        ready = wait_until_ready(f"{base}/webhooks/desk/", processes, timeout=240)
         if not ready:
             logs = "\n".join((workdir / name).read_text(errors="replace")[-3000:]
                              for name in ("rasa.log", "actions.log") if (workdir / name).exists())

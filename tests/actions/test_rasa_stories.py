@@ -5,13 +5,14 @@ import sys
 
 import pytest
 
-from bot.ops import cli
+from bot.core.settings import PROJECT_ROOT
+from bot.ops.cli.model import ensure_model
 
 pytestmark = pytest.mark.stack
 
 
 def rasa(*args, timeout=900):
-    return subprocess.run([sys.executable, "-m", "rasa", *args], cwd=cli.PROJECT_ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rasa", *args], cwd=PROJECT_ROOT, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -35,7 +36,7 @@ def test_training_data_is_valid():
 
 
 def test_conversation_stories_pass_with_no_prediction_error(tmp_path):
-    model = cli.ensure_model(quiet=True)
+    model = ensure_model(quiet=True)
     result = rasa("test", "core", "--model", str(model), "--stories", "tests/conversations",
                   "--fail-on-prediction-errors", "--out", str(tmp_path / "results"))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

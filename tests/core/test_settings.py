@@ -8,6 +8,7 @@ import pytest
 from bot.core import settings
 from bot.core.settings import PROJECT_ROOT, REGISTRY, VARIABLES, SettingsError
 from bot.ops import cli
+from bot.ops.cli import notifications, stack, telegram
 
 SOURCES = ("bot", "connectors", "scripts", "bench")
 # Our own variables, plus the other tools' ones we set or read (Rasa, Sanic, the test runner).
@@ -122,8 +123,9 @@ def test_a_launcher_refuses_a_bad_value_before_starting_anything(command, monkey
     def started(args):
         raise AssertionError("started despite a bad setting")
 
-    for function in ("cmd_run", "cmd_production", "cmd_worker", "cmd_notify", "cmd_telegram"):
-        monkeypatch.setattr(cli, function, started)
+    for module, function in ((stack, "cmd_run"), (stack, "cmd_production"), (notifications, "cmd_worker"),
+                             (notifications, "cmd_notify"), (telegram, "cmd_telegram")):
+        monkeypatch.setattr(module, function, started)
     monkeypatch.setenv("AIGUILLAGE_RATE_PER_SENDER", "beaucoup")
     monkeypatch.setenv("AIGUILLAGE_PORT", "cinq")
     assert cli.main(command) == 2

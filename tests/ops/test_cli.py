@@ -6,14 +6,17 @@ import sys
 
 import pytest
 
+from bot.core.settings import PROJECT_ROOT
 from bot.ops import cli
+from bot.ops.cli.database import DEMO_FILE
+from bot.ops.cli.model import inputs_hash
 
 
 def test_import_lieux_reports_and_is_idempotent(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("AIGUILLAGE_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
-    assert cli.main(["import-lieux", str(cli.DEMO_FILE), "--demo"]) == 0
+    assert cli.main(["import-lieux", str(DEMO_FILE), "--demo"]) == 0
     first = capsys.readouterr().out
-    assert cli.main(["import-lieux", str(cli.DEMO_FILE), "--demo"]) == 0
+    assert cli.main(["import-lieux", str(DEMO_FILE), "--demo"]) == 0
     second = capsys.readouterr().out
     assert first != second
     assert any(ch.isdigit() for ch in second)
@@ -38,10 +41,10 @@ def test_model_hash_changes_with_its_inputs(tmp_path):
     (tmp_path / "domain").mkdir()
     (tmp_path / "config.yml").write_text("a")
     (tmp_path / "data" / "x.yml").write_text("1")
-    before = cli.inputs_hash(tmp_path)
-    assert cli.inputs_hash(tmp_path) == before
+    before = inputs_hash(tmp_path)
+    assert inputs_hash(tmp_path) == before
     (tmp_path / "data" / "x.yml").write_text("2")
-    assert cli.inputs_hash(tmp_path) != before
+    assert inputs_hash(tmp_path) != before
 
 
 @pytest.mark.stack
@@ -53,7 +56,7 @@ def test_classify_batch_prints_one_json_line_per_input_and_survives_bad_lines(tm
                      '{"text": "bjr jdois faire ma declaration trimestrielle caf avant le 5 sinon ils coupent '
                      'le rsa, jai pas dordi, jsuis a rennes"}\n', encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "bot.ops.cli", "classify", "--batch", str(batch), "--json"],
-                         cwd=cli.PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+                         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == 4
@@ -67,7 +70,7 @@ def test_classify_batch_prints_one_json_line_per_input_and_survives_bad_lines(tm
 def test_classify_one_message_with_answers(tmp_path):
     out = subprocess.run([sys.executable, "-m", "bot.ops.cli", "classify", "slt jvoudrais mactualiser pole emploi",
                           "--answer", "enjeu=delai", "--answer", "commune=35000", "--json"],
-                         cwd=cli.PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+                         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout)
     assert result["level"] == "urgence" and result["missing"] == []

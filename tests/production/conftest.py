@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.ops import cli
+from bot.core.settings import PROJECT_ROOT
+from bot.ops.cli.database import DEMO_FILE
+from bot.ops.cli.model import ensure_model
+from bot.ops.cli.stack import run_environment
 from bot.ops.deploy import profile as prod
 from bot.ops.deploy.services import free_port, missing_binaries
 from tests.conftest import UNLIMITED_RATES
@@ -47,8 +50,8 @@ def production(tmp_path_factory):
     services = prod.start_local_services(settings, pg_port=free_port(), redis_port=free_port(), durable=False,
                                          postgres_dir=pg_dir)
     # Hundreds of test people share 127.0.0.1: rate limits off here (tests/connectors/test_rate_limits.py).
-    base_env = dict(cli.run_environment(), **UNLIMITED_RATES, AIGUILLAGE_SECRET_KEY=PROFILE_SECRET_KEY,
-                    PYTHONPATH=str(cli.PROJECT_ROOT))
+    base_env = dict(run_environment(), **UNLIMITED_RATES, AIGUILLAGE_SECRET_KEY=PROFILE_SECRET_KEY,
+                    PYTHONPATH=str(PROJECT_ROOT))
     # The profile's processes get their settings from base_env only: this process's environment
     # (the SQLite stack's database and key, used by other tests) must stay as it is.
     running = None
@@ -58,10 +61,10 @@ def production(tmp_path_factory):
 
         engine = make_engine(settings.database_url)
         upgrade(engine)
-        report = import_places(session_factory(engine), cli.DEMO_FILE, demo=True)
+        report = import_places(session_factory(engine), DEMO_FILE, demo=True)
         assert not report.errors, report.errors
-        model = cli.ensure_model(quiet=True)
-        running = prod.start_profile(settings, model, cli.PROJECT_ROOT, base_env, services=services,
+        model = ensure_model(quiet=True)
+        running = prod.start_profile(settings, model, PROJECT_ROOT, base_env, services=services,
                                      with_worker=False)
         yield {"profile": running, "engine": engine, "model": model, "postgres": services[0], "redis": services[1]}
     finally:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.settings import PROJECT_ROOT
 from bot.ops import cli
 from bot.triage.evaluation import GATE_METRICS, GatesError, Scores, failed_gates, read_gates
 
 pytestmark = pytest.mark.stack  # needs the trained model (loaded in process, no server)
 
-README = cli.PROJECT_ROOT / "README.md"
+README = PROJECT_ROOT / "README.md"
 
 
 def test_the_readme_states_every_gate_and_urgence_recall_is_total():
