@@ -9,7 +9,7 @@ from bot.core.settings import Settings
 from bot.directory.importer import import_places
 from bot.handoff.referrals import Referral
 from bot.handoff.services import Orientation
-from bot.ops.cli import DEMO_FILE
+from bot.ops.cli.database import DEMO_FILE
 from bot.triage.dialogue import Turn, handle
 
 THURSDAY_10H = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))

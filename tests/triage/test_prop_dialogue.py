@@ -88,7 +88,7 @@ def orientation(tmp_path_factory):
     from bot.core.settings import Settings
     from bot.directory.importer import import_places
     from bot.handoff.services import Orientation
-    from bot.ops.cli import DEMO_FILE
+    from bot.ops.cli.database import DEMO_FILE
 
     with keyed_database(tmp_path_factory.mktemp("prop-dialogue"), "prop-dialogue-key") as factory:
         assert not import_places(factory, DEMO_FILE, demo=True).errors
