@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, List, Optional
 
-from sqlalchemy import BigInteger, Column, DateTime, String, Text, delete, func, select
+from sqlalchemy import BigInteger, Column, String, Text, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import messages
-from bot.core.db import Base, session_scope
+from bot.core.db import Base, UtcDateTime, session_scope
 from bot.core.references import CODE_ALPHABET, normalise_reference
 from bot.core.retention_policy import older_than
 from bot.core.settings import secret_key, setting
@@ -381,7 +381,7 @@ class SeenUpdate(Base):
     __retention__ = older_than("seen_at", "Telegram update ids already handled")
 
     update_id = Column(BigInteger, primary_key=True, autoincrement=False)
-    seen_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    seen_at = Column(UtcDateTime(), nullable=False, index=True)
 
 
 class ButtonToken(Base):
@@ -397,7 +397,7 @@ class ButtonToken(Base):
     conversation_key = Column(String(64), nullable=False, index=True)
     offer = Column(String(16), nullable=False)  # the buttons of one message share it
     payload = Column(Text, nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    created_at = Column(UtcDateTime(), nullable=False, index=True)
 
 
 def _now() -> datetime:

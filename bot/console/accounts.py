@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, delete, select
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.console import throttle
-from bot.core.db import Base, session_scope, shared_factory, stored_utc
+from bot.core.db import Base, UtcDateTime, session_scope, shared_factory
 from bot.core.retention_policy import keep
 from bot.core.settings import setting
 from bot.directory.models import Place
@@ -60,7 +60,7 @@ class Account(Base):
     place_id = Column(String(255), ForeignKey("places.id", ondelete="SET NULL"), nullable=True)
     role = Column(String(16), nullable=False, default=ROLE_MEDIATOR)
     active = Column(Boolean, nullable=False, default=True)
-    created_at = Column(DateTime(timezone=True), nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
 
     @property
     def is_coordinator(self) -> bool:
@@ -75,8 +75,8 @@ class ConsoleSession(Base):
     token_hash = Column(String(64), unique=True, nullable=False)
     account_id = Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True)
     csrf_token = Column(String(64), nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False)
-    expires_at = Column(DateTime(timezone=True), nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ def resolve_token(session: Session, token: Optional[str], now: Optional[datetime
                           ).scalar_one_or_none()
     if row is None:
         return None
-    if stored_utc(row.expires_at) <= now:
+    if row.expires_at <= now:
         session.delete(row)
         return None
     account = session.get(Account, row.account_id)

@@ -20,7 +20,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.console.accounts import Account
-from bot.core.db import stored_utc
 from bot.core.privacy import redact
 from bot.core.references import normalise_reference
 from bot.directory.models import Place
@@ -180,8 +179,8 @@ def open_referral(session: Session, account: Account, referral_id: int, now: Opt
     entries = session.execute(select(JournalEntry).where(JournalEntry.referral_id == referral.id,
                                                          JournalEntry.action.in_(STATE_ACTIONS))
                               .order_by(JournalEntry.at, JournalEntry.id)).scalars().all()
-    history = [HistoryItem(stored_utc(referral.created_at), ACTION_CREATED, None, referral.channel)]
-    history += [HistoryItem(stored_utc(e.at), e.action, e.account_id, e.detail) for e in entries]
+    history = [HistoryItem(referral.created_at, ACTION_CREATED, None, referral.channel)]
+    history += [HistoryItem(e.at, e.action, e.account_id, e.detail) for e in entries]
     notes = list(session.execute(select(Note).where(Note.referral_id == referral.id)
                                  .order_by(Note.at, Note.id)).scalars())
     live = live_state(session, referral, now)

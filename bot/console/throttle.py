@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
-from sqlalchemy import Column, DateTime, Integer, String, delete, func, select, update
+from sqlalchemy import Column, Integer, String, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.core.db import Base, insert_ignore, stored_utc
+from bot.core.db import Base, UtcDateTime, insert_ignore
 from bot.core.retention_policy import keep
 from bot.core.settings import secret_key
 
@@ -75,8 +75,8 @@ class LoginCounter(Base):
 
     key = Column(String(64), primary_key=True)
     failures = Column(Integer, nullable=False, default=0)
-    not_before = Column(DateTime(timezone=True), nullable=False)
-    last_seen = Column(DateTime(timezone=True), nullable=False, index=True)
+    not_before = Column(UtcDateTime(), nullable=False)
+    last_seen = Column(UtcDateTime(), nullable=False, index=True)
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,8 @@ def admit(session: Session, charges: Sequence[Charge], now: datetime) -> Decisio
         rows = {row.key: row for row in session.execute(
             select(LoginCounter.key, LoginCounter.failures, LoginCounter.not_before)
             .where(LoginCounter.key.in_([c.key for c in charges]))).all()}
-        waits = [stored_utc(rows[c.key].not_before) for c in charges if c.key in rows
-                 and stored_utc(rows[c.key].not_before) > now]
+        waits = [rows[c.key].not_before for c in charges if c.key in rows
+                 and rows[c.key].not_before > now]
         if waits:
             session.rollback()
             return Decision(False, retry_at=max(waits))

@@ -17,11 +17,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Table, create_engine, event, text
+from sqlalchemy import DateTime, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.types import TypeDecorator
 
 from bot.core.settings import PROJECT_ROOT, get_settings, setting
 
@@ -100,6 +101,22 @@ def enter_wal(cursor, wait_ms: int = BUSY_TIMEOUT_MS, sleep=time.sleep, clock=ti
             if "locked" not in str(exc) or clock() >= deadline:
                 raise
             sleep(0.01)
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment, stored in UTC and read back aware. SQLite keeps no offset (a value would come back
+    naive) and an aware moment in another zone would be stored as its local wall time."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None or value.tzinfo is None:
+            return value  # naive: already UTC by our convention
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        return stored_utc(value)
 
 
 def stored_utc(moment: Optional[datetime]) -> Optional[datetime]:

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable, Mapping, Optional
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, select, update
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.sms.providers import OptedOut
 from bot.core.codes import Channel, DeliveryState, LabelledCode
-from bot.core.db import Base, session_scope
+from bot.core.db import Base, UtcDateTime, session_scope
 from bot.core.messages import text as render_text
 from bot.core.retention_policy import with_parent
 from bot.core.settings import secret_key, setting
@@ -97,7 +97,7 @@ class Contact(Base):
                          unique=True, index=True)
     channel = Column(String(16), nullable=False)
     sealed_address = Column(Text, nullable=False)  # Fernet token, never the address itself
-    created_at = Column(DateTime(timezone=True), nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
 
 
 class FollowupMessage(Base):
@@ -107,15 +107,15 @@ class FollowupMessage(Base):
     id = Column(Integer, primary_key=True)
     referral_id = Column(Integer, ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, index=True)
     kind = Column(String(16), nullable=False)
-    due_at = Column(DateTime(timezone=True), nullable=False)
+    due_at = Column(UtcDateTime(), nullable=False)
     status = Column(String(16), nullable=False, default=STATUS_PENDING)
     attempts = Column(Integer, nullable=False, default=0)
     last_error = Column(Text, nullable=True)
-    sent_at = Column(DateTime(timezone=True), nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False)
+    sent_at = Column(UtcDateTime(), nullable=True)
+    created_at = Column(UtcDateTime(), nullable=False)
     # For a "relance": the person's answer (oui/non) and when.
     answer = Column(String(8), nullable=True)
-    answered_at = Column(DateTime(timezone=True), nullable=True)
+    answered_at = Column(UtcDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_followup_messages_due", "status", "due_at"),)
 

@@ -26,12 +26,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional, Protocol
 
 import phonenumbers
-from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, delete, select, update
+from sqlalchemy import Column, Integer, LargeBinary, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.sms.providers import build_sender
 from bot.core.codes import LabelledCode
-from bot.core.db import Base, stored_utc
+from bot.core.db import Base, UtcDateTime
 from bot.core.messages import text
 from bot.core.pseudonyms import pseudonymise
 from bot.core.retention_policy import older_than
@@ -309,7 +309,7 @@ class HelplineCall(Base):
     id = Column(Integer, primary_key=True)
     call_key = Column(String(64), unique=True, nullable=False)
     outcome = Column(String(32), nullable=False)
-    received_at = Column(DateTime(timezone=True), nullable=False)
+    received_at = Column(UtcDateTime(), nullable=False)
 
 
 class Callback(Base):
@@ -322,17 +322,17 @@ class Callback(Base):
     call_key = Column(String(64), unique=True, nullable=False)
     caller_encrypted = Column(LargeBinary, nullable=False)
     caller_pseudonym = Column(String(64), nullable=False, index=True)
-    called_at = Column(DateTime(timezone=True), nullable=False)
-    due_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    called_at = Column(UtcDateTime(), nullable=False)
+    due_at = Column(UtcDateTime(), nullable=False, index=True)
     status = Column(String(32), nullable=False, default=STATUS_TO_CALL)
-    created_at = Column(DateTime(timezone=True), nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
     reason = Column(String(16), nullable=False)
     sms_state = Column(String(16), nullable=False)
     sms_attempts = Column(Integer, nullable=False, default=0)
-    sms_updated_at = Column(DateTime(timezone=True), nullable=False)
+    sms_updated_at = Column(UtcDateTime(), nullable=False)
     sms_message_id = Column(String(128), nullable=True)
     place_id = Column(String(255), nullable=True, index=True)  # who calls back; None: the coordinators
-    done_at = Column(DateTime(timezone=True), nullable=True)
+    done_at = Column(UtcDateTime(), nullable=True)
     done_by = Column(Integer, nullable=True)
 
 
@@ -372,7 +372,7 @@ def book_callback(session, number: str, place_id: str, now: Optional[datetime] =
     key = hashlib.sha256(f"demande:{pseudonym}:{place_id}:{to_paris(now).date()}".encode()).hexdigest()
     existing = session.execute(select(Callback).where(Callback.call_key == key)).scalar_one_or_none()
     if existing is not None:
-        return stored_utc(existing.due_at)
+        return existing.due_at
     session.add(Callback(call_key=key, caller_encrypted=encrypt_number(number), caller_pseudonym=pseudonym,
                          called_at=now, due_at=_utc(due), status=STATUS_TO_CALL, created_at=now,
                          reason=REASON_ASKED, sms_state=SMS_IMPOSSIBLE, sms_attempts=0, sms_updated_at=now,
@@ -404,8 +404,8 @@ def due_callbacks(session, now: Optional[datetime] = None, place_id=ALL_PLACES) 
         query = query.where(Callback.place_id.is_(None) if place_id is None else Callback.place_id == place_id)
     rows = session.execute(query.order_by(Callback.due_at, Callback.id)).scalars().all()
     return [DueCallback(id=row.id, caller=decrypt_number(row.caller_encrypted), caller_pseudonym=row.caller_pseudonym,
-                        called_at=to_paris(stored_utc(row.called_at)), due_at=to_paris(stored_utc(row.due_at)),
-                        reason=row.reason, status=row.status, created_at=to_paris(stored_utc(row.created_at)),
+                        called_at=to_paris(row.called_at), due_at=to_paris(row.due_at),
+                        reason=row.reason, status=row.status, created_at=to_paris(row.created_at),
                         sms_sent=row.sms_state == SMS_SENT, place_id=row.place_id)
             for row in rows]
 
@@ -578,9 +578,9 @@ class Helpline:
             outcome, row = await asyncio.to_thread(self._load, key)
             if outcome == OUTCOME_OPEN or row is None:
                 return HelplineResult(OUTCOME_OPEN)
-            due_at = to_paris(stored_utc(row["due_at"]))
+            due_at = to_paris(row["due_at"])
             state = row["sms_state"]
-            stale = stored_utc(row["sms_updated_at"]) < _utc(now) - SMS_STALE_AFTER
+            stale = row["sms_updated_at"] < _utc(now) - SMS_STALE_AFTER
             if state == SMS_PENDING and not stale:
                 # Another delivery is sending the SMS right now: wait for its result.
                 if asyncio.get_running_loop().time() >= deadline:

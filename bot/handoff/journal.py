@@ -8,10 +8,10 @@ audit rows stay.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Column, ForeignKey, Integer, String, Text
 
 from bot.core.codes import LabelledCode
-from bot.core.db import Base
+from bot.core.db import Base, UtcDateTime
 from bot.core.retention_policy import older_than, with_parent
 
 
@@ -39,7 +39,7 @@ class JournalEntry(Base):
     __retention__ = older_than("at", "the console's audit log: who did what, on which referral")
 
     id = Column(Integer, primary_key=True)
-    at = Column(DateTime(timezone=True), nullable=False, index=True)
+    at = Column(UtcDateTime(), nullable=False, index=True)
     account_id = Column(Integer, nullable=True, index=True)  # kept even if the account goes
     action = Column(String(32), nullable=False)
     referral_id = Column(Integer, nullable=True, index=True)  # no FK: the audit outlives an erased referral
@@ -54,5 +54,5 @@ class Note(Base):
     id = Column(Integer, primary_key=True)
     referral_id = Column(Integer, ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, index=True)
     account_id = Column(Integer, nullable=True)
-    at = Column(DateTime(timezone=True), nullable=False)
+    at = Column(UtcDateTime(), nullable=False)
     text = Column(Text, nullable=False)

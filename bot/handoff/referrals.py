@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, delete, select
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Session
 
 from bot.core.codes import LabelledCode
-from bot.core.db import Base
+from bot.core.db import Base, UtcDateTime
 from bot.core.pseudonyms import pseudonymise
 from bot.core.references import new_reference, normalise_reference
 from bot.core.retention_policy import anonymise
@@ -62,21 +62,21 @@ class Referral(Base):
 
     id = Column(Integer, primary_key=True)
     reference = Column(String(8), unique=True, nullable=False, index=True)
-    created_at = Column(DateTime(timezone=True), nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
     level = Column(String(32), nullable=False)
     reasons = Column(JSON, nullable=False)
     facts = Column(JSON, nullable=False)
     place_id = Column(String(255), ForeignKey("places.id", ondelete="SET NULL"), nullable=True)
     channel = Column(String(32), nullable=False)
     conversation_key = Column(String(64), nullable=False, index=True)
-    consent_at = Column(DateTime(timezone=True), nullable=False)
+    consent_at = Column(UtcDateTime(), nullable=False)
     status = Column(String(32), nullable=False, default=STATUS_OPEN)
     # Filled by the mediators' side (issue 4): who claimed it and when, how it ended.
-    claimed_at = Column(DateTime(timezone=True), nullable=True)
+    claimed_at = Column(UtcDateTime(), nullable=True)
     claimed_by = Column(Integer, nullable=True)          # mediator account id
-    closed_at = Column(DateTime(timezone=True), nullable=True)
+    closed_at = Column(UtcDateTime(), nullable=True)
     outcome = Column(String(32), nullable=True)          # one of OUTCOMES once closed
-    updated_at = Column(DateTime(timezone=True), nullable=True)
+    updated_at = Column(UtcDateTime(), nullable=True)
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Mapping, Optional
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import Column, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.codes import LabelledCode
-from bot.core.db import Base, session_scope, stored_utc
+from bot.core.db import Base, UtcDateTime, session_scope
 from bot.core.messages import text as render
 from bot.core.privacy import redact
 from bot.core.retention_policy import with_parent
@@ -97,9 +97,9 @@ class Takeover(Base):
     # takeovers of one conversation impossible (NULLs never collide).
     active_key = Column(String(64), nullable=True, unique=True)
     account_id = Column(Integer, nullable=True)
-    started_at = Column(DateTime(timezone=True), nullable=False)
-    ends_at = Column(DateTime(timezone=True), nullable=False)
-    ended_at = Column(DateTime(timezone=True), nullable=True)
+    started_at = Column(UtcDateTime(), nullable=False)
+    ends_at = Column(UtcDateTime(), nullable=False)
+    ended_at = Column(UtcDateTime(), nullable=True)
     end_reason = Column(String(16), nullable=True)
     ended_by = Column(Integer, nullable=True)
 
@@ -114,7 +114,7 @@ class LiveMessage(Base):
     direction = Column(String(16), nullable=False)
     account_id = Column(Integer, nullable=True)
     text = Column(Text, nullable=False)  # already redacted (no password, NIR, IBAN, card number)
-    at = Column(DateTime(timezone=True), nullable=False)
+    at = Column(UtcDateTime(), nullable=False)
     status = Column(String(16), nullable=False)
     error = Column(Text, nullable=True)
 
@@ -162,7 +162,7 @@ def availability(session: Session, referral: Referral, now: Optional[datetime] =
 
 
 def _expired(takeover: Takeover, now: datetime) -> bool:
-    return stored_utc(takeover.ends_at) <= now
+    return takeover.ends_at <= now
 
 
 def active_for_referral(session: Session, referral_id: int, now: Optional[datetime] = None) -> Optional[Takeover]:

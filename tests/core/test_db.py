@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, Table, select, text
 
-from bot.core.db import enter_wal, make_engine
+from bot.core.db import UtcDateTime, enter_wal, make_engine
 
 
 def test_a_process_opening_the_file_while_another_writes_waits_instead_of_failing(tmp_path):
@@ -53,3 +55,22 @@ def test_the_switch_is_retried_only_while_the_file_is_locked_and_not_past_the_bu
     with pytest.raises(sqlite3.OperationalError, match="disk"):
         enter_wal(other, wait_ms=1000, sleep=tick, clock=lambda: now[0])
     assert other.calls == 1
+
+
+def test_a_moment_is_stored_in_utc_and_read_back_aware_whatever_its_zone(tmp_path):
+    """UtcDateTime: SQLite keeps no offset, so without it a moment came back naive, and one given in
+    Paris time was stored as its wall time (two hours off in summer)."""
+    metadata = MetaData()
+    moments = Table("moments", metadata, Column("id", Integer, primary_key=True), Column("at", UtcDateTime()))
+    engine = make_engine(f"sqlite:///{tmp_path / 'moments.db'}")
+    metadata.create_all(engine)
+    paris = datetime(2026, 7, 14, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    with engine.begin() as connection:
+        connection.execute(moments.insert(), [{"id": 1, "at": paris}, {"id": 2, "at": None}])
+    with engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT at FROM moments WHERE id = 1").scalar()
+        read = dict(connection.execute(select(moments.c.id, moments.c.at)).all())
+    assert stored.startswith("2026-07-14 08:00:00")  # UTC in the file
+    assert read == {1: datetime(2026, 7, 14, 8, 0, tzinfo=timezone.utc), 2: None}
+    assert read[1] == paris
+    engine.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.channels.sms.encoding import segments_of
 from bot.console import service
-from bot.core.db import session_scope, stored_utc
+from bot.core.db import session_scope
 from bot.core.pseudonyms import pseudonymise
 from bot.handoff import followup
 from bot.handoff.journal import Action, JournalEntry, Note
@@ -129,7 +129,7 @@ def test_default_delay_is_seven_days_and_unreachable_gets_no_followup(db):
     with session_scope(db["factory"]) as session:
         due = session.execute(select(followup.FollowupMessage.due_at)
                               .where(followup.FollowupMessage.kind == "relance")).scalar_one()
-    assert stored_utc(due) == T0 + timedelta(days=7)
+    assert due == T0 + timedelta(days=7) and due.tzinfo is not None  # read back aware (UtcDateTime)
     other, _ = new_referral(db, sender="p2")
     close(db, other, "injoignable", T0)
     assert messages(db, other) == [("cloture", "en_attente", 0)]

@@ -6,11 +6,11 @@ import functools
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, Column, DateTime, String, delete, select
+from sqlalchemy import JSON, Column, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.core.db import Base, session_scope, shared_factory
+from bot.core.db import Base, UtcDateTime, session_scope, shared_factory
 from bot.core.pseudonyms import pseudonymise
 from bot.core.retention_policy import keep, older_than
 from bot.core.settings import get_settings
@@ -40,21 +40,21 @@ class SmsChoices(Base):
     __retention__ = older_than("updated_at", "numbered choices offered to a number")
     number_key = Column(String(64), primary_key=True)
     choices = Column(JSON, nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False)
+    updated_at = Column(UtcDateTime(), nullable=False)
 
 
 class SmsOptOut(Base):
     __tablename__ = "sms_opt_outs"
     __retention__ = keep("a STOP is honoured for as long as we can send SMS")
     number_key = Column(String(64), primary_key=True)
-    opted_out_at = Column(DateTime(timezone=True), nullable=False)
+    opted_out_at = Column(UtcDateTime(), nullable=False)
 
 
 class SmsProcessedMessage(Base):
     __tablename__ = "sms_processed_messages"
     __retention__ = older_than("received_at", "SMS already handled, by gateway id")
     message_id = Column(String(160), primary_key=True)  # "<provider>:<gateway id>"
-    received_at = Column(DateTime(timezone=True), nullable=False)
+    received_at = Column(UtcDateTime(), nullable=False)
 
 
 class SmsDelivery(Base):
@@ -63,7 +63,7 @@ class SmsDelivery(Base):
     reference = Column(String(160), primary_key=True)  # our client_ref, or the gateway id
     gateway_id = Column(String(160), nullable=True, index=True)
     status = Column(String(40), nullable=True)
-    updated_at = Column(DateTime(timezone=True), nullable=False)
+    updated_at = Column(UtcDateTime(), nullable=False)
 
 
 class SmsStore:

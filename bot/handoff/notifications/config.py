@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Optional
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Session
 
 from bot.core.codes import LabelledCode
-from bot.core.db import Base
+from bot.core.db import Base, UtcDateTime
 from bot.core.retention_policy import keep
 from bot.core.settings import setting
 
@@ -95,7 +95,7 @@ class PlaceChannel(Base):
     target = Column(Text, nullable=False)
     secret = Column(Text, nullable=True)   # webhooks only: HMAC key
     active = Column(Boolean, nullable=False, default=True)
-    created_at = Column(DateTime(timezone=True), nullable=False)
+    created_at = Column(UtcDateTime(), nullable=False)
 
     __table_args__ = (UniqueConstraint("place_id", "kind", "target", name="uq_lieux_notifications_target"),)
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, Text, func, select, update
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.codes import DeliveryState
-from bot.core.db import Base, session_scope, stored_utc
+from bot.core.db import Base, UtcDateTime, session_scope
 from bot.core.references import normalise_reference
 from bot.core.retention_policy import with_parent
 from bot.directory.models import Place
@@ -56,14 +56,14 @@ class OutboxMessage(Base):
     payload = Column(JSON, nullable=False)
     status = Column(String(16), nullable=False, default=STATUS_PENDING)
     attempts = Column(Integer, nullable=False, default=0)
-    next_attempt_at = Column(DateTime(timezone=True), nullable=False)
-    locked_until = Column(DateTime(timezone=True), nullable=True)
+    next_attempt_at = Column(UtcDateTime(), nullable=False)
+    locked_until = Column(UtcDateTime(), nullable=True)
     locked_by = Column(String(32), nullable=True)
     last_error = Column(Text, nullable=True)
     provider_id = Column(String(255), nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False)
-    sent_at = Column(DateTime(timezone=True), nullable=True)
+    created_at = Column(UtcDateTime(), nullable=False)
+    updated_at = Column(UtcDateTime(), nullable=False)
+    sent_at = Column(UtcDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
@@ -86,7 +86,7 @@ def referral_payload(referral: Referral) -> dict:
         "niveau": referral.level,
         "raisons": list(referral.reasons or []),
         "faits": {k: facts[k] for k in NOTIFIED_FACTS if facts.get(k) not in (None, "", [])},
-        "consentement_le": _utc(stored_utc(referral.consent_at)).isoformat() if referral.consent_at else None,
+        "consentement_le": _utc(referral.consent_at).isoformat() if referral.consent_at else None,
     }
 
 
@@ -120,9 +120,9 @@ def enqueue_for_referral(session: Session, referral: Referral, settings: Optiona
 def _as_dict(row: OutboxMessage) -> dict:
     return {
         "id": row.id, "reference": row.reference, "kind": row.kind, "target": row.target, "status": row.status,
-        "attempts": row.attempts, "last_error": row.last_error, "sent_at": stored_utc(row.sent_at),
-        "next_attempt_at": stored_utc(row.next_attempt_at) if row.status == STATUS_PENDING else None,
-        "created_at": stored_utc(row.created_at),
+        "attempts": row.attempts, "last_error": row.last_error, "sent_at": row.sent_at,
+        "next_attempt_at": row.next_attempt_at if row.status == STATUS_PENDING else None,
+        "created_at": row.created_at,
     }
 
 
