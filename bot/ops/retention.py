@@ -19,7 +19,7 @@ from typing import Optional
 
 from sqlalchemy import Float, Integer, MetaData, Numeric, Table, and_, bindparam, delete, inspect, or_, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.types import Date, DateTime, TypeDecorator
+from sqlalchemy.types import Date, DateTime
 
 from bot import schema
 from bot.core.db import checkpoint
@@ -91,10 +91,9 @@ class PurgeReport:
 
 def _older(column, cutoff: datetime):
     """`column` before the cutoff: a date/time, or an epoch number (Rasa's `timestamp`); else None."""
-    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type  # UtcDateTime: a DateTime
-    if isinstance(kind, (DateTime, Date)):
+    if isinstance(column.type, (DateTime, Date)):
         return column < cutoff
-    if isinstance(kind, (Float, Numeric, Integer)):
+    if isinstance(column.type, (Float, Numeric, Integer)):
         return column < cutoff.timestamp()
     return None
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import declarative_base
+from sqlalchemy.types import TypeDecorator
 
 from bot import schema
 from bot.core.db import make_engine, upgrade
@@ -76,7 +77,7 @@ def test_a_table_without_declaration_is_refused():
 
 def _value(column, label: str, n: int):
     when = AGES["old" if label == "old" else "new"]
-    kind = column.type
+    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type  # UtcDateTime: a DateTime
     if isinstance(kind, DateTime):
         return when
     if isinstance(kind, Date):
