@@ -45,7 +45,7 @@ from bench.national import (
 )
 from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
 from bot.core.db import make_engine, session_factory, session_scope, upgrade
-from bot.directory.hours import PARIS, to_paris
+from bot.core.moments import PARIS, to_paris
 from bot.directory.importer import import_places
 from bot.directory.matching import (
     LEVELS,

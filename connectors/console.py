@@ -25,15 +25,14 @@ from sqlalchemy.exc import OperationalError
 from bot.channels.outbound import build_senders
 from bot.console import accounts, service, throttle
 from bot.core import messages
-from bot.core.codes import Channel, DeliveryState
+from bot.core.codes import CallbackReason, Channel, DeliveryState
 from bot.core.db import session_scope
+from bot.core.moments import to_paris
 from bot.core.references import normalise_reference
 from bot.core.settings import https_headers, served_over_https, setting
-from bot.directory.hours import to_paris
 from bot.directory.models import Place
 from bot.handoff import takeover
 from bot.handoff.followup import Kind as FollowupKind
-from bot.handoff.helpline import CallbackReason
 from bot.handoff.notifications.config import Kind as NotifyKind
 from bot.handoff.referrals import OUTCOMES, STATUSES, Outcome, Referral, Status
 from connectors import templating

@@ -13,6 +13,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.channels import helpline_webhook
 from bot.core.db import shared_factory
 from bot.core.pseudonyms import pseudonymise
 from bot.handoff import helpline
@@ -89,13 +90,13 @@ class HelplineInput(InputChannel):
             if refusal is not None:
                 return refusal
             body = request.body or b""
-            if not helpline.verify_signature(body, request.headers.get(helpline.SIGNATURE_HEADER),
+            if not helpline_webhook.verify_signature(body, request.headers.get(helpline_webhook.SIGNATURE_HEADER),
                                              self.settings.secret):
                 return error("signature", 403)
             service = self.service()
             try:
-                call = helpline.parse_payload(body, now=service.clock())
-            except helpline.PayloadError as exc:
+                call = helpline_webhook.parse_payload(body, now=service.clock())
+            except helpline_webhook.PayloadError as exc:
                 return error(exc.code, 413 if exc.code == "corps_trop_long" else 400)
             verdict = sender_verdict(pseudonymise("helpline:" + call.caller))
             if not verdict.allowed:  # the same caller again and again: each call would cost an SMS

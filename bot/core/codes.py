@@ -4,9 +4,9 @@ A `LabelledCode` member equals its stored string ("ouverte" == Status.OPEN), so 
 are unchanged; its `label` is the one text the console and the statistics page show for it. Each set of
 codes is defined once, next to the code that owns it, in bot/handoff/: referral statuses and outcomes in
 referrals.py, journal actions in journal.py, live messages in takeover.py, follow-up kinds in followup.py, place
-notification kinds in notifications/config.py, callback reasons in helpline.py, delay bands in stats.py; here,
-what several layers name: channels (connectors, referrals, follow-ups, statistics) and
-the delivery states of the two outboxes (place notifications, follow-ups).
+notification kinds in notifications/config.py, delay bands in stats.py; here, what several layers name:
+channels (connectors, referrals, follow-ups, statistics), the delivery states of the two outboxes (place
+notifications, follow-ups) and callback reasons (the helpline's webhook, the callbacks, the console).
 """
 
 from __future__ import annotations
@@ -57,3 +57,10 @@ class DeliveryState(LabelledCode):
     SENT = ("envoye", "envoyé")
     FAILED = ("echec", "échec")
     CANCELLED = ("annule", "annulé")  # follow-ups only
+
+class CallbackReason(LabelledCode):
+    """Why someone is to be called back: the telephony webhook sends the first two, the SMS conversation the third."""
+
+    MISSED = ("missed", "Appel manqué")
+    AFTER_HOURS = ("after_hours", "Hors horaires")
+    ASKED = ("demande", "Demande de rappel (SMS)")  # the person asked a place to call back (SMS conversation)

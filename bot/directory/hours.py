@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Optional
-from zoneinfo import ZoneInfo
 
 from bot.core.messages import text
+from bot.core.moments import PARIS, to_paris
 
 # The French phrases are domain responses (utter_horaire_*), like every text a person reads.
 
-PARIS = ZoneInfo("Europe/Paris")
 # How far ahead we look for the next opening; beyond that the place is treated as not opening.
 HORIZON_DAYS = 31
 
@@ -39,13 +38,6 @@ class Opening:
     comment: str = ""
 
 
-def to_paris(moment: Optional[datetime] = None) -> datetime:
-    """Aware datetime in Europe/Paris; naive datetimes are taken as Paris local time."""
-    if moment is None:
-        return datetime.now(PARIS)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=PARIS)
-    return moment.astimezone(PARIS)
 
 
 def _clean(horaires: Optional[str]) -> Optional[str]:

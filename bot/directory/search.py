@@ -39,7 +39,8 @@ from typing import FrozenSet, Iterable, List, Optional, Tuple
 
 from sqlalchemy import bindparam, or_, select
 
-from bot.directory.hours import Opening, opening_status, to_paris
+from bot.core.moments import to_paris
+from bot.directory.hours import Opening, opening_status
 from bot.directory.importer import canonical_enum_value
 from bot.directory.index import directory_index
 from bot.directory.matching import (

@@ -1,8 +1,8 @@
 """After-hours helpline: a missed call becomes an SMS that opens the triage and a callback request.
 
 The helpline's telephony system posts a signed JSON webhook for each missed or after-hours call
-(see docs/channels.md). This module holds everything that does not depend on Rasa: settings, the
-signature check, payload validation, the opening-hours decision, the idempotent handling of one
+(see docs/channels.md; its signature and payload: bot/channels/helpline_webhook.py). This module
+holds the rest, none of it Rasa's: settings, the opening-hours decision, the idempotent handling of one
 call (one callback row and at most one SMS per call, even under concurrent deliveries) and the
 `callbacks` table the mediators work from.
 
@@ -17,48 +17,32 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import hmac
-import json
 import logging
-import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Optional, Protocol
+from typing import Callable, Optional, Protocol
 
-import phonenumbers
 from sqlalchemy import Column, Integer, LargeBinary, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.channels.helpline_webhook import MissedCall, call_key
 from bot.channels.sms.providers import build_sender
-from bot.core.codes import LabelledCode
+from bot.core.codes import CallbackReason
 from bot.core.db import Base, UtcDateTime
 from bot.core.messages import text
+from bot.core.moments import to_paris
 from bot.core.pseudonyms import pseudonymise
 from bot.core.retention_policy import older_than
 from bot.core.settings import REGISTRY, get_settings, secret_key, setting
-from bot.directory.hours import format_time, is_valid, listed_names, next_opening, opening_status, to_paris
+from bot.directory.hours import format_time, is_valid, listed_names, next_opening, opening_status
 from bot.directory.models import Place
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOURS = REGISTRY["AIGUILLAGE_HELPLINE_HOURS"].default
-SIGNATURE_HEADER = "X-Aiguillage-Signature"
-SIGNATURE_PREFIX = "sha256="
-MAX_BODY_BYTES = 16_384
-MAX_CALL_ID_CHARS = 128
-# Clock skew tolerated between the telephony system and us before a call time counts as "future".
-MAX_FUTURE_SKEW = timedelta(minutes=10)
 
 
-class CallbackReason(LabelledCode):
-    """Why someone is to be called back."""
 
-    MISSED = ("missed", "Appel manqué")
-    AFTER_HOURS = ("after_hours", "Hors horaires")
-    ASKED = ("demande", "Demande de rappel (SMS)")  # the person asked a place to call back (SMS conversation)
-
-
-REASONS = (CallbackReason.MISSED.value, CallbackReason.AFTER_HOURS.value)  # what the telephony webhook sends
 
 OUTCOME_OPEN = "ouvert"
 OUTCOME_CALLBACK = "rappel_programme"
@@ -78,7 +62,6 @@ SMS_STALE_AFTER = timedelta(minutes=2)
 DUPLICATE_WAIT_SECONDS = 10.0
 
 _FERNET_INFO = b"aiguillage/helpline/caller-number/fernet/v1"
-_CALL_KEY_INFO = b"aiguillage/helpline/call-key/v1|"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -109,164 +92,6 @@ def load_settings() -> HelplineSettings:
     place_id = setting("AIGUILLAGE_HELPLINE_PLACE_ID")
     return HelplineSettings(secret=secret, hours=hours, name=settings.helpline_name, phone=settings.helpline_phone,
                             place_id=place_id)
-
-
-# --------------------------------------------------------------------------------------------------
-# Signature
-# --------------------------------------------------------------------------------------------------
-
-def sign(body: bytes, secret: str) -> str:
-    """Header value for a body: "sha256=<hex HMAC-SHA256 of the raw body>"."""
-    return SIGNATURE_PREFIX + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
-def verify_signature(body: bytes, header: Optional[str], secret: str) -> bool:
-    if not header or not secret:
-        return False
-    header = header.strip()
-    if not header.lower().startswith(SIGNATURE_PREFIX):
-        return False
-    given = header[len(SIGNATURE_PREFIX):].strip().lower()
-    # compare_digest on ASCII bytes: constant time, and no TypeError on odd characters.
-    expected = sign(body, secret)[len(SIGNATURE_PREFIX):]
-    return hmac.compare_digest(given.encode("ascii", "replace"), expected.encode("ascii"))
-
-
-# --------------------------------------------------------------------------------------------------
-# Payload
-# --------------------------------------------------------------------------------------------------
-
-class PayloadError(ValueError):
-    """Bad webhook input; `code` names the problem (the connector renders it in French)."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class MissedCall:
-    call_id: Optional[str]
-    caller: str  # E.164
-    called_at: datetime  # aware
-    reason: str
-    mobile: bool  # an SMS can reach this number
-
-
-def normalise_phone(value: Any) -> tuple[str, bool]:
-    """E.164 form of a French or international number, and whether it can receive SMS."""
-    if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise PayloadError("numero_invalide")
-    raw = str(value).strip()
-    if not raw:
-        raise PayloadError("appelant_manquant")
-    if raw.startswith("00"):
-        raw = "+" + raw[2:]
-    elif raw.isdigit() and raw.startswith("33") and len(raw) == 11:
-        raw = "+" + raw  # "33612345678": international form without the plus
-    try:
-        parsed = phonenumbers.parse(raw, "FR")
-    except phonenumbers.NumberParseException:
-        raise PayloadError("numero_invalide") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise PayloadError("numero_invalide")
-    kind = phonenumbers.number_type(parsed)
-    mobile = kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), mobile
-
-
-def parse_time(value: Any) -> datetime:
-    """ISO 8601 (with offset, "Z", or naive = Paris time) or epoch seconds (number or digits)."""
-    if isinstance(value, bool) or value is None:
-        raise PayloadError("date_invalide")
-    if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
-        try:
-            value = float(value.strip())
-        except ValueError:  # "²" is a digit for str.isdigit(), not for float()
-            raise PayloadError("date_invalide") from None
-    if isinstance(value, (int, float)):
-        try:
-            value = float(value)
-        except OverflowError:  # a JSON integer with hundreds of digits
-            raise PayloadError("date_invalide") from None
-        if not math.isfinite(value):
-            raise PayloadError("date_invalide")
-        if value > 1e11:  # milliseconds, as many telephony APIs send
-            value = value / 1000
-        try:
-            return datetime.fromtimestamp(value, tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            raise PayloadError("date_invalide") from None
-    if not isinstance(value, str):
-        raise PayloadError("date_invalide")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = to_paris(datetime.fromisoformat(text))
-        moment.astimezone(timezone.utc)  # year 1 or 9999 near midnight cannot be stored as UTC
-    except (ValueError, OverflowError):
-        raise PayloadError("date_invalide") from None
-    return moment
-
-
-def parse_payload(body: bytes, now: Optional[datetime] = None) -> MissedCall:
-    """Validate a webhook body; raise PayloadError(code) on anything unusable."""
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadError("corps_trop_long")
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
-        raise PayloadError("json_invalide") from None
-    if not isinstance(data, dict):
-        raise PayloadError("json_invalide")
-
-    caller_value = _first(data, "caller", "from", "numero", "number")
-    if caller_value is None or (isinstance(caller_value, str) and not caller_value.strip()):
-        raise PayloadError("appelant_manquant")
-    caller, mobile = normalise_phone(caller_value)
-
-    time_value = _first(data, "called_at", "timestamp", "time", "date")
-    if time_value is None:
-        raise PayloadError("date_manquante")
-    called_at = parse_time(time_value)
-    now = datetime.now(timezone.utc) if now is None else now
-    if called_at > now + MAX_FUTURE_SKEW:
-        raise PayloadError("date_future")
-
-    call_id = data.get("call_id")
-    if call_id is not None:
-        if isinstance(call_id, bool) or not isinstance(call_id, (str, int)):
-            raise PayloadError("identifiant_invalide")
-        call_id = str(call_id).strip() or None
-        if call_id is not None and len(call_id) > MAX_CALL_ID_CHARS:
-            raise PayloadError("identifiant_invalide")
-
-    reason = data.get("reason", "missed")
-    reason = reason.strip().lower() if isinstance(reason, str) else reason
-    if reason not in REASONS:
-        raise PayloadError("motif_invalide")
-    return MissedCall(call_id=call_id, caller=caller, called_at=called_at, reason=reason, mobile=mobile)
-
-
-def _first(data: dict, *names: str) -> Any:
-    for name in names:
-        if data.get(name) is not None:
-            return data[name]
-    return None
-
-
-def call_key(call: MissedCall) -> str:
-    """Idempotency key: the telephony system's call id, else caller + call time (to the second).
-
-    Keyed hash, so the key column never reveals a phone number."""
-    if call.call_id:
-        material = "id:" + call.call_id
-    else:
-        moment = call.called_at.astimezone(timezone.utc).replace(microsecond=0)
-        material = f"appel:{call.caller}|{moment.isoformat()}"
-
-    return hmac.new(secret_key(), _CALL_KEY_INFO + material.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 # --------------------------------------------------------------------------------------------------

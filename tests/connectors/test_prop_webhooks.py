@@ -20,6 +20,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.channels import helpline_webhook
 from bot.channels import telegram as tg
 from bot.channels.sms import providers
 from bot.channels.sms.providers import (
@@ -109,7 +110,7 @@ any_body = st.one_of(hostile_bytes(3_000), json_bytes(), helpline_payloads, sms_
 header_values = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=80).map(str.strip)
 hostile_headers = st.dictionaries(
     st.sampled_from([providers.SIGNATURE_HEADER, providers.TIMESTAMP_HEADER, providers.TWILIO_SIGNATURE_HEADER,
-                     helpline.SIGNATURE_HEADER, tg.SECRET_HEADER, "X-Forwarded-For", "Content-Type"]),
+                     helpline_webhook.SIGNATURE_HEADER, tg.SECRET_HEADER, "X-Forwarded-For", "Content-Type"]),
     st.one_of(header_values, st.just("sha256="), st.just("sha256=" + "0" * 64), st.just(str(int(time.time())))),
     max_size=4)
 
@@ -228,23 +229,23 @@ def test_telegram_secret_only_matches_itself(header):
 @example(_compact_json({"caller": "+33612345678", "called_at": "0001-01-01T00:00:00+14:00"}))
 def test_helpline_payload_gives_a_call_or_a_documented_error(body):
     try:
-        call = helpline.parse_payload(body, now=FRIDAY_EVENING)
-    except helpline.PayloadError as exc:
+        call = helpline_webhook.parse_payload(body, now=FRIDAY_EVENING)
+    except helpline_webhook.PayloadError as exc:
         assert exc.code in HELPLINE_ERRORS  # the connector has a French sentence for it
         return
     assert call.caller.startswith("+") and call.called_at.tzinfo is not None
-    assert call.reason in helpline.REASONS
-    helpline.call_key(call)  # the idempotency key can always be computed
+    assert call.reason in helpline_webhook.REASONS
+    helpline_webhook.call_key(call)  # the idempotency key can always be computed
 
 
 @settings(max_examples=examples(60))
-@given(hostile_headers.map(lambda h: h.get(helpline.SIGNATURE_HEADER)), any_body)
+@given(hostile_headers.map(lambda h: h.get(helpline_webhook.SIGNATURE_HEADER)), any_body)
 def test_helpline_signature_is_refused_unless_it_is_the_body_hmac(header, body):
-    expected = helpline.sign(body, SECRET)
-    accepted = helpline.verify_signature(body, header, SECRET)
+    expected = helpline_webhook.sign(body, SECRET)
+    accepted = helpline_webhook.verify_signature(body, header, SECRET)
     assert accepted is (header is not None and header.strip().lower() == expected)
-    assert helpline.verify_signature(body, expected, SECRET)
-    assert not helpline.verify_signature(body, expected, "")
+    assert helpline_webhook.verify_signature(body, expected, SECRET)
+    assert not helpline_webhook.verify_signature(body, expected, "")
 
 
 # --- the real blueprints over HTTP -----------------------------------------------------------------
@@ -337,7 +338,7 @@ def signed(endpoint: tuple, body: bytes) -> dict:
         return {providers.TWILIO_SIGNATURE_HEADER: providers.twilio_signature(TWILIO_TOKEN, url, params)}
     if name == "telegram":
         return {tg.SECRET_HEADER: TG_SECRET}
-    return {helpline.SIGNATURE_HEADER: helpline.sign(body, SECRET)}
+    return {helpline_webhook.SIGNATURE_HEADER: helpline_webhook.sign(body, SECRET)}
 
 
 def check_answer(reply: httpx.Response, allowed: set) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.channels import helpline_webhook
 from bot.console.service import ACTIONS, STATE_ACTIONS
-from bot.core.codes import Channel, DeliveryState, LabelledCode
+from bot.core.codes import CallbackReason, Channel, DeliveryState, LabelledCode
 from bot.handoff import followup, helpline, referrals, stats, takeover
 from bot.handoff.journal import Action
 from bot.handoff.notifications import config as notify_config
@@ -18,7 +19,7 @@ from connectors.sms import SmsInput
 from connectors.telegram import TelegramInput
 
 ENUMS = (Channel, DeliveryState, Status, Outcome, Action, takeover.Sender, takeover.MessageState, followup.Kind,
-         notify_config.Kind, helpline.CallbackReason, stats.DelayBand)
+         notify_config.Kind, CallbackReason, stats.DelayBand)
 
 
 @pytest.mark.parametrize("codes", ENUMS, ids=lambda e: e.__name__)
@@ -43,7 +44,7 @@ def test_a_member_is_its_stored_string(codes):
 def test_the_stored_constants_stay_plain_strings():
     constants = (*referrals.STATUSES, *referrals.OUTCOMES, referrals.OUTCOME_WITHDRAWN, *ACTIONS, *STATE_ACTIONS,
                  *(band for _, band in stats.DELAY_BANDS), *followup.CHANNELS, *followup.KINDS, *followup.STATUSES,
-                 *outbox.STATUSES, *notify_config.KINDS, *helpline.REASONS, helpline.REASON_ASKED,
+                 *outbox.STATUSES, *notify_config.KINDS, *helpline_webhook.REASONS, helpline.REASON_ASKED,
                  takeover.FROM_PERSON, takeover.FROM_MEDIATOR, takeover.FROM_SYSTEM, takeover.SENT, takeover.FAILED,
                  takeover.TO_SEND, takeover.RECEIVED)
     assert all(type(code) is str for code in constants)

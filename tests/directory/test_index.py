@@ -17,9 +17,9 @@ from sqlalchemy import delete, select, update
 from bench.national import PopulationSampler, generate_directory
 from bench.search_bench import make_queries, naive_find_places
 from bot.core.db import Base, make_engine, session_factory, session_scope, upgrade
+from bot.core.moments import PARIS
 from bot.directory import index as index_module
 from bot.directory.geo.communes import default_index
-from bot.directory.hours import PARIS
 from bot.directory.importer import import_places
 from bot.directory.models import Place
 from bot.directory.search import Need, find_places, find_remote

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
+from bot.channels import helpline_webhook
 from bot.console import service
 from bot.core.db import current_revision, head_revision, make_engine, session_scope, upgrade
 from bot.directory.models import Place
@@ -41,7 +42,7 @@ def missed_call(db, place_id="lieu-a", call_id="c1"):
                                          place_id=place_id)
     sender = Sender()
     handler = helpline.Helpline(db["factory"], settings, sender_factory=lambda: sender, clock=lambda: NIGHT)
-    result = asyncio.run(handler.handle(helpline.MissedCall(call_id=call_id, caller=CALLER, called_at=NIGHT,
+    result = asyncio.run(handler.handle(helpline_webhook.MissedCall(call_id=call_id, caller=CALLER, called_at=NIGHT,
                                                             reason="after_hours", mobile=True)))
     return result, sender
 

@@ -15,6 +15,7 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import func, select
 
+from bot.channels import helpline_webhook
 from bot.core.pseudonyms import pseudonymise
 from bot.handoff import helpline
 from bot.ops.deploy.services import free_port
@@ -81,7 +82,7 @@ class Server:
         body = raw if raw is not None else json.dumps(payload).encode()
         sent_headers = {"Content-Type": "application/json"}
         if secret is not None:
-            sent_headers[helpline.SIGNATURE_HEADER] = helpline.sign(body, secret)
+            sent_headers[helpline_webhook.SIGNATURE_HEADER] = helpline_webhook.sign(body, secret)
         sent_headers.update(headers or {})
         async with httpx.AsyncClient(timeout=20) as client:
             return await client.post(self.url, content=body, headers=sent_headers)
@@ -284,7 +285,7 @@ async def test_sms_channel_unavailable_keeps_the_callback(db):
 
     settings = helpline.HelplineSettings(secret=SECRET, hours=HOURS, name="Ligne", phone="01 70 772 372")
     service = helpline.Helpline(db["factory"], settings, broken_factory, clock=lambda: paris(2026, 11, 27, 21, 15))
-    parsed = helpline.parse_payload(json.dumps(call()).encode(), now=paris(2026, 11, 27, 21, 15))
+    parsed = helpline_webhook.parse_payload(json.dumps(call()).encode(), now=paris(2026, 11, 27, 21, 15))
     result = await service.handle(parsed)
     assert result.outcome == "rappel_programme" and result.sms_sent is False
     with db["factory"]() as session:
@@ -303,12 +304,12 @@ async def test_bad_signature_is_refused_and_nothing_happens(line, case):
     elif case == "mauvais_secret":
         reply = await line.post(None, secret="autre-secret", raw=body)
     elif case == "corps_modifie":
-        signature = helpline.sign(body, SECRET)
+        signature = helpline_webhook.sign(body, SECRET)
         tampered = body.replace(b"+33612345678", b"+33698765432")
-        reply = await line.post(None, secret=None, raw=tampered, headers={helpline.SIGNATURE_HEADER: signature})
+        reply = await line.post(None, secret=None, raw=tampered, headers={helpline_webhook.SIGNATURE_HEADER: signature})
     else:
-        digest = helpline.sign(body, SECRET).split("=", 1)[1]
-        reply = await line.post(None, secret=None, raw=body, headers={helpline.SIGNATURE_HEADER: digest})
+        digest = helpline_webhook.sign(body, SECRET).split("=", 1)[1]
+        reply = await line.post(None, secret=None, raw=body, headers={helpline_webhook.SIGNATURE_HEADER: digest})
     assert reply.status_code == 403
     assert "Signature" in reply.json()["erreur"]
     assert line.sender.attempts == 0
@@ -317,10 +318,10 @@ async def test_bad_signature_is_refused_and_nothing_happens(line, case):
 
 def test_signature_accepts_upper_case_hex():
     body = b'{"caller": "0612345678"}'
-    header = helpline.sign(body, SECRET)
-    assert helpline.verify_signature(body, "sha256=" + header[7:].upper(), SECRET)
-    assert not helpline.verify_signature(body, header, "")
-    assert not helpline.verify_signature(body, "sha256=é", SECRET)
+    header = helpline_webhook.sign(body, SECRET)
+    assert helpline_webhook.verify_signature(body, "sha256=" + header[7:].upper(), SECRET)
+    assert not helpline_webhook.verify_signature(body, header, "")
+    assert not helpline_webhook.verify_signature(body, "sha256=é", SECRET)
 
 
 async def test_unconfigured_webhook_answers_503(db):
@@ -380,7 +381,8 @@ def test_payload_variants_are_normalised():
     for caller in ("+33612345678", "0612345678", "06 12 34 56 78", "06.12.34.56.78", "0033612345678", "33612345678"):
         for called_at in (FRIDAY_EVENING, "2026-11-27T20:14:00Z", "2026-11-27T21:14:00", epoch, str(epoch),
                           epoch * 1000):
-            parsed = helpline.parse_payload(json.dumps({"caller": caller, "called_at": called_at}).encode(), now)
+            body = json.dumps({"caller": caller, "called_at": called_at}).encode()
+            parsed = helpline_webhook.parse_payload(body, now)
             assert parsed.caller == CALLER and parsed.mobile
             assert parsed.called_at == paris(2026, 11, 27, 21, 14)
             assert parsed.reason == "missed"
@@ -411,7 +413,7 @@ async def test_invalid_hours_still_record_a_callback_due_now(db):
     sender = FakeSender()
     now = paris(2026, 11, 27, 21, 15)
     service = helpline.Helpline(db["factory"], settings, lambda: sender, clock=lambda: now)
-    result = await service.handle(helpline.parse_payload(json.dumps(call()).encode(), now))
+    result = await service.handle(helpline_webhook.parse_payload(json.dumps(call()).encode(), now))
     assert result.outcome == "rappel_programme" and result.due_at == now and result.sms_sent
     assert "au plus vite" in sender.sent[0][1]
 
