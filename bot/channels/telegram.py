@@ -8,8 +8,6 @@ connectors/telegram.py is the thin Rasa adapter on top of this module.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import hmac
 import html
 import json
@@ -29,7 +27,7 @@ from bot.core import messages
 from bot.core.db import Base, UtcDateTime, session_scope
 from bot.core.references import CODE_ALPHABET, normalise_reference
 from bot.core.retention_policy import older_than
-from bot.core.settings import secret_key, setting
+from bot.core.settings import setting
 
 logger = logging.getLogger(__name__)
 
@@ -489,23 +487,6 @@ class ChoiceStore:
             result = session.execute(delete(ButtonToken).where(ButtonToken.conversation_key == conversation_key))
             return result.rowcount or 0
 
-
-# --- chat ids for later proactive messages -------------------------------------------------------------
-
-def _fernet():
-    from cryptography.fernet import Fernet
-
-    key = hmac.new(secret_key(), b"aiguillage:telegram:chat-id", hashlib.sha256).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def seal_chat_id(chat_id: int) -> str:
-    """Encrypt a chat id before storing it (nothing in this channel stores one today)."""
-    return _fernet().encrypt(str(int(chat_id)).encode("ascii")).decode("ascii")
-
-
-def open_chat_id(sealed: str) -> int:
-    return int(_fernet().decrypt(sealed.encode("ascii")).decode("ascii"))
 
 
 # --- retries -------------------------------------------------------------------------------------------

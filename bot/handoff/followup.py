@@ -15,7 +15,6 @@ French texts live in `domain/responses_suivi.yml` (keys `utter_suivi_*`).
 
 from __future__ import annotations
 
-import base64
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,10 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.sms.providers import OptedOut
 from bot.core.codes import Channel, DeliveryState, LabelledCode
+from bot.core.crypto import sealer
 from bot.core.db import Base, UtcDateTime, session_scope
 from bot.core.messages import text as render_text
 from bot.core.retention_policy import with_parent
-from bot.core.settings import secret_key, setting
+from bot.core.settings import setting
 from bot.core.text import normalize
 from bot.directory.models import Place
 from bot.handoff.journal import Action, JournalEntry, Note
@@ -128,23 +128,14 @@ def _utc(moment: Optional[datetime]) -> datetime:
 # Sealed contact
 # --------------------------------------------------------------------------------------------------
 
-def _fernet():
-    from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-
-    # Own HKDF label: the helpline's and Telegram's keys stay separate from this one.
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_FERNET_INFO).derive(secret_key())
-    return Fernet(base64.urlsafe_b64encode(key))
 
 
 def seal(address: str) -> str:
-    return _fernet().encrypt(address.encode("utf-8")).decode("ascii")
+    return sealer(_FERNET_INFO).encrypt(address.encode("utf-8")).decode("ascii")
 
 
 def unseal(sealed: str) -> str:
-    return _fernet().decrypt(sealed.encode("ascii")).decode("utf-8")
+    return sealer(_FERNET_INFO).decrypt(sealed.encode("ascii")).decode("utf-8")
 
 
 def remember_contact(session: Session, referral: Referral, channel: str, address,

@@ -15,7 +15,6 @@ SMS conversation without decrypting anything.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import logging
 from dataclasses import dataclass, replace
@@ -28,12 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from bot.channels.helpline_webhook import MissedCall, call_key
 from bot.channels.sms.providers import build_sender
 from bot.core.codes import CallbackReason
+from bot.core.crypto import sealer
 from bot.core.db import Base, UtcDateTime
 from bot.core.messages import text
 from bot.core.moments import to_paris
 from bot.core.pseudonyms import pseudonymise
 from bot.core.retention_policy import older_than
-from bot.core.settings import REGISTRY, get_settings, secret_key, setting
+from bot.core.settings import REGISTRY, get_settings, setting
 from bot.directory.hours import format_time, is_valid, listed_names, next_opening, opening_status
 from bot.directory.models import Place
 
@@ -98,22 +98,14 @@ def load_settings() -> HelplineSettings:
 # Encryption of the caller's number
 # --------------------------------------------------------------------------------------------------
 
-def _fernet():
-    from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_FERNET_INFO).derive(secret_key())
-    return Fernet(base64.urlsafe_b64encode(key))
 
 
 def encrypt_number(e164: str) -> bytes:
-    return _fernet().encrypt(e164.encode("utf-8"))
+    return sealer(_FERNET_INFO).encrypt(e164.encode("utf-8"))
 
 
 def decrypt_number(token: bytes) -> str:
-    return _fernet().decrypt(bytes(token)).decode("utf-8")
+    return sealer(_FERNET_INFO).decrypt(bytes(token)).decode("utf-8")
 
 
 def caller_pseudonym(e164: str) -> str:

@@ -414,11 +414,6 @@ def test_split_prefers_line_then_word_boundaries():
     assert all(tg.utf16_len(c) <= 4 for c in tg.split_text("😀😀😀 😀😀", limit=4))
 
 
-def test_sealed_chat_ids_are_encrypted_and_reversible():
-    sealed = tg.seal_chat_id(CHAT)
-    assert str(CHAT) not in sealed and tg.open_chat_id(sealed) == CHAT
-
-
 def test_update_store_prunes_old_ids(factory):
     from datetime import datetime, timedelta, timezone
 
