@@ -27,12 +27,12 @@ from bot.channels.sms.providers import (
     SmsSettings,
     build_sender,
     make_provider,
-    normalise_number,
     signed_url,
 )
 from bot.channels.sms.store import SmsStore, default_store, number_key
 from bot.core import messages
 from bot.core.db import checkpoint, session_scope
+from bot.core.phone import to_e164
 from bot.core.settings import get_settings
 from bot.core.text import normalize
 from bot.handoff import helpline
@@ -199,7 +199,7 @@ class SmsInput(AiguillageInput):
     def _past_limit(self, raw_number: str, text: str) -> Optional[tuple[str, List[str]]]:
         """(number, texts to send) when this sender is past its rate limit: no Rasa turn then. STOP
         always goes through (opting out is a right)."""
-        number = normalise_number(raw_number)
+        number = to_e164(raw_number)
         if number is None or is_stop(text or ""):
             return None
         verdict = sender_verdict(number_key(number))
@@ -214,7 +214,7 @@ class SmsInput(AiguillageInput):
         except Exception:
             logger.exception("SMS handling failed")
             # The gateway was already told "received": the person must not wait for nothing.
-            number = normalise_number(raw_number)
+            number = to_e164(raw_number)
             if number is not None:
                 try:
                     await self.send_texts(number, [unavailable_message()["text"]])
@@ -222,7 +222,7 @@ class SmsInput(AiguillageInput):
                     logger.exception("SMS apology not sent")
 
     async def handle_message(self, request: Request, on_new_message, raw_number: str, text: str) -> None:
-        number = normalise_number(raw_number)
+        number = to_e164(raw_number)
         if number is None:
             logger.warning("SMS from an invalid number ignored")
             return

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
-import phonenumbers
-
 from bot.core.codes import CallbackReason
 from bot.core.moments import to_paris
+from bot.core.phone import can_receive_sms, to_e164
 from bot.core.settings import secret_key
 
 SIGNATURE_HEADER = "X-Aiguillage-Signature"
@@ -81,15 +80,10 @@ def normalise_phone(value: Any) -> tuple[str, bool]:
         raw = "+" + raw[2:]
     elif raw.isdigit() and raw.startswith("33") and len(raw) == 11:
         raw = "+" + raw  # "33612345678": international form without the plus
-    try:
-        parsed = phonenumbers.parse(raw, "FR")
-    except phonenumbers.NumberParseException:
-        raise PayloadError("numero_invalide") from None
-    if not phonenumbers.is_valid_number(parsed):
+    e164 = to_e164(raw)
+    if e164 is None:
         raise PayloadError("numero_invalide")
-    kind = phonenumbers.number_type(parsed)
-    mobile = kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), mobile
+    return e164, can_receive_sms(e164)
 
 
 def parse_time(value: Any) -> datetime:

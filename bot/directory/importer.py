@@ -25,10 +25,10 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
-import phonenumbers
 from sqlalchemy import select
 
 from bot.core.db import session_scope
+from bot.core.phone import to_e164
 from bot.core.text import fix_typography, normalize
 from bot.directory.models import (
     ENUMERATIONS,
@@ -282,12 +282,8 @@ def normalize_phone(value: str) -> Optional[str]:
     if PHONE_RE.match(value):
         return value  # already in the standard's form: nothing to normalise
     for region in PHONE_REGIONS:
-        try:
-            parsed = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            return None
-        if phonenumbers.is_valid_number(parsed):
-            e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        e164 = to_e164(value, region)
+        if e164 is not None:
             return e164 if PHONE_RE.match(e164) else None
         if value.strip().startswith("+"):
             break  # an international number does not depend on the region

@@ -6,27 +6,17 @@ from datetime import datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from sqlalchemy.orm import sessionmaker
 
 from bot.core import messages
 from bot.core.db import session_scope
+from bot.core.phone import national
 from bot.core.settings import Settings, get_settings
 from bot.directory.geo.communes import CommuneIndex, default_index
 from bot.directory.hours import format_opening
 from bot.directory.search import Need, find_places, find_remote
 from bot.handoff.notifications.outbox import enqueue_for_referral
 from bot.handoff.referrals import ReferralRequest, create_referral
-
-
-def format_phone(number: Optional[str]) -> str:
-    if not number:
-        return ""
-    try:
-        parsed = phonenumbers.parse(number, "FR")
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-    except phonenumbers.NumberParseException:
-        return number
 
 
 class Orientation:
@@ -84,7 +74,7 @@ class Orientation:
             "adresse": place.adresse,
             "code_postal": place.code_postal,
             "commune": place.commune,
-            "telephone": format_phone(place.telephone),
+            "telephone": national(place.telephone),
             "distance": f"{match.distance_km:.1f}".replace(".", ",") if match.distance_km is not None else "",
             "distance_km": round(match.distance_km, 1) if match.distance_km is not None else None,
             "ouverture": opening,

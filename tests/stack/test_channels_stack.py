@@ -91,11 +91,11 @@ def sms_to(stack, number: str) -> list[str]:
 def new_mobile(prefix: str) -> str:
     """A fresh French mobile number starting with `prefix` that the SMS channel accepts (some
     ranges, e.g. part of 063x, are not assigned: the channel ignores such senders)."""
-    from bot.channels.sms.providers import normalise_number
+    from bot.core.phone import to_e164
 
     while True:
         number = f"{prefix}{uuid.uuid4().int % 10 ** (12 - len(prefix)):0{12 - len(prefix)}d}"
-        if normalise_number(number) == number:
+        if to_e164(number) == number:
             return number
 
 

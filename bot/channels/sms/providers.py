@@ -20,11 +20,11 @@ from typing import Mapping, Optional, Sequence
 from urllib.parse import parse_qs, parse_qsl, urlsplit, urlunsplit
 
 import httpx
-import phonenumbers
 from twilio.request_validator import RequestValidator
 
 from bot.channels.sms import encoding
 from bot.channels.sms.store import SmsStore, default_store, number_key
+from bot.core.phone import to_e164
 from bot.core.settings import setting
 
 logger = logging.getLogger(__name__)
@@ -132,15 +132,6 @@ class DeliveryReport:
     status: str
 
 
-def normalise_number(raw: str, region: str = "FR") -> Optional[str]:
-    """E.164 form of a phone number, or None when it is not a valid number."""
-    try:
-        parsed = phonenumbers.parse((raw or "").strip(), region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -412,7 +403,7 @@ class SmsSender:
     async def deliver(self, to: str, text: str, check_opt_out: bool = True) -> str:
         if self.provider is None:
             raise NotConfigured(", ".join(self.settings.problems()))
-        number = normalise_number(to)
+        number = to_e164(to)
         if number is None:
             raise SendError("invalid phone number")
         if check_opt_out and self.store.is_opted_out(number_key(number)):
