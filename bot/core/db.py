@@ -116,15 +116,10 @@ class UtcDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
     def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
-        return stored_utc(value)
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=timezone.utc)  # SQLite dropped the offset; it was UTC
 
-
-def stored_utc(moment: Optional[datetime]) -> Optional[datetime]:
-    """A timestamp read back from the database, made aware: SQLite drops the offset, and every
-    timestamp is stored in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
 
 
 def insert_ignore(session: Session, table: Table, values: dict) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -15,3 +15,8 @@ def to_paris(moment: Optional[datetime] = None) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=PARIS)
     return moment.astimezone(PARIS)
+
+
+def utc(moment: Optional[datetime] = None) -> datetime:
+    """The moment (now by default) in UTC, as every table stores it; naive means local time."""
+    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Mapping, Optional
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, select, update
@@ -28,6 +28,7 @@ from bot.core.codes import Channel, DeliveryState, LabelledCode
 from bot.core.crypto import sealer
 from bot.core.db import Base, UtcDateTime, session_scope
 from bot.core.messages import text as render_text
+from bot.core.moments import utc
 from bot.core.retention_policy import with_parent
 from bot.core.settings import setting
 from bot.core.text import normalize
@@ -120,8 +121,6 @@ class FollowupMessage(Base):
     __table_args__ = (Index("ix_followup_messages_due", "status", "due_at"),)
 
 
-def _utc(moment: Optional[datetime]) -> datetime:
-    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -151,7 +150,7 @@ def remember_contact(session: Session, referral: Referral, channel: str, address
         return None
     if referral.id is None:
         session.flush()
-    now = _utc(now)
+    now = utc(now)
     contact = session.execute(select(Contact).where(Contact.referral_id == referral.id)).scalar_one_or_none()
     if contact is None:
         contact = Contact(referral_id=referral.id, channel=channel, sealed_address=seal(address), created_at=now)
@@ -183,7 +182,7 @@ def on_status_change(session: Session, referral: Referral, now: Optional[datetim
 
     claimed -> "prise en charge" now; closed -> "clôture" now, and for `fait`/`reoriente` a "relance"
     `days` later (AIGUILLAGE_FOLLOWUP_DAYS); back to open -> a pending relance is cancelled."""
-    now = _utc(now)
+    now = utc(now)
     # Any change supersedes an earlier "did it work?" still waiting (reopened, closed again...).
     _cancel_pending(session, referral.id, (KIND_FOLLOWUP,))
     if contact_for(session, referral.id) is None:
@@ -293,7 +292,7 @@ async def deliver_due(factory: sessionmaker, senders: Mapping[str, Sender], now:
 
     A failure is retried later with backoff (1 min, 5 min, 30 min, 2 h...) up to MAX_ATTEMPTS, then
     the row is marked `echec`. A channel without a sender is left pending (configuration is missing)."""
-    now = _utc(now)
+    now = utc(now)
     report = DeliveryReport()
     with session_scope(factory) as session:
         ids = list(session.execute(
@@ -370,7 +369,7 @@ def parse_answer(text: str) -> Optional[str]:
 def pending_followup(session: Session, conversation_key: str, now: Optional[datetime] = None
                      ) -> Optional[FollowupMessage]:
     """The latest follow-up sent to this conversation, still unanswered and recent enough."""
-    now = _utc(now)
+    now = utc(now)
     return session.execute(
         select(FollowupMessage)
         .join(Referral, Referral.id == FollowupMessage.referral_id)
@@ -388,7 +387,7 @@ def handle_reply(session: Session, conversation_key: str, text: str, now: Option
     "non" reopens the referral for its place (status `ouverte`, closing cleared, a note and an audit
     entry); "oui" closes the loop. Returns None when there is nothing to answer: the text then goes to
     the ordinary conversation."""
-    now = _utc(now)
+    now = utc(now)
     message = pending_followup(session, conversation_key, now)
     if message is None:
         return None

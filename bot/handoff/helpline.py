@@ -30,7 +30,7 @@ from bot.core.codes import CallbackReason
 from bot.core.crypto import sealer
 from bot.core.db import Base, UtcDateTime
 from bot.core.messages import text
-from bot.core.moments import to_paris
+from bot.core.moments import to_paris, utc
 from bot.core.pseudonyms import pseudonymise
 from bot.core.retention_policy import older_than
 from bot.core.settings import REGISTRY, get_settings, setting
@@ -153,8 +153,6 @@ class Callback(Base):
     done_by = Column(Integer, nullable=True)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -180,7 +178,7 @@ def book_callback(session, number: str, place_id: str, now: Optional[datetime] =
     One per person, place and day (asking twice books once). Returns when it is due, or None when
     the place is unknown. The number is kept encrypted, as for the helpline's own callbacks."""
 
-    now = _utc(now or datetime.now(timezone.utc))
+    now = utc(now)
     place = session.get(Place, place_id)
     if place is None:
         return None
@@ -191,11 +189,11 @@ def book_callback(session, number: str, place_id: str, now: Optional[datetime] =
     if existing is not None:
         return existing.due_at
     session.add(Callback(call_key=key, caller_encrypted=encrypt_number(number), caller_pseudonym=pseudonym,
-                         called_at=now, due_at=_utc(due), status=STATUS_TO_CALL, created_at=now,
+                         called_at=now, due_at=utc(due), status=STATUS_TO_CALL, created_at=now,
                          reason=REASON_ASKED, sms_state=SMS_IMPOSSIBLE, sms_attempts=0, sms_updated_at=now,
                          place_id=place_id))
     session.flush()
-    return _utc(due)
+    return utc(due)
 
 
 def erase_requested_callbacks(session, conversation_id: str) -> int:
@@ -216,7 +214,7 @@ def due_callbacks(session, now: Optional[datetime] = None, place_id=ALL_PLACES) 
 
     `place_id`: only that place's callbacks (None: those tied to no place); default: all."""
     now = datetime.now(timezone.utc) if now is None else to_paris(now)
-    query = select(Callback).where(Callback.status == STATUS_TO_CALL, Callback.due_at <= _utc(now))
+    query = select(Callback).where(Callback.status == STATUS_TO_CALL, Callback.due_at <= utc(now))
     if place_id is not ALL_PLACES:
         query = query.where(Callback.place_id.is_(None) if place_id is None else Callback.place_id == place_id)
     rows = session.execute(query.order_by(Callback.due_at, Callback.id)).scalars().all()
@@ -233,7 +231,7 @@ def mark_called_back(session, callback_id: int, account_id: Optional[int], place
     query = update(Callback).where(Callback.id == callback_id, Callback.status == STATUS_TO_CALL)
     if place_id is not ALL_PLACES:
         query = query.where(Callback.place_id.is_(None) if place_id is None else Callback.place_id == place_id)
-    done = session.execute(query.values(status=STATUS_CALLED_BACK, done_at=_utc(now or datetime.now(timezone.utc)),
+    done = session.execute(query.values(status=STATUS_CALLED_BACK, done_at=utc(now),
                                         done_by=account_id).execution_options(synchronize_session=False))
     return bool(done.rowcount)
 
@@ -347,14 +345,14 @@ class Helpline:
         session = self.session_factory()
         try:
             outcome = OUTCOME_OPEN if open_now else OUTCOME_CALLBACK
-            session.add(HelplineCall(call_key=key, outcome=outcome, received_at=_utc(now)))
+            session.add(HelplineCall(call_key=key, outcome=outcome, received_at=utc(now)))
             if not open_now:
                 session.add(Callback(
                     call_key=key, caller_encrypted=encrypt_number(call.caller),
-                    caller_pseudonym=caller_pseudonym(call.caller), called_at=_utc(call.called_at),
-                    due_at=_utc(due_at), status=STATUS_TO_CALL, created_at=_utc(now), reason=call.reason,
+                    caller_pseudonym=caller_pseudonym(call.caller), called_at=utc(call.called_at),
+                    due_at=utc(due_at), status=STATUS_TO_CALL, created_at=utc(now), reason=call.reason,
                     sms_state=SMS_PENDING if call.mobile else SMS_IMPOSSIBLE,
-                    sms_attempts=1 if call.mobile else 0, sms_updated_at=_utc(now),
+                    sms_attempts=1 if call.mobile else 0, sms_updated_at=utc(now),
                     place_id=self.settings.place_id))
             session.commit()
             return HelplineResult(outcome, None if open_now else due_at, False)
@@ -381,7 +379,7 @@ class Helpline:
         session = self.session_factory()
         try:
             session.execute(update(Callback).where(Callback.call_key == key).values(
-                sms_state=SMS_SENT if sent else SMS_FAILED, sms_updated_at=_utc(self.clock()),
+                sms_state=SMS_SENT if sent else SMS_FAILED, sms_updated_at=utc(self.clock()),
                 sms_message_id=str(message_id)[:128] if sent and message_id is not None else None))
             session.commit()
         finally:
@@ -397,7 +395,7 @@ class Helpline:
                 return HelplineResult(OUTCOME_OPEN)
             due_at = to_paris(row["due_at"])
             state = row["sms_state"]
-            stale = row["sms_updated_at"] < _utc(now) - SMS_STALE_AFTER
+            stale = row["sms_updated_at"] < utc(now) - SMS_STALE_AFTER
             if state == SMS_PENDING and not stale:
                 # Another delivery is sending the SMS right now: wait for its result.
                 if asyncio.get_running_loop().time() >= deadline:
@@ -431,13 +429,13 @@ class Helpline:
         """Atomically take the one SMS retry; False if another delivery took it first."""
         session = self.session_factory()
         try:
-            stale_before = _utc(now) - SMS_STALE_AFTER
+            stale_before = utc(now) - SMS_STALE_AFTER
             result = session.execute(
                 update(Callback)
                 .where(Callback.call_key == key, Callback.sms_attempts < MAX_SMS_ATTEMPTS,
                        (Callback.sms_state == SMS_FAILED)
                        | ((Callback.sms_state == SMS_PENDING) & (Callback.sms_updated_at < stale_before)))
-                .values(sms_state=SMS_PENDING, sms_attempts=Callback.sms_attempts + 1, sms_updated_at=_utc(now)))
+                .values(sms_state=SMS_PENDING, sms_attempts=Callback.sms_attempts + 1, sms_updated_at=utc(now)))
             session.commit()
             return result.rowcount == 1
         finally:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Mapping, Optional
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Text, select, update
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.codes import LabelledCode
 from bot.core.db import Base, UtcDateTime, session_scope
 from bot.core.messages import text as render
+from bot.core.moments import utc
 from bot.core.privacy import redact
 from bot.core.retention_policy import with_parent
 from bot.directory import hours
@@ -119,8 +120,6 @@ class LiveMessage(Base):
     error = Column(Text, nullable=True)
 
 
-def _utc(moment: Optional[datetime]) -> datetime:
-    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -143,7 +142,7 @@ def _place(session: Session, referral: Referral):
 
 
 def availability(session: Session, referral: Referral, now: Optional[datetime] = None) -> Availability:
-    now = _utc(now)
+    now = utc(now)
     if followup.contact_for(session, referral.id) is None:
         return Availability(False, NO_CHANNEL)
     if referral.status == STATUS_CLOSED:
@@ -158,7 +157,7 @@ def availability(session: Session, referral: Referral, now: Optional[datetime] =
         return Availability(False, PLACE_CLOSED, opens_at=status.next_opening)
     closes = status.closes_at
     ends = closes if closes is not None else now + MAX_DURATION
-    return Availability(True, ends_at=_utc(ends))
+    return Availability(True, ends_at=utc(ends))
 
 
 def _expired(takeover: Takeover, now: datetime) -> bool:
@@ -169,7 +168,7 @@ def active_for_referral(session: Session, referral_id: int, now: Optional[dateti
     """The takeover in progress (an expired one is not: it ends at the next message or page view)."""
     takeover = session.execute(select(Takeover).where(Takeover.referral_id == referral_id,
                                                       Takeover.ended_at.is_(None))).scalar_one_or_none()
-    return takeover if takeover is not None and not _expired(takeover, _utc(now)) else None
+    return takeover if takeover is not None and not _expired(takeover, utc(now)) else None
 
 
 def latest_for_referral(session: Session, referral_id: int) -> Optional[Takeover]:
@@ -198,7 +197,7 @@ def _system_message(session: Session, takeover: Takeover, key: str, referral: Re
 def start(session: Session, referral: Referral, account_id: Optional[int], now: Optional[datetime] = None
           ) -> tuple[Takeover, LiveMessage]:
     """Pause the bot for this person; returns the takeover and the notice to send them."""
-    now = _utc(now)
+    now = utc(now)
     _end_expired(session, referral, now)
     found = availability(session, referral, now)
     if not found.possible:
@@ -231,7 +230,7 @@ def _end(session: Session, takeover: Takeover, reason: str, account_id: Optional
 def release(session: Session, referral: Referral, account_id: Optional[int], now: Optional[datetime] = None,
             reason: str = END_RELEASED) -> Optional[LiveMessage]:
     """Give the conversation back to the bot; returns the notice to send (None if it was not live)."""
-    now = _utc(now)
+    now = utc(now)
     takeover = session.execute(select(Takeover).where(Takeover.referral_id == referral.id,
                                                       Takeover.ended_at.is_(None))).scalar_one_or_none()
     if takeover is None:
@@ -251,7 +250,7 @@ def _end_expired(session: Session, referral: Referral, now: datetime) -> Optiona
 
 def end_expired(session: Session, referral: Referral, now: Optional[datetime] = None) -> Optional[LiveMessage]:
     """End a takeover whose place has closed; returns the notice to send, if one ended."""
-    return _end_expired(session, referral, _utc(now))
+    return _end_expired(session, referral, utc(now))
 
 
 def post(session: Session, referral: Referral, account_id: Optional[int], text: str,
@@ -259,7 +258,7 @@ def post(session: Session, referral: Referral, account_id: Optional[int], text: 
     """A mediator's message, recorded before sending (status `a_envoyer`); returns it and the text
     to send (as typed; only the stored copy is redacted)."""
 
-    now = _utc(now)
+    now = utc(now)
     body = (text or "").replace("\r\n", "\n").strip()
     if not body:
         raise TakeoverError(EMPTY)
@@ -282,7 +281,7 @@ def post(session: Session, referral: Referral, account_id: Optional[int], text: 
 def record_from_person(session: Session, takeover: Takeover, text: str, now: Optional[datetime] = None
                        ) -> LiveMessage:
     message = LiveMessage(takeover_id=takeover.id, referral_id=takeover.referral_id, direction=FROM_PERSON,
-                          text=text or "", at=_utc(now), status=RECEIVED)
+                          text=text or "", at=utc(now), status=RECEIVED)
     session.add(message)
     session.flush()
     return message

@@ -126,13 +126,13 @@ def test_a_person_on_sms_who_asks_to_be_called_back_appears_to_the_place_at_its_
 
 
 class patch_now:
-    """Freeze bot.handoff.helpline's clock (datetime.now) for a booking made 'now'."""
+    """Freeze the clock a booking made 'now' reads (datetime.now in bot.core.moments, behind utc())."""
 
     def __init__(self, moment):
         self.moment = moment
 
     def __enter__(self):
-        import bot.handoff.helpline as module
+        import bot.core.moments as module
 
         real = module.datetime
         moment = self.moment

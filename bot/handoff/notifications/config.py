@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, Optional
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text, UniqueConstraint, select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.codes import LabelledCode
 from bot.core.db import Base, UtcDateTime
+from bot.core.moments import utc
 from bot.core.retention_policy import keep
 from bot.core.settings import setting
 
@@ -137,7 +138,7 @@ def set_place_channels(session: Session, place_id: str, emails: Iterable[str] = 
                                  + [(KIND_WEBHOOK, u.strip(), s) for u, s in webhooks]):
         validate(kind, target, secret)
         wanted[(kind, target)] = secret
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = utc(now)
     existing = {(c.kind, c.target): c for c in place_channels(session, place_id, active_only=False)}
     for key, channel in existing.items():
         if key not in wanted:

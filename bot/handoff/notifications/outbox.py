@@ -14,7 +14,7 @@ import logging
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, func, select, update
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.codes import DeliveryState
 from bot.core.db import Base, UtcDateTime, session_scope
+from bot.core.moments import utc
 from bot.core.references import normalise_reference
 from bot.core.retention_policy import with_parent
 from bot.directory.models import Place
@@ -68,12 +69,6 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # --- enqueue -------------------------------------------------------------------------------------------
@@ -86,7 +81,7 @@ def referral_payload(referral: Referral) -> dict:
         "niveau": referral.level,
         "raisons": list(referral.reasons or []),
         "faits": {k: facts[k] for k in NOTIFIED_FACTS if facts.get(k) not in (None, "", [])},
-        "consentement_le": _utc(referral.consent_at).isoformat() if referral.consent_at else None,
+        "consentement_le": utc(referral.consent_at).isoformat() if referral.consent_at else None,
     }
 
 
@@ -99,7 +94,7 @@ def enqueue_for_referral(session: Session, referral: Referral, settings: Optiona
     if not referral.place_id:
         return []
     settings = settings or NotifySettings.from_env()
-    now = _utc(now or _now())
+    now = utc(now)
     targets = [(c.kind, c.target, c.id) for c in place_channels(session, referral.place_id)]
     if not targets and settings.smtp_configured:
         place = session.get(Place, referral.place_id)
@@ -149,7 +144,7 @@ def undelivered(session: Session, limit: int = 50) -> list[dict]:
 
 def retry_failed(session: Session, reference: Optional[str] = None, now: Optional[datetime] = None) -> int:
     """Put failed notifications back in the queue with a fresh set of attempts; returns how many."""
-    now = _utc(now or _now())
+    now = utc(now)
     query = update(OutboxMessage).where(OutboxMessage.status == STATUS_FAILED)
     if reference:
         query = query.where(OutboxMessage.reference == (normalise_reference(reference) or reference))
@@ -201,13 +196,13 @@ class Dispatcher:
         self.factory = factory
         self.settings = settings or NotifySettings.from_env()
         self.senders = senders if senders is not None else default_senders(self.settings)
-        self.clock = clock or _now
+        self.clock = clock or utc
         self.rng = rng or random.Random()
         self.worker_id = worker_id or uuid.uuid4().hex
         self._tokens: dict = {}  # outbox id -> lease token of our current claim
 
     def now(self) -> datetime:
-        return _utc(self.clock())
+        return utc(self.clock())
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential from backoff_base, capped, with "equal jitter" so workers spread out."""
