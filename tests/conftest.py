@@ -1,4 +1,4 @@
-"""Shared fixtures. The real stack (trained model, Rasa server, action server, SQLite, demo places)
+"""Shared fixtures and markers. The real stack (trained model, Rasa server, action server, SQLite, demo places)
 starts once per session, only for the tests that ask for it."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.ops.cli.stack import run_environment, start_stack, wait_until_ready
 from bot.ops.deploy.services import free_port
 from connectors import admission
 from connectors.admission import process_limits
+from tests.markers import imports_adapters
 
 TELEGRAM_TOKEN = "4242:STACK"
 TELEGRAM_SECRET = "stack-telegram-secret"
@@ -29,8 +30,9 @@ SMS_SECRET = "stack-sms-secret"
 UNLIMITED_RATES = {"AIGUILLAGE_RATE_PER_SENDER": "1000000", "AIGUILLAGE_RATE_PER_ADDRESS": "1000000"}
 
 
-# What a test needs, read from the fixtures it asks for: `pytest -m unit` runs the others only.
+# What a test needs, read from the fixtures it asks for.
 NEEDS = {"stack": "stack", "trained_model": "stack", "production": "production", "browser": "browser"}
+NOT_UNIT = ("stack", "production", "browser", "integration", "property")
 
 
 def pytest_configure(config):
@@ -38,12 +40,26 @@ def pytest_configure(config):
     Sanic.test_mode = True
 
 
+def pytest_ignore_collect(collection_path, config):
+    # `pytest -m unit` never imports a module whose tests are all integration tests: that import
+    # alone would load Rasa.
+    if config.getoption("markexpr", "").strip() != "unit":
+        return None
+    if collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        return True if imports_adapters(collection_path) else None
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for fixture, marker in NEEDS.items():
             if fixture in item.fixturenames and item.get_closest_marker(marker) is None:
                 item.add_marker(marker)
-        if not any(item.get_closest_marker(marker) for marker in set(NEEDS.values())):
+        if imports_adapters(Path(item.path)):
+            item.add_marker("integration")
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker("property")
+        if not any(item.get_closest_marker(marker) for marker in NOT_UNIT):
             item.add_marker("unit")
 
 

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
 from bot.core.settings import get_settings
+from bot.core.yaml_files import read_yaml
 
 # One pass: escaped braces and placeholders, so a filled-in value is never unescaped again.
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -30,7 +29,7 @@ class Catalogue:
         responses: dict = {}
         files = sorted(domain_dir.glob("*.yml")) if domain_dir.is_dir() else [domain_dir]
         for path in files:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = read_yaml(path) or {}
             responses.update(data.get("responses") or {})
         return cls(responses=responses)
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-import yaml
-
+from bot.core.yaml_files import read_yaml
 from bot.triage.classify import classify
 from bot.triage.rules import URGENCE
 from bot.triage.safety.screen import screen
@@ -69,7 +68,7 @@ class Scores:
 
 
 def load_cases(path: Path) -> list[dict]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = read_yaml(path)
     return data if isinstance(data, list) else data.get("cases", [])
 
 

@@ -6,9 +6,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.core.text import normalize
+from bot.core.yaml_files import read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "data" / "nlu"
@@ -27,7 +27,7 @@ EMERGENCY_NUMBERS = {None, "15", "17", "112", "115", "119", "3114", "3919"}
 def _training_examples() -> list[tuple[str, str]]:
     pairs = []
     for path in sorted(NLU_DIR.glob("*.yml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = read_yaml(path)
         assert doc["version"] == "3.1", path
         for block in doc["nlu"]:
             for line in block["examples"].splitlines():
@@ -49,7 +49,7 @@ def training():
 
 @pytest.fixture(scope="module")
 def heldout():
-    return yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    return read_yaml(HELDOUT)
 
 
 def test_training_uses_exactly_the_agreed_intents(training):

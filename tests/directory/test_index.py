@@ -120,6 +120,7 @@ def best_place_near_a_place(factory, level="inclusion"):
     return found[0], lat, lon
 
 
+@pytest.mark.integration  # another process
 def test_reimport_in_another_process_is_seen_by_the_next_search(database, directory, tmp_path):
     url, factory = database
     place_id, lat, lon = best_place_near_a_place(factory)

@@ -78,6 +78,7 @@ def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path):
         assert {row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master")} >= set(OBSOLETE_TABLES)
 
 
+@pytest.mark.integration  # four processes
 def test_processes_upgrading_a_new_database_at_once_all_succeed(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     results = race(url, tmp_path, processes=4)
@@ -127,12 +128,14 @@ def _alembic_on_a_copy(tmp_path, *args):
     return sorted(path.name for path in (scripts / "versions").glob("*.py"))
 
 
+@pytest.mark.integration  # alembic in another process
 def test_a_developer_autogenerates_nothing_when_models_and_migrations_agree(tmp_path):
     upgrade(make_engine(f"sqlite:///{tmp_path / 'scratch.db'}"))
     assert _alembic_on_a_copy(tmp_path, "revision", "--autogenerate", "-m", "rien") == [
         "0001_baseline.py", "0002_english_table_names.py", "__init__.py"]
 
 
+@pytest.mark.integration  # alembic in another process
 def test_a_new_revision_is_numbered_after_the_head(tmp_path):
     assert "0003_lieux_accessibles.py" in _alembic_on_a_copy(tmp_path, "revision", "-m", "lieux accessibles")
     written = (tmp_path / "migrations" / "versions" / "0003_lieux_accessibles.py").read_text()

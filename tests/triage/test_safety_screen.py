@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import yaml
 
 from bot.core.settings import PROJECT_ROOT
+from bot.core.yaml_files import read_yaml
 from bot.handoff.services import Orientation
 from bot.triage.classify import classify
 from bot.triage.emergencies import NUMBERS, expand
@@ -117,7 +117,7 @@ def test_a_procedure_with_a_possible_danger_keeps_its_triage_for_after_the_check
 # --- the corpus and its split ---------------------------------------------------------------------------
 
 def _load(name):
-    return yaml.safe_load((EVAL / name).read_text(encoding="utf-8"))
+    return read_yaml(EVAL / name)
 
 
 def test_the_safety_corpus_is_big_enough_and_diverse():

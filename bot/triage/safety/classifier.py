@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 import numpy as np
-import yaml
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.core.settings import PROJECT_ROOT
+from bot.core.yaml_files import read_yaml
 from bot.triage.emergencies import NUMBERS, detect_emergency, expand
 
 logger = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ def train(examples: list[tuple[str, str]], weights: Optional[list[float]] = None
 
 def corpus_examples(path: Path = TRAIN_CORPUS) -> list[tuple[str, str]]:
     """(text, kind) pairs of a safety corpus file: the number gives the kind, null means none."""
-    items = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    items = read_yaml(path) or []
     out = []
     for item in items:
         number = item.get("number")
@@ -194,7 +194,7 @@ def nlu_examples(folder: Path = NLU_DATA) -> list[tuple[str, str]]:
     """Ordinary messages of the NLU data as "no danger"; its emergency examples with their kind."""
     out = []
     for path in sorted(Path(folder).glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path) or {}
         for block in data.get("nlu") or []:
             intent = block.get("intent")
             if not intent:
