@@ -8,8 +8,8 @@ with it is declared here, with ours on the models (`__retention__`, bot/core/ret
 
 from __future__ import annotations
 
-from bot.channels import telegram  # noqa: F401  (tables)
 from bot.channels.sms import store  # noqa: F401  (tables)
+from bot.channels.telegram import stores  # noqa: F401  (tables)
 from bot.console import accounts, service, throttle  # noqa: F401  (tables)
 from bot.core.db import Base
 from bot.core.retention_policy import Retention, declarations, older_than

@@ -15,7 +15,11 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.channels import telegram as tg
+from bot.channels.telegram.rendering import notice, render_replies, unsupported_response
+from bot.channels.telegram.sending import RetryPolicy, send_outgoing
+from bot.channels.telegram.settings import SECRET_HEADER, TelegramSettings, make_bot
+from bot.channels.telegram.stores import ChoiceStore, UpdateStore
+from bot.channels.telegram.updates import Inbound, parse_update
 from bot.core.db import checkpoint, shared_factory
 from bot.core.pseudonyms import pseudonymise
 from connectors.base import AiguillageInput, address_refusal, limited_replies, sender_verdict
@@ -34,7 +38,7 @@ def sender_for(chat_id: int) -> str:
 class TelegramOutput(OutputChannel):
     """Sends to a Telegram chat id given explicitly (the webhook turn, or later proactive messages)."""
 
-    def __init__(self, bot, policy: tg.RetryPolicy, choices: tg.ChoiceStore):
+    def __init__(self, bot, policy: RetryPolicy, choices: ChoiceStore):
         self.bot = bot
         self.policy = policy
         self.choices = choices
@@ -45,11 +49,11 @@ class TelegramOutput(OutputChannel):
 
     async def send_replies(self, chat_id: int, replies: List[dict]) -> int:
         key = sender_for(int(chat_id))
-        outgoing = tg.render_replies(replies, lambda payloads: self.choices.issue(key, payloads))
-        return await tg.send_outgoing(self.bot, int(chat_id), outgoing, self.policy)
+        outgoing = render_replies(replies, lambda payloads: self.choices.issue(key, payloads))
+        return await send_outgoing(self.bot, int(chat_id), outgoing, self.policy)
 
     async def send_notice(self, chat_id: int, key: str, offer_location: bool = False) -> int:
-        return await tg.send_outgoing(self.bot, int(chat_id), tg.notice(key, offer_location), self.policy)
+        return await send_outgoing(self.bot, int(chat_id), notice(key, offer_location), self.policy)
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         # Keep text, buttons and card of one response together (Rasa's default splits them).
@@ -71,12 +75,12 @@ class TurnFailed(Exception):
 
 
 class TelegramInput(AiguillageInput):
-    def __init__(self, settings: Optional[tg.TelegramSettings] = None, factory=None):
-        self.settings = settings or tg.TelegramSettings.from_env()
+    def __init__(self, settings: Optional[TelegramSettings] = None, factory=None):
+        self.settings = settings or TelegramSettings.from_env()
         self._factory = factory
         self._bot = None
-        self._updates: Optional[tg.UpdateStore] = None
-        self._choices: Optional[tg.ChoiceStore] = None
+        self._updates: Optional[UpdateStore] = None
+        self._choices: Optional[ChoiceStore] = None
 
     @classmethod
     def name(cls) -> Text:
@@ -94,7 +98,7 @@ class TelegramInput(AiguillageInput):
             if factory is None:
                 factory = shared_factory()
             self._factory = factory
-            self._updates, self._choices = tg.UpdateStore(factory), tg.ChoiceStore(factory)
+            self._updates, self._choices = UpdateStore(factory), ChoiceStore(factory)
         return self._updates, self._choices
 
     def _stores_factory(self):
@@ -103,7 +107,7 @@ class TelegramInput(AiguillageInput):
 
     def output(self) -> TelegramOutput:
         if self._bot is None:
-            self._bot = tg.make_bot(self.settings)
+            self._bot = make_bot(self.settings)
         return TelegramOutput(self._bot, self.settings.retry_policy(), self._stores()[1])
 
     def get_output_channel(self) -> Optional[OutputChannel]:
@@ -134,13 +138,13 @@ class TelegramInput(AiguillageInput):
             refusal = address_refusal(request)
             if refusal is not None:
                 return refusal
-            if not self.settings.secret_matches(request.headers.get(tg.SECRET_HEADER)):
+            if not self.settings.secret_matches(request.headers.get(SECRET_HEADER)):
                 return response.json({"erreur": "Accès refusé."}, status=403)
             try:
                 payload = request.json
             except Exception:
                 payload = None
-            inbound = tg.parse_update(payload)
+            inbound = parse_update(payload)
             if inbound is None:
                 return response.json({"erreur": "Mise à jour Telegram attendue."}, status=400)
             if inbound.kind == "ignored" or inbound.chat_id is None:
@@ -160,7 +164,7 @@ class TelegramInput(AiguillageInput):
 
         return telegram
 
-    async def _past_limit(self, inbound: tg.Inbound) -> bool:
+    async def _past_limit(self, inbound: Inbound) -> bool:
         """True when this chat is past its rate limit: no Rasa turn, a danger still gets its number."""
         verdict = sender_verdict(sender_for(inbound.chat_id))
         if verdict.allowed:
@@ -175,7 +179,7 @@ class TelegramInput(AiguillageInput):
                 logger.exception("Telegram rate-limit notice not sent")
         return True
 
-    async def _handle(self, request: Request, on_new_message, inbound: tg.Inbound) -> None:
+    async def _handle(self, request: Request, on_new_message, inbound: Inbound) -> None:
         from telegram.error import TelegramError
 
         output = self.output()
@@ -192,7 +196,7 @@ class TelegramInput(AiguillageInput):
                     await output.send_notice(chat_id, "utter_telegram_bouton_expire")
                     return
             if inbound.kind == "unsupported":
-                await output.send_notice(chat_id, tg.unsupported_response(inbound.unsupported), offer_location=True)
+                await output.send_notice(chat_id, unsupported_response(inbound.unsupported), offer_location=True)
                 return
         except TelegramError as exc:
             logger.error("Telegram send failed: %s", exc)
@@ -230,7 +234,7 @@ class TelegramInput(AiguillageInput):
             return
         try:
             # A short policy: the spinner only matters for a few seconds.
-            policy = tg.RetryPolicy(max_attempts=2, base_delay=self.settings.backoff_base)
+            policy = RetryPolicy(max_attempts=2, base_delay=self.settings.backoff_base)
             await policy.call(lambda: self.output().bot.answer_callback_query(callback_query_id))
         except TelegramError as exc:
             logger.warning("answerCallbackQuery failed: %s", exc)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable, Dict
 
-from bot.channels import telegram as tg
 from bot.channels.sms.providers import SmsSettings, build_sender
+from bot.channels.telegram.rendering import Outgoing, format_html, split_text
+from bot.channels.telegram.sending import send_outgoing
+from bot.channels.telegram.settings import TelegramSettings, make_bot
 
 Sender = Callable[[str, str], Awaitable[object]]
 
@@ -25,9 +27,9 @@ class TelegramSender:
     async def send(self, address: str, text: str) -> int:
 
         if self._bot is None:
-            self._bot = tg.make_bot(self.settings)
-        outgoing = [tg.Outgoing(tg.format_html(chunk)) for chunk in tg.split_text(text)]
-        return await tg.send_outgoing(self._bot, int(address), outgoing, self.settings.retry_policy())
+            self._bot = make_bot(self.settings)
+        outgoing = [Outgoing(format_html(chunk)) for chunk in split_text(text)]
+        return await send_outgoing(self._bot, int(address), outgoing, self.settings.retry_policy())
 
     async def close(self) -> None:
         if self._bot is not None:
@@ -43,7 +45,7 @@ def build_senders() -> Dict[str, Sender]:
     sms_settings = SmsSettings()
     if sms_settings.configured:
         senders["sms"] = build_sender(sms_settings).send
-    telegram_settings = tg.TelegramSettings.from_env()
+    telegram_settings = TelegramSettings.from_env()
     if telegram_settings.configured:
         senders["telegram"] = TelegramSender(telegram_settings).send
     return senders

@@ -12,7 +12,11 @@ import pytest
 import sqlalchemy
 from rasa.core.channels.channel import UserMessage
 
-from bot.channels import telegram as tg
+from bot.channels.telegram.rendering import split_text, utf16_len
+from bot.channels.telegram.settings import SECRET_HEADER, TelegramSettings
+from bot.channels.telegram.setup import poll_updates
+from bot.channels.telegram.stores import MAX_CALLBACK_BYTES, ButtonToken, ChoiceStore, UpdateStore
+from bot.channels.telegram.updates import command_text
 from bot.core import messages
 from bot.ops import cli
 from bot.ops.deploy.services import free_port
@@ -78,11 +82,11 @@ def api():
     fake.stop()
 
 
-def make_settings(api, **overrides) -> tg.TelegramSettings:
+def make_settings(api, **overrides) -> TelegramSettings:
     values = dict(token=TOKEN, secret=SECRET, api_url=api.url, backoff_base=0.01, max_attempts=3,
                   read_timeout=0.5, poll_timeout=0)
     values.update(overrides)
-    return tg.TelegramSettings(**values)
+    return TelegramSettings(**values)
 
 
 @pytest.fixture()
@@ -98,7 +102,7 @@ def server(api, factory, rasa):
 
 
 def post(server, update, secret=SECRET):
-    headers = {tg.SECRET_HEADER: secret} if secret is not None else {}
+    headers = {SECRET_HEADER: secret} if secret is not None else {}
     return httpx.post(server.webhook, json=update, headers=headers, timeout=30)
 
 
@@ -160,7 +164,7 @@ def test_missing_or_wrong_secret_is_refused_and_nothing_reaches_rasa(server, api
 
 
 def test_unconfigured_channel_answers_503_in_french(api, factory, rasa):
-    thread = ServerThread(TelegramInput(tg.TelegramSettings(api_url=api.url), factory=factory), rasa).start()
+    thread = ServerThread(TelegramInput(TelegramSettings(api_url=api.url), factory=factory), rasa).start()
     try:
         answer = post(thread, message_update(4, text="bonjour"))
         assert answer.status_code == 503 and "non configuré" in answer.json()["erreur"]
@@ -183,7 +187,7 @@ def test_buttons_become_an_inline_keyboard_and_a_press_is_sent_as_its_payload(se
     data = offer(rasa, server, api, 10, [CAF, LONG_PAYLOAD])
     assert [row[0]["text"] for row in markup(sent(api)[0])["inline_keyboard"]] == ["choix 0", "choix 1"]
     # Opaque tokens: the payload does not travel to the person's app.
-    assert len(set(data)) == 2 and all(len(d.encode()) <= tg.MAX_CALLBACK_BYTES for d in data)
+    assert len(set(data)) == 2 and all(len(d.encode()) <= MAX_CALLBACK_BYTES for d in data)
     assert not any("choix" in d or "caf" in d for d in data)
     assert post(server, callback_update(11, data[0])).status_code == 200
     assert post(server, callback_update(12, data[1])).status_code == 200
@@ -239,14 +243,14 @@ def test_stop_erases_the_buttons_offered_to_the_chat(server, api, rasa, factory)
         post(server, callback_update(update_id, token))
     assert rasa.texts == ["bonjour", "bonjour", "/stop"]
     with factory() as session:
-        keys = session.execute(sqlalchemy.select(tg.ButtonToken.conversation_key)).scalars().all()
+        keys = session.execute(sqlalchemy.select(ButtonToken.conversation_key)).scalars().all()
     assert keys == [sender_for(OTHER_CHAT)]  # another chat's buttons stay
     post(server, callback_update(25, theirs, chat=OTHER_CHAT))
     assert rasa.texts[-1] == CAF
 
 
 def test_only_the_last_offers_of_a_chat_and_not_expired_ones_are_kept(factory):
-    store = tg.ChoiceStore(factory, max_offers=3, lifetime=timedelta(hours=1))
+    store = ChoiceStore(factory, max_offers=3, lifetime=timedelta(hours=1))
     key = sender_for(CHAT)
     start = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
     offers = [store.issue(key, [f'/choix{{"valeur": "{i}"}}'], now=start + timedelta(minutes=i))[0]
@@ -258,7 +262,7 @@ def test_only_the_last_offers_of_a_chat_and_not_expired_ones_are_kept(factory):
     # Issuing later deletes the expired rows of every chat, not only its own.
     store.issue(sender_for(OTHER_CHAT), [CAF], now=start + timedelta(hours=3))
     with factory() as session:
-        keys = session.execute(sqlalchemy.select(tg.ButtonToken.conversation_key)).scalars().all()
+        keys = session.execute(sqlalchemy.select(ButtonToken.conversation_key)).scalars().all()
     assert keys == [sender_for(OTHER_CHAT)]
 
 
@@ -402,22 +406,22 @@ async def test_output_channel_sends_to_an_explicit_chat_id(api, factory):
     await output.send_text_message(str(CHAT), "Rappel : votre rendez-vous est demain.")
     await channel.close()
     assert int(sent(api)[0]["chat_id"]) == CHAT
-    assert TelegramInput(tg.TelegramSettings()).get_output_channel() is None
+    assert TelegramInput(TelegramSettings()).get_output_channel() is None
 
 
 # --- plain helpers -------------------------------------------------------------------------------------
 
 def test_split_prefers_line_then_word_boundaries():
-    assert tg.split_text("aaa bbb\nccc ddd", limit=9) == ["aaa bbb", "ccc ddd"]
-    assert tg.split_text("aaaa bbbb cccc", limit=9) == ["aaaa bbbb", "cccc"]
-    assert tg.split_text("x" * 20, limit=8) == ["x" * 8, "x" * 8, "x" * 4]
-    assert all(tg.utf16_len(c) <= 4 for c in tg.split_text("😀😀😀 😀😀", limit=4))
+    assert split_text("aaa bbb\nccc ddd", limit=9) == ["aaa bbb", "ccc ddd"]
+    assert split_text("aaaa bbbb cccc", limit=9) == ["aaaa bbbb", "cccc"]
+    assert split_text("x" * 20, limit=8) == ["x" * 8, "x" * 8, "x" * 4]
+    assert all(utf16_len(c) <= 4 for c in split_text("😀😀😀 😀😀", limit=4))
 
 
 def test_update_store_prunes_old_ids(factory):
     from datetime import datetime, timedelta, timezone
 
-    store = tg.UpdateStore(factory, retention=timedelta(hours=48))
+    store = UpdateStore(factory, retention=timedelta(hours=48))
     old = datetime.now(timezone.utc) - timedelta(days=3)
     assert store.claim(1, now=old) and not store.claim(1, now=old)
     assert store.prune() == 1
@@ -425,9 +429,9 @@ def test_update_store_prunes_old_ids(factory):
 
 
 def test_commands_are_mapped_and_typed_payloads_are_defused():
-    assert tg.command_text("/start") == "/saluer"
-    assert tg.command_text("/start@aiguillage_bot abc") == "/saluer"
-    assert tg.command_text('/position{"latitude": 1, "longitude": 2}').startswith("position")
+    assert command_text("/start") == "/saluer"
+    assert command_text("/start@aiguillage_bot abc") == "/saluer"
+    assert command_text('/position{"latitude": 1, "longitude": 2}').startswith("position")
 
 
 # --- commands ------------------------------------------------------------------------------------------
@@ -459,7 +463,7 @@ def test_telegram_poll_forwards_updates_to_the_webhook(api, server, rasa, factor
     monkeypatch.setenv("AIGUILLAGE_TELEGRAM_API_URL", api.url)
     monkeypatch.setenv("AIGUILLAGE_TELEGRAM_FORWARD_URL", server.webhook)
     monkeypatch.setenv("AIGUILLAGE_TELEGRAM_POLL_TIMEOUT", "0")
-    token = tg.ChoiceStore(factory).issue(sender_for(CHAT), [CAF])[0]  # offered by an earlier reply
+    token = ChoiceStore(factory).issue(sender_for(CHAT), [CAF])[0]  # offered by an earlier reply
     api.queue_updates(message_update(80, text="bonjour"), callback_update(81, token))
     assert cli.main(["telegram-poll", "--max-iterations", "2"]) == 0
     assert api.requests("deleteWebhook")
@@ -472,7 +476,7 @@ def test_telegram_poll_forwards_updates_to_the_webhook(api, server, rasa, factor
 async def test_poll_keeps_updates_when_the_webhook_is_down(api):
     settings = make_settings(api, forward_url=f"http://127.0.0.1:{free_port()}/webhooks/telegram/webhook")
     api.queue_updates(message_update(90, text="bonjour"))
-    report = await tg.poll_updates(settings, max_iterations=2)
+    report = await poll_updates(settings, max_iterations=2)
     assert report.forwarded == 0 and report.failed_forwards == 2
     assert all(call.get("offset") in (None, "90") for call in api.requests("getUpdates"))
 
@@ -480,7 +484,7 @@ async def test_poll_keeps_updates_when_the_webhook_is_down(api):
 async def test_poll_stops_on_request(api):
     stop = asyncio.Event()
     stop.set()
-    report = await tg.poll_updates(make_settings(api, forward_url="http://127.0.0.1:9/x"), stop=stop)
+    report = await poll_updates(make_settings(api, forward_url="http://127.0.0.1:9/x"), stop=stop)
     assert report.iterations == 0
 
 
@@ -514,7 +518,7 @@ def test_consent_turn_keeps_the_chat_for_the_follow_up_and_a_live_mediator_takes
     with factory() as session, session.begin():
         takeover.start(session, session.get(Referral, referral_id), None, datetime.now(timezone.utc))
     post(server, message_update(31, text="vous etes la ?"))
-    post(server, callback_update(32, tg.ChoiceStore(factory).issue(sender_for(CHAT), [REMOTE])[0]))
+    post(server, callback_update(32, ChoiceStore(factory).issue(sender_for(CHAT), [REMOTE])[0]))
     assert rasa.texts == ["oui"]  # the live messages never reached Rasa
     with factory() as session:
         live = takeover.latest_for_referral(session, referral_id)

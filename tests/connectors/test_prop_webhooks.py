@@ -21,7 +21,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.channels import helpline_webhook
-from bot.channels import telegram as tg
 from bot.channels.sms import providers
 from bot.channels.sms.providers import (
     JSON,
@@ -32,6 +31,8 @@ from bot.channels.sms.providers import (
     SmsSettings,
     make_provider,
 )
+from bot.channels.telegram.settings import SECRET_HEADER, TelegramSettings
+from bot.channels.telegram.updates import parse_update
 from bot.handoff import helpline
 from connectors.helpline import ERRORS as HELPLINE_ERRORS
 from tests.conftest import UNLIMITED_RATES
@@ -110,7 +111,7 @@ any_body = st.one_of(hostile_bytes(3_000), json_bytes(), helpline_payloads, sms_
 header_values = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e), max_size=80).map(str.strip)
 hostile_headers = st.dictionaries(
     st.sampled_from([providers.SIGNATURE_HEADER, providers.TIMESTAMP_HEADER, providers.TWILIO_SIGNATURE_HEADER,
-                     helpline_webhook.SIGNATURE_HEADER, tg.SECRET_HEADER, "X-Forwarded-For", "Content-Type"]),
+                     helpline_webhook.SIGNATURE_HEADER, SECRET_HEADER, "X-Forwarded-For", "Content-Type"]),
     st.one_of(header_values, st.just("sha256="), st.just("sha256=" + "0" * 64), st.just(str(int(time.time())))),
     max_size=4)
 
@@ -202,7 +203,7 @@ def test_sms_parsing_gives_a_message_or_a_payload_error(make_settings, body):
 @example({"update_id": 1, "callback_query": {"message": "x"}})
 @example({"update_id": 1, "message": {"chat": {"id": 1}, "location": {"latitude": 10 ** 400, "longitude": 1}}})
 def test_telegram_parse_update_reads_or_ignores_any_json(update):
-    inbound = tg.parse_update(update)
+    inbound = parse_update(update)
     if inbound is None:
         return
     assert inbound.kind in ("text", "callback", "location", "unsupported", "ignored")
@@ -217,7 +218,7 @@ def test_telegram_parse_update_reads_or_ignores_any_json(update):
 @settings(max_examples=examples(60))
 @given(st.one_of(st.none(), header_values, st.text(max_size=40)))
 def test_telegram_secret_only_matches_itself(header):
-    settings_ = tg.TelegramSettings(token=TG_TOKEN, secret=TG_SECRET)
+    settings_ = TelegramSettings(token=TG_TOKEN, secret=TG_SECRET)
     assert settings_.secret_matches(header) is (header == TG_SECRET)
 
 
@@ -298,8 +299,8 @@ def servers(tmp_path_factory):
         sms_twilio = SmsInput(SmsSettings(provider=TWILIO, api_url=twilio_gateway.url, account_sid="AC1",
                                           auth_token=TWILIO_TOKEN, from_number="+33700000000", public_url=PUBLIC_URL,
                                           retries=0, timeout=2), store=SmsStore(factory))
-        telegram = TelegramInput(tg.TelegramSettings(token=TG_TOKEN, secret=TG_SECRET, api_url=telegram_api.url,
-                                                     backoff_base=0.01, max_attempts=1, read_timeout=1, poll_timeout=0),
+        telegram = TelegramInput(TelegramSettings(token=TG_TOKEN, secret=TG_SECRET, api_url=telegram_api.url,
+                                                  backoff_base=0.01, max_attempts=1, read_timeout=1, poll_timeout=0),
                                  factory=factory)
         sender = FakeSmsSender()
         line = HelplineInput(settings=helpline.HelplineSettings(secret=SECRET, hours="Mo-Fr 09:00-17:00; PH off",
@@ -337,7 +338,7 @@ def signed(endpoint: tuple, body: bytes) -> dict:
             return {providers.TWILIO_SIGNATURE_HEADER: "signature-impossible"}
         return {providers.TWILIO_SIGNATURE_HEADER: providers.twilio_signature(TWILIO_TOKEN, url, params)}
     if name == "telegram":
-        return {tg.SECRET_HEADER: TG_SECRET}
+        return {SECRET_HEADER: TG_SECRET}
     return {helpline_webhook.SIGNATURE_HEADER: helpline_webhook.sign(body, SECRET)}
 
 
@@ -401,7 +402,7 @@ def test_secrets_in_a_signed_message_never_reach_rasa(servers, channel, case, n)
         body = _compact_json({"update_id": 10 ** 10 + n * 1000 + len(servers["rasa"].received),
                               "message": {"message_id": 1, "chat": {"id": 4242, "type": "private"},
                                           "date": 1700000000, "text": text}})
-        headers = {tg.SECRET_HEADER: TG_SECRET}
+        headers = {SECRET_HEADER: TG_SECRET}
     before = len(servers["rasa"].received)
     reply = servers["client"].post(servers["threads"][channel].base + "/webhook", content=body,
                                    headers=dict({"Content-Type": "application/json"}, **headers))
@@ -423,7 +424,7 @@ def test_a_telegram_secret_header_that_is_not_utf8_is_refused_not_a_server_error
                                                        "date": 1700000000, "text": "bonjour"}})
     before = len(servers["rasa"].received)
     reply = servers["client"].post(servers["threads"]["telegram"].base + "/webhook", content=body,
-                                   headers={tg.SECRET_HEADER: secret, "Content-Type": "application/json"})
+                                   headers={SECRET_HEADER: secret, "Content-Type": "application/json"})
     check_answer(reply, {403})
     assert len(servers["rasa"].received) == before
     assert settings_matches_unicode_surrogate()
@@ -431,4 +432,4 @@ def test_a_telegram_secret_header_that_is_not_utf8_is_refused_not_a_server_error
 
 def settings_matches_unicode_surrogate() -> bool:
     """What the server makes of such bytes (lone surrogates) never matches, and never raises."""
-    return tg.TelegramSettings(token=TG_TOKEN, secret=TG_SECRET).secret_matches("\udcff" + TG_SECRET) is False
+    return TelegramSettings(token=TG_TOKEN, secret=TG_SECRET).secret_matches("\udcff" + TG_SECRET) is False

@@ -6,7 +6,7 @@ import pytest
 
 from bot.channels.sms import choices as sms_choices
 from bot.channels.sms.encoding import gsm7_encodable, segments_of
-from bot.channels.telegram import render_replies
+from bot.channels.telegram.rendering import render_replies
 from bot.core import messages
 from bot.triage.dialogue import safety_check_reply
 from bot.triage.emergencies import NUMBERS

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from bot.channels.sms.store import SmsChoices, SmsOptOut
-from bot.channels.telegram import SeenUpdate
+from bot.channels.telegram.stores import SeenUpdate
 from bot.core.db import make_engine, session_factory, upgrade
 from bot.handoff import stats
 from bot.handoff.helpline import Callback

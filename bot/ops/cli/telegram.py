@@ -5,27 +5,28 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.channels import telegram as tg
+from bot.channels.telegram.settings import TelegramSettings
+from bot.channels.telegram.setup import TelegramSetupError, poll_updates, register_webhook
 from bot.ops import cli_messages
 
 
 def cmd_telegram(args) -> int:
     """telegram-webhook registers our webhook; telegram-poll forwards long-polled updates to it."""
-    settings = tg.TelegramSettings.from_env()
+    settings = TelegramSettings.from_env()
     try:
         if args.command == "telegram-webhook":
-            info = asyncio.run(tg.register_webhook(settings, args.url, drop_pending_updates=args.drop_pending))
+            info = asyncio.run(register_webhook(settings, args.url, drop_pending_updates=args.drop_pending))
             print(cli_messages.text("telegram_webhook_registered", username=info["username"], url=info["url"]))
             return 0
         print(cli_messages.text("telegram_polling", url=settings.forward_url), file=sys.stderr)
         try:
-            report = asyncio.run(tg.poll_updates(settings, max_iterations=args.max_iterations,
-                                                 drop_pending_updates=args.drop_pending))
+            report = asyncio.run(poll_updates(settings, max_iterations=args.max_iterations,
+                                              drop_pending_updates=args.drop_pending))
         except KeyboardInterrupt:
             return 0
         print(cli_messages.text("telegram_forwarded", count=report.forwarded), file=sys.stderr)
         return 0
-    except tg.TelegramSetupError as exc:
+    except TelegramSetupError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     except Exception as exc:  # network or Telegram refusal: a readable line, not a traceback
