@@ -1,6 +1,6 @@
 """A deterministic, national-size directory in the standard "lieux de médiation numérique".
 
-Places are spread like the population: communes of the reference (bot/directory/geo/communes.py) are
+Places are spread like the population: communes of the reference (bot/directory/geo/reference.py) are
 drawn with a probability proportional to their population, and each place is jittered inside
 its commune (a wider disc for bigger towns). The mix of structures (France Services, libraries,
 social centres, associations...) and of services, programmes, hours and freshness is a rough
