@@ -42,7 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from bot.core.text import normalize  # noqa: E402
 
-OUT_DIR = REPO / "bot" / "geo" / "data"
+OUT_DIR = REPO / "bot" / "directory" / "geo" / "data"
 # Countries under which GeoNames files French places (DOM/COM have their own codes).
 FRENCH_COUNTRIES = {"FR", "RE", "GP", "MQ", "GF", "YT", "PM", "PF", "NC", "WF", "BL", "MF"}
 PACIFIC = {"PF", "NC", "WF"}

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.directory.geo.communes import CommuneIndex, default_index
+from bot.directory.geo.names import name_key, name_keys
 from bot.directory.geo.reference import DEFAULT_PATH, Commune, LookupResult
 
 REPO = Path(__file__).resolve().parents[2]
@@ -298,11 +299,8 @@ def test_find_in_text_long_message_and_departement_names(index):
 
 
 def test_bulk_keys_match_single_keys(index):
-    from bot.directory.geo.names import name_key as _key
-    from bot.directory.geo.names import name_keys as _keys_many
-
     names = [c.name for c in index]
-    assert _keys_many(names) == [_key(n) for n in names]
+    assert name_keys(names) == [name_key(n) for n in names]
 
 
 def test_find_in_text_paris_arrondissement(index):
