@@ -167,7 +167,7 @@ def test_cp1252_file_from_a_spreadsheet_is_read(factory, tmp_path):
     [
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
         "Bonjour, voici la liste des lieux :\n- la médiathèque\n- la mairie\n".encode("utf-8"),
-        b'{"lieux": [{"id": "a"}]}',
+        b'{"lieux": "aucun", "total": 0}',
         b"",
     ],
 )

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.pool import StaticPool
 
 from bot.core.db import make_engine, session_factory, upgrade
-from bot.directory import importer
+from bot.directory import import_messages
 from bot.directory.importer import ImportFileError, import_places
 from bot.directory.models import REQUIRED_FIELDS, STANDARD_FIELDS, Place
 from tests.strategies import CONTROL, EMOJI, HTML_INJECTIONS, RTL, SQL_INJECTIONS, examples, hostile_bytes, hostile_text
@@ -29,12 +29,11 @@ def _template_re(*templates: str) -> re.Pattern:
     return re.compile("^(?:" + "|".join(parts) + ")$", re.DOTALL)
 
 
-FILE_MESSAGES = _template_re(importer.MSG_FILE_EMPTY, importer.MSG_FILE_UNREADABLE, importer.MSG_FILE_BINARY,
-                             importer.MSG_FILE_ENCODING, importer.MSG_FILE_NOT_STANDARD, importer.MSG_FILE_CSV)
-ROW_MESSAGES = _template_re(importer.MSG_REQUIRED, importer.MSG_POSTCODE, importer.MSG_INSEE, importer.MSG_PIVOT,
-                            importer.MSG_ENUM, importer.MSG_NUMBER, importer.MSG_LAT_RANGE, importer.MSG_LON_RANGE,
-                            importer.MSG_COORD_PAIR, importer.MSG_PHONE, importer.MSG_DATE, importer.MSG_MAX_LENGTH,
-                            importer.MSG_DUPLICATE, importer.MSG_EXTRA_COLUMNS)
+FILE_MESSAGES = _template_re(import_messages.MSG_FILE_EMPTY, import_messages.MSG_FILE_UNREADABLE,
+                             import_messages.MSG_FILE_BINARY, import_messages.MSG_FILE_ENCODING,
+                             import_messages.MSG_FILE_NOT_STANDARD, import_messages.MSG_FILE_CSV,
+                             import_messages.MSG_FILE_JSON, import_messages.MSG_FILE_JSON_NO_PLACES)
+ROW_MESSAGES = _template_re(*import_messages.ROW_TEMPLATES)
 
 
 @pytest.fixture(scope="module")

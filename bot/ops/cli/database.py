@@ -57,8 +57,9 @@ def cmd_purge(args) -> int:
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("import-lieux", help="importer un fichier du schéma des lieux de médiation numérique")
-    p.add_argument("file")
+    p = sub.add_parser("import-lieux", help="importer un fichier (CSV ou JSON) du schéma des lieux de médiation "
+                                           "numérique")
+    p.add_argument("file", help="fichier CSV (séparateur , ou ;) ou JSON, en UTF-8 ou Windows-1252")
     p.add_argument("--demo", action="store_true", help="marquer les lieux comme données de démonstration")
     p.set_defaults(func=cmd_import)
 

@@ -1,0 +1,73 @@
+"""Every French text the directory import shows an operator or a coordinator, kept together.
+
+str.format templates; the modules of the import (import_sources, import_values, import_positions,
+import_report, importer) only fill them in.
+"""
+
+from __future__ import annotations
+
+# --- The file as a whole: nothing is written when one of these is raised -----------------------
+MSG_FILE_EMPTY = "Le fichier est vide."
+MSG_FILE_UNREADABLE = "Impossible de lire le fichier « {path} » : {reason}."
+MSG_FILE_BINARY = "Ce fichier n'est pas un fichier texte CSV ou JSON (contenu binaire)."
+MSG_FILE_ENCODING = "Le fichier n'est pas lisible en UTF-8 (ligne {line}). Enregistrez-le en CSV UTF-8."
+MSG_FILE_NOT_STANDARD = (
+    "Ce fichier ne suit pas le standard des lieux de médiation numérique : "
+    "colonne(s) obligatoire(s) absente(s) de l'en-tête : {missing}."
+)
+MSG_FILE_CSV = "Fichier CSV illisible ligne {line} : {error}"
+MSG_FILE_JSON = ("Fichier JSON mal formé ligne {line}, colonne {column} : "
+                 "vérifiez les virgules, guillemets et accolades.")
+MSG_FILE_JSON_NO_PLACES = (
+    "Ce fichier JSON ne contient pas de liste de lieux : un tableau d'objets est attendu, seul ou sous une clé "
+    "(par exemple « data », « lieux » ou « features »)."
+)
+
+# --- How the file was read (first lines of the summary) ---------------------------------------
+SOURCE_CSV = "Fichier lu : CSV (séparateur « {delimiter} »){encoding}."
+SOURCE_JSON = "Fichier lu : JSON{encoding}."
+SOURCE_ENCODING = ", encodage {name}"
+DELIMITER_NAMES = {"\t": "tabulation"}
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 avec BOM",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252 (Latin-1)",
+    "latin-1": "ISO-8859-1 (Latin-1)",
+}
+ENCODING_NOTICE = (
+    "Attention : le fichier n'est pas en UTF-8 ; encodage détecté : {encoding}. Les accents ont été lus dans "
+    "cet encodage : vérifiez quelques lieux importés, ou enregistrez le fichier en « CSV UTF-8 » et importez-le "
+    "à nouveau."
+)
+
+# --- One place: problems with a field ---------------------------------------------------------
+MSG_REQUIRED = "{field} : champ obligatoire vide"
+MSG_POSTCODE = "code_postal « {value} » : 5 chiffres attendus"
+MSG_INSEE = "code_insee « {value} » : code commune INSEE à 5 caractères attendu (ex. 35238)"
+MSG_PIVOT = "pivot « {value} » : SIRET, RNA ou RIDET attendu (9 à 14 lettres ou chiffres)"
+MSG_ENUM = "{field} : valeur « {value} » inconnue du standard"
+MSG_NUMBER = "{field} « {value} » : nombre attendu"
+MSG_LAT_RANGE = "latitude « {value} » : doit être comprise entre -90 et 90"
+MSG_LON_RANGE = "longitude « {value} » : doit être comprise entre -180 et 180"
+MSG_COORD_PAIR = "{field} : latitude et longitude doivent être renseignées ensemble"
+MSG_PHONE = "telephone « {value} » : numéro non reconnu (format attendu : +33 suivi de 9 chiffres)"
+MSG_DATE = "date_maj « {value} » : date attendue au format AAAA-MM-JJ"
+MSG_MAX_LENGTH = "{field} : {length} caractères, {max} au maximum"
+MSG_DUPLICATE = "id « {value} » : déjà présent ligne {line}"
+MSG_EXTRA_COLUMNS = "ligne : {count} valeur(s) en trop par rapport à l'en-tête"
+MSG_NOT_AN_OBJECT = "lieu illisible : un objet JSON {{…}} est attendu"
+
+# Row-level templates, for tests that check every message is one of ours.
+ROW_TEMPLATES = (
+    MSG_REQUIRED, MSG_POSTCODE, MSG_INSEE, MSG_PIVOT, MSG_ENUM, MSG_NUMBER, MSG_LAT_RANGE, MSG_LON_RANGE,
+    MSG_COORD_PAIR, MSG_PHONE, MSG_DATE, MSG_MAX_LENGTH, MSG_DUPLICATE, MSG_EXTRA_COLUMNS, MSG_NOT_AN_OBJECT,
+)
+
+# --- Summary ------------------------------------------------------------------------------------
+SUMMARY_COUNTS = "{created} lieu(x) créé(s), {updated} mis à jour, {unchanged} inchangé(s)."
+SUMMARY_NO_ERROR = "Aucune ligne rejetée."
+SUMMARY_REJECTED = "{rejected} ligne(s) rejetée(s) ({errors} erreur(s)) :"
+SUMMARY_ERROR_LINE = "  ligne {line}{row} : {message}"
+SUMMARY_ERROR_ROW = " (id {row_id})"
+SUMMARY_MORE = "  … et {count} autre(s) erreur(s)."
