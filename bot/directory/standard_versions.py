@@ -170,6 +170,7 @@ def column_key(name: str) -> str:
 _CURRENT_COLUMNS = frozenset(STANDARD_FIELDS)
 
 
+@lru_cache(maxsize=1024)
 def current_fields(column: str) -> Optional[Tuple[str, ...]]:
     """The current column(s) a header column feeds; () when it is ignored, None when no version knows it."""
     key = column_key(column)
@@ -355,8 +356,12 @@ LEGACY_VALUE_TABLE: Dict[str, Tuple[LegacyValue, ...]] = {
 }
 
 
+@lru_cache(maxsize=16384)
 def value_key(value: str) -> str:
-    """Comparison key of a value: case, accents, apostrophes, punctuation and spaces do not count."""
+    """Comparison key of a value: case, accents, apostrophes, punctuation and spaces do not count.
+
+    Cached: a national export repeats the same few values thousands of times.
+    """
     return normalize(value)
 
 
@@ -378,6 +383,11 @@ class ItemTranslation(NamedTuple):
 
 def translate_item(fields: Sequence[str], item: str) -> Optional[ItemTranslation]:
     """Today's value(s) of one list item, in the first of `fields` whose vocabulary knows it; None if none does."""
+    return _translate_item(tuple(fields), item)
+
+
+@lru_cache(maxsize=16384)
+def _translate_item(fields: Tuple[str, ...], item: str) -> Optional[ItemTranslation]:
     key = value_key(item)
     for field_name in fields:
         current = _CURRENT_VALUES.get(field_name, {}).get(key)
