@@ -488,7 +488,7 @@ def translate_cell(column: str, cell: Union[str, Sequence[str], None]) -> CellTr
         else:
             bucket = values.setdefault(found.field, [])
             bucket.extend(value for value in found.values if value not in bucket)
-    return CellTranslation({name: tuple(found) for name, found in values.items()}, tuple(dropped), tuple(unknown))
+    return CellTranslation({name: tuple(kept) for name, kept in values.items()}, tuple(dropped), tuple(unknown))
 
 
 # --- Coordinators' tables (docs/standard-versions.md) ---------------------------------------------
