@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from bot.channels.sms import encoding
 from bot.channels.sms.store import SmsStore, default_store, number_key
 from bot.core import crypto
+from bot.core.backoff import doubling
 from bot.core.phone import to_e164
 from bot.core.settings import setting
 
@@ -433,7 +434,7 @@ class SmsSender:
                 last_error = f"HTTP {status}"
                 retry_after = response.headers.get("Retry-After")
             if attempt + 1 < attempts:
-                delay = min(self.settings.backoff_max, self.settings.backoff * (2 ** attempt))
+                delay = doubling(self.settings.backoff, self.settings.backoff_max, attempt)
                 if retry_after and retry_after.isdigit():
                     delay = min(self.settings.backoff_max, max(delay, float(retry_after)))
                 logger.warning("SMS send failed (%s), retry %d/%d", last_error, attempt + 1, attempts - 1)
