@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import urlencode
 
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
@@ -213,12 +214,6 @@ def coordinator_only(request: Request) -> bool:
     """Statistics are for territory coordinators, logged in through the console."""
     account = authenticate_request(request)
     return account is not None and account.is_coordinator
-
-
-try:  # the Rasa channel wrapper; the blueprint above stays usable without Rasa (tests)
-    from rasa.core.channels.channel import InputChannel
-except ImportError:  # pragma: no cover
-    InputChannel = object
 
 
 class StatsInput(InputChannel):

@@ -14,6 +14,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
+from telegram.error import TelegramError
 
 from bot.channels.telegram.rendering import notice, render_replies, unsupported_response
 from bot.channels.telegram.sending import RetryPolicy, send_outgoing
@@ -180,8 +181,6 @@ class TelegramInput(AiguillageInput):
         return True
 
     async def _handle(self, request: Request, on_new_message, inbound: Inbound) -> None:
-        from telegram.error import TelegramError
-
         output = self.output()
         chat_id = inbound.chat_id
         sender_id = sender_for(chat_id)
@@ -228,13 +227,12 @@ class TelegramInput(AiguillageInput):
         checkpoint(self._factory)
 
     async def _answer_callback(self, callback_query_id: Optional[str]) -> None:
-        from telegram.error import TelegramError
-
         if not callback_query_id:
             return
         try:
             # A short policy: the spinner only matters for a few seconds.
-            policy = RetryPolicy(max_attempts=2, base_delay=self.settings.backoff_base)
+            policy = RetryPolicy(max_attempts=2, base_delay=self.settings.backoff_base,
+                                 max_delay=self.settings.backoff_max)
             await policy.call(lambda: self.output().bot.answer_callback_query(callback_query_id))
         except TelegramError as exc:
             logger.warning("answerCallbackQuery failed: %s", exc)

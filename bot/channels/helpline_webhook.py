@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
+from bot.core import crypto
 from bot.core.codes import CallbackReason
 from bot.core.moments import to_paris
 from bot.core.phone import can_receive_sms, to_e164
@@ -33,7 +34,7 @@ REASONS = (CallbackReason.MISSED.value, CallbackReason.AFTER_HOURS.value)  # wha
 
 def sign(body: bytes, secret: str) -> str:
     """Header value for a body: "sha256=<hex HMAC-SHA256 of the raw body>"."""
-    return SIGNATURE_PREFIX + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return SIGNATURE_PREFIX + crypto.sign(secret, body)
 
 
 def verify_signature(body: bytes, header: Optional[str], secret: str) -> bool:
@@ -43,9 +44,7 @@ def verify_signature(body: bytes, header: Optional[str], secret: str) -> bool:
     if not header.lower().startswith(SIGNATURE_PREFIX):
         return False
     given = header[len(SIGNATURE_PREFIX):].strip().lower()
-    # compare_digest on ASCII bytes: constant time, and no TypeError on odd characters.
-    expected = sign(body, secret)[len(SIGNATURE_PREFIX):]
-    return hmac.compare_digest(given.encode("ascii", "replace"), expected.encode("ascii"))
+    return crypto.signature_matches(secret, given, body)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from typing import Optional, Sequence
 from sqlalchemy import Column, Integer, String, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.core.backoff import doubling
 from bot.core.db import Base, UtcDateTime, insert_ignore
 from bot.core.retention_policy import keep
 from bot.core.settings import secret_key
@@ -51,7 +52,7 @@ class Rule:
         if failures < self.free_failures:
             return timedelta(0)
         doublings = min(failures - self.free_failures, 30)  # bounds the power long before the cap
-        return min(self.first_wait * (2 ** doublings), self.longest_wait)
+        return doubling(self.first_wait, self.longest_wait, doublings)
 
 
 DEVICE = Rule("device", free_failures=5)

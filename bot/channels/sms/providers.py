@@ -7,8 +7,6 @@ or "json" (generic JSON webhook signed with HMAC-SHA256 and a timestamp).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import random
@@ -24,6 +22,8 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.sms import encoding
 from bot.channels.sms.store import SmsStore, default_store, number_key
+from bot.core import crypto
+from bot.core.backoff import doubling
 from bot.core.phone import to_e164
 from bot.core.settings import setting
 
@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 TWILIO = "twilio"
 JSON = "json"
 SIGNATURE_HEADER = "X-Aiguillage-Signature"
+SIGNATURE_PREFIX = "sha256="
 TIMESTAMP_HEADER = "X-Aiguillage-Timestamp"
 TWILIO_SIGNATURE_HEADER = "X-Twilio-Signature"
 TIMESTAMP_PATTERN = re.compile(r"[0-9]{1,12}")
@@ -164,8 +165,7 @@ def twilio_signature(auth_token: str, url: str, params: Sequence[tuple[str, str]
 def json_signature(secret: str, timestamp: str, body: bytes) -> str:
     """X-Aiguillage-Signature: HMAC-SHA256 of "<timestamp>.<raw body>". The timestamp is signed with
     the body, so a captured request cannot be replayed later under a fresh timestamp."""
-    message = timestamp.encode("utf-8") + b"." + body
-    return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return SIGNATURE_PREFIX + crypto.sign(secret, timestamp, body)
 
 
 def signed_headers(secret: str, body: bytes, now: Optional[float] = None) -> dict:
@@ -300,12 +300,9 @@ class JsonProvider(Provider):
             raise SignatureError("bad timestamp")
         if abs(time.time() - int(stamp)) > self.settings.timestamp_tolerance:
             raise SignatureError("timestamp outside the tolerance window (replay?)")
-        try:
-            received = given.encode("utf-8")
-        except UnicodeError as exc:  # bytes that were not UTF-8, kept as lone surrogates
-            raise SignatureError("bad signature") from exc
-        expected = json_signature(self.settings.shared_secret, stamp, body).encode("ascii")
-        if not hmac.compare_digest(received, expected):
+        # Exact spelling only: prefix and lower-case hex, as json_signature writes them.
+        if not (given.startswith(SIGNATURE_PREFIX)
+                and crypto.signature_matches(self.settings.shared_secret, given[len(SIGNATURE_PREFIX):], stamp, body)):
             raise SignatureError("bad signature")
 
     @staticmethod
@@ -437,7 +434,7 @@ class SmsSender:
                 last_error = f"HTTP {status}"
                 retry_after = response.headers.get("Retry-After")
             if attempt + 1 < attempts:
-                delay = min(self.settings.backoff_max, self.settings.backoff * (2 ** attempt))
+                delay = doubling(self.settings.backoff, self.settings.backoff_max, attempt)
                 if retry_after and retry_after.isdigit():
                     delay = min(self.settings.backoff_max, max(delay, float(retry_after)))
                 logger.warning("SMS send failed (%s), retry %d/%d", last_error, attempt + 1, attempts - 1)

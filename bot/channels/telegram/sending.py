@@ -9,25 +9,28 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Awaitable, Callable, List, Optional
 
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, error
+from telegram.constants import ParseMode
+
 from bot.channels.telegram.rendering import Outgoing
+from bot.core.backoff import doubling
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 8.0
+    # The numbers come from TelegramSettings (one place for their defaults and their variables).
+    max_attempts: int
+    base_delay: float
+    max_delay: float
     max_retry_after: float = 30.0  # a longer flood wait is not worth holding the webhook request
 
     def backoff(self, attempt: int) -> float:
-        return min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return doubling(self.base_delay, self.max_delay, attempt - 1)
 
     def delay_for(self, exc: BaseException, attempt: int) -> Optional[float]:
         """Seconds to wait before the next attempt, or None when the error is not transient."""
-        from telegram import error
-
         if isinstance(exc, error.RetryAfter):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # PTB 22 warns that the type will become timedelta
@@ -58,9 +61,6 @@ class RetryPolicy:
 
 async def send_outgoing(bot, chat_id: int, outgoing: List[Outgoing], policy: RetryPolicy) -> int:
     """Send messages in order; stops at the first one that still fails. Returns how many were sent."""
-    from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
-    from telegram.constants import ParseMode
-
     sent = 0
     for message in outgoing:
         markup_json = message.reply_markup()

@@ -7,6 +7,9 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
 from bot.channels.telegram.sending import RetryPolicy
 from bot.core.settings import setting
 
@@ -71,9 +74,6 @@ class TelegramSettings:
 
 def make_bot(settings: TelegramSettings):
     """python-telegram-bot Bot with a bounded connection pool and explicit timeouts."""
-    from telegram import Bot
-    from telegram.request import HTTPXRequest
-
     def request(pool: int) -> HTTPXRequest:
         return HTTPXRequest(connection_pool_size=pool, connect_timeout=settings.connect_timeout,
                             read_timeout=settings.read_timeout, write_timeout=settings.write_timeout,

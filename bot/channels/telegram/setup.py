@@ -7,6 +7,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Optional
 
+import httpx
+from telegram import error
+
 from bot.channels.telegram.settings import SECRET_HEADER, SECRET_PATTERN, TelegramSettings, make_bot
 
 logger = logging.getLogger(__name__)
@@ -51,9 +54,6 @@ async def poll_updates(settings: TelegramSettings, max_iterations: Optional[int]
     One getUpdates call is one iteration. An update is acknowledged (offset moves past it) only
     once the webhook answered 2xx, so a stopped Rasa server loses nothing.
     """
-    import httpx
-    from telegram import error
-
     require_configured(settings)
     stop = stop or asyncio.Event()
     report = PollReport()

@@ -9,8 +9,6 @@ identifier or their own words.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import smtplib
 from dataclasses import dataclass
@@ -22,10 +20,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from bot.core import messages
+from bot.core import crypto, messages
 from bot.handoff.notifications.config import NotifySettings
 
 SIGNATURE_HEADER = "X-Aiguillage-Signature"
+SIGNATURE_PREFIX = "sha256="
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 EVENT = "orientation.creee"
 # Facts told to the place, in this order (codes; the commune is a name from the official list).
@@ -123,12 +122,13 @@ def webhook_body(notification: Notification, settings: NotifySettings) -> bytes:
 
 
 def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return SIGNATURE_PREFIX + crypto.sign(secret, body)
 
 
 def verify_signature(secret: str, body: bytes, header: Optional[str]) -> bool:
     """What a receiving system does (documented; used by the tests' fake server)."""
-    return bool(header) and hmac.compare_digest(sign(secret, body), header)
+    return (bool(header) and header.startswith(SIGNATURE_PREFIX)
+            and crypto.signature_matches(secret, header[len(SIGNATURE_PREFIX):], body))
 
 
 # --- senders -------------------------------------------------------------------------------------------

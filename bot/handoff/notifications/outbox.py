@@ -20,6 +20,7 @@ from typing import Callable, Optional
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.backoff import doubling
 from bot.core.codes import DeliveryState
 from bot.core.db import Base, UtcDateTime, session_scope
 from bot.core.moments import utc
@@ -206,7 +207,7 @@ class Dispatcher:
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential from backoff_base, capped, with "equal jitter" so workers spread out."""
-        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * (2 ** max(0, attempts - 1)))
+        ceiling = doubling(self.settings.backoff_base, self.settings.backoff_max, max(0, attempts - 1))
         return timedelta(seconds=ceiling / 2 + self.rng.random() * ceiling / 2)
 
     def _due_filter(self, now: datetime):

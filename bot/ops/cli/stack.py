@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import httpx
+
 from bot.core import settings as registry
 from bot.core.db import private_dir
 from bot.core.settings import PROJECT_ROOT, get_settings
@@ -72,8 +74,6 @@ def start_worker(env: Optional[dict] = None, log_dir: Optional[Path] = None,
 
 
 def wait_until_ready(url: str, processes: list, timeout: float = 180.0) -> bool:
-    import httpx
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
+import httpx
+from sqlalchemy import inspect
+
 from bot.core.db import make_engine, upgrade
 from bot.core.settings import SettingsError, project_path, value
 from bot.ops.deploy.services import LocalPostgres, LocalRedis, Nginx, ServiceError, rasa_server_environment
@@ -191,7 +194,6 @@ def start_local_services(settings: ProfileSettings, pg_port: int = 5433, redis_p
 
 
 def _wait_for_table(url: str, table: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
-    from sqlalchemy import inspect
 
 
     engine = make_engine(url, pool_size=1, max_overflow=0)
@@ -207,8 +209,6 @@ def _wait_for_table(url: str, table: str, process: subprocess.Popen, timeout: fl
 
 def wait_ready(urls: list[str], processes: dict, timeout: float = 240.0) -> Optional[str]:
     """None when every URL answers, else the name of the process that died or 'délai dépassé'."""
-    import httpx
-
     deadline = time.monotonic() + timeout
     pending = list(urls)
     while pending and time.monotonic() < deadline:

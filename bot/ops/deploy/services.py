@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -128,8 +130,6 @@ class LocalPostgres:
     def _prepare_directory(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
-            import pwd
-
             entry = pwd.getpwnam("postgres")
             for path in [self.directory] + [p for p in self.directory.rglob("*")]:
                 os.chown(path, entry.pw_uid, entry.pw_gid)
@@ -165,8 +165,6 @@ class LocalPostgres:
 
     def stop(self, timeout: float = 60.0) -> None:
         """Fast shutdown (open sessions are ended), waiting until the server has gone."""
-        import signal
-
         pid_file = self.data / "postmaster.pid"
         try:
             pid = int(pid_file.read_text().split()[0])
