@@ -1,19 +1,19 @@
 """Where a version of the standard plugs into the importer: field names and list values.
 
-The importer reads a file into records with the file's own field names (bot/directory/import_sources.py),
-then asks a `StandardMapping`, chosen once per file from its fields, for two things:
+The importer reads a file into records under the file's own field names (import_sources.py), then a
+`StandardMapping`, chosen once per file from its fields (`choose_mapping`, from its CSV header or its
+first JSON place), maps each record with `map_row`:
 
-- `map_fields(record) -> row`: the record under the current standard's field names
-  (bot.directory.models.STANDARD_FIELDS); fields it does not know are left out;
-- `normalise_list(field, raw) -> (canonical, dropped)`: for an enumerated field, the raw cell (text
-  or, from JSON, a list) as the current standard's values, in order and without repeats, and the
-  values that have no current equivalent (the importer drops them with a warning, or rejects the
-  place with --strict).
+- fields come under the current standard's names (bot.directory.models.STANDARD_FIELDS); a legacy
+  column feeds its current column(s); columns no version knows are left out;
+- an enumerated field's value is the list of its current values, in order and without repeats,
+  whatever the version's separator and spelling; the items with no current value are returned
+  apart (`DroppedValue`): a legacy value the standard abandoned, or a value no version knows;
+- a free list (courriels, site_web, typologie) is the list of its items;
+- any other field is its text as the file gives it.
 
-`CURRENT` is the mapping of the current version (v1.0.2): names as they are, lists split on `|`,
-values compared without case, accents, curly apostrophes or extra spaces. The mappings of earlier
-versions (legacy names such as `courriel` or `labels_nationaux`, their vocabularies, `;` and `, `
-separators) come from bot/directory/standard_versions.py through `choose_mapping`.
+The versions, their columns and vocabularies are bot/directory/standard_versions.py (data, and a
+coordinators' account in docs/standard-versions.md); this module applies them.
 """
 
 from __future__ import annotations
@@ -23,10 +23,18 @@ from functools import lru_cache
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bot.core.text import normalize
-from bot.directory.models import ENUMERATIONS, MULTI_SEPARATOR, STANDARD_FIELDS
+from bot.directory.models import ENUMERATIONS
+from bot.directory.standard_versions import (
+    LEGACY_FIELDS,
+    DetectedVersion,
+    column_key,
+    current_fields,
+    detect_version,
+    split_items,
+    translate_cell,
+)
 
-FieldMapper = Callable[[Mapping[str, object]], Dict[str, object]]
-ListNormaliser = Callable[[str, object], Tuple[List[str], List[str]]]
+FREE_LISTS = ("typologie", "courriels", "site_web")
 
 # Long forms seen in the standard's description and in real exports -> canonical value.
 ENUM_ALIASES = {
@@ -61,42 +69,96 @@ def canonical_enum_value(field_name: str, value: str) -> Optional[str]:
     return _ENUM_LOOKUP[field_name].get(normalize(value))
 
 
-def list_parts(raw: object, separator: str = MULTI_SEPARATOR) -> List[str]:
-    """The values of a list cell: a JSON list's items, or a text split on `separator`; trimmed, none empty."""
-    if raw is None:
-        return []
-    items = raw if isinstance(raw, list) else str(raw).split(separator)
-    return [str(item).strip() for item in items if str(item).strip()]
-
-
-def current_fields(record: Mapping[str, object]) -> Dict[str, object]:
-    return {name: record[name] for name in STANDARD_FIELDS if name in record}
-
-
-def current_list(field_name: str, raw: object) -> Tuple[List[str], List[str]]:
-    canonical: List[str] = []
-    dropped: List[str] = []
-    for part in list_parts(raw):
-        value = canonical_enum_value(field_name, part)
-        if value is None:
-            dropped.append(part)
-        elif value not in canonical:
-            canonical.append(value)
-    return canonical, dropped
+@dataclass(frozen=True)
+class DroppedValue:
+    column: str  # as the file names it
+    value: str
+    abandoned: bool  # True: a legacy value without a current equivalent; False: no version knows it
 
 
 @dataclass(frozen=True)
+class MappedRow:
+    fields: Dict[str, object]
+    dropped: Tuple[DroppedValue, ...] = ()
+
+
 class StandardMapping:
-    version: str  # shown to the operator: "v1.0.2"
-    map_fields: FieldMapper
-    normalise_list: ListNormaliser
+    """How the records of one file become current rows (see the module's docstring).
+
+    The version is detected from the file's fields; each column is then mapped by its own name, so
+    a JSON place with a field the first place left out is read too."""
+
+    def __init__(self, fields: Sequence[str]):
+        self.detected: DetectedVersion = detect_version(list(fields))
+        self._targets: Dict[str, Optional[Tuple[str, ...]]] = {}
+        for column in fields:
+            self.targets(column)
+
+    @property
+    def version(self) -> str:
+        return self.detected.label
+
+    @property
+    def is_legacy(self) -> bool:
+        return not self.detected.version.is_current or bool(self.legacy_columns or self.ignored_columns)
+
+    # The columns met so far (a JSON place may have fields the first one left out).
+    @property
+    def legacy_columns(self) -> List[str]:
+        return [c for c, targets in self._targets.items() if targets and column_key(c) in LEGACY_FIELDS]
+
+    @property
+    def ignored_columns(self) -> List[str]:
+        return [c for c, targets in self._targets.items() if targets == ()]
+
+    @property
+    def unknown_columns(self) -> List[str]:
+        return [c for c, targets in self._targets.items() if targets is None and c]
+
+    def targets(self, column: str) -> Optional[Tuple[str, ...]]:
+        """The current field(s) a column feeds; None or () when it feeds none."""
+        try:
+            return self._targets[column]
+        except KeyError:
+            targets = self._targets[column] = current_fields(column) if column else None
+            return targets
+
+    def current_fields(self, fields: Sequence[str]) -> List[str]:
+        """The current fields columns named so can fill."""
+        return list(dict.fromkeys(t for column in fields for t in (self.targets(column) or ())))
+
+    def map_row(self, record: Mapping[str, object]) -> MappedRow:
+        row: Dict[str, object] = {}
+        dropped: List[DroppedValue] = []
+        for column, cell in record.items():
+            if cell is None or cell == "" or cell == []:
+                continue
+            targets = self.targets(column)
+            if not targets:
+                continue
+            first = targets[0]
+            if first in FREE_LISTS:
+                items: List[str] = row.setdefault(first, [])  # type: ignore[assignment]
+                items.extend(i for i in split_items(_cell(cell)) if i not in items)
+            elif first in ENUMERATIONS:
+                translated = translate_cell(column, _cell(cell))
+                for name, values in translated.values.items():
+                    kept: List[str] = row.setdefault(name, [])  # type: ignore[assignment]
+                    kept.extend(v for v in values if v not in kept)
+                dropped.extend(DroppedValue(column, v, True) for v in translated.dropped)
+                dropped.extend(DroppedValue(column, v, False) for v in translated.unknown)
+            elif row.get(first) in (None, ""):
+                row[first] = cell
+        return MappedRow(row, tuple(dropped))
 
 
-CURRENT = StandardMapping("v1.0.2", current_fields, current_list)
+def _cell(cell: object):
+    return cell if isinstance(cell, (str, list)) else str(cell)
+
 
 MappingChooser = Callable[[Sequence[str]], StandardMapping]
 
 
 def choose_mapping(fields: Sequence[str]) -> StandardMapping:
     """The mapping for a file with these fields (its CSV header, or its first JSON place's fields)."""
-    return CURRENT
+    return StandardMapping(fields)

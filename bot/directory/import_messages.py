@@ -47,6 +47,7 @@ MSG_POSTCODE = "code_postal « {value} » : 5 chiffres attendus"
 MSG_INSEE = "code_insee « {value} » : code commune INSEE à 5 caractères attendu (ex. 35238)"
 MSG_PIVOT = "pivot « {value} » : SIRET, RNA ou RIDET attendu (9 à 14 lettres ou chiffres)"
 MSG_ENUM = "{field} : valeur « {value} » inconnue du standard"
+MSG_ENUM_ABANDONED = "{field} : valeur « {value} » d'une version antérieure, sans équivalent aujourd'hui"
 MSG_NUMBER = "{field} « {value} » : nombre attendu"
 MSG_LAT_RANGE = "latitude « {value} » : doit être comprise entre -90 et 90"
 MSG_LON_RANGE = "longitude « {value} » : doit être comprise entre -180 et 180"
@@ -60,8 +61,9 @@ MSG_NOT_AN_OBJECT = "lieu illisible : un objet JSON {{…}} est attendu"
 
 # Row-level templates, for tests that check every message is one of ours.
 ROW_TEMPLATES = (
-    MSG_REQUIRED, MSG_POSTCODE, MSG_INSEE, MSG_PIVOT, MSG_ENUM, MSG_NUMBER, MSG_LAT_RANGE, MSG_LON_RANGE,
-    MSG_COORD_PAIR, MSG_PHONE, MSG_DATE, MSG_MAX_LENGTH, MSG_DUPLICATE, MSG_EXTRA_COLUMNS, MSG_NOT_AN_OBJECT,
+    MSG_REQUIRED, MSG_POSTCODE, MSG_INSEE, MSG_PIVOT, MSG_ENUM, MSG_ENUM_ABANDONED, MSG_NUMBER, MSG_LAT_RANGE,
+    MSG_LON_RANGE, MSG_COORD_PAIR, MSG_PHONE, MSG_DATE, MSG_MAX_LENGTH, MSG_DUPLICATE, MSG_EXTRA_COLUMNS,
+    MSG_NOT_AN_OBJECT,
 )
 
 # --- Summary ------------------------------------------------------------------------------------
@@ -71,3 +73,40 @@ SUMMARY_REJECTED = "{rejected} ligne(s) rejetée(s) ({errors} erreur(s)) :"
 SUMMARY_ERROR_LINE = "  ligne {line}{row} : {message}"
 SUMMARY_ERROR_ROW = " (id {row_id})"
 SUMMARY_MORE = "  … et {count} autre(s) erreur(s)."
+
+# Version of the standard the file follows (import_mapping, standard_versions).
+SUMMARY_VERSION = ("Version du standard reconnue : {label}, {title} ; colonnes et valeurs sont lues dans la "
+                   "version actuelle (voir docs/standard-versions.md).")
+SUMMARY_LEGACY_COLUMNS = "Colonnes d'une version antérieure, lues sous leur nom actuel : {columns}."
+SUMMARY_IGNORED_COLUMNS = "Colonnes supprimées du standard, ignorées : {columns}."
+SUMMARY_UNKNOWN_COLUMNS = "Colonnes inconnues du standard, ignorées : {columns}."
+
+# Warnings: the place is kept. Grouped by kind; the title says what the import did.
+SUMMARY_WARNINGS = "{count} avertissement(s), lieux gardés :"
+SUMMARY_WARNING_KIND = "- {title} : {count}"
+SUMMARY_WARNING_VALUE = "    {field} « {value} » : {count} lieu(x)"
+SUMMARY_WARNING_FIELD = "    {field} : {count} lieu(x)"
+SUMMARY_WARNING_MORE_VALUES = "    … et {count} autre(s) valeur(s)"
+SUMMARY_WARNING_EXAMPLE = "    ligne {line}{row} : {message}"
+SUMMARY_WARNING_MORE = "    … et {count} autre(s)"
+
+WARNING_KINDS = {
+    "valeur_inconnue": "valeurs inconnues du standard, retirées de leur liste",
+    "valeur_abandonnee": "valeurs d'une version antérieure sans équivalent aujourd'hui, retirées "
+                         "(docs/standard-versions.md dit pourquoi)",
+    "champ_vide": "champs obligatoires du standard vides",
+    "pivot": "SIRET ou RNA invalides, retirés",
+    "code_postal": "codes postaux invalides, retirés",
+    "code_insee": "codes INSEE invalides, retirés",
+    "coordonnee": "coordonnées illisibles ou incomplètes, retirées",
+    "telephone": "numéros de téléphone non reconnus, retirés",
+    "date_maj": "dates de mise à jour illisibles, retirées (le lieu compte comme non mis à jour)",
+    "resume_trop_long": "résumés de plus de 280 caractères, retirés (la présentation détaillée reste)",
+    "colonnes_en_trop": "lignes plus longues que l'en-tête : valeurs en trop ignorées",
+    "id_calcule": "identifiants absents : identifiant stable calculé (nom, code postal, adresse)",
+    "code_insee_deduit": "codes INSEE absents ou invalides, déduits du code postal et de la commune",
+    "position_commune": "coordonnées absentes ou inutilisables : position de la commune (approximative)",
+    "coordonnees_inversees": "latitude et longitude inversées, remises dans l'ordre",
+}
+# Kinds whose summary counts places per value (the value says what to fix in the source).
+WARNING_VALUES_COUNTED = frozenset({"valeur_inconnue", "valeur_abandonnee", "champ_vide"})

@@ -5,9 +5,11 @@ the values to store and the problems found. A value with a problem is dropped (N
 its list); whether the problem rejects the place is the importer's decision (bot/directory/importer.py):
 with --strict every problem does, by default only the `FATAL` ones.
 
-Common variations are accepted and normalised silently: curly apostrophes, extra spaces, case and
-accents of vocabulary values, French-style phone numbers, decimal commas, dates written JJ/MM/AAAA
-or as an ISO date-time.
+Common variations are accepted and normalised silently: curly apostrophes, extra spaces,
+French-style phone numbers, decimal commas, dates written JJ/MM/AAAA or as an ISO date-time. List
+values arrive already mapped to the current vocabulary (import_mapping.py); the items it could not
+map become problems here: a value no version knows (an error), a legacy value the standard
+abandoned (a note: docs/standard-versions.md says why).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from typing import Dict, List, Optional, Tuple
 from bot.core.phone import to_e164
 from bot.core.text import fix_typography
 from bot.directory import import_messages as msg
-from bot.directory.import_mapping import ListNormaliser, list_parts
-from bot.directory.models import ENUMERATIONS, MULTI_SEPARATOR, REQUIRED_FIELDS, STANDARD_FIELDS
+from bot.directory.import_mapping import MappedRow
+from bot.directory.models import MULTI_SEPARATOR, REQUIRED_FIELDS, STANDARD_FIELDS
 
 # --- Constraints of the standard ----------------------------------------------------------------
 POSTCODE_RE = re.compile(r"^[0-9]{5}$")  # not \d: "٣٥٠٠٠" is five digits for Python
@@ -33,9 +35,6 @@ RESUME_MAX_LENGTH = 280
 # Regions tried when a number is written nationally (0X XX XX XX XX): metropolitan France first,
 # then the overseas territories the standard allows.
 PHONE_REGIONS = ("FR", "GP", "GF", "RE", "MQ", "YT", "NC", "PF", "PM", "WF")
-
-# Free lists: kept as given, `|`-joined.
-FREE_LISTS = ("typologie", "courriels", "site_web")
 
 # Severities.
 FATAL = "fatal"  # the place cannot be used: always rejected
@@ -56,11 +55,11 @@ _NEEDS_TYPOGRAPHY = re.compile(r"[\u2018\u2019\u02bc`\u00b4\u00a0\u202f]|\s\s|[\
 
 
 def clean(value: object) -> Optional[str]:
-    """One cell as text: trimmed, typography fixed; a list (from JSON) `|`-joined; None when empty."""
+    """One cell as text: trimmed, typography fixed; a list `|`-joined; None when empty."""
     if value is None:
         return None
     if isinstance(value, list):
-        value = MULTI_SEPARATOR.join(list_parts(value))
+        value = MULTI_SEPARATOR.join(str(v).strip() for v in value if str(v).strip())
     value = str(value).strip()
     if _NEEDS_TYPOGRAPHY.search(value):  # most cells are already clean: skip the heavier pass
         value = fix_typography(value)
@@ -109,21 +108,18 @@ def parse_date(value: str) -> Optional[date]:
     return None
 
 
-def _enum_field(name: str, raw: object, normalise_list: ListNormaliser, problems: List[Problem]) -> Optional[str]:
-    if raw is None or raw == "" or raw == []:
-        return None
-    if isinstance(raw, str) and _NEEDS_TYPOGRAPHY.search(raw):
-        raw = fix_typography(raw)
-    canonical, dropped = normalise_list(name, raw)
-    for value in dropped:
-        problems.append(Problem(name, "valeur_inconnue", msg.MSG_ENUM.format(field=name, value=value), value=value))
-    return MULTI_SEPARATOR.join(canonical) or None
-
-
-def check_values(row: Dict[str, object], normalise_list: ListNormaliser) -> Tuple[Dict[str, object], List[Problem]]:
+def check_values(mapped: MappedRow) -> Tuple[Dict[str, object], List[Problem]]:
     """Values of one place as stored (see the module's docstring), and the problems found."""
-    values: Dict[str, object] = {name: clean(row.get(name)) for name in STANDARD_FIELDS if name not in ENUMERATIONS}
+    row = mapped.fields
+    values: Dict[str, object] = {name: clean(row.get(name)) for name in STANDARD_FIELDS}
     problems: List[Problem] = []
+    for dropped in mapped.dropped:
+        if dropped.abandoned:
+            message = msg.MSG_ENUM_ABANDONED.format(field=dropped.column, value=dropped.value)
+            problems.append(Problem(dropped.column, "valeur_abandonnee", message, NOTE, dropped.value))
+        else:
+            message = msg.MSG_ENUM.format(field=dropped.column, value=dropped.value)
+            problems.append(Problem(dropped.column, "valeur_inconnue", message, ERROR, dropped.value))
 
     for name in REQUIRED_FIELDS:
         if not values[name]:
@@ -194,10 +190,4 @@ def check_values(row: Dict[str, object], normalise_list: ListNormaliser) -> Tupl
             field="presentation_resume", length=len(str(resume)), max=RESUME_MAX_LENGTH)))
         values["presentation_resume"] = None
 
-    for name in ENUMERATIONS:
-        values[name] = _enum_field(name, row.get(name), normalise_list, problems)
-    for name in FREE_LISTS:
-        values[name] = MULTI_SEPARATOR.join(list_parts(values[name])) or None
-
-    ordered = {name: values[name] for name in STANDARD_FIELDS}
-    return ordered, problems
+    return values, problems

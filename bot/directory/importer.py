@@ -30,7 +30,7 @@ from bot.directory import import_messages as msg
 from bot.directory.import_mapping import MappingChooser, canonical_enum_value, choose_mapping
 from bot.directory.import_report import ImportReport, RowError
 from bot.directory.import_sources import ImportFileError, Record, open_path, read_places
-from bot.directory.import_values import Problem, check_values, normalize_phone
+from bot.directory.import_values import ERROR, FATAL, Problem, check_values, normalize_phone
 from bot.directory.models import REQUIRED_FIELDS, STANDARD_FIELDS, Place
 
 __all__ = ["ImportFileError", "ImportReport", "RowError", "canonical_enum_value", "import_places", "normalize_phone"]
@@ -94,21 +94,32 @@ def _flush_batch(factory, batch: Sequence[Tuple[Dict[str, object], str]], demo: 
                 report.updated += 1
 
 
-def _problems(record: Record, values: Dict[str, object], found: List[Problem],
-              seen: Dict[str, int]) -> List[Tuple[str, str]]:
-    problems = [(p.field, p.message) for p in found]
+def _decide(report: ImportReport, record: Record, values: Dict[str, object], found: List[Problem],
+            seen: Dict[str, int], strict: bool) -> bool:
+    """Record the place's problems in the report; True when the place is kept.
+
+    With `strict`, every problem but a note rejects the place; otherwise only fatal ones do, and the
+    others are warnings (the value was already dropped by check_values)."""
+    row_id = values["id"]  # type: ignore[assignment]
     if record.not_an_object:
-        return [("lieu", msg.MSG_NOT_AN_OBJECT)]
+        report.errors.append(RowError(record.line, None, "lieu", msg.MSG_NOT_AN_OBJECT))
+        return False
     if record.extra:
-        problems.insert(0, ("ligne", msg.MSG_EXTRA_COLUMNS.format(count=record.extra)))
-    row_id = values["id"]
+        found.insert(0, Problem("ligne", "colonnes_en_trop", msg.MSG_EXTRA_COLUMNS.format(count=record.extra)))
     if row_id and row_id in seen:
-        problems.append(("id", msg.MSG_DUPLICATE.format(value=row_id, line=seen[row_id])))
-    return problems
+        found.append(Problem("id", "doublon", msg.MSG_DUPLICATE.format(value=row_id, line=seen[row_id]), FATAL))
+    rejecting = [p for p in found if p.severity == FATAL or (strict and p.severity == ERROR)]
+    if rejecting:
+        report.errors.extend(RowError(record.line, row_id, p.field, p.message) for p in rejecting)  # type: ignore
+        return False
+    for p in found:
+        report.warn(record.line, row_id, p.kind, p.field, p.message, p.value)  # type: ignore[arg-type]
+    return True
 
 
 def import_places(factory, source: Source, *, demo: bool = False, now: Optional[datetime] = None,
-                  batch_size: int = BATCH_SIZE, mapping: MappingChooser = choose_mapping) -> ImportReport:
+                  batch_size: int = BATCH_SIZE, mapping: MappingChooser = choose_mapping,
+                  strict: bool = True) -> ImportReport:
     """Validate and upsert the places of a directory file (CSV or JSON); return what happened.
 
     `factory` is a SQLAlchemy sessionmaker; `source` a path or an open text file. Raises
@@ -116,7 +127,7 @@ def import_places(factory, source: Source, *, demo: bool = False, now: Optional[
     touching the database. Rows are committed in batches of `batch_size`. `mapping` chooses, from
     the file's fields, how its version of the standard maps to the current one.
     """
-    report = ImportReport()
+    report = ImportReport(strict=strict)
     imported_at = _utc_naive(now)
     own_stream = not hasattr(source, "read")
     encoding: Optional[str] = None
@@ -129,19 +140,16 @@ def import_places(factory, source: Source, *, demo: bool = False, now: Optional[
         report.source = places.info
         fields = places.info.fields
         standard = mapping(fields or ())
+        report.mapping = standard
         if fields is not None:  # None: a JSON file with an empty list of places
-            _check_fields(list(standard.map_fields(dict.fromkeys(fields, ""))), places.info.format)
+            _check_fields(standard.current_fields(fields), places.info.format)
         seen: Dict[str, int] = {}
         batch: List[Tuple[Dict[str, object], str]] = []
         for record in places:
-            row = standard.map_fields(record.fields)
-            values, found = check_values(row, standard.normalise_list)
-            row_id = values["id"]
-            problems = _problems(record, values, found, seen)
-            if problems:
-                report.errors.extend(RowError(record.line, row_id, f, m) for f, m in problems)  # type: ignore[arg-type]
+            values, found = check_values(standard.map_row(record.fields))
+            if not _decide(report, record, values, found, seen, strict):
                 continue
-            seen[row_id] = record.line  # type: ignore[index]
+            seen[values["id"]] = record.line  # type: ignore[index]
             batch.append((values, _row_hash(values, demo)))
             if len(batch) >= batch_size:
                 _flush_batch(factory, batch, demo, imported_at, report)
