@@ -97,7 +97,9 @@ def check_brought_to_head(engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert not tables & set(OBSOLETE_TABLES)
     with session_scope(session_factory(engine)) as session:
-        assert session.get(Place, "lieu-1").nom == "Espace numérique du Blosne"
+        place = session.get(Place, "lieu-1")
+        assert (place.nom, place.adresse) == ("Espace numérique du Blosne", "1 rue de Test")
+        assert place.position_approx is False  # 0003: every place already there has its own coordinates
         assert session.get(Referral, 1).reference == "KPR-4XW7"
         assert session.get(Account, 1).email == "mediatrice@blosne.example"
         assert session.get(Note, 1).text == "Rappeler lundi."

@@ -16,6 +16,9 @@ MSG_FILE_NOT_STANDARD = (
     "colonne(s) obligatoire(s) absente(s) de l'en-tête : {missing}."
 )
 MSG_FILE_CSV = "Fichier CSV illisible ligne {line} : {error}"
+# What a header needs (without --strict): a name, and something to place the place with.
+FILE_NEEDS_NAME = "nom"
+FILE_NEEDS_POSITION = "latitude et longitude, ou commune, code_postal ou code_insee"
 MSG_FILE_JSON = ("Fichier JSON mal formé ligne {line}, colonne {column} : "
                  "vérifiez les virgules, guillemets et accolades.")
 MSG_FILE_JSON_NO_PLACES = (
@@ -58,12 +61,15 @@ MSG_MAX_LENGTH = "{field} : {length} caractères, {max} au maximum"
 MSG_DUPLICATE = "id « {value} » : déjà présent ligne {line}"
 MSG_EXTRA_COLUMNS = "ligne : {count} valeur(s) en trop par rapport à l'en-tête"
 MSG_NOT_AN_OBJECT = "lieu illisible : un objet JSON {{…}} est attendu"
+MSG_ID_DERIVED = "id absent : identifiant « {value} » calculé à partir du nom, du code postal et de l'adresse"
+MSG_NO_POSITION = ("position introuvable : pas de coordonnées utilisables, et la commune n'est pas reconnue "
+                   "(commune « {commune} », code postal « {postcode} », code INSEE « {insee} »)")
 
 # Row-level templates, for tests that check every message is one of ours.
 ROW_TEMPLATES = (
     MSG_REQUIRED, MSG_POSTCODE, MSG_INSEE, MSG_PIVOT, MSG_ENUM, MSG_ENUM_ABANDONED, MSG_NUMBER, MSG_LAT_RANGE,
     MSG_LON_RANGE, MSG_COORD_PAIR, MSG_PHONE, MSG_DATE, MSG_MAX_LENGTH, MSG_DUPLICATE, MSG_EXTRA_COLUMNS,
-    MSG_NOT_AN_OBJECT,
+    MSG_NOT_AN_OBJECT, MSG_ID_DERIVED, MSG_NO_POSITION,
 )
 
 # --- Summary ------------------------------------------------------------------------------------

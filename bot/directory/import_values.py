@@ -122,7 +122,7 @@ def check_values(mapped: MappedRow) -> Tuple[Dict[str, object], List[Problem]]:
             problems.append(Problem(dropped.column, "valeur_inconnue", message, ERROR, dropped.value))
 
     for name in REQUIRED_FIELDS:
-        if not values[name]:
+        if name != "id" and not values[name]:  # a missing id is the importer's: derived, or an error
             severity = FATAL if name == "nom" else ERROR
             problems.append(Problem(name, "champ_vide", msg.MSG_REQUIRED.format(field=name), severity, name))
 

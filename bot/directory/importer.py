@@ -4,15 +4,33 @@ The work is split by job:
 
 - bot/directory/import_sources.py reads the file: CSV or JSON (told apart by content), its encoding,
   one place at a time (streamed);
-- bot/directory/import_mapping.py maps a version of the standard to the current one (field names,
-  list values); the mapping is chosen once per file from its fields;
+- bot/directory/import_mapping.py maps the file's version of the standard to the current one (field
+  names, list values; bot/directory/standard_versions.py holds the versions);
 - bot/directory/import_values.py checks and normalises each value;
+- bot/directory/import_positions.py finds each place's commune in the commune reference;
 - bot/directory/import_report.py counts what happened and writes the French summary;
 - this module decides, place by place, and upserts on `id` in batches.
 
-Bad rows are reported (line, id, field, French message) and skipped, good rows are upserted on `id`.
-A second import of the same file changes nothing (every row is reported as unchanged, thanks to
-`row_hash`). A file that is not a directory file raises `ImportFileError` before anything is written.
+**Lenient by value, strict by place** (the default). A value that breaks the standard (an unknown
+list value, a bad phone number, date, postcode, pivot, a summary over 280 characters…) is dropped with
+a warning and the place is kept. A place is rejected only when Aiguillage cannot use it:
+- no name;
+- no position: neither usable coordinates nor a commune the reference resolves (import_positions.py);
+- the id of a place already read in the same file.
+A place without an id gets a stable one, derived from its data (`derived_id`): "lieu-" followed by the
+first 16 hexadecimal digits of the SHA-256 of its normalised name, its postcode (or, without a valid
+one, its normalised commune) and its normalised address, one per line; normalised means lower case,
+without accents, punctuation as spaces, single spaces (bot.core.text.normalize). The same place in the
+next export gets the same id, so a re-import updates it instead of adding a copy.
+
+**--strict** (`strict=True`) keeps the behaviour before: every problem with a value rejects the place,
+including a missing id or another required field of the standard, for data producers who validate
+their file. The fatal rules above apply in both modes; a legacy value the standard abandoned, and what
+the importer completes (a derived id), are warnings in both.
+
+Good places are upserted on `id`: a second import of the same file changes nothing (every place is
+reported as unchanged, thanks to `row_hash`). A file that is not a directory file raises
+`ImportFileError` before anything is written.
 """
 
 from __future__ import annotations
@@ -26,18 +44,29 @@ from typing import Dict, List, Optional, Sequence, TextIO, Tuple, Union
 from sqlalchemy import select
 
 from bot.core.db import session_scope
+from bot.core.text import normalize
 from bot.directory import import_messages as msg
 from bot.directory.import_mapping import MappingChooser, canonical_enum_value, choose_mapping
+from bot.directory.import_positions import Locator
 from bot.directory.import_report import ImportReport, RowError
 from bot.directory.import_sources import ImportFileError, Record, open_path, read_places
-from bot.directory.import_values import ERROR, FATAL, Problem, check_values, normalize_phone
+from bot.directory.import_values import ERROR, FATAL, NOTE, Problem, check_values, normalize_phone
 from bot.directory.models import REQUIRED_FIELDS, STANDARD_FIELDS, Place
 
-__all__ = ["ImportFileError", "ImportReport", "RowError", "canonical_enum_value", "import_places", "normalize_phone"]
+__all__ = ["ImportFileError", "ImportReport", "RowError", "canonical_enum_value", "derived_id", "import_places",
+           "normalize_phone"]
 
 BATCH_SIZE = 500
+POSITION_FIELDS = ("commune", "code_postal", "code_insee")
 
 Source = Union[str, "os.PathLike[str]", TextIO]
+
+
+def derived_id(values: Dict[str, object]) -> str:
+    """The stable id of a place without one (see the module's docstring)."""
+    where = values.get("code_postal") or normalize(str(values.get("commune") or ""))
+    key = "\n".join((normalize(str(values.get("nom") or "")), str(where), normalize(str(values.get("adresse") or ""))))
+    return "lieu-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 def _row_hash(values: Dict[str, object], demo: bool) -> str:
@@ -55,16 +84,23 @@ def _utc_naive(now: Optional[datetime]) -> datetime:
     return now
 
 
-def _check_fields(fields: Sequence[str], file_format: str) -> None:
+def _check_fields(fields: Sequence[str], file_format: str, strict: bool) -> None:
     """Refuse a file whose fields cannot be places of the standard, before anything is written.
 
-    A CSV's header must name the required columns; a JSON file's first place, which may leave out
+    A CSV's header must name the required columns (with --strict, all of the standard's; otherwise a
+    name and something to place the place with). A JSON file's first place, which may leave out
     empty fields, must have at least one field of the standard."""
+    present = set(fields)
     if file_format == "json":
-        if not set(fields) & set(STANDARD_FIELDS):
+        if not present & set(STANDARD_FIELDS):
             raise ImportFileError(msg.MSG_FILE_NOT_STANDARD.format(missing=", ".join(REQUIRED_FIELDS)))
         return
-    missing = [f for f in REQUIRED_FIELDS if f not in fields]
+    if strict:
+        missing = [f for f in REQUIRED_FIELDS if f not in present]
+    else:
+        missing = [] if "nom" in present else [msg.FILE_NEEDS_NAME]
+        if not ({"latitude", "longitude"} <= present or present & set(POSITION_FIELDS)):
+            missing.append(msg.FILE_NEEDS_POSITION)
     if missing:
         raise ImportFileError(msg.MSG_FILE_NOT_STANDARD.format(missing=", ".join(missing)))
 
@@ -94,38 +130,68 @@ def _flush_batch(factory, batch: Sequence[Tuple[Dict[str, object], str]], demo: 
                 report.updated += 1
 
 
-def _decide(report: ImportReport, record: Record, values: Dict[str, object], found: List[Problem],
-            seen: Dict[str, int], strict: bool) -> bool:
-    """Record the place's problems in the report; True when the place is kept.
+class _Importer:
+    """The decisions of one import, place by place (see the module's docstring)."""
 
-    With `strict`, every problem but a note rejects the place; otherwise only fatal ones do, and the
-    others are warnings (the value was already dropped by check_values)."""
-    row_id = values["id"]  # type: ignore[assignment]
-    if record.not_an_object:
-        report.errors.append(RowError(record.line, None, "lieu", msg.MSG_NOT_AN_OBJECT))
-        return False
-    if record.extra:
-        found.insert(0, Problem("ligne", "colonnes_en_trop", msg.MSG_EXTRA_COLUMNS.format(count=record.extra)))
-    if row_id and row_id in seen:
-        found.append(Problem("id", "doublon", msg.MSG_DUPLICATE.format(value=row_id, line=seen[row_id]), FATAL))
-    rejecting = [p for p in found if p.severity == FATAL or (strict and p.severity == ERROR)]
-    if rejecting:
-        report.errors.extend(RowError(record.line, row_id, p.field, p.message) for p in rejecting)  # type: ignore
-        return False
-    for p in found:
-        report.warn(record.line, row_id, p.kind, p.field, p.message, p.value)  # type: ignore[arg-type]
-    return True
+    def __init__(self, report: ImportReport, strict: bool, locator: Locator):
+        self.report = report
+        self.strict = strict
+        self.locator = locator
+        self.seen: Dict[str, int] = {}
+
+    def _identify(self, values: Dict[str, object], found: List[Problem]) -> None:
+        if values["id"]:
+            return
+        if self.strict:
+            found.append(Problem("id", "champ_vide", msg.MSG_REQUIRED.format(field="id"), ERROR, "id"))
+        elif values["nom"]:
+            values["id"] = derived_id(values)
+            found.append(Problem("id", "id_calcule", msg.MSG_ID_DERIVED.format(value=values["id"]), NOTE))
+
+    def _place(self, values: Dict[str, object], found: List[Problem]) -> None:
+        if values["latitude"] is not None and values["longitude"] is not None:
+            return
+        area = self.locator.area(values["code_insee"], values["code_postal"], values["commune"])  # type: ignore
+        if area is None:
+            found.append(Problem("position", "position", msg.MSG_NO_POSITION.format(
+                commune=values["commune"] or "", postcode=values["code_postal"] or "",
+                insee=values["code_insee"] or ""), FATAL))
+
+    def keep(self, record: Record, values: Dict[str, object], found: List[Problem]) -> bool:
+        """Record the place's problems in the report; True when the place is kept."""
+        report = self.report
+        if record.not_an_object:
+            report.errors.append(RowError(record.line, None, "lieu", msg.MSG_NOT_AN_OBJECT))
+            return False
+        self._identify(values, found)
+        self._place(values, found)
+        row_id = values["id"]
+        if record.extra:
+            found.insert(0, Problem("ligne", "colonnes_en_trop", msg.MSG_EXTRA_COLUMNS.format(count=record.extra)))
+        if row_id and row_id in self.seen:
+            found.append(Problem("id", "doublon", msg.MSG_DUPLICATE.format(value=row_id, line=self.seen[row_id]),
+                                 FATAL))
+        rejecting = [p for p in found if p.severity == FATAL or (self.strict and p.severity == ERROR)]
+        if rejecting:
+            report.errors.extend(RowError(record.line, row_id, p.field, p.message) for p in rejecting)  # type: ignore
+            return False
+        for p in found:
+            report.warn(record.line, row_id, p.kind, p.field, p.message, p.value)  # type: ignore[arg-type]
+        self.seen[row_id] = record.line  # type: ignore[index]
+        return True
 
 
 def import_places(factory, source: Source, *, demo: bool = False, now: Optional[datetime] = None,
-                  batch_size: int = BATCH_SIZE, mapping: MappingChooser = choose_mapping,
-                  strict: bool = True) -> ImportReport:
-    """Validate and upsert the places of a directory file (CSV or JSON); return what happened.
+                  batch_size: int = BATCH_SIZE, strict: bool = False, mapping: MappingChooser = choose_mapping,
+                  locator: Optional[Locator] = None) -> ImportReport:
+    """Check and upsert the places of a directory file (CSV or JSON); return what happened.
 
     `factory` is a SQLAlchemy sessionmaker; `source` a path or an open text file. Raises
     `ImportFileError` (message in French) when the source is not a directory file, before
-    touching the database. Rows are committed in batches of `batch_size`. `mapping` chooses, from
-    the file's fields, how its version of the standard maps to the current one.
+    touching the database. Rows are committed in batches of `batch_size`. `strict`: every problem
+    rejects its place (see the module's docstring). `mapping` chooses, from the file's fields, how
+    its version of the standard maps to the current one; `locator` finds communes (the packaged
+    reference by default).
     """
     report = ImportReport(strict=strict)
     imported_at = _utc_naive(now)
@@ -142,14 +208,13 @@ def import_places(factory, source: Source, *, demo: bool = False, now: Optional[
         standard = mapping(fields or ())
         report.mapping = standard
         if fields is not None:  # None: a JSON file with an empty list of places
-            _check_fields(standard.current_fields(fields), places.info.format)
-        seen: Dict[str, int] = {}
+            _check_fields(standard.current_fields(fields), places.info.format, strict)
+        decide = _Importer(report, strict, locator or Locator())
         batch: List[Tuple[Dict[str, object], str]] = []
         for record in places:
             values, found = check_values(standard.map_row(record.fields))
-            if not _decide(report, record, values, found, seen, strict):
+            if not decide.keep(record, values, found):
                 continue
-            seen[values["id"]] = record.line  # type: ignore[index]
             batch.append((values, _row_hash(values, demo)))
             if len(batch) >= batch_size:
                 _flush_batch(factory, batch, demo, imported_at, report)

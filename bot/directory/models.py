@@ -12,7 +12,21 @@ import weakref
 from datetime import date
 from typing import List, Optional, Union
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, Integer, String, Text, event, inspect, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    false,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
@@ -161,13 +175,15 @@ class Place(Base):
     __tablename__ = "places"
     __retention__ = keep("the directory of places: public data")
 
+    # What Aiguillage needs is an id, a name and a position; the importer keeps a place whose other
+    # required fields of the standard are empty (bot/directory/importer.py), hence nullable here.
     id = Column(String(255), primary_key=True)
-    pivot = Column(String(32), nullable=False)
+    pivot = Column(String(32), nullable=True)
     nom = Column(Text, nullable=False)
-    commune = Column(String(255), nullable=False)
-    code_postal = Column(String(5), nullable=False, index=True)
+    commune = Column(String(255), nullable=True)
+    code_postal = Column(String(5), nullable=True, index=True)
     code_insee = Column(String(5), nullable=True, index=True)
-    adresse = Column(Text, nullable=False)
+    adresse = Column(Text, nullable=True)
     complement_adresse = Column(Text)
     latitude = Column(Float, nullable=True, index=True)
     longitude = Column(Float, nullable=True, index=True)
@@ -181,7 +197,7 @@ class Place(Base):
     source = Column(Text)
     itinerance = Column(String(64))
     structure_parente = Column(Text)
-    date_maj = Column(Date, nullable=False)
+    date_maj = Column(Date, nullable=True)
     services = Column(Text)
     publics_specifiquement_adresses = Column(Text)
     prise_en_charge_specifique = Column(Text)
@@ -195,6 +211,8 @@ class Place(Base):
     prise_rdv = Column(Text)
 
     # Bookkeeping, not part of the standard.
+    # True when latitude/longitude are the commune's (the file had none usable): distances are approximate.
+    position_approx = Column(Boolean, nullable=False, default=False, server_default=false())
     is_demo = Column(Boolean, nullable=False, default=False)
     imported_at = Column(DateTime, nullable=True)
     row_hash = Column(String(64), nullable=True)

@@ -68,7 +68,9 @@ def get(factory, place_id):
         return session.get(Place, place_id)
 
 
-def test_bad_rows_are_reported_with_clear_french_messages_and_good_rows_still_import(factory):
+def test_with_strict_bad_rows_are_reported_with_clear_french_messages_and_good_rows_still_import(factory):
+    """--strict (for data producers): every bad value rejects its row. Without it, the values are dropped
+    with a warning and the rows kept (tests/directory/test_import_lenient.py)."""
     rows = [
         row(id="ok-1"),
         row(id="missing-nom", nom=""),
@@ -79,7 +81,7 @@ def test_bad_rows_are_reported_with_clear_french_messages_and_good_rows_still_im
         row(id="bad-date", date_maj="2024-13-45"),
         row(id="ok-2"),
     ]
-    report = import_places(factory, io.StringIO(to_csv(rows)))
+    report = import_places(factory, io.StringIO(to_csv(rows)), strict=True)
 
     assert report.created == 2
     assert count(factory) == 2
@@ -101,8 +103,9 @@ def test_bad_rows_are_reported_with_clear_french_messages_and_good_rows_still_im
     assert any("ligne 4 (id bad-cp)" in line and "5 chiffres" in line for line in lines)
 
 
-def test_every_problem_of_a_row_is_reported_at_once(factory):
-    report = import_places(factory, io.StringIO(to_csv([row(code_postal="ABCDE", latitude="x", pivot="12")])))
+def test_with_strict_every_problem_of_a_row_is_reported_at_once(factory):
+    report = import_places(factory, io.StringIO(to_csv([row(code_postal="ABCDE", latitude="x", pivot="12")])),
+                           strict=True)
     assert {e.field for e in report.errors} == {"code_postal", "latitude", "pivot"}
     assert report.created == 0
 
@@ -187,11 +190,17 @@ def test_missing_file_gives_a_clear_error(factory, tmp_path):
         import_places(factory, tmp_path / "absent.csv")
 
 
-def test_header_missing_required_columns_names_them(factory):
+def test_with_strict_a_header_missing_required_columns_names_them(factory):
     text = "id,nom,commune\nx,Lieu,Rennes\n"
     with pytest.raises(ImportFileError, match="code_postal"):
-        import_places(factory, io.StringIO(text))
+        import_places(factory, io.StringIO(text), strict=True)
     assert count(factory) == 0
+
+
+def test_every_problem_of_a_row_is_reported_at_once_as_warnings(factory):
+    report = import_places(factory, io.StringIO(to_csv([row(code_postal="ABCDE", latitude="x", pivot="12")])))
+    assert report.created == 1 and report.errors == []
+    assert set(report.warning_counts) == {"code_postal", "coordonnee", "pivot"}
 
 
 def test_duplicate_id_in_one_file_is_reported(factory):

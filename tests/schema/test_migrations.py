@@ -50,8 +50,33 @@ def test_the_english_table_names_can_be_undone_and_done_again(tmp_path):
     assert differences(engine) == []
 
 
+def test_places_keep_their_rows_and_may_then_lack_what_aiguillage_does_not_need(tmp_path):
+    """0003: pivot, commune, code_postal, adresse and date_maj become nullable; position_approx is false
+    for the places already there. Undone while every place has them."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'places.db'}")
+    with db.migration_lock(engine) as connection:
+        command.upgrade(db.migration_config(connection), "0002")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO places (id, pivot, nom, commune, code_postal, adresse, date_maj, is_demo) VALUES "
+            "('lieu-1', '00000000000000', 'Espace', 'Rennes', '35000', '1 rue A', '2026-01-01', 0)")
+    assert upgrade(engine) == "0003"
+    with engine.begin() as connection:
+        assert connection.exec_driver_sql("SELECT position_approx FROM places").scalar() == 0
+        connection.exec_driver_sql(
+            "INSERT INTO places (id, nom, latitude, longitude, position_approx, is_demo) "
+            "VALUES ('lieu-2', 'Sans adresse', 48.1, -1.6, 1, 0)")
+        connection.exec_driver_sql("DELETE FROM places WHERE id = 'lieu-2'")
+    with db.migration_lock(engine) as connection:
+        command.downgrade(db.migration_config(connection), "0002")
+    assert "position_approx" not in {c["name"] for c in inspect(engine).get_columns("places")}
+    assert not any(c["nullable"] for c in inspect(engine).get_columns("places") if c["name"] == "adresse")
+    assert upgrade(engine) == head_revision()
+    assert differences(engine) == []
+
+
 def test_the_migrations_have_one_head():
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 @pytest.mark.parametrize("version", EARLIER_VERSIONS)
@@ -132,12 +157,12 @@ def _alembic_on_a_copy(tmp_path, *args):
 def test_a_developer_autogenerates_nothing_when_models_and_migrations_agree(tmp_path):
     upgrade(make_engine(f"sqlite:///{tmp_path / 'scratch.db'}"))
     assert _alembic_on_a_copy(tmp_path, "revision", "--autogenerate", "-m", "rien") == [
-        "0001_baseline.py", "0002_english_table_names.py", "__init__.py"]
+        "0001_baseline.py", "0002_english_table_names.py", "0003_places_from_real_files.py", "__init__.py"]
 
 
 @pytest.mark.integration  # alembic in another process
 def test_a_new_revision_is_numbered_after_the_head(tmp_path):
-    assert "0003_lieux_accessibles.py" in _alembic_on_a_copy(tmp_path, "revision", "-m", "lieux accessibles")
-    written = (tmp_path / "migrations" / "versions" / "0003_lieux_accessibles.py").read_text()
-    assert "revision: str = '0003'" in written
-    assert "down_revision: Union[str, Sequence[str], None] = '0002'" in written
+    assert "0004_lieux_accessibles.py" in _alembic_on_a_copy(tmp_path, "revision", "-m", "lieux accessibles")
+    written = (tmp_path / "migrations" / "versions" / "0004_lieux_accessibles.py").read_text()
+    assert "revision: str = '0004'" in written
+    assert "down_revision: Union[str, Sequence[str], None] = '0003'" in written

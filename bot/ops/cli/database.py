@@ -23,7 +23,7 @@ def open_database():
 
 def cmd_import(args) -> int:
     try:
-        report = import_places(open_database(), Path(args.file), demo=args.demo)
+        report = import_places(open_database(), Path(args.file), demo=args.demo, strict=args.strict)
     except ImportFileError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -33,7 +33,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_load_demo(args) -> int:
-    args.file, args.demo = str(DEMO_FILE), True
+    args.file, args.demo, args.strict = str(DEMO_FILE), True, False
     return cmd_import(args)
 
 
@@ -61,7 +61,10 @@ def add_parsers(sub) -> None:
                                            "numérique")
     p.add_argument("file", help="fichier CSV (séparateur , ou ;) ou JSON, en UTF-8 ou Windows-1252")
     p.add_argument("--demo", action="store_true", help="marquer les lieux comme données de démonstration")
-    p.set_defaults(func=cmd_import)
+    p.add_argument("--strict", action="store_true",
+                   help="rejeter tout lieu dont une valeur ne suit pas le standard (pour valider un fichier) ; "
+                        "par défaut, la valeur est retirée avec un avertissement et le lieu gardé")
+    p.set_defaults(func=cmd_import, strict=False)
 
     p = sub.add_parser("load-demo", help="charger l'annuaire de démonstration (Rennes)")
     p.set_defaults(func=cmd_load_demo)
