@@ -60,8 +60,15 @@ MSG_DATE = "date_maj « {value} » : date attendue au format AAAA-MM-JJ"
 MSG_MAX_LENGTH = "{field} : {length} caractères, {max} au maximum"
 MSG_DUPLICATE = "id « {value} » : déjà présent ligne {line}"
 MSG_EXTRA_COLUMNS = "ligne : {count} valeur(s) en trop par rapport à l'en-tête"
-MSG_NOT_AN_OBJECT = "lieu illisible : un objet JSON {{…}} est attendu"
+MSG_NOT_AN_OBJECT = "lieu illisible : un objet JSON (entre accolades) est attendu"
 MSG_ID_DERIVED = "id absent : identifiant « {value} » calculé à partir du nom, du code postal et de l'adresse"
+MSG_INSEE_DERIVED = "code_insee absent : {insee} ({commune}{postcode}), d'après le référentiel des communes"
+MSG_INSEE_REPLACED = ("code_insee « {value} » {reason} : remplacé par {insee} ({commune}{postcode}), d'après le "
+                      "référentiel des communes")
+INSEE_INVALID = "invalide"
+INSEE_UNKNOWN = "inconnu (aucune commune n'a ce code)"
+MSG_COMMUNE_DERIVED = "commune absente : {commune}, d'après le code INSEE ou le code postal"
+MSG_POSTCODE_DERIVED = "code_postal absent : {postcode}, d'après la commune"
 MSG_NO_POSITION = ("position introuvable : pas de coordonnées utilisables, et la commune n'est pas reconnue "
                    "(commune « {commune} », code postal « {postcode} », code INSEE « {insee} »)")
 
@@ -69,7 +76,8 @@ MSG_NO_POSITION = ("position introuvable : pas de coordonnées utilisables, et l
 ROW_TEMPLATES = (
     MSG_REQUIRED, MSG_POSTCODE, MSG_INSEE, MSG_PIVOT, MSG_ENUM, MSG_ENUM_ABANDONED, MSG_NUMBER, MSG_LAT_RANGE,
     MSG_LON_RANGE, MSG_COORD_PAIR, MSG_PHONE, MSG_DATE, MSG_MAX_LENGTH, MSG_DUPLICATE, MSG_EXTRA_COLUMNS,
-    MSG_NOT_AN_OBJECT, MSG_ID_DERIVED, MSG_NO_POSITION,
+    MSG_NOT_AN_OBJECT, MSG_ID_DERIVED, MSG_NO_POSITION, MSG_INSEE_DERIVED, MSG_INSEE_REPLACED, MSG_COMMUNE_DERIVED,
+    MSG_POSTCODE_DERIVED,
 )
 
 # --- Summary ------------------------------------------------------------------------------------
@@ -110,7 +118,9 @@ WARNING_KINDS = {
     "resume_trop_long": "résumés de plus de 280 caractères, retirés (la présentation détaillée reste)",
     "colonnes_en_trop": "lignes plus longues que l'en-tête : valeurs en trop ignorées",
     "id_calcule": "identifiants absents : identifiant stable calculé (nom, code postal, adresse)",
-    "code_insee_deduit": "codes INSEE absents ou invalides, déduits du code postal et de la commune",
+    "code_insee_deduit": "codes INSEE absents, invalides ou inconnus, déduits de la commune et du code postal",
+    "commune_deduite": "communes absentes, complétées d'après le code INSEE ou le code postal",
+    "code_postal_deduit": "codes postaux absents, complétés d'après la commune",
     "position_commune": "coordonnées absentes ou inutilisables : position de la commune (approximative)",
     "coordonnees_inversees": "latitude et longitude inversées, remises dans l'ordre",
 }

@@ -66,6 +66,10 @@ class Locator:
             self._communes = default_index()
         return self._communes
 
+    def knows(self, insee: str) -> bool:
+        """Whether the reference has this code (a commune, or an arrondissement of Paris, Lyon or Marseille)."""
+        return insee in self._arrondissements or self.communes.by_insee(insee) is not None
+
     def area(self, insee: Optional[str], postcode: Optional[str], name: Optional[str]) -> Optional[Area]:
         key = (insee or "", postcode or "", name_key(name or ""))
         try:

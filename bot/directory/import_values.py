@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Dict, List, Optional, Tuple
 
 from bot.core.phone import to_e164
-from bot.core.text import fix_typography
+from bot.core.text import fix_typography, normalize
 from bot.directory import import_messages as msg
 from bot.directory.import_mapping import MappedRow
 from bot.directory.models import MULTI_SEPARATOR, REQUIRED_FIELDS, STANDARD_FIELDS
@@ -31,6 +31,8 @@ INSEE_RE = re.compile(r"^([013-9][0-9]|2[AB1-9])[0-9]{3}$")
 PIVOT_RE = re.compile(r"^[a-zA-Z0-9]{9,14}$")
 PHONE_RE = re.compile(r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)([0-9]){6,9}$")
 RESUME_MAX_LENGTH = 280
+# What exports write for "no value" in a code column.
+PLACEHOLDERS = frozenset({"missing", "na", "n a", "nan", "null", "none", "inconnu", "non renseigne", ""})
 
 # Regions tried when a number is written nationally (0X XX XX XX XX): metropolitan France first,
 # then the overseas territories the standard allows.
@@ -145,12 +147,14 @@ def check_values(mapped: MappedRow) -> Tuple[Dict[str, object], List[Problem]]:
             values["code_postal"] = None
 
     insee = values["code_insee"]
+    if insee and normalize(str(insee)) in PLACEHOLDERS:
+        values["code_insee"] = insee = None  # "MISSING": an empty cell; the importer derives the code
     if insee:
         insee = str(insee).replace(" ", "").upper()
         if INSEE_RE.match(insee):
             values["code_insee"] = insee
         else:
-            problems.append(Problem("code_insee", "code_insee", msg.MSG_INSEE.format(value=insee)))
+            problems.append(Problem("code_insee", "code_insee", msg.MSG_INSEE.format(value=insee), value=insee))
             values["code_insee"] = None
 
     for name, limit, template in (("latitude", 90.0, msg.MSG_LAT_RANGE), ("longitude", 180.0, msg.MSG_LON_RANGE)):

@@ -23,6 +23,10 @@ one, its normalised commune) and its normalised address, one per line; normalise
 without accents, punctuation as spaces, single spaces (bot.core.text.normalize). The same place in the
 next export gets the same id, so a re-import updates it instead of adding a copy.
 
+The commune reference completes what it can (`_Importer._locate`): a missing, "MISSING", malformed or
+unknown INSEE code is derived from the commune and postcode (import_positions.py; in Paris, Lyon and
+Marseille, the arrondissement's code), an empty commune or postcode is filled in; each is a warning.
+
 **--strict** (`strict=True`) keeps the behaviour before: every problem with a value rejects the place,
 including a missing id or another required field of the standard, for data producers who validate
 their file. The fatal rules above apply in both modes; a legacy value the standard abandoned, and what
@@ -47,7 +51,7 @@ from bot.core.db import session_scope
 from bot.core.text import normalize
 from bot.directory import import_messages as msg
 from bot.directory.import_mapping import MappingChooser, canonical_enum_value, choose_mapping
-from bot.directory.import_positions import Locator
+from bot.directory.import_positions import Area, Locator
 from bot.directory.import_report import ImportReport, RowError
 from bot.directory.import_sources import ImportFileError, Record, open_path, read_places
 from bot.directory.import_values import ERROR, FATAL, NOTE, Problem, check_values, normalize_phone
@@ -148,14 +152,58 @@ class _Importer:
             values["id"] = derived_id(values)
             found.append(Problem("id", "id_calcule", msg.MSG_ID_DERIVED.format(value=values["id"]), NOTE))
 
-    def _place(self, values: Dict[str, object], found: List[Problem]) -> None:
-        if values["latitude"] is not None and values["longitude"] is not None:
-            return
-        area = self.locator.area(values["code_insee"], values["code_postal"], values["commune"])  # type: ignore
-        if area is None:
+    def _locate(self, values: Dict[str, object], found: List[Problem]) -> None:
+        """Find the place's commune; complete its INSEE code, commune and postcode from it; reject the
+        place when neither its coordinates nor its commune can place it."""
+        given: Optional[str] = values["code_insee"]  # type: ignore[assignment]
+        if given and not self.locator.knows(given):  # well-formed, but no commune has it (a typo, a merged commune)
+            area = self.locator.area(None, values["code_postal"], values["commune"])  # type: ignore[arg-type]
+            if area is not None:
+                self._derive_insee(values, found, area, values["code_insee"], msg.INSEE_UNKNOWN)  # type: ignore
+        else:
+            area = self.locator.area(given, values["code_postal"], values["commune"])  # type: ignore[arg-type]
+        if area is not None and not values["code_insee"]:
+            invalid = next((p for p in found if p.kind == "code_insee"), None)
+            if invalid is None:
+                self._derive_insee(values, found, area)
+            elif not self.strict:  # with --strict, the invalid code keeps rejecting the place
+                found.remove(invalid)
+                self._derive_insee(values, found, area, invalid.value, msg.INSEE_INVALID)
+        if area is not None:
+            self._complete(values, found, "commune", area.name, "commune_deduite", msg.MSG_COMMUNE_DERIVED.format(
+                commune=area.name))
+            if area.postcode:
+                self._complete(values, found, "code_postal", area.postcode, "code_postal_deduit",
+                               msg.MSG_POSTCODE_DERIVED.format(postcode=area.postcode))
+        if (values["latitude"] is None or values["longitude"] is None) and area is None:
             found.append(Problem("position", "position", msg.MSG_NO_POSITION.format(
                 commune=values["commune"] or "", postcode=values["code_postal"] or "",
                 insee=values["code_insee"] or ""), FATAL))
+
+    @staticmethod
+    def _derive_insee(values: Dict[str, object], found: List[Problem], area: Area, given: Optional[str] = None,
+                      reason: str = "") -> None:
+        postcode = f", {values['code_postal'] or area.postcode}" if values["code_postal"] or area.postcode else ""
+        if given:
+            message = msg.MSG_INSEE_REPLACED.format(value=given, reason=reason, insee=area.insee, commune=area.name,
+                                                    postcode=postcode)
+        else:
+            message = msg.MSG_INSEE_DERIVED.format(insee=area.insee, commune=area.name, postcode=postcode)
+        values["code_insee"] = area.insee
+        found.append(Problem("code_insee", "code_insee_deduit", message, NOTE, area.insee))
+
+    def _complete(self, values: Dict[str, object], found: List[Problem], name: str, value: str, kind: str,
+                  message: str) -> None:
+        """Fill an empty required field from the reference: a note instead of the empty-field warning."""
+        if values[name]:
+            return
+        empty = next((p for p in found if p.kind == "champ_vide" and p.field == name), None)
+        if empty is not None and self.strict:
+            return  # --strict: the empty field rejects the place, as before
+        if empty is not None:
+            found.remove(empty)
+        values[name] = value
+        found.append(Problem(name, kind, message, NOTE))
 
     def keep(self, record: Record, values: Dict[str, object], found: List[Problem]) -> bool:
         """Record the place's problems in the report; True when the place is kept."""
@@ -164,7 +212,7 @@ class _Importer:
             report.errors.append(RowError(record.line, None, "lieu", msg.MSG_NOT_AN_OBJECT))
             return False
         self._identify(values, found)
-        self._place(values, found)
+        self._locate(values, found)
         row_id = values["id"]
         if record.extra:
             found.insert(0, Problem("ligne", "colonnes_en_trop", msg.MSG_EXTRA_COLUMNS.format(count=record.extra)))
