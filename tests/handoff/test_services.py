@@ -1,12 +1,13 @@
 """The conversation's services on a real SQLite database with the demo directory (no Rasa)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.core.settings import Settings
 from bot.directory.importer import import_places
+from bot.directory.models import Place
 from bot.handoff.referrals import Referral
 from bot.handoff.services import Orientation
 from bot.ops.cli.database import DEMO_FILE
@@ -65,11 +66,12 @@ def test_workshop_for_learning_and_remote_alternative(orientation):
         assert "Dans un atelier collectif" in session.get(Place, card["lieu"]["id"]).modalites_accompagnement
 
 
-def test_remote_help_without_any_location(orientation):
+def test_remote_help_without_any_location_is_only_what_serves_the_whole_country(orientation):
+    # The demo's remote places serve Ille-et-Vilaine: someone who gave no town may live anywhere.
     state, replies = run(orientation, Turn(text="je voudrais apprendre a utiliser mon smartphone", intent="apprendre"),
                          Turn(choice="a_distance", intent="choix", text="/choix"))
     keys = [r.key for r in replies[1]]
-    assert "utter_aide_a_distance" in keys or "utter_ligne_aide" in keys
+    assert keys[1:] == ["utter_ligne_aide"] and state["place"] is None
 
 
 def test_far_away_town_offers_alternatives(orientation):
@@ -78,6 +80,50 @@ def test_far_away_town_offers_alternatives(orientation):
     assert replies[1][-1].key == "utter_aucun_lieu"
     more, _ = handle(state, Turn(choice="ligne_aide", intent="choix", text="/choix"), orientation)
     assert more[0].key == "utter_ligne_aide" and orientation.settings.helpline_phone in more[0].text()
+
+
+def choose(value):
+    return Turn(choice=value, intent="choix", text="/choix")
+
+
+def add_place(orientation, place_id, commune, code_postal, code_insee, latitude, longitude, **extra):
+    values = dict(id=place_id, pivot="00000000000000", nom=f"Allô numérique {commune}", commune=commune,
+                  code_postal=code_postal, code_insee=code_insee, adresse="1 place de la Mairie", latitude=latitude,
+                  longitude=longitude, telephone="+33491000000", date_maj=date(2026, 10, 1),
+                  horaires="Mo-Fr 09:00-17:00", services="Aide aux démarches administratives",
+                  modalites_accompagnement="À distance", modalites_acces="Téléphoner")
+    values.update(extra)
+    with orientation.factory() as session, session.begin():
+        session.add(Place(**values))
+
+
+REVENUS = "je dois faire ma déclaration de revenus avant jeudi"
+
+
+def test_a_remote_place_flagged_national_is_offered_anywhere(orientation):
+    add_place(orientation, "allo-france", "Paris", "75001", "75101", 48.8566, 2.3522)
+    national = Orientation(orientation.factory, Settings(remote_areas="allo-france=france"),
+                           clock=lambda: THURSDAY_10H)
+    state, replies = run(national, Turn(text=REVENUS, intent="demarche"), Turn(text="Marseille"),
+                         choose("a_distance"))
+    assert state["place"]["id"] == "allo-france"
+    for insee in ("2A004", "97411"):  # Ajaccio, Saint-Denis de La Réunion
+        assert "allo-france" in [m.place.id for m in national.remote("urgence", [], insee=insee)], insee
+    # without a town: only the places that serve the whole country
+    state, replies = run(national, Turn(text="je voudrais apprendre a utiliser mon smartphone", intent="apprendre"),
+                         choose("a_distance"))
+    assert state["place"]["id"] == "allo-france"
+    # without the setting, it serves Paris only
+    state, replies = run(orientation, Turn(text=REVENUS, intent="demarche"), Turn(text="Marseille"))
+    assert state["remote"] == []
+
+
+def test_a_shared_position_finds_the_remote_help_of_its_departement(orientation):
+    add_place(orientation, "allo-arles", "Arles", "13200", "13004", 43.6766, 4.6278)
+    state, replies = run(orientation, Turn(text=REVENUS, intent="demarche"),
+                         Turn(text="/position", intent="position", latitude=43.2965, longitude=5.3698))
+    assert [r["id"] for r in state["remote"]] == ["allo-arles"]
+    assert orientation.departement(48.1173, -1.6778) == "35"
 
 
 def test_homonyms_are_offered_with_their_departement_name(orientation):
