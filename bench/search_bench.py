@@ -41,11 +41,11 @@ from bench.national import (
     GeneratedDirectory,
     PopulationSampler,
     generate_directory,
-    sample_points,
 )
 from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
 from bot.core.db import make_engine, session_factory, session_scope, upgrade
 from bot.core.moments import PARIS, to_paris
+from bot.directory.areas import NO_EXTRA_AREAS, RemoteAreas, place_departement
 from bot.directory.importer import import_places
 from bot.directory.matching import (
     LEVELS,
@@ -88,6 +88,7 @@ class Query:
     latitude: float
     longitude: float
     need: Need
+    departement: Optional[str] = None  # the person's, which remote places must serve
 
     @property
     def label(self) -> str:
@@ -146,7 +147,8 @@ class BenchResult:
 
 
 def naive_find_places(session, latitude: float, longitude: float, need: Need, *, radius_km: float = RADIUS_KM,
-                      now: Optional[datetime] = None, limit: int = LIMIT) -> SearchResult:
+                      now: Optional[datetime] = None, limit: int = LIMIT, departement: Optional[str] = None,
+                      remote_areas: RemoteAreas = NO_EXTRA_AREAS) -> SearchResult:
     """Same answer as `find_places`, without index, bounding box or early stop.
 
     Reads every place, computes every distance, scores every candidate within the radius, sorts.
@@ -166,7 +168,8 @@ def naive_find_places(session, latitude: float, longitude: float, need: Need, *,
         distance = haversine_km(latitude, longitude, row.latitude, row.longitude) if located else None
         if distance is not None and distance <= radius_km and matches_level(row, level):
             in_person.append(_make_match(row, distance, level, now, today))
-        if matches_remote(row, level):
+        if matches_remote(row, level) and remote_areas.serves(
+                row.id, place_departement(row.code_insee, row.code_postal), departement):
             bonus = programme_bonus(row, level)
             rank = math.inf if distance is None else distance - bonus
             remote.append((rank, -bonus, row.id, row, distance))
@@ -180,9 +183,10 @@ def naive_find_places(session, latitude: float, longitude: float, need: Need, *,
 
 
 def remote_only(session, latitude: float, longitude: float, need: Need, *, radius_km: float = RADIUS_KM,
-                now: Optional[datetime] = None, limit: int = LIMIT) -> SearchResult:
+                now: Optional[datetime] = None, limit: int = LIMIT, departement: Optional[str] = None) -> SearchResult:
     """`find_remote` as bot/handoff/services.py calls it, wrapped like a search for `run_queries`."""
-    remote = find_remote(session, need, latitude=latitude, longitude=longitude, now=now, limit=limit)
+    remote = find_remote(session, need, latitude=latitude, longitude=longitude, departement=departement, now=now,
+                         limit=limit)
     return SearchResult(matches=[], radius_km=radius_km, remote=remote)
 
 
@@ -191,13 +195,16 @@ def remote_only(session, latitude: float, longitude: float, need: Need, *, radiu
 
 def make_queries(count: int, seed: int, sampler: Optional[PopulationSampler] = None,
                  specific_share: float = SPECIFIC_SHARE) -> List[Query]:
-    """Searches from population-weighted points; levels in turn, some with a specific need."""
-    points = sample_points(count, seed, sampler)
+    """Searches from population-weighted points (bench.national.sample_points' draws, with the commune
+    drawn, whose département the remote places must serve); levels in turn, some with a specific need."""
+    sampler = sampler or PopulationSampler()
+    points_rng = random.Random(seed)
+    points = [sampler.point(points_rng) for _ in range(count)]
     rng = random.Random(seed + 1)
     queries = []
-    for i, (lat, lon) in enumerate(points):
+    for i, (commune, lat, lon) in enumerate(points):
         specific = frozenset({rng.choice(SPECIFIC_NEEDS)}) if rng.random() < specific_share else frozenset()
-        queries.append(Query(lat, lon, Need(LEVELS[i % len(LEVELS)], specific)))
+        queries.append(Query(lat, lon, Need(LEVELS[i % len(LEVELS)], specific), commune.departement))
     return queries
 
 
@@ -233,7 +240,8 @@ def run_queries(factory, queries: Sequence[Query], search: SearchFn, *, radius_k
         started = clock()
         with session_scope(factory) as session:
             before = clock()
-            result = search(session, q.latitude, q.longitude, q.need, radius_km=radius_km, now=now, limit=LIMIT)
+            result = search(session, q.latitude, q.longitude, q.need, radius_km=radius_km, now=now, limit=LIMIT,
+                            departement=q.departement)
             after = clock()
             ids = _ids(result)
         timings.request_s.append(clock() - started)

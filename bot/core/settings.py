@@ -25,6 +25,7 @@ class Settings:
     wide_radius_km: float = field(default_factory=lambda: setting("AIGUILLAGE_WIDE_RADIUS_KM"))
     helpline_name: str = field(default_factory=lambda: setting("AIGUILLAGE_HELPLINE_NAME"))
     helpline_phone: str = field(default_factory=lambda: setting("AIGUILLAGE_HELPLINE_PHONE"))
+    remote_areas: Optional[str] = field(default_factory=lambda: setting("AIGUILLAGE_REMOTE_AREAS"))
     timezone: str = "Europe/Paris"
 
 
@@ -105,6 +106,9 @@ VARIABLES: tuple = (
        minimum=0.1),
     _v("AIGUILLAGE_HELPLINE_NAME", "text", "Solidarité Numérique", "helpline offered when nothing fits", BASE),
     _v("AIGUILLAGE_HELPLINE_PHONE", "text", "01 70 772 372", "its number", BASE),
+    _v("AIGUILLAGE_REMOTE_AREAS", "text", None, "remote places (\"À distance\") that serve more than their own "
+       "département: `ID=france` for the whole country, `ID=13,84` for départements, `ID=bretagne` for a région, "
+       "entries separated by `;` (README, *Remote help: who it serves*)", BASE),
     _v("AIGUILLAGE_PORT", "int", 5005, "Rasa server port of `aiguillage run`", BASE, minimum=1),
     _v("AIGUILLAGE_ACTION_PORT", "int", 5055, "action server port (`aiguillage run` and the production "
        "profile)", BASE, minimum=1),

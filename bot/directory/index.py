@@ -24,6 +24,7 @@ from typing import Dict, FrozenSet, Hashable, Iterable, Iterator, List, NamedTup
 import numpy as np
 from sqlalchemy import select
 
+from bot.directory.areas import place_departement
 from bot.directory.matching import (
     EARTH_RADIUS_KM,
     LEVELS,
@@ -128,6 +129,11 @@ class DirectoryIndex:
             self._remote_unlocated[level] = positions[~located[positions]]
         self._need_codes, self._need_values = _codes(columns["prise_en_charge_specifique"])
         self._needs: Dict[FrozenSet[str], np.ndarray] = {}
+        # The département each place serves from (bot/directory/areas.py), as a code per row.
+        codes, places = _codes(list(zip(columns["code_insee"], columns["code_postal"])))
+        departements = [place_departement(insee, postcode) for insee, postcode in places]
+        self._departement_code = {dep: i for i, dep in enumerate(dict.fromkeys(d for d in departements if d))}
+        self._departement = _per_row([self._departement_code.get(d, -1) for d in departements], codes, np.int64)
 
     def _by_latitude(self, positions: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         positions = positions[np.argsort(self._lat[positions], kind="stable")]
@@ -175,12 +181,24 @@ class DirectoryIndex:
             keep |= (lon >= low) & (lon <= high)
         return positions[keep]
 
-    def _keep(self, positions: np.ndarray, wanted: FrozenSet[str], excluded: Sequence[int] = ()) -> np.ndarray:
+    def _keep(self, positions: np.ndarray, wanted: FrozenSet[str], excluded: Sequence[int] = (),
+              served: Optional[np.ndarray] = None) -> np.ndarray:
+        if served is not None:
+            positions = positions[served[positions]]
         if wanted:
             positions = positions[self._fits_needs(wanted)[positions]]
         if excluded:
             positions = positions[~np.isin(positions, excluded)]
         return positions
+
+    def _served(self, departement: Optional[str], also: Iterable[str]) -> np.ndarray:
+        """Rows whose remote help reaches a person of `departement`: those of that département, and `also`."""
+        code = self._departement_code.get(departement) if departement is not None else None
+        served = self._departement == code if code is not None else np.zeros(len(self.rows), dtype=bool)
+        extra = [self._position[i] for i in also if i in self._position]
+        if extra:
+            served[extra] = True
+        return served
 
     # --- Queries ------------------------------------------------------------------------------
 
@@ -203,34 +221,39 @@ class DirectoryIndex:
             yield bound, rows[position]
 
     def remote(self, level: str, latitude: Optional[float], longitude: Optional[float], wanted: FrozenSet[str],
-               exclude: Iterable[str], limit: int) -> List[Tuple[object, Optional[float]]]:
-        """Best `limit` remote places as (row, distance or None).
+               exclude: Iterable[str], limit: int, departement: Optional[str] = None,
+               also: Iterable[str] = ()) -> List[Tuple[object, Optional[float]]]:
+        """Best `limit` remote places that serve a person of `departement`, as (row, distance or None).
 
+        Served: the places of that département, and those listed in `also` (the ones a setting makes
+        serve it, bot/directory/areas.py); without a département, only `also`.
         Rank: distance - programme bonus, then the bonus (higher first), then the id; places without
         coordinates (or every place, without a location) come last, by bonus then id.
         """
         if limit <= 0:
             return []
         excluded = [self._position[i] for i in exclude if i in self._position]
+        served = self._served(departement, also)
         picked: List[Tuple[object, Optional[float]]] = []
         if latitude is not None and longitude is not None:
-            picked = self._nearest_remote(level, latitude, longitude, wanted, excluded, limit)
+            picked = self._nearest_remote(level, latitude, longitude, wanted, excluded, limit, served)
             rest = self._remote_unlocated[level]
         else:
             rest = self._remote[level]
         if len(picked) < limit:
-            picked += [(self.rows[p], None) for p in self._keep(rest, wanted, excluded)[:limit - len(picked)].tolist()]
+            rest = self._keep(rest, wanted, excluded, served)
+            picked += [(self.rows[p], None) for p in rest[:limit - len(picked)].tolist()]
         return picked
 
     def _nearest_remote(self, level: str, latitude: float, longitude: float, wanted: FrozenSet[str],
-                        excluded: Sequence[int], limit: int) -> List[Tuple[object, float]]:
+                        excluded: Sequence[int], limit: int, served: np.ndarray) -> List[Tuple[object, float]]:
         # Look in growing circles: a place farther than the circle ranks above radius - max bonus,
         # so once `limit` places rank below that, nothing outside can enter the list.
         bonus = self._bonus[level]
         located, latitudes = self._remote_located[level]
         for window in REMOTE_WINDOWS_KM + (None,):
             positions = located if window is None else self._in_box(located, latitudes, latitude, longitude, window)
-            positions = self._keep(positions, wanted, excluded)
+            positions = self._keep(positions, wanted, excluded, served)
             if window is not None and len(positions) < limit:
                 continue
             if len(positions) == 0:

@@ -81,6 +81,8 @@ LIGHT_COLUMNS = (
     Place.id,
     Place.latitude,
     Place.longitude,
+    Place.code_insee,  # with code_postal: the département a remote place serves (bot/directory/areas.py)
+    Place.code_postal,
     Place.services,
     Place.modalites_accompagnement,
     Place.modalites_acces,

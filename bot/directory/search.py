@@ -26,8 +26,11 @@ bonus since they can act *for* the person. For inclusion and workshops, distance
 (a week's wait weighs under 2 km) and Conseillers numériques get a small bonus.
 
 Remote list: places offering "À distance" that fit the level (for an urgence, the démarches
-service) and the specific needs, whatever their distance; ranked by distance minus the programme
-bonus (a nearby remote service knows the local offices), places without coordinates last.
+service) and the specific needs, and that serve the person's département (bot/directory/areas.py:
+a remote place serves its own département, more only when AIGUILLAGE_REMOTE_AREAS says so; a
+person whose département is unknown gets only the places serving the whole country); ranked by
+distance minus the programme bonus (a nearby remote service knows the local offices), places
+without coordinates last.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from typing import FrozenSet, Iterable, List, Optional, Tuple
 from sqlalchemy import bindparam, or_, select
 
 from bot.core.moments import to_paris
+from bot.directory.areas import NO_EXTRA_AREAS, RemoteAreas
 from bot.directory.hours import Opening, opening_status
 from bot.directory.import_mapping import canonical_enum_value
 from bot.directory.index import directory_index
@@ -187,13 +191,16 @@ def find_places(
     radius_km: float = 15.0,
     now: Optional[datetime] = None,
     limit: int = 3,
+    departement: Optional[str] = None,
+    remote_areas: RemoteAreas = NO_EXTRA_AREAS,
 ) -> SearchResult:
     """Best `limit` in-person places within `radius_km`, plus up to `limit` remote ones.
 
-    `remote` lists places offering "À distance" for the level, whatever their distance (nearest
-    first, with the programme bonus; places without coordinates last), excluding places already
-    in `matches`. An empty `matches` is a normal outcome: the caller may widen the radius or
-    offer remote help / the helpline.
+    `remote` lists places offering "À distance" for the level that serve a person of `departement`
+    (with `remote_areas`, the places that serve more than their own), nearest first with the
+    programme bonus, places without coordinates last, excluding places already in `matches`. An
+    empty `matches` is a normal outcome: the caller may widen the radius or offer remote help / the
+    helpline.
     """
     now = to_paris(now)
     today = now.date()
@@ -218,17 +225,20 @@ def find_places(
 
     shown = {m.place.id for m in matches}
     remote = [_make_match(row, distance, level, now, today)
-              for row, distance in index.remote(level, latitude, longitude, wanted, shown, limit)]
+              for row, distance in index.remote(level, latitude, longitude, wanted, shown, limit, departement,
+                                                remote_areas.serving(departement))]
     _load_places(session, matches + remote)  # one query for both lists
     return SearchResult(matches=matches, radius_km=radius_km, remote=remote)
 
 
 def find_remote(session, need: Need, *, latitude: Optional[float] = None, longitude: Optional[float] = None,
+                departement: Optional[str] = None, remote_areas: RemoteAreas = NO_EXTRA_AREAS,
                 now: Optional[datetime] = None, limit: int = 3) -> List[PlaceMatch]:
-    """Places offering remote help for the level, for a person who cannot or will not travel."""
+    """Places offering remote help for the level that serve a person of `departement` (see find_places),
+    for a person who cannot or will not travel."""
     now = to_paris(now)
     index = directory_index(session)
     remote = [_make_match(row, distance, need.level, now, now.date())
               for row, distance in index.remote(need.level, latitude, longitude, _canonical_specific(need.specific),
-                                                (), limit)]
+                                                (), limit, departement, remote_areas.serving(departement))]
     return _load_places(session, remote)

@@ -12,7 +12,9 @@ from bot.core import messages
 from bot.core.db import session_scope
 from bot.core.phone import national
 from bot.core.settings import Settings, get_settings
+from bot.directory.areas import RemoteAreas, departement_of_insee, remote_areas
 from bot.directory.geo.communes import CommuneIndex, default_index
+from bot.directory.geo.nearest import nearest_commune
 from bot.directory.hours import format_opening
 from bot.directory.search import Need, find_places, find_remote
 from bot.handoff.notifications.outbox import enqueue_for_referral
@@ -49,18 +51,35 @@ class Orientation:
     def radius(self, wide: bool) -> float:
         return self.settings.wide_radius_km if wide else self.settings.search_radius_km
 
-    def search(self, latitude, longitude, level, needs, radius_km):
+    @property
+    def remote_areas(self) -> RemoteAreas:
+        return remote_areas(self.settings.remote_areas)
+
+    def departement(self, latitude=None, longitude=None, insee=None) -> Optional[str]:
+        """The person's département: their commune's, else that of the commune nearest to their shared position."""
+        departement = departement_of_insee(insee)
+        if departement is None and latitude is not None and longitude is not None:
+            commune = nearest_commune(self.communes, latitude, longitude)
+            departement = commune.departement if commune else None
+        return departement
+
+    def search(self, latitude, longitude, level, needs, radius_km, insee=None):
         with session_scope(self.factory) as session:
             result = find_places(session, latitude, longitude, Need(level, frozenset(needs or ())),
-                                 radius_km=radius_km, now=self._clock(), limit=3)
-            for match in result.matches:
+                                 radius_km=radius_km, now=self._clock(), limit=3,
+                                 departement=self.departement(latitude, longitude, insee),
+                                 remote_areas=self.remote_areas)
+            for match in result.matches + result.remote:
                 session.expunge(match.place)
             return result
 
-    def remote(self, level, needs, latitude=None, longitude=None) -> list:
+    def remote(self, level, needs, latitude=None, longitude=None, insee=None) -> list:
+        """Remote help that serves the person's département (bot/directory/areas.py); without a town or a
+        position, only the places serving the whole country."""
         with session_scope(self.factory) as session:
             matches = find_remote(session, Need(level, frozenset(needs or ())), latitude=latitude,
-                                  longitude=longitude, now=self._clock(), limit=3)
+                                  longitude=longitude, departement=self.departement(latitude, longitude, insee),
+                                  remote_areas=self.remote_areas, now=self._clock(), limit=3)
             for match in matches:
                 session.expunge(match.place)
             return matches

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.codes import LabelledCode
 from bot.core.settings import default, secret_key, setting
+from bot.directory.areas import departement_of_insee
 from bot.handoff.referrals import Referral
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -89,18 +90,6 @@ def min_total_from_env() -> int:
 
 
 # --- small helpers -------------------------------------------------------------------------------------
-
-def departement_of(insee: Optional[str]) -> Optional[str]:
-    """Département code of an INSEE commune code: "35238"→"35", "2A004"→"2A", "97411"→"974"."""
-    code = str(insee or "").strip().upper()
-    if len(code) != 5:
-        return None
-    if code[:2] in ("97", "98"):  # overseas: three characters
-        return code[:3] if code[:3].isdigit() else None
-    if code[:2] in ("2A", "2B") or code[:2].isdigit():
-        return code[:2]
-    return None
-
 
 def _utc(moment: Optional[datetime]) -> Optional[datetime]:
     # SQLite drops the offset; referrals are always stored in UTC.
@@ -250,7 +239,7 @@ def compute(session: Session, flt: StatsFilter = StatsFilter()) -> Stats:
     departements: set[str] = set()
     for created_at, level, facts, channel, status, outcome, claimed_at, closed_at in session.execute(query):
         facts = facts if isinstance(facts, dict) else {}
-        dep = departement_of(facts.get("commune_insee"))
+        dep = departement_of_insee(facts.get("commune_insee"))
         if dep:
             departements.add(dep)
         created = _utc(created_at)

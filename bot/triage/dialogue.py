@@ -52,8 +52,10 @@ class Services(Protocol):
     def locate(self, text: str, whole_answer: bool): ...
     def commune(self, insee: str): ...
     def commune_label(self, commune) -> str: ...
-    def search(self, latitude: float, longitude: float, level: str, needs: list, radius_km: float): ...
-    def remote(self, level: str, needs: list, latitude=None, longitude=None) -> list: ...
+    def search(self, latitude: float, longitude: float, level: str, needs: list, radius_km: float,
+               insee: Optional[str] = None): ...
+    # Remote help that serves the person's area: their commune (insee), else their position; neither: national.
+    def remote(self, level: str, needs: list, latitude=None, longitude=None, insee: Optional[str] = None) -> list: ...
     def present(self, match) -> dict: ...
     def create_referral(self, state: dict, channel: str, sender_id: str) -> str: ...
     def helpline(self) -> dict: ...
@@ -434,15 +436,24 @@ def _place_replies(state: dict, services: Services) -> list[Reply]:
     level = state["level"]
     if facts.get("a_distance") or "latitude" not in facts:
         return _remote_replies(state, services)
-    radius = services.radius(state.get("wide", False))
-    found = services.search(facts["latitude"], facts["longitude"], level, facts.get("besoins", []), radius)
-    state["remote"] = [services.present(m) for m in services.remote(level, facts.get("besoins", []),
-                                                                     facts["latitude"], facts["longitude"])[:1]]
+    where = (facts["latitude"], facts["longitude"])
+    needs, insee = facts.get("besoins", []), facts.get("commune_insee")
+    state["remote"] = [services.present(m) for m in services.remote(level, needs, *where, insee=insee)[:1]]
+    wide = state.get("wide", False)
+    radius = services.radius(wide)
+    found = services.search(*where, level, needs, radius, insee=insee)
+    if not found.matches and not wide:
+        # "Chercher plus loin" is offered only when the wide radius has a place to show.
+        wide_radius = services.radius(True)
+        if wide_radius > radius and services.search(*where, level, needs, wide_radius, insee=insee).matches:
+            state["pending"], state["nothing_near"] = "alternatives", None
+            return [Reply("utter_aucun_lieu", {"rayon": int(radius)},
+                          buttons=_choices("utter_aucun_lieu", remote=bool(state["remote"])))]
+        state["wide"], radius = True, wide_radius
     if not found.matches:
-        state["pending"] = "alternatives"
-        return [Reply("utter_aucun_lieu", {"rayon": int(radius)})]
+        return _nothing_near(state, services, radius)
     place = services.present(found.matches[0])
-    state["place"] = place
+    state["place"], state["nothing_near"] = place, None
     out = [Reply("utter_lieu", place, custom=_card(state, place))]
     if place.get("demo"):
         out.append(Reply("utter_lieu_demo"))
@@ -453,10 +464,44 @@ def _place_replies(state: dict, services: Services) -> list[Reply]:
     return out
 
 
+def _choices(key: str, remote: bool) -> Optional[list]:
+    """The buttons of `key` (None: the domain's own), without "Une aide à distance" when no remote place serves
+    the person's area."""
+    if remote:
+        return None
+    return [b for b in messages.catalogue().buttons(key) if '"a_distance"' not in b["payload"]]
+
+
+def _nothing_near(state: dict, services: Services, radius: float) -> list[Reply]:
+    """Nothing within the wide radius: said plainly once, with the helpline and the remote help serving the
+    person's area; asked again ("chercher plus loin"), the radius is not repeated and nothing farther is shown."""
+    facts = state["facts"]
+    search = [state["level"], facts["latitude"], facts["longitude"], sorted(facts.get("besoins", []))]
+    again = state.get("nothing_near") == search
+    state["nothing_near"] = search
+    helpline = services.helpline()
+    if again:
+        replies = [Reply("utter_pas_plus_loin", helpline)]
+    else:
+        replies = [Reply("utter_rien_pres_de_vous", dict(helpline, rayon=int(radius)))]
+    state["pending"] = "alternatives"
+    return replies + [_other_help(state)]
+
+
+def _other_help(state: dict) -> Reply:
+    """The choices left when nothing is near: remote help (when some serves the area) and the helpline."""
+    if state.get("remote"):
+        return Reply("utter_autres_aides")
+    return Reply("utter_pas_d_aide_a_distance", buttons=_choices("utter_autres_aides", remote=False))
+
+
 def _remote_replies(state: dict, services: Services) -> list[Reply]:
+    facts = state["facts"]
     remote = state.get("remote")
     if remote is None:
-        remote = [services.present(m) for m in services.remote(state["level"], state["facts"].get("besoins", []))[:1]]
+        remote = [services.present(m) for m in services.remote(state["level"], facts.get("besoins", []),
+                                                               facts.get("latitude"), facts.get("longitude"),
+                                                               insee=facts.get("commune_insee"))[:1]]
     if remote:
         place = remote[0]
         state["place"] = place
@@ -464,7 +509,9 @@ def _remote_replies(state: dict, services: Services) -> list[Reply]:
         return [Reply("utter_aide_a_distance", place, custom=_card(state, place)),
                 Reply("utter_demande_consentement")]
     state["pending"] = None
-    return [Reply("utter_ligne_aide", services.helpline())]
+    # The person's area is known (a town, a position): say that none of its remote help fits.
+    replies = [Reply("utter_pas_d_aide_a_distance")] if "latitude" in facts or facts.get("commune_insee") else []
+    return replies + [Reply("utter_ligne_aide", services.helpline())]
 
 
 def _card(state: dict, place: Optional[dict]) -> dict:
@@ -532,5 +579,8 @@ def _on_alternative(state: dict, turn: Turn, services: Services) -> tuple[list[R
     if choice == "ligne_aide" or "ligne" in text or "appel" in text:
         state["pending"] = None
         return [Reply("utter_ligne_aide", services.helpline())], state
-    return [Reply("utter_pas_compris_reponse"), Reply("utter_aucun_lieu", {"rayon": int(services.radius(False))})], \
-        state
+    if state.get("nothing_near"):
+        return [Reply("utter_pas_compris_reponse"), _other_help(state)], state
+    return [Reply("utter_pas_compris_reponse"),
+            Reply("utter_aucun_lieu", {"rayon": int(services.radius(False))},
+                  buttons=_choices("utter_aucun_lieu", remote=bool(state.get("remote"))))], state

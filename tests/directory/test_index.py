@@ -19,6 +19,7 @@ from bench.search_bench import make_queries, naive_find_places
 from bot.core.db import Base, make_engine, session_factory, session_scope, upgrade
 from bot.core.moments import PARIS
 from bot.directory import index as index_module
+from bot.directory.areas import RemoteAreas, place_departement
 from bot.directory.geo.communes import default_index
 from bot.directory.importer import import_places
 from bot.directory.models import Place
@@ -70,7 +71,7 @@ def test_same_answers_as_a_full_scan(database, sampler):
     with session_scope(factory) as session:
         for q in queries:
             for radius, limit in ((15.0, 3), (3.0, 3), (40.0, 10)):
-                kw = dict(radius_km=radius, now=NOW, limit=limit)
+                kw = dict(radius_km=radius, now=NOW, limit=limit, departement=q.departement)
                 fast = find_places(session, q.latitude, q.longitude, q.need, **kw)
                 plain = naive_find_places(session, q.latitude, q.longitude, q.need, **kw)
                 assert summary(fast.matches) == summary(plain.matches), (q, radius, limit)
@@ -86,28 +87,43 @@ def test_specific_needs_are_all_met(database, sampler):
     with session_scope(factory) as session:
         for q in make_queries(30, seed=9, sampler=sampler, specific_share=0.0):
             result = find_places(session, q.latitude, q.longitude, Need(q.need.level, frozenset(needs)),
-                                 radius_km=40.0, now=NOW, limit=10)
+                                 radius_km=40.0, now=NOW, limit=10, departement=q.departement)
             for m in result.matches + result.remote:
                 offered = m.place.prise_en_charge_list
                 assert "Surdité" in offered and any(v.startswith("Langues étrangères (") for v in offered)
             plain = naive_find_places(session, q.latitude, q.longitude, Need(q.need.level, frozenset(needs)),
-                                      radius_km=40.0, now=NOW, limit=10)
+                                      radius_km=40.0, now=NOW, limit=10, departement=q.departement)
             assert summary(result.matches) == summary(plain.matches)
 
 
 def test_remote_list(database, sampler):
     _, factory = database
+    found = 0
     with session_scope(factory) as session:
         for q in make_queries(30, seed=13, sampler=sampler, specific_share=0.3):
-            remote = find_remote(session, q.need, latitude=q.latitude, longitude=q.longitude, now=NOW, limit=3)
+            remote = find_remote(session, q.need, latitude=q.latitude, longitude=q.longitude,
+                                 departement=q.departement, now=NOW, limit=3)
             # find_remote shows what the search would with nothing listed in person
-            plain = naive_find_places(session, q.latitude, q.longitude, q.need, radius_km=0.0, now=NOW, limit=3)
+            plain = naive_find_places(session, q.latitude, q.longitude, q.need, radius_km=0.0, now=NOW, limit=3,
+                                      departement=q.departement)
             assert summary(remote) == summary(plain.remote)
             assert all("À distance" in m.place.modalites_accompagnement_list for m in remote)
-        # Without a location: programme bonus first, then id, no distance.
-        anywhere = find_remote(session, Need("urgence"), now=NOW, limit=5)
-        assert len(anywhere) == 5 and all(m.distance_km is None for m in anywhere)
-        assert all("Aide aux démarches administratives" in m.place.services_list for m in anywhere)
+            # only the remote places of the person's département
+            assert all(place_departement(m.place.code_insee, m.place.code_postal) == q.departement for m in remote)
+            found += len(remote)
+        assert found > 30
+        # Without a location, whatever the département: the places serving the whole country, by programme bonus,
+        # then id, no distance.
+        everywhere = session.execute(select(Place.id).where(Place.modalites_accompagnement.contains("À distance"),
+                                                            Place.services.contains("Aide aux démarches"))
+                                     .order_by(Place.id).limit(6)).scalars().all()
+        areas = RemoteAreas.parse(";".join(f"{place_id}=france" for place_id in everywhere))
+        for departement in (None, "13", "2A"):  # départements without places of their own
+            anywhere = find_remote(session, Need("urgence"), departement=departement, remote_areas=areas, now=NOW,
+                                   limit=5)
+            assert len(anywhere) == 5 and all(m.distance_km is None for m in anywhere)
+            assert {m.place.id for m in anywhere} <= set(everywhere)
+        assert find_remote(session, Need("urgence"), now=NOW, limit=5) == []
 
 
 def best_place_near_a_place(factory, level="inclusion"):

@@ -12,14 +12,16 @@ from sqlalchemy import insert
 from sqlalchemy.pool import StaticPool
 
 from bot.core.db import Base, make_engine, session_factory
+from bot.directory.areas import RemoteAreas
 from bot.directory.importer import import_places
 from bot.directory.matching import LEVELS, bounding_box, haversine_km, matches_level
 from bot.directory.models import Place
-from bot.directory.search import Need, find_places, places_within
+from bot.directory.search import Need, find_places, find_remote, places_within
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2024, 5, 2, 10, 0, tzinfo=PARIS)  # Thursday 10:00
 HOME = (48.1106, -1.6796)  # Rennes, place de la République
+MARSEILLE = (43.2965, 5.3698)
 KM_LAT = 1 / 111.2  # degrees of latitude per km
 KM_LON = 1 / (111.2 * 0.6671)  # degrees of longitude per km at 48.1°N
 
@@ -67,6 +69,7 @@ def ids(matches):
 
 def search(session, level="urgence", specific=(), **kw):
     kw.setdefault("now", NOW)
+    kw.setdefault("departement", "35")  # the person is in Rennes
     return find_places(session, HOME[0], HOME[1], Need(level, frozenset(specific)), **kw)
 
 
@@ -273,7 +276,7 @@ def test_demo_directory_scenarios(factory, session):
     now = datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)  # a Thursday morning
     blosne = (48.0870, -1.6600)
 
-    urgence = find_places(session, *blosne, Need("urgence"), now=now)
+    urgence = find_places(session, *blosne, Need("urgence"), now=now, departement="35")
     assert urgence.matches[0].place.id == "demo-rennes-blosne-zagreb"
     assert all("Aide aux démarches administratives" in m.place.services_list for m in urgence.matches)
     assert "demo-allo-numerique-35" in ids(urgence.remote)
@@ -286,3 +289,67 @@ def test_demo_directory_scenarios(factory, session):
     vitre = (48.1236, -1.2095)
     assert find_places(session, *vitre, Need("montee_en_competence"), now=now).matches == []
     assert ids(find_places(session, *vitre, Need("urgence"), now=now).matches) == ["demo-vitre-france-services"]
+
+    # Marseille: nothing in person, and none of the remote places of Ille-et-Vilaine (Vitré is 741 km away)
+    marseille = find_places(session, *MARSEILLE, Need("urgence"), radius_km=50, now=now, departement="13")
+    assert marseille.matches == [] and marseille.remote == []
+    assert find_remote(session, Need("urgence"), latitude=MARSEILLE[0], longitude=MARSEILLE[1], departement="13",
+                       now=now) == []
+    assert find_remote(session, Need("inclusion"), now=now) == []  # département unknown: nothing is national
+
+
+def remote_place(pid, latitude, longitude, code_postal, code_insee=None, **kw):
+    return place(pid, latitude=latitude, longitude=longitude, code_postal=code_postal, code_insee=code_insee,
+                 modalites_accompagnement=kw.pop("modalites_accompagnement", DISTANCE), **kw)
+
+
+def remote_ids(session, departement, where=MARSEILLE, remote_areas=RemoteAreas(), level="urgence"):
+    latitude, longitude = where if where else (None, None)
+    in_search = find_places(session, *(where or MARSEILLE), Need(level), now=NOW, departement=departement,
+                            remote_areas=remote_areas).remote if where else None
+    alone = find_remote(session, Need(level), latitude=latitude, longitude=longitude, departement=departement,
+                        remote_areas=remote_areas, now=NOW)
+    if in_search is not None:
+        assert ids(in_search) == ids(alone)
+    return ids(alone)
+
+
+def test_a_remote_place_serves_its_own_departement(session):
+    session.add_all([
+        # Vitré (Ille-et-Vilaine), in person and remote: 741 km from Marseille
+        remote_place("vitre", 48.1236, -1.2095, "35500", "35360",
+                     modalites_accompagnement=f"{INDIVIDUEL}|{DISTANCE}"),
+        # Arles (Bouches-du-Rhône), remote only, 75 km from Marseille
+        remote_place("arles", 43.6766, 4.6278, "13200", "13004"),
+        # Avignon (Vaucluse), remote only, 85 km from Marseille: nearer than many places of the 13, another département
+        remote_place("avignon", 43.9493, 4.8055, "84000", "84007"),
+        # no INSEE code: the postcode tells the département
+        remote_place("aix-no-insee", 43.5297, 5.4474, "13100"),
+        remote_place("ajaccio", 41.9192, 8.7386, "20000", None),
+    ])
+    session.flush()
+    assert remote_ids(session, "13") == ["aix-no-insee", "arles"]
+    assert remote_ids(session, "35", where=HOME) == ["vitre"]
+    assert remote_ids(session, "84") == ["avignon"]
+    assert remote_ids(session, "2A") == ["ajaccio"]
+    assert remote_ids(session, "2B") == []
+    assert remote_ids(session, "13", where=None) == ["aix-no-insee", "arles"]  # no position: by bonus, then id
+    assert remote_ids(session, None) == []  # département unknown: only places serving the whole country
+
+
+def test_a_remote_place_flagged_national_or_regional_is_offered_there(session):
+    session.add_all([
+        remote_place("vitre", 48.1236, -1.2095, "35500", "35360"),
+        remote_place("allo-france", 48.8566, 2.3522, "75001", "75101"),
+        remote_place("allo-bretagne", 48.3904, -4.4861, "29200", "29019"),
+        remote_place("allo-nocoord", None, None, "75001", "75101"),
+    ])
+    session.flush()
+    areas = RemoteAreas.parse("allo-france=france; allo-nocoord=france; allo-bretagne=bretagne; vitre=56")
+    assert remote_ids(session, "13") == []
+    assert remote_ids(session, "13", remote_areas=areas) == ["allo-france", "allo-nocoord"]
+    assert remote_ids(session, None, where=None, remote_areas=areas) == ["allo-france", "allo-nocoord"]
+    assert remote_ids(session, "22", where=HOME, remote_areas=areas) == ["allo-bretagne", "allo-france",
+                                                                          "allo-nocoord"]
+    assert remote_ids(session, "56", where=HOME, remote_areas=areas) == ["vitre", "allo-bretagne", "allo-france"]
+    assert "vitre" not in remote_ids(session, "22", where=HOME, remote_areas=areas)

@@ -1,12 +1,14 @@
 """The conversation's services on a real SQLite database with the demo directory (no Rasa)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core import messages
 from bot.core.settings import Settings
 from bot.directory.importer import import_places
+from bot.directory.models import Place
 from bot.handoff.referrals import Referral
 from bot.handoff.services import Orientation
 from bot.ops.cli.database import DEMO_FILE
@@ -65,19 +67,116 @@ def test_workshop_for_learning_and_remote_alternative(orientation):
         assert "Dans un atelier collectif" in session.get(Place, card["lieu"]["id"]).modalites_accompagnement
 
 
-def test_remote_help_without_any_location(orientation):
+def test_remote_help_without_any_location_is_only_what_serves_the_whole_country(orientation):
+    # The demo's remote places serve Ille-et-Vilaine: someone who gave no town may live anywhere.
     state, replies = run(orientation, Turn(text="je voudrais apprendre a utiliser mon smartphone", intent="apprendre"),
                          Turn(choice="a_distance", intent="choix", text="/choix"))
     keys = [r.key for r in replies[1]]
-    assert "utter_aide_a_distance" in keys or "utter_ligne_aide" in keys
+    assert keys[1:] == ["utter_ligne_aide"] and state["place"] is None
 
 
-def test_far_away_town_offers_alternatives(orientation):
+def test_a_town_without_places_within_the_wide_radius_is_told_so_with_the_helpline(orientation):
     state, replies = run(orientation, Turn(text="je voudrais apprendre a utiliser mon smartphone", intent="apprendre"),
                          Turn(text="Marseille"))
-    assert replies[1][-1].key == "utter_aucun_lieu"
-    more, _ = handle(state, Turn(choice="ligne_aide", intent="choix", text="/choix"), orientation)
-    assert more[0].key == "utter_ligne_aide" and orientation.settings.helpline_phone in more[0].text()
+    keys = [r.key for r in replies[1]]
+    assert "utter_aucun_lieu" not in keys  # "chercher plus loin" would find nothing: not offered
+    assert keys[1:] == ["utter_rien_pres_de_vous", "utter_pas_d_aide_a_distance"]
+    assert orientation.settings.helpline_phone in replies[1][1].text()
+
+
+def choose(value):
+    return Turn(choice=value, intent="choix", text="/choix")
+
+
+def texts(replies):
+    return " ".join(r.text() for turn in replies for r in turn)
+
+
+def add_place(orientation, place_id, commune, code_postal, code_insee, latitude, longitude, **extra):
+    values = dict(id=place_id, pivot="00000000000000", nom=f"Allô numérique {commune}", commune=commune,
+                  code_postal=code_postal, code_insee=code_insee, adresse="1 place de la Mairie", latitude=latitude,
+                  longitude=longitude, telephone="+33491000000", date_maj=date(2026, 10, 1),
+                  horaires="Mo-Fr 09:00-17:00", services="Aide aux démarches administratives",
+                  modalites_accompagnement="À distance", modalites_acces="Téléphoner")
+    values.update(extra)
+    with orientation.factory() as session, session.begin():
+        session.add(Place(**values))
+
+
+REVENUS = "je dois faire ma déclaration de revenus avant jeudi"
+
+
+def test_marseille_is_never_sent_to_vitre(orientation):
+    """The bug as a new user saw it: Marseille, then "Une aide à distance", offered France Services de Vitré
+    (741 km away) and then looped on "chercher plus loin" at 50 km."""
+    state, replies = run(orientation, Turn(text=REVENUS, intent="demarche"), Turn(text="Marseille"))
+    assert state["level"] == "urgence"
+    keys = [r.key for r in replies[-1]]
+    assert keys[1:] == ["utter_rien_pres_de_vous", "utter_pas_d_aide_a_distance"]
+    told = replies[-1][1].text()
+    assert "aucun lieu près de chez vous" in told and orientation.settings.helpline_phone in told
+    assert state["remote"] == [] and state["pending"] == "alternatives"
+    assert [b["title"] for b in replies[-1][-1].buttons] == ["Une ligne d'aide"]  # no remote help for the 13
+    more = [handle(state, turn, orientation)[0] for turn in
+            (choose("a_distance"), Turn(text="une aide à distance"), choose("plus_loin"), Turn(text="plus loin"))]
+    assert "Vitré" not in texts(replies + more) and "Rennes" not in texts(replies + more)
+    assert [r.key for r in more[0]] == [r.key for r in more[1]] == ["utter_pas_d_aide_a_distance", "utter_ligne_aide"]
+    assert [r.key for r in more[2]] == [r.key for r in more[3]] == ["utter_pas_plus_loin",
+                                                                    "utter_pas_d_aide_a_distance"]
+    assert all(" km" not in r.text() for r in more[2] + more[3])
+    with orientation.factory() as session:
+        assert session.query(Referral).count() == 0
+
+
+def test_a_remote_place_of_the_same_departement_is_offered(orientation):
+    # Arles, remote only, 75 km from Marseille: beyond the wide radius, in the same département
+    add_place(orientation, "allo-arles", "Arles", "13200", "13004", 43.6766, 4.6278)
+    state, replies = run(orientation, Turn(text=REVENUS, intent="demarche"), Turn(text="Marseille"),
+                         choose("a_distance"), choose("oui"))
+    assert [r.key for r in replies[1]][1:] == ["utter_rien_pres_de_vous", "utter_autres_aides"]
+    assert [r.key for r in replies[2]] == ["utter_aide_a_distance", "utter_demande_consentement"]
+    assert "Allô numérique Arles" in replies[2][0].text()
+    assert replies[3][0].key == "utter_recapitulatif"
+    with orientation.factory() as session:
+        assert session.query(Referral).one().place_id == "allo-arles"
+
+
+def test_a_remote_place_flagged_national_is_offered_anywhere(orientation):
+    add_place(orientation, "allo-france", "Paris", "75001", "75101", 48.8566, 2.3522)
+    national = Orientation(orientation.factory, Settings(remote_areas="allo-france=france"),
+                           clock=lambda: THURSDAY_10H)
+    state, replies = run(national, Turn(text=REVENUS, intent="demarche"), Turn(text="Marseille"),
+                         choose("a_distance"))
+    assert state["place"]["id"] == "allo-france"
+    for insee in ("2A004", "97411"):  # Ajaccio, Saint-Denis de La Réunion
+        assert "allo-france" in [m.place.id for m in national.remote("urgence", [], insee=insee)], insee
+    # without a town: only the places that serve the whole country
+    state, replies = run(national, Turn(text="je voudrais apprendre a utiliser mon smartphone", intent="apprendre"),
+                         choose("a_distance"))
+    assert state["place"]["id"] == "allo-france"
+    # without the setting, it serves Paris only
+    state, replies = run(orientation, Turn(text=REVENUS, intent="demarche"), Turn(text="Marseille"))
+    assert state["remote"] == []
+
+
+def test_chercher_plus_loin_pressed_again_and_again_ends_on_remote_and_helpline(orientation):
+    add_place(orientation, "allo-arles", "Arles", "13200", "13004", 43.6766, 4.6278)
+    turns = [Turn(text=REVENUS, intent="demarche"), Turn(text="Marseille")] + [choose("plus_loin")] * 3
+    state, replies = run(orientation, *turns)
+    for turn in replies[2:]:
+        assert [r.key for r in turn] == ["utter_pas_plus_loin", "utter_autres_aides"]
+        assert all(" km" not in r.text() for r in turn)
+    choices = messages.catalogue().buttons("utter_autres_aides")
+    assert [b["payload"] for b in choices] == ['/choix{"valeur": "a_distance"}', '/choix{"valeur": "ligne_aide"}']
+    assert state["pending"] == "alternatives"
+
+
+def test_a_shared_position_finds_the_remote_help_of_its_departement(orientation):
+    add_place(orientation, "allo-arles", "Arles", "13200", "13004", 43.6766, 4.6278)
+    state, replies = run(orientation, Turn(text=REVENUS, intent="demarche"),
+                         Turn(text="/position", intent="position", latitude=43.2965, longitude=5.3698))
+    assert [r["id"] for r in state["remote"]] == ["allo-arles"]
+    assert orientation.departement(48.1173, -1.6778) == "35"
 
 
 def test_homonyms_are_offered_with_their_departement_name(orientation):

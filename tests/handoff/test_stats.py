@@ -57,13 +57,6 @@ def compute(factory, flt=stats.StatsFilter()):
 
 # --- pure helpers --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("insee, dep", [("35238", "35"), ("2A004", "2A"), ("2b033", "2B"), ("97411", "974"),
-                                        ("97611", "976"), ("01001", "01"), ("", None), (None, None),
-                                        ("3523", None), ("ABCDE", None)])
-def test_departement_of(insee, dep):
-    assert stats.departement_of(insee) == dep
-
-
 def test_iso_week_uses_paris_time():
     # Sunday 23:30 UTC is already Monday in Paris: next ISO week.
     assert stats.iso_week(at(2026, 3, 1, 23, 30)) == "2026-W10"

@@ -2,6 +2,7 @@
 
 from types import SimpleNamespace
 
+from bot.core import messages
 from bot.triage.dialogue import Turn, handle
 
 RENNES = SimpleNamespace(insee="35238", name="Rennes", postcodes=("35000", "35200", "35700"),
@@ -13,10 +14,15 @@ SAINT_DENIS_974 = SimpleNamespace(insee="97411", name="Saint-Denis", postcodes=(
 
 
 class FakeServices:
-    def __init__(self, places=True):
+    """places: True (a place within the first radius), False (only within the wide radius), "none" (nothing
+    within the wide radius either); remote: whether remote help serves the person's area."""
+
+    def __init__(self, places=True, remote=True):
         self.places = places
+        self.remote_help = remote
         self.referrals = []
         self.searches = []
+        self.remote_asked = []
 
     def locate(self, text, whole_answer):
         t = text.lower()
@@ -35,14 +41,15 @@ class FakeServices:
     def radius(self, wide):
         return 50.0 if wide else 15.0
 
-    def search(self, latitude, longitude, level, needs, radius_km):
+    def search(self, latitude, longitude, level, needs, radius_km, insee=None):
         self.searches.append((level, tuple(needs), radius_km))
-        if not self.places and radius_km < 50:
+        if self.places == "none" or (not self.places and radius_km < 50):
             return SimpleNamespace(matches=[])
         return SimpleNamespace(matches=[SimpleNamespace(name="Espace Blosne", level=level)])
 
-    def remote(self, level, needs, latitude=None, longitude=None):
-        return [SimpleNamespace(name="Aide à distance", level=level)]
+    def remote(self, level, needs, latitude=None, longitude=None, insee=None):
+        self.remote_asked.append((latitude, longitude, insee))
+        return [SimpleNamespace(name="Aide à distance", level=level)] if self.remote_help else []
 
     def present(self, match):
         return {"id": "demo-1", "nom": match.name, "adresse": "1 rue X", "code_postal": "35000", "commune": "Rennes",
@@ -220,3 +227,68 @@ def test_asking_to_be_called_back_names_the_place_and_hands_its_id_to_the_channe
     assert [r.key for r in replies] == ["utter_pas_de_rappel"] and replies[0].custom is None
     replies, _ = handle(None, choice("rappel"), services)  # no place proposed yet: nothing to book
     assert replies[0].custom is None
+
+
+def test_nothing_within_the_wide_radius_is_said_plainly_with_the_helpline_and_remote_help():
+    services = FakeServices(places="none")
+    state, transcript, replies = converse(services, Turn(text="je voudrais apprendre a faire des visios",
+                                                         intent="apprendre"), Turn(text="rennes"))
+    # both radii searched at once: "chercher plus loin" would find nothing, so it is not offered
+    assert [s[2] for s in services.searches] == [15.0, 50.0]
+    assert transcript[1][1:] == ["utter_rien_pres_de_vous", "utter_autres_aides"]
+    assert "Ligne test au 01 02 03 04 05" in replies[1].text() and "50 km" in replies[1].text()
+    assert [b["title"] for b in messages.catalogue().buttons("utter_autres_aides")] == ["Une aide à distance",
+                                                                                       "Une ligne d'aide"]
+    assert services.remote_asked[0][2] == "35238"  # remote help for the person's commune
+    assert state["pending"] == "alternatives" and state["wide"] is True
+
+
+def test_chercher_plus_loin_never_loops_and_never_repeats_a_radius():
+    services = FakeServices(places="none")
+    state, transcript, replies = converse(services, Turn(text="je voudrais apprendre a faire des visios",
+                                                         intent="apprendre"), Turn(text="rennes"),
+                                          choice("plus_loin"), Turn(text="chercher plus loin"), choice("plus_loin"))
+    for turn in transcript[2:]:
+        assert turn == ["utter_pas_plus_loin", "utter_autres_aides"]
+    assert all(" km" not in r.text() for r in replies)
+    assert state["pending"] == "alternatives"
+    # the choices that remain: remote help and the helpline, never "chercher plus loin"
+    assert all(r.buttons is None for r in replies)  # the domain's buttons of utter_autres_aides
+    assert max(s[2] for s in services.searches) == 50.0
+    remote, state = handle(state, choice("a_distance"), services)
+    assert [r.key for r in remote] == ["utter_aide_a_distance", "utter_demande_consentement"]
+
+
+def test_nothing_near_and_no_remote_help_for_the_area_ends_on_the_helpline():
+    services = FakeServices(places="none", remote=False)
+    state, transcript, replies = converse(services, Turn(text="je voudrais apprendre a faire des visios",
+                                                         intent="apprendre"), Turn(text="rennes"))
+    assert transcript[1][1:] == ["utter_rien_pres_de_vous", "utter_pas_d_aide_a_distance"]
+    assert "01 02 03 04 05" in replies[1].text()
+    assert [b["title"] for b in replies[2].buttons] == ["Une ligne d'aide"]  # no remote help to offer
+    assert state["pending"] == "alternatives"
+    again, state = handle(state, choice("plus_loin"), services)
+    assert [r.key for r in again] == ["utter_pas_plus_loin", "utter_pas_d_aide_a_distance"]
+    assert all(" km" not in r.text() for r in again)
+    unclear, state = handle(state, Turn(text="euh"), services)
+    assert [r.key for r in unclear] == ["utter_pas_compris_reponse", "utter_pas_d_aide_a_distance"]
+    typed, state = handle(state, Turn(text="une aide a distance"), services)
+    assert [r.key for r in typed] == ["utter_pas_d_aide_a_distance", "utter_ligne_aide"]
+
+
+def test_further_search_offers_remote_help_only_when_some_serves_the_area():
+    services = FakeServices(places=False, remote=False)
+    state, transcript, replies = converse(services, Turn(text="je voudrais apprendre a faire des visios",
+                                                         intent="apprendre"), Turn(text="rennes"))
+    assert transcript[1][-1] == "utter_aucun_lieu"
+    assert [b["title"] for b in replies[-1].buttons] == ["Chercher plus loin", "Une ligne d'aide"]
+    typed, _ = handle(state, Turn(text="a distance"), services)
+    assert [r.key for r in typed] == ["utter_pas_d_aide_a_distance", "utter_ligne_aide"]
+
+
+def test_remote_help_without_a_town_asks_for_national_help_only():
+    services = FakeServices(remote=False)
+    state, transcript, _ = converse(services, Turn(text="je voudrais apprendre a faire des visios", intent="apprendre"),
+                                    choice("a_distance"))
+    assert services.remote_asked == [(None, None, None)]
+    assert transcript[1][1:] == ["utter_ligne_aide"]
