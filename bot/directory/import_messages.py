@@ -69,6 +69,15 @@ INSEE_INVALID = "invalide"
 INSEE_UNKNOWN = "inconnu (aucune commune n'a ce code)"
 MSG_COMMUNE_DERIVED = "commune absente : {commune}, d'après le code INSEE ou le code postal"
 MSG_POSTCODE_DERIVED = "code_postal absent : {postcode}, d'après la commune"
+MSG_COORDS_SWAPPED = "latitude {latitude} et longitude {longitude} inversées : remises dans l'ordre"
+MSG_POSITION_COMMUNE = "{reason} : position de la commune utilisée ({commune}, {insee}), approximative"
+POSITION_REASONS = {
+    "absent": "coordonnées absentes",
+    "out_of_range": "coordonnées hors limites ({latitude}, {longitude})",
+    "zero": "coordonnées nulles (0, 0)",
+    "outside_france": "coordonnées hors de France ({latitude}, {longitude})",
+    "far": "coordonnées à {distance} km de la commune ({latitude}, {longitude})",
+}
 MSG_NO_POSITION = ("position introuvable : pas de coordonnées utilisables, et la commune n'est pas reconnue "
                    "(commune « {commune} », code postal « {postcode} », code INSEE « {insee} »)")
 
@@ -77,7 +86,7 @@ ROW_TEMPLATES = (
     MSG_REQUIRED, MSG_POSTCODE, MSG_INSEE, MSG_PIVOT, MSG_ENUM, MSG_ENUM_ABANDONED, MSG_NUMBER, MSG_LAT_RANGE,
     MSG_LON_RANGE, MSG_COORD_PAIR, MSG_PHONE, MSG_DATE, MSG_MAX_LENGTH, MSG_DUPLICATE, MSG_EXTRA_COLUMNS,
     MSG_NOT_AN_OBJECT, MSG_ID_DERIVED, MSG_NO_POSITION, MSG_INSEE_DERIVED, MSG_INSEE_REPLACED, MSG_COMMUNE_DERIVED,
-    MSG_POSTCODE_DERIVED,
+    MSG_POSTCODE_DERIVED, MSG_COORDS_SWAPPED, MSG_POSITION_COMMUNE,
 )
 
 # --- Summary ------------------------------------------------------------------------------------

@@ -157,15 +157,15 @@ def check_values(mapped: MappedRow) -> Tuple[Dict[str, object], List[Problem]]:
             problems.append(Problem("code_insee", "code_insee", msg.MSG_INSEE.format(value=insee), value=insee))
             values["code_insee"] = None
 
-    for name, limit, template in (("latitude", 90.0, msg.MSG_LAT_RANGE), ("longitude", 180.0, msg.MSG_LON_RANGE)):
+    # Numbers only: whether they can place the place (range, France, near the commune, swapped) is
+    # import_positions.position()'s to say.
+    for name in ("latitude", "longitude"):
         raw = values[name]
         values[name] = None
         if raw:
             number = parse_number(str(raw))
             if number is None:
                 problems.append(Problem(name, "coordonnee", msg.MSG_NUMBER.format(field=name, value=raw)))
-            elif not -limit <= number <= limit:
-                problems.append(Problem(name, "coordonnee", template.format(value=raw)))
             else:
                 values[name] = number
     if (values["latitude"] is None) != (values["longitude"] is None) and not any(

@@ -27,10 +27,15 @@ The commune reference completes what it can (`_Importer._locate`): a missing, "M
 unknown INSEE code is derived from the commune and postcode (import_positions.py; in Paris, Lyon and
 Marseille, the arrondissement's code), an empty commune or postcode is filled in; each is a warning.
 
+Coordinates are checked against France and the place's commune (import_positions.position()): swapped
+ones are put back; a place without usable ones gets its commune's position, flagged `position_approx`
+(shown as "environ N km"); each is a warning.
+
 **--strict** (`strict=True`) keeps the behaviour before: every problem with a value rejects the place,
-including a missing id or another required field of the standard, for data producers who validate
-their file. The fatal rules above apply in both modes; a legacy value the standard abandoned, and what
-the importer completes (a derived id), are warnings in both.
+including a missing id or another required field of the standard, and coordinates out of range, for
+data producers who validate their file. The fatal rules above apply in both modes; a legacy value the
+standard abandoned, and what the importer completes or corrects (an INSEE code, a swapped pair, the
+commune's position), are warnings in both.
 
 Good places are upserted on `id`: a second import of the same file changes nothing (every place is
 reported as unchanged, thanks to `row_hash`). A file that is not a directory file raises
@@ -51,7 +56,7 @@ from bot.core.db import session_scope
 from bot.core.text import normalize
 from bot.directory import import_messages as msg
 from bot.directory.import_mapping import MappingChooser, canonical_enum_value, choose_mapping
-from bot.directory.import_positions import Area, Locator
+from bot.directory.import_positions import ABSENT, OUT_OF_RANGE, Area, Locator, position
 from bot.directory.import_report import ImportReport, RowError
 from bot.directory.import_sources import ImportFileError, Record, open_path, read_places
 from bot.directory.import_values import ERROR, FATAL, NOTE, Problem, check_values, normalize_phone
@@ -71,6 +76,11 @@ def derived_id(values: Dict[str, object]) -> str:
     where = values.get("code_postal") or normalize(str(values.get("commune") or ""))
     key = "\n".join((normalize(str(values.get("nom") or "")), str(where), normalize(str(values.get("adresse") or ""))))
     return "lieu-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def _number(value: object) -> str:
+    """A coordinate as the file most likely wrote it: 48.1106, -1.68, 0."""
+    return f"{value:.6f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 
 def _row_hash(values: Dict[str, object], demo: bool) -> str:
@@ -175,10 +185,39 @@ class _Importer:
             if area.postcode:
                 self._complete(values, found, "code_postal", area.postcode, "code_postal_deduit",
                                msg.MSG_POSTCODE_DERIVED.format(postcode=area.postcode))
-        if (values["latitude"] is None or values["longitude"] is None) and area is None:
+        self._position(values, found, area)
+
+    def _position(self, values: Dict[str, object], found: List[Problem], area: Optional[Area]) -> None:
+        """Coordinates as import_positions.position() decides, each correction a warning."""
+        latitude, longitude = values["latitude"], values["longitude"]
+        where = position(latitude, longitude, area)  # type: ignore[arg-type]
+        values["position_approx"] = False
+        if where is not None and where.reason == OUT_OF_RANGE and self.strict:
+            for name, value, limit, template in (("latitude", latitude, 90.0, msg.MSG_LAT_RANGE),
+                                                 ("longitude", longitude, 180.0, msg.MSG_LON_RANGE)):
+                if abs(value) > limit:  # type: ignore[arg-type]
+                    found.append(Problem(name, "coordonnee", template.format(value=_number(value)), ERROR))
+            return
+        if where is None:
             found.append(Problem("position", "position", msg.MSG_NO_POSITION.format(
                 commune=values["commune"] or "", postcode=values["code_postal"] or "",
                 insee=values["code_insee"] or ""), FATAL))
+            return
+        values["latitude"], values["longitude"], values["position_approx"] = (
+            where.latitude, where.longitude, where.approx)
+        if where.swapped:
+            found.append(Problem("latitude", "coordonnees_inversees", msg.MSG_COORDS_SWAPPED.format(
+                latitude=_number(latitude), longitude=_number(longitude)), NOTE))
+        elif where.approx:
+            reason = msg.POSITION_REASONS[where.reason or ABSENT].format(
+                latitude=_number(latitude), longitude=_number(longitude), distance=round(where.distance_km or 0))
+            unreadable = [p for p in found if p.kind == "coordonnee"]
+            if unreadable and not self.strict:  # one warning says both: what was wrong, what was done
+                reason = unreadable[0].message
+                for p in unreadable:
+                    found.remove(p)
+            found.append(Problem("position", "position_commune", msg.MSG_POSITION_COMMUNE.format(
+                reason=reason, commune=area.name, insee=area.insee), NOTE))  # type: ignore[union-attr]
 
     @staticmethod
     def _derive_insee(values: Dict[str, object], found: List[Problem], area: Area, given: Optional[str] = None,

@@ -21,6 +21,16 @@ from bot.handoff.notifications.outbox import enqueue_for_referral
 from bot.handoff.referrals import ReferralRequest, create_referral
 
 
+def distance_text(distance_km: Optional[float], approximate: bool) -> str:
+    """The distance as the templates show it before " km": "3,2", or "environ 3" when the place is at its
+    commune's position (a kilometre at least: the place may be anywhere in the commune)."""
+    if distance_km is None:
+        return ""
+    if approximate:
+        return messages.text("utter_distance_environ", distance=max(1, round(distance_km)))
+    return f"{distance_km:.1f}".replace(".", ",")
+
+
 class Orientation:
     """The concrete services behind bot.triage.dialogue.Services, on a database and the commune index."""
 
@@ -94,8 +104,10 @@ class Orientation:
             "code_postal": place.code_postal,
             "commune": place.commune,
             "telephone": national(place.telephone),
-            "distance": f"{match.distance_km:.1f}".replace(".", ",") if match.distance_km is not None else "",
+            "distance": distance_text(match.distance_km, bool(place.position_approx)),
             "distance_km": round(match.distance_km, 1) if match.distance_km is not None else None,
+            # The place is at its commune's position (the directory had no usable coordinates).
+            "position_approximative": bool(place.position_approx),
             "ouverture": opening,
             "prochaine_ouverture": opening,
             "horaires": place.horaires or "",

@@ -455,6 +455,8 @@ def _place_replies(state: dict, services: Services) -> list[Reply]:
     place = services.present(found.matches[0])
     state["place"], state["nothing_near"] = place, None
     out = [Reply("utter_lieu", place, custom=_card(state, place))]
+    if place.get("position_approximative"):
+        out.append(Reply("utter_position_approximative"))
     if place.get("demo"):
         out.append(Reply("utter_lieu_demo"))
     if place.get("horaires_a_confirmer"):

@@ -47,7 +47,7 @@ def test_bad_values_are_dropped_with_a_warning_and_their_places_kept(factory):
     assert stored["pivot"].pivot is None
     assert stored["ok"].telephone == "+33299000001"
     assert report.warning_counts == {"valeur_inconnue": 10, "telephone": 1, "date_maj": 1, "resume_trop_long": 1,
-                                     "pivot": 1, "id_calcule": 1}
+                                     "pivot": 1, "id_calcule": 1, "position_commune": 1}
 
 
 def test_only_a_place_without_name_or_position_is_rejected(factory):
@@ -57,8 +57,8 @@ def test_only_a_place_without_name_or_position_is_rejected(factory):
     assert "obligatoire" in report.errors[0].message
     assert report.errors[1].message.startswith("position introuvable")
     assert "« Ville inconnue »" in report.errors[1].message
-    # No coordinates, but its commune is known: kept.
-    assert "commune-seule" in places(factory)
+    # No coordinates, but its commune is known: kept, at the commune's position.
+    assert places(factory)["commune-seule"].position_approx is True
 
 
 def test_with_strict_every_bad_value_rejects_its_place(factory):
@@ -69,14 +69,14 @@ def test_with_strict_every_bad_value_rejects_its_place(factory):
     assert by_line[3].row_id == "velo-1" and by_line[3].message == (
         "services : valeur « Réparation de vélos » inconnue du standard")
     assert by_line[17].field == "id" and "obligatoire" in by_line[17].message
-    assert report.warnings == {}
+    assert report.warning_counts == {"position_commune": 1}  # a correction, not an error: no rejection
 
 
 def test_the_summary_groups_warnings_by_kind_with_counts_and_five_examples(factory):
     lines = import_places(factory, TO_FIX).summary_lines()
     assert lines[0] == "17 lieu(x) créé(s), 0 mis à jour, 0 inchangé(s)."
     assert "2 ligne(s) rejetée(s) (2 erreur(s)) :" in lines
-    assert "15 avertissement(s), lieux gardés :" in lines
+    assert "16 avertissement(s), lieux gardés :" in lines
     start = lines.index("- valeurs inconnues du standard, retirées de leur liste : 10")
     group = lines[start + 1:start + 10]
     assert group[:2] == ["    services « Réparation de vélos » : 8 lieu(x)",
@@ -87,7 +87,7 @@ def test_the_summary_groups_warnings_by_kind_with_counts_and_five_examples(facto
     assert group[7] == "    … et 5 autre(s)"
     # One group per kind, the most frequent first; single ones show their one example.
     kinds = [line for line in lines if line.startswith("- ")]
-    assert kinds[0].endswith(": 10") and len(kinds) == 6
+    assert kinds[0].endswith(": 10") and len(kinds) == 7
     phone = lines.index("- numéros de téléphone non reconnus, retirés : 1")
     assert lines[phone + 1] == ("    ligne 13 (id tel) : telephone « 12 34 » : numéro non reconnu "
                                 "(format attendu : +33 suivi de 9 chiffres)")

@@ -70,7 +70,9 @@ def test_the_0_1_example_is_read_in_the_current_version(factory):
     legacy = next(line for line in lines if line.startswith("Colonnes d'une version antérieure"))
     assert "courriel" in legacy and "labels_nationaux" in legacy and "publics_accueillis" in legacy
     # Values the standard abandoned are dropped and counted per value; the place is kept.
-    assert report.warning_counts == {"valeur_abandonnee": 2}
+    assert report.warning_counts == {"valeur_abandonnee": 2, "position_commune": 1}
+    # The example's coordinates (43.52609, 5.41423) are near Aix-en-Provence, not in Reims: the commune's are used.
+    assert place.position_approx is True and place.latitude == pytest.approx(49.25, abs=0.1)
     assert "    labels_nationaux « APTIC » : 1 lieu(x)" in lines
     assert "    publics_accueillis « Adultes » : 1 lieu(x)" in lines
 
@@ -95,8 +97,9 @@ def test_the_values_the_issue_saw_rejected_are_translated(factory):
 def test_regional_exports_of_v0_1_are_imported_whole(factory, name, count):
     report = import_places(factory, LEGACY / name)
     assert report.errors == [] and report.created == count
-    # Besides the abandoned values, only what the commune reference completes (missing INSEE codes).
-    assert set(report.warning_counts) <= {"valeur_abandonnee", "code_insee_deduit"}
+    # Besides the abandoned values, only what the commune reference completes (missing INSEE codes,
+    # positions of places without coordinates).
+    assert set(report.warning_counts) <= {"valeur_abandonnee", "code_insee_deduit", "position_commune"}
 
 
 def test_a_charente_place_keeps_its_programmes_and_services(factory):

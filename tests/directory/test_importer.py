@@ -200,7 +200,10 @@ def test_with_strict_a_header_missing_required_columns_names_them(factory):
 def test_every_problem_of_a_row_is_reported_at_once_as_warnings(factory):
     report = import_places(factory, io.StringIO(to_csv([row(code_postal="ABCDE", latitude="x", pivot="12")])))
     assert report.created == 1 and report.errors == []
-    assert set(report.warning_counts) == {"code_postal", "coordonnee", "pivot"}
+    # The unreadable latitude is said once, with what was done: the commune's position.
+    assert set(report.warning_counts) == {"code_postal", "position_commune", "pivot"}
+    assert report.warnings["position_commune"].examples[0].message == (
+        "latitude « x » : nombre attendu : position de la commune utilisée (Rennes, 35238), approximative")
 
 
 def test_duplicate_id_in_one_file_is_reported(factory):

@@ -99,8 +99,9 @@ def check_outcome(workdir, data: bytes):
                 assert place.id and place.nom
                 assert place.code_postal is None or re.fullmatch(r"[0-9]{5}", place.code_postal), place.code_postal
                 assert place.code_insee is None or re.fullmatch(r"(?:[0-9]{2}|2[AB])[0-9]{3}", place.code_insee)
-                assert place.latitude is None or -90 <= place.latitude <= 90
-                assert place.longitude is None or -180 <= place.longitude <= 180
+                # Every kept place has a position, its own or its commune's.
+                assert place.latitude is not None and -90 <= place.latitude <= 90
+                assert place.longitude is not None and -180 <= place.longitude <= 180
                 assert place.telephone is None or re.fullmatch(r"\+[0-9]{8,12}", place.telephone), place.telephone
             # An import never touches another table.
             assert session.execute(text("SELECT count(*) FROM referrals")).scalar_one() == 0

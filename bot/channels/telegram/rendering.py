@@ -120,6 +120,8 @@ def render_card(custom: dict) -> Optional[str]:
     town = " ".join(str(place[k]) for k in ("code_postal", "commune") if place.get(k))
     if town:
         lines.append(esc(town))
+    if place.get("position_approximative"):
+        lines.append(esc(messages.text("utter_telegram_fiche_position_approx")))
     if place.get("prochaine_ouverture"):
         lines.append(esc(place["prochaine_ouverture"]))
     if place.get("telephone"):

@@ -39,6 +39,8 @@
     map: "Voir sur la carte (OpenStreetMap)",
     updatedOn: "Informations mises à jour le ",
     distance: function (km) { return "à " + km + " km"; },
+    distanceApprox: function (km) { return "à environ " + km + " km"; },
+    approxPosition: "Position approximative (commune) : distance comptée depuis le centre de la commune.",
     decimalMark: ",",
     // screen-reader spelling of "-" in the reference code
     spokenDash: "tiret",
@@ -155,9 +157,10 @@
     }).filter(function (s) { return s !== ""; }).join(LABELS.ruleSep);
   }
 
-  function formatDistance(km) {
+  function formatDistance(km, approximate) {
     var n = Number(km);
     if (km === null || km === undefined || km === "" || !isFinite(n)) { return ""; }
+    if (approximate) { return LABELS.distanceApprox(String(Math.max(1, Math.round(n)))); }
     var text = n < 10 ? n.toFixed(1) : String(Math.round(n));
     return LABELS.distance(text.replace(".", LABELS.decimalMark));
   }
@@ -277,9 +280,12 @@
         if (i) { p.appendChild(document.createElement("br")); }
         p.appendChild(document.createTextNode(line));
       });
-      var dist = formatDistance(lieu.distance_km);
+      var dist = formatDistance(lieu.distance_km, lieu.position_approximative === true);
       if (dist) { p.appendChild(make("span", "distance", " (" + dist + ")")); }
       wrap.appendChild(p);
+    }
+    if (lieu.position_approximative === true) {
+      wrap.appendChild(make("p", "approx-position", LABELS.approxPosition));
     }
     if (isNonEmptyString(lieu.prochaine_ouverture)) {
       wrap.appendChild(make("p", "next-opening", lieu.prochaine_ouverture));
