@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from bot.core.text import normalize
 from bot.directory.models import ENUMERATIONS
 from bot.directory.standard_versions import (
     LEGACY_FIELDS,
+    CellTranslation,
     DetectedVersion,
     column_key,
     current_fields,
@@ -91,8 +92,10 @@ class StandardMapping:
     def __init__(self, fields: Sequence[str]):
         self.detected: DetectedVersion = detect_version(list(fields))
         self._targets: Dict[str, Optional[Tuple[str, ...]]] = {}
+        # column -> (how it is read, the current field it feeds first); computed once per column
+        self._plan: Dict[str, Tuple[int, str]] = {}
         for column in fields:
-            self.targets(column)
+            self._plan_of(column)
 
     @property
     def version(self) -> str:
@@ -117,11 +120,18 @@ class StandardMapping:
 
     def targets(self, column: str) -> Optional[Tuple[str, ...]]:
         """The current field(s) a column feeds; None or () when it feeds none."""
-        try:
-            return self._targets[column]
-        except KeyError:
+        self._plan_of(column)
+        return self._targets[column]
+
+    def _plan_of(self, column: str) -> Tuple[int, str]:
+        plan = self._plan.get(column)
+        if plan is None:
             targets = self._targets[column] = current_fields(column) if column else None
-            return targets
+            first = targets[0] if targets else ""
+            kind = _SKIP if not targets else (
+                _FREE_LIST if first in FREE_LISTS else _ENUMERATED if first in ENUMERATIONS else _SCALAR)
+            plan = self._plan[column] = (kind, first)
+        return plan
 
     def current_fields(self, fields: Sequence[str]) -> List[str]:
         """The current fields columns named so can fill."""
@@ -130,30 +140,49 @@ class StandardMapping:
     def map_row(self, record: Mapping[str, object]) -> MappedRow:
         row: Dict[str, object] = {}
         dropped: List[DroppedValue] = []
+        plans = self._plan
         for column, cell in record.items():
-            if cell is None or cell == "" or cell == []:
+            if not cell:  # None, "" or []
                 continue
-            targets = self.targets(column)
-            if not targets:
-                continue
-            first = targets[0]
-            if first in FREE_LISTS:
-                items: List[str] = row.setdefault(first, [])  # type: ignore[assignment]
-                items.extend(i for i in split_items(_cell(cell)) if i not in items)
-            elif first in ENUMERATIONS:
-                translated = translate_cell(column, _cell(cell))
+            plan = plans.get(column) or self._plan_of(column)
+            kind, first = plan
+            if kind == _SCALAR:
+                if not row.get(first):
+                    row[first] = cell
+            elif kind == _ENUMERATED:
+                translated = _translate(column, cell if isinstance(cell, str) else tuple(map(str, cell))
+                                        if isinstance(cell, list) else str(cell))
                 for name, values in translated.values.items():
-                    kept: List[str] = row.setdefault(name, [])  # type: ignore[assignment]
-                    kept.extend(v for v in values if v not in kept)
-                dropped.extend(DroppedValue(column, v, True) for v in translated.dropped)
-                dropped.extend(DroppedValue(column, v, False) for v in translated.unknown)
-            elif row.get(first) in (None, ""):
-                row[first] = cell
+                    kept = row.get(name)
+                    if kept is None:
+                        row[name] = list(values)
+                    else:
+                        kept.extend(v for v in values if v not in kept)  # type: ignore[union-attr]
+                if translated.dropped or translated.unknown:
+                    dropped.extend(DroppedValue(column, v, True) for v in translated.dropped)
+                    dropped.extend(DroppedValue(column, v, False) for v in translated.unknown)
+            elif kind == _FREE_LIST:
+                items = split_items(_cell(cell))
+                kept = row.get(first)
+                if kept is None:
+                    row[first] = list(dict.fromkeys(items))
+                else:
+                    kept.extend(i for i in items if i not in kept)  # type: ignore[union-attr]
         return MappedRow(row, tuple(dropped))
+
+
+_SKIP, _SCALAR, _ENUMERATED, _FREE_LIST = range(4)
 
 
 def _cell(cell: object):
     return cell if isinstance(cell, (str, list)) else str(cell)
+
+
+@lru_cache(maxsize=16384)
+def _translate(column: str, cell: Union[str, Tuple[str, ...]]) -> CellTranslation:
+    """translate_cell, cached: a national file repeats the same cells thousands of times (the result is
+    only read)."""
+    return translate_cell(column, cell if isinstance(cell, str) else list(cell))
 
 
 MappingChooser = Callable[[Sequence[str]], StandardMapping]

@@ -67,6 +67,7 @@ class Locator:
     def __init__(self, communes: Optional[CommuneIndex] = None):
         self._communes = communes
         self._cache: Dict[Tuple[str, str, str], Optional[Area]] = {}
+        self._known: Dict[str, bool] = {}
         self._arrondissements, self._arrondissement_of_postcode = _read_arrondissements()
 
     @property
@@ -77,14 +78,18 @@ class Locator:
 
     def knows(self, insee: str) -> bool:
         """Whether the reference has this code (a commune, or an arrondissement of Paris, Lyon or Marseille)."""
-        return insee in self._arrondissements or self.communes.by_insee(insee) is not None
+        known = self._known.get(insee)
+        if known is None:
+            known = self._known[insee] = insee in self._arrondissements or self.communes.by_insee(insee) is not None
+        return known
 
     def area(self, insee: Optional[str], postcode: Optional[str], name: Optional[str]) -> Optional[Area]:
-        key = (insee or "", postcode or "", name_key(name or ""))
+        # A known code decides alone (with the postcode, for an arrondissement): the name does not matter.
+        key = (insee or "", postcode or "", "" if insee and self.knows(insee) else name or "")
         try:
             return self._cache[key]
         except KeyError:
-            found = self._cache[key] = self._find(*key)
+            found = self._cache[key] = self._find(key[0], key[1], name_key(key[2]))
             return found
 
     def _find(self, insee: str, postcode: str, name: str) -> Optional[Area]:

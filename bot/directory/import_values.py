@@ -32,7 +32,7 @@ PIVOT_RE = re.compile(r"^[a-zA-Z0-9]{9,14}$")
 PHONE_RE = re.compile(r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)([0-9]){6,9}$")
 RESUME_MAX_LENGTH = 280
 # What exports write for "no value" in a code column.
-PLACEHOLDERS = frozenset({"missing", "na", "n a", "nan", "null", "none", "inconnu", "non renseigne", ""})
+PLACEHOLDERS = frozenset({"missing", "na", "n a", "nan", "null", "none", "inconnu", "nonrenseigne", "x", ""})
 
 # Regions tried when a number is written nationally (0X XX XX XX XX): metropolitan France first,
 # then the overseas territories the standard allows.
@@ -60,8 +60,8 @@ def clean(value: object) -> Optional[str]:
     """One cell as text: trimmed, typography fixed; a list `|`-joined; None when empty."""
     if value is None:
         return None
-    if isinstance(value, list):
-        value = MULTI_SEPARATOR.join(str(v).strip() for v in value if str(v).strip())
+    if isinstance(value, list):  # items are trimmed and non-empty (import_mapping)
+        value = MULTI_SEPARATOR.join(value)
     value = str(value).strip()
     if _NEEDS_TYPOGRAPHY.search(value):  # most cells are already clean: skip the heavier pass
         value = fix_typography(value)
@@ -112,8 +112,9 @@ def parse_date(value: str) -> Optional[date]:
 
 def check_values(mapped: MappedRow) -> Tuple[Dict[str, object], List[Problem]]:
     """Values of one place as stored (see the module's docstring), and the problems found."""
-    row = mapped.fields
-    values: Dict[str, object] = {name: clean(row.get(name)) for name in STANDARD_FIELDS}
+    values: Dict[str, object] = dict.fromkeys(STANDARD_FIELDS)
+    for name, cell in mapped.fields.items():  # only the fields the file filled
+        values[name] = clean(cell)
     problems: List[Problem] = []
     for dropped in mapped.dropped:
         if dropped.abandoned:
@@ -147,12 +148,12 @@ def check_values(mapped: MappedRow) -> Tuple[Dict[str, object], List[Problem]]:
             values["code_postal"] = None
 
     insee = values["code_insee"]
-    if insee and normalize(str(insee)) in PLACEHOLDERS:
-        values["code_insee"] = insee = None  # "MISSING": an empty cell; the importer derives the code
     if insee:
         insee = str(insee).replace(" ", "").upper()
         if INSEE_RE.match(insee):
             values["code_insee"] = insee
+        elif normalize(insee) in PLACEHOLDERS:
+            values["code_insee"] = None  # "MISSING": an empty cell; the importer derives the code
         else:
             problems.append(Problem("code_insee", "code_insee", msg.MSG_INSEE.format(value=insee), value=insee))
             values["code_insee"] = None
