@@ -554,7 +554,9 @@ def _place(session, place_id: Optional[str]):
 # --------------------------------------------------------------------------------------------------
 
 def place_name(place) -> str:
-    return f"{place.nom} ({place.commune})" if place is not None else "Aucun lieu"
+    if place is None:
+        return "Aucun lieu"
+    return f"{place.nom} ({place.commune})" if place.commune else place.nom
 
 
 def journal_lookups(session, account, entries) -> dict:

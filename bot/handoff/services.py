@@ -100,9 +100,10 @@ class Orientation:
         return {
             "id": place.id,
             "nom": place.nom,
-            "adresse": place.adresse,
-            "code_postal": place.code_postal,
-            "commune": place.commune,
+            # A place imported without them (bot/directory/importer.py keeps it): empty, never "None".
+            "adresse": place.adresse or "",
+            "code_postal": place.code_postal or "",
+            "commune": place.commune or "",
             "telephone": national(place.telephone),
             "distance": distance_text(match.distance_km, bool(place.position_approx)),
             "distance_km": round(match.distance_km, 1) if match.distance_km is not None else None,

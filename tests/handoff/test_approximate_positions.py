@@ -73,6 +73,17 @@ def test_a_place_with_its_own_coordinates_keeps_an_exact_distance(orientation, d
     assert "environ" not in replies[keys.index("utter_lieu")].text()
 
 
+def test_a_place_imported_without_address_or_postcode_shows_them_empty(orientation, database):
+    import_places(database.factory, io.StringIO(
+        "nom,commune,latitude,longitude,services,modalites_accompagnement,dispositif_programmes_nationaux\n"
+        "Point numérique,Rennes,48.1106,-1.6796,Aide aux démarches administratives,Accompagnement individuel,"
+        "Aidants Connect\n"))
+    state, replies = ask_in(orientation, "rennes")
+    assert (state["place"]["adresse"], state["place"]["code_postal"]) == ("", "")
+    lieu = next(r for r in replies if r.key == "utter_lieu")
+    assert "None" not in lieu.text()
+
+
 def test_the_telegram_card_says_the_position_is_approximate():
     card = render_card({"type": "resultat", "lieu": {"nom": "Point numérique", "position_approximative": True,
                                                      "latitude": 48.13, "longitude": -1.76}})
