@@ -100,6 +100,7 @@ def check_brought_to_head(engine) -> None:
         place = session.get(Place, "lieu-1")
         assert (place.nom, place.adresse) == ("Espace numérique du Blosne", "1 rue de Test")
         assert place.position_approx is False  # 0003: every place already there has its own coordinates
+        assert (place.import_source, place.withdrawn_at) == (None, None)  # 0004: none is withdrawn
         assert session.get(Referral, 1).reference == "KPR-4XW7"
         assert session.get(Account, 1).email == "mediatrice@blosne.example"
         assert session.get(Note, 1).text == "Rappeler lundi."

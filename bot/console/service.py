@@ -316,7 +316,8 @@ def _end_live_silently(session: Session, referral: Referral, account: Account, n
 
 def other_places(session: Session, account: Account, referral: Referral) -> list:
     """(id, name, commune) of the places a referral can be handed to."""
-    rows = session.execute(select(Place.id, Place.nom, Place.commune).where(Place.id != (referral.place_id or ""))
+    rows = session.execute(select(Place.id, Place.nom, Place.commune)
+                           .where(Place.id != (referral.place_id or ""), Place.withdrawn_at.is_(None))
                            .order_by(Place.commune, Place.nom)).all()
     return [tuple(r) for r in rows]
 

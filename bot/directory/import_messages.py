@@ -96,6 +96,13 @@ SUMMARY_REJECTED = "{rejected} ligne(s) rejetée(s) ({errors} erreur(s)) :"
 SUMMARY_ERROR_LINE = "  ligne {line}{row} : {message}"
 SUMMARY_ERROR_ROW = " (id {row_id})"
 SUMMARY_MORE = "  … et {count} autre(s) erreur(s)."
+SUMMARY_WITHDRAWN = ("{count} lieu(x) de la source « {source} » absent(s) du nouveau fichier : retiré(s), ils ne sont "
+                     "plus proposés (gardés pour les orientations passées).")
+SUMMARY_NOT_WITHDRAWN = ("Aucun lieu de la source « {source} » n'a été retiré : le fichier n'a donné aucun lieu "
+                         "utilisable, ce n'est sans doute pas le bon fichier.")
+MSG_REPLACE_NEEDS_SOURCE = ("--remplacer demande --source NOM : le nom de la source dont ce fichier est la nouvelle "
+                            "version.")
+MSG_SOURCE_NAME = "--source : un nom de 1 à 120 caractères est attendu."
 
 # Version of the standard the file follows (import_mapping, standard_versions).
 SUMMARY_VERSION = ("Version du standard reconnue : {label}, {title} ; colonnes et valeurs sont lues dans la "

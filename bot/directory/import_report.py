@@ -57,6 +57,8 @@ class ImportReport:
     source: Optional[SourceInfo] = None
     mapping: Optional[StandardMapping] = None
     strict: bool = False
+    import_source: Optional[str] = None  # the name given with --source
+    withdrawn: Optional[int] = None  # places of that source withdrawn by --remplacer; None without it
 
     @property
     def rejected(self) -> int:
@@ -130,4 +132,7 @@ class ImportReport:
             if len(self.errors) > max_errors:
                 lines.append(msg.SUMMARY_MORE.format(count=len(self.errors) - max_errors))
         lines.extend(self._warning_lines())
+        if self.withdrawn is not None:
+            template = msg.SUMMARY_WITHDRAWN if self.imported else msg.SUMMARY_NOT_WITHDRAWN
+            lines.append(template.format(count=self.withdrawn, source=self.import_source))
         return lines

@@ -40,6 +40,13 @@ commune's position), are warnings in both.
 Good places are upserted on `id`: a second import of the same file changes nothing (every place is
 reported as unchanged, thanks to `row_hash`). A file that is not a directory file raises
 `ImportFileError` before anything is written.
+
+**Sources and deletions.** `import_source` (`--source NAME`) records which source each place came from.
+With `replace` (`--remplacer`), once the whole file is read, the places of that source whose id the file
+no longer has are withdrawn (`withdrawn_at`): kept for past referrals, no longer proposed. A place the
+file still lists, even one rejected this time, is not withdrawn (its previous data stays). A file that
+gives no usable place withdraws nothing: it is more likely the wrong file than an empty directory.
+A withdrawn place that comes back in a later file is proposed again.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ import os
 from datetime import date, datetime, timezone
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple, Union
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.core.db import session_scope
 from bot.core.text import normalize
@@ -66,6 +73,7 @@ __all__ = ["ImportFileError", "ImportReport", "RowError", "canonical_enum_value"
            "normalize_phone"]
 
 BATCH_SIZE = 500
+SOURCE_MAX_LENGTH = 120  # places.import_source
 POSITION_FIELDS = ("commune", "code_postal", "code_insee")
 
 Source = Union[str, "os.PathLike[str]", TextIO]
@@ -123,17 +131,23 @@ def _flush_batch(factory, batch: Sequence[Tuple[Dict[str, object], str]], demo: 
                  report: ImportReport) -> None:
     if not batch:
         return
+    source = report.import_source
     with session_scope(factory) as session:
         ids = [values["id"] for values, _ in batch]
         existing = {p.id: p for p in session.execute(select(Place).where(Place.id.in_(ids))).scalars()}
         for values, digest in batch:
             place = existing.get(values["id"])
             if place is None:
-                place = Place(**values, is_demo=demo, imported_at=imported_at, row_hash=digest)
+                place = Place(**values, is_demo=demo, imported_at=imported_at, row_hash=digest, import_source=source)
                 session.add(place)
                 existing[place.id] = place
                 report.created += 1
-            elif place.row_hash == digest:
+                continue
+            returning = place.withdrawn_at is not None or (source is not None and place.import_source != source)
+            if returning:  # back in a file (or moved to another source): proposed again, from this source
+                place.withdrawn_at = None
+                place.import_source = source or place.import_source
+            if place.row_hash == digest and not returning:
                 report.unchanged += 1
             else:
                 for key, value in values.items():
@@ -144,6 +158,18 @@ def _flush_batch(factory, batch: Sequence[Tuple[Dict[str, object], str]], demo: 
                 report.updated += 1
 
 
+def _withdraw_absent(factory, source: str, listed: set, now: datetime) -> int:
+    """Withdraw the places of `source` that the file did not list; returns how many."""
+    with session_scope(factory) as session:
+        current = session.execute(select(Place.id).where(Place.import_source == source,
+                                                         Place.withdrawn_at.is_(None))).scalars().all()
+        absent = [place_id for place_id in current if place_id not in listed]
+        for start in range(0, len(absent), BATCH_SIZE):  # bounded IN lists
+            session.execute(update(Place).where(Place.id.in_(absent[start:start + BATCH_SIZE]))
+                            .values(withdrawn_at=now))
+    return len(absent)
+
+
 class _Importer:
     """The decisions of one import, place by place (see the module's docstring)."""
 
@@ -152,6 +178,7 @@ class _Importer:
         self.strict = strict
         self.locator = locator
         self.seen: Dict[str, int] = {}
+        self.listed: set = set()  # every id the file gives, kept or rejected: --remplacer withdraws no such place
 
     def _identify(self, values: Dict[str, object], found: List[Problem]) -> None:
         if values["id"]:
@@ -253,6 +280,8 @@ class _Importer:
         self._identify(values, found)
         self._locate(values, found)
         row_id = values["id"]
+        if row_id:
+            self.listed.add(row_id)
         if record.extra:
             found.insert(0, Problem("ligne", "colonnes_en_trop", msg.MSG_EXTRA_COLUMNS.format(count=record.extra)))
         if row_id and row_id in self.seen:
@@ -270,7 +299,8 @@ class _Importer:
 
 def import_places(factory, source: Source, *, demo: bool = False, now: Optional[datetime] = None,
                   batch_size: int = BATCH_SIZE, strict: bool = False, mapping: MappingChooser = choose_mapping,
-                  locator: Optional[Locator] = None) -> ImportReport:
+                  locator: Optional[Locator] = None, import_source: Optional[str] = None,
+                  replace: bool = False) -> ImportReport:
     """Check and upsert the places of a directory file (CSV or JSON); return what happened.
 
     `factory` is a SQLAlchemy sessionmaker; `source` a path or an open text file. Raises
@@ -278,9 +308,15 @@ def import_places(factory, source: Source, *, demo: bool = False, now: Optional[
     touching the database. Rows are committed in batches of `batch_size`. `strict`: every problem
     rejects its place (see the module's docstring). `mapping` chooses, from the file's fields, how
     its version of the standard maps to the current one; `locator` finds communes (the packaged
-    reference by default).
+    reference by default). `import_source` names the source; `replace` withdraws its places absent from
+    the file (see the module's docstring).
     """
-    report = ImportReport(strict=strict)
+    import_source = (import_source or "").strip() or None
+    if replace and import_source is None:
+        raise ImportFileError(msg.MSG_REPLACE_NEEDS_SOURCE)
+    if import_source is not None and len(import_source) > SOURCE_MAX_LENGTH:
+        raise ImportFileError(msg.MSG_SOURCE_NAME)
+    report = ImportReport(strict=strict, import_source=import_source)
     imported_at = _utc_naive(now)
     own_stream = not hasattr(source, "read")
     encoding: Optional[str] = None
@@ -307,6 +343,9 @@ def import_places(factory, source: Source, *, demo: bool = False, now: Optional[
                 _flush_batch(factory, batch, demo, imported_at, report)
                 batch = []
         _flush_batch(factory, batch, demo, imported_at, report)
+        if replace:
+            report.withdrawn = _withdraw_absent(factory, import_source, decide.listed, imported_at) \
+                if report.imported else 0
     finally:
         if own_stream:
             stream.close()

@@ -141,8 +141,8 @@ class DirectoryIndex:
 
     @classmethod
     def load(cls, session, token: Optional[str] = None) -> "DirectoryIndex":
-        # Core columns: plain rows, without the ORM's per-row work.
-        return cls(session.execute(select(*_LIGHT_TABLE_COLUMNS)).all(), token)
+        # Core columns: plain rows, without the ORM's per-row work. Withdrawn places are never proposed.
+        return cls(session.execute(select(*_LIGHT_TABLE_COLUMNS).where(Place.withdrawn_at.is_(None))).all(), token)
 
     def __len__(self) -> int:
         return len(self.rows)

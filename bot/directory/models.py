@@ -215,6 +215,10 @@ class Place(Base):
     position_approx = Column(Boolean, nullable=False, default=False, server_default=false())
     is_demo = Column(Boolean, nullable=False, default=False)
     imported_at = Column(DateTime, nullable=True)
+    # The name given with `import-lieux --source`: `--remplacer` withdraws that source's places absent from its
+    # new file. A withdrawn place (withdrawn_at, UTC) stays for past referrals and is no longer proposed.
+    import_source = Column(String(120), nullable=True, index=True)
+    withdrawn_at = Column(DateTime, nullable=True)
     row_hash = Column(String(64), nullable=True)
 
     __table_args__ = (Index("ix_places_lat_lon", "latitude", "longitude"),)

@@ -144,6 +144,7 @@ def _sort_key(match: PlaceMatch) -> Tuple[float, float, str]:
 def _within_stmt(columns, latitude: float, longitude: float, radius_km: float):
     min_lat, max_lat, lon_ranges = bounding_box(latitude, longitude, radius_km)
     return select(*columns).where(
+        Place.withdrawn_at.is_(None),
         Place.latitude.is_not(None),
         Place.longitude.is_not(None),
         Place.latitude.between(min_lat, max_lat),

@@ -23,7 +23,8 @@ def open_database():
 
 def cmd_import(args) -> int:
     try:
-        report = import_places(open_database(), Path(args.file), demo=args.demo, strict=args.strict)
+        report = import_places(open_database(), Path(args.file), demo=args.demo, strict=args.strict,
+                               import_source=args.source, replace=args.replace)
     except ImportFileError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -33,7 +34,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_load_demo(args) -> int:
-    args.file, args.demo, args.strict = str(DEMO_FILE), True, False
+    args.file, args.demo, args.strict, args.source, args.replace = str(DEMO_FILE), True, False, None, False
     return cmd_import(args)
 
 
@@ -64,6 +65,11 @@ def add_parsers(sub) -> None:
     p.add_argument("--strict", action="store_true",
                    help="rejeter tout lieu dont une valeur ne suit pas le standard (pour valider un fichier) ; "
                         "par défaut, la valeur est retirée avec un avertissement et le lieu gardé")
+    p.add_argument("--source", metavar="NOM",
+                   help="nom de la source du fichier (ex. hub-sud) : chaque lieu garde la source dont il vient")
+    p.add_argument("--remplacer", dest="replace", action="store_true",
+                   help="avec --source : retirer les lieux de cette source absents du nouveau fichier (gardés pour "
+                        "les orientations passées, ils ne sont plus proposés)")
     p.set_defaults(func=cmd_import, strict=False)
 
     p = sub.add_parser("load-demo", help="charger l'annuaire de démonstration (Rennes)")
