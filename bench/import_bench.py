@@ -23,9 +23,9 @@ from typing import Dict, List, Optional, Sequence
 from bench.national import DEFAULT_PLACES, DEFAULT_SEED, generate_directory
 from bench.report import REPORT_PATH, publish, run_stamp
 from bot.core.db import make_engine, session_factory, upgrade
-from bot.directory.importer import import_places
+from bot.directory.importing.importer import import_places
+from bot.directory.importing.standard_versions import LEGACY_FIELDS, LEGACY_VALUE_TABLE, VERSIONS
 from bot.directory.models import MULTI_SEPARATOR
-from bot.directory.standard_versions import LEGACY_FIELDS, LEGACY_VALUE_TABLE, VERSIONS
 
 SECTION = "import-legacy"
 TARGET_RATIO = 2.0

@@ -46,7 +46,7 @@ from bench.report import REPORT_PATH, percentile, publish, run_stamp, table
 from bot.core.db import make_engine, session_factory, session_scope, upgrade
 from bot.core.moments import PARIS, to_paris
 from bot.directory.areas import NO_EXTRA_AREAS, RemoteAreas, place_departement
-from bot.directory.importer import import_places
+from bot.directory.importing.importer import import_places
 from bot.directory.matching import (
     LEVELS,
     LIGHT_COLUMNS,

@@ -519,7 +519,7 @@ class Stack:
 
     def start(self, timeout: float = 300.0) -> "Stack":
         from bot.core.db import make_engine, session_factory, upgrade
-        from bot.directory.importer import import_places
+        from bot.directory.importing.importer import import_places
 
         self.workdir.mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{self.workdir / 'aiguillage.db'}"

@@ -122,7 +122,7 @@ def stack(tmp_path_factory):
     env = dict(os.environ, AIGUILLAGE_DATABASE_URL=database_url, AIGUILLAGE_SECRET_KEY="stack-test-key",
                PYTHONPATH=str(PROJECT_ROOT), **UNLIMITED_RATES)
     os.environ.update({"AIGUILLAGE_DATABASE_URL": database_url, "AIGUILLAGE_SECRET_KEY": "stack-test-key"})
-    from bot.directory.importer import import_places
+    from bot.directory.importing.importer import import_places
 
     engine = make_engine(database_url)
     upgrade(engine)

@@ -176,7 +176,7 @@ class Place(Base):
     __retention__ = keep("the directory of places: public data")
 
     # What Aiguillage needs is an id, a name and a position; the importer keeps a place whose other
-    # required fields of the standard are empty (bot/directory/importer.py), hence nullable here.
+    # required fields of the standard are empty (bot/directory/importing/importer.py), hence nullable here.
     id = Column(String(255), primary_key=True)
     pivot = Column(String(32), nullable=True)
     nom = Column(Text, nullable=False)

@@ -100,7 +100,7 @@ class Orientation:
         return {
             "id": place.id,
             "nom": place.nom,
-            # A place imported without them (bot/directory/importer.py keeps it): empty, never "None".
+            # A place imported without them (bot/directory/importing/importer.py keeps it): empty, never "None".
             "adresse": place.adresse or "",
             "code_postal": place.code_postal or "",
             "commune": place.commune or "",

@@ -8,7 +8,7 @@ import csv
 from bench.import_bench import main, run, write_legacy
 from bench.national import generate_directory
 from bench.report import read_section
-from bot.directory.standard_versions import detect_version
+from bot.directory.importing.standard_versions import detect_version
 
 
 def test_the_legacy_file_is_a_v0_1_export_of_the_same_places(tmp_path):

@@ -21,7 +21,7 @@ from bot.core.moments import PARIS
 from bot.directory import index as index_module
 from bot.directory.areas import RemoteAreas, place_departement
 from bot.directory.geo.communes import default_index
-from bot.directory.importer import import_places
+from bot.directory.importing.importer import import_places
 from bot.directory.models import Place
 from bot.directory.search import Need, find_places, find_remote
 

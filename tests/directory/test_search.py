@@ -13,7 +13,7 @@ from sqlalchemy.pool import StaticPool
 
 from bot.core.db import Base, make_engine, session_factory
 from bot.directory.areas import RemoteAreas
-from bot.directory.importer import import_places
+from bot.directory.importing.importer import import_places
 from bot.directory.matching import LEVELS, bounding_box, haversine_km, matches_level
 from bot.directory.models import Place
 from bot.directory.search import Need, find_places, find_remote, places_within

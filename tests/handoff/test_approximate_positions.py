@@ -11,7 +11,7 @@ import pytest
 
 from bot.channels.telegram.rendering import render_card
 from bot.core.settings import Settings
-from bot.directory.importer import import_places
+from bot.directory.importing.importer import import_places
 from bot.handoff.services import Orientation, distance_text
 from bot.triage.dialogue import Turn, handle
 

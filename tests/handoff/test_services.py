@@ -7,7 +7,7 @@ import pytest
 
 from bot.core import messages
 from bot.core.settings import Settings
-from bot.directory.importer import import_places
+from bot.directory.importing.importer import import_places
 from bot.directory.models import Place
 from bot.handoff.referrals import Referral
 from bot.handoff.services import Orientation

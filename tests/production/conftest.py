@@ -57,7 +57,7 @@ def production(tmp_path_factory):
     running = None
     try:
         from bot.core.db import make_engine, session_factory, upgrade
-        from bot.directory.importer import import_places
+        from bot.directory.importing.importer import import_places
 
         engine = make_engine(settings.database_url)
         upgrade(engine)

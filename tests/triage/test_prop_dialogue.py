@@ -86,7 +86,7 @@ def test_facts_of_a_message_with_a_secret_hold_no_trace_of_it(secret):
 @pytest.fixture(scope="module")
 def orientation(tmp_path_factory):
     from bot.core.settings import Settings
-    from bot.directory.importer import import_places
+    from bot.directory.importing.importer import import_places
     from bot.handoff.services import Orientation
     from bot.ops.cli.database import DEMO_FILE
 

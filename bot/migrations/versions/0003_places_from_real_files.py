@@ -1,7 +1,7 @@
 """Places as real directory files give them: the standard's other required fields may be empty, and a
 position may be the commune's.
 
-The importer keeps a place when it has an id, a name and a position (bot/directory/importer.py), so
+The importer keeps a place when it has an id, a name and a position (bot/directory/importing/importer.py), so
 `pivot`, `commune`, `code_postal`, `adresse` and `date_maj` become nullable. `position_approx` says that
 `latitude`/`longitude` are the commune's, because the file had no usable coordinates for the place:
 false for every place already there. On SQLite the table is rebuilt (batch mode), rows and indexes

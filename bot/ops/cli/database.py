@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.core.db import make_engine, session_factory, upgrade
 from bot.core.settings import PROJECT_ROOT, get_settings
-from bot.directory.importer import ImportFileError, import_places
+from bot.directory.importing.importer import ImportFileError, import_places
 from bot.ops import cli_messages
 from bot.ops.retention import RetentionError, purge
 

@@ -1,5 +1,5 @@
-"""Import of files in earlier versions of the standard (bot/directory/standard_versions.py through
-bot/directory/import_mapping.py): columns renamed, vocabularies translated, separators, the summary."""
+"""Import of files in earlier versions of the standard (bot/directory/importing/standard_versions.py through
+bot/directory/importing/mapping.py): columns renamed, vocabularies translated, separators, the summary."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.pool import StaticPool
 
 from bot.core.db import Base, make_engine, session_factory
-from bot.directory.importer import import_places
+from bot.directory.importing.importer import import_places
 from bot.directory.models import Place
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 LEGACY = DATA / "legacy"
 
 

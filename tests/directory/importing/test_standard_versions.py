@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.directory.models import ENUMERATIONS, STANDARD_FIELDS
-from bot.directory.standard_versions import (
+from bot.directory.importing.standard_versions import (
     CURRENT_VERSION,
     IGNORED_FIELDS,
     LEGACY_FIELDS,
@@ -31,11 +30,12 @@ from bot.directory.standard_versions import (
     value_key,
     value_rows,
 )
+from bot.directory.models import ENUMERATIONS, STANDARD_FIELDS
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 LEGACY_DIR = DATA / "legacy"
 CURRENT_EXAMPLE = DATA / "standard" / "exemple-valide.csv"
-DOC = Path(__file__).resolve().parents[2] / "docs" / "standard-versions.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "standard-versions.md"
 
 # Each fixture, and the version its header follows.
 FIXTURES = {

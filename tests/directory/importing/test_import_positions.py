@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.pool import StaticPool
 
 from bot.core.db import Base, make_engine, session_factory
-from bot.directory.import_positions import Area, in_france, position
-from bot.directory.importer import import_places
+from bot.directory.importing.importer import import_places
+from bot.directory.importing.positions import Area, in_france, position
 from bot.directory.models import Place
 
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "import" / "lieux-positions.csv"
+FIXTURE = Path(__file__).resolve().parents[2] / "data" / "import" / "lieux-positions.csv"
 RENNES = (48.112, -1.6743)  # the reference's position of Rennes (35238)
 LINES = {name: n for n, name in enumerate(["exacte", "inversee", "nulle", "absente", "hors-limites", "hors-france",
                                            "loin", "noumea-inversee", "marseille-11", "commune-inconnue",

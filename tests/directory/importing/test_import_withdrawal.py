@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.console.service import other_places
-from bot.directory.importer import ImportFileError, import_places
+from bot.directory.importing.importer import ImportFileError, import_places
 from bot.directory.index import DirectoryIndex
 from bot.directory.models import Place
 from bot.directory.search import Need, find_places

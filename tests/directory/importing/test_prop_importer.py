@@ -1,4 +1,4 @@
-"""Property-based tests of the directory importer (bot.directory.importer) on malformed CSV files.
+"""Property-based tests of the directory importer (bot.directory.importing.importer) on malformed CSV files.
 
 Whatever the file, the operator gets either a report (good rows imported, each bad row named by its line
 with a French message) or an ImportFileError in French; never a traceback. Injected text is data."""
@@ -17,8 +17,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.pool import StaticPool
 
 from bot.core.db import make_engine, session_factory, upgrade
-from bot.directory import import_messages
-from bot.directory.importer import ImportFileError, import_places
+from bot.directory.importing import messages
+from bot.directory.importing.importer import ImportFileError, import_places
 from bot.directory.models import REQUIRED_FIELDS, STANDARD_FIELDS, Place
 from tests.strategies import CONTROL, EMOJI, HTML_INJECTIONS, RTL, SQL_INJECTIONS, examples, hostile_bytes, hostile_text
 
@@ -29,11 +29,11 @@ def _template_re(*templates: str) -> re.Pattern:
     return re.compile("^(?:" + "|".join(parts) + ")$", re.DOTALL)
 
 
-FILE_MESSAGES = _template_re(import_messages.MSG_FILE_EMPTY, import_messages.MSG_FILE_UNREADABLE,
-                             import_messages.MSG_FILE_BINARY, import_messages.MSG_FILE_ENCODING,
-                             import_messages.MSG_FILE_NOT_STANDARD, import_messages.MSG_FILE_CSV,
-                             import_messages.MSG_FILE_JSON, import_messages.MSG_FILE_JSON_NO_PLACES)
-ROW_MESSAGES = _template_re(*import_messages.ROW_TEMPLATES)
+FILE_MESSAGES = _template_re(messages.MSG_FILE_EMPTY, messages.MSG_FILE_UNREADABLE,
+                             messages.MSG_FILE_BINARY, messages.MSG_FILE_ENCODING,
+                             messages.MSG_FILE_NOT_STANDARD, messages.MSG_FILE_CSV,
+                             messages.MSG_FILE_JSON, messages.MSG_FILE_JSON_NO_PLACES)
+ROW_MESSAGES = _template_re(*messages.ROW_TEMPLATES)
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.pool import StaticPool
 
 from bot.core.db import Base, make_engine, session_factory
-from bot.directory.import_sources import ImportFileError
-from bot.directory.importer import import_places
+from bot.directory.importing.importer import import_places
+from bot.directory.importing.sources import ImportFileError
 from bot.directory.models import Place
 
-FIXTURES = Path(__file__).resolve().parents[1] / "data" / "import"
+FIXTURES = Path(__file__).resolve().parents[2] / "data" / "import"
 
 
 @pytest.fixture()

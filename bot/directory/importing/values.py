@@ -2,12 +2,12 @@
 
 `check_values(row, normalise_list)` takes a row under the current standard's field names and returns
 the values to store and the problems found. A value with a problem is dropped (None, or left out of
-its list); whether the problem rejects the place is the importer's decision (bot/directory/importer.py):
+its list); whether the problem rejects the place is the importer's decision (bot/directory/importing/importer.py):
 with --strict every problem does, by default only the `FATAL` ones.
 
 Common variations are accepted and normalised silently: curly apostrophes, extra spaces,
 French-style phone numbers, decimal commas, dates written JJ/MM/AAAA or as an ISO date-time. List
-values arrive already mapped to the current vocabulary (import_mapping.py); the items it could not
+values arrive already mapped to the current vocabulary (importing/mapping.py); the items it could not
 map become problems here: a value no version knows (an error), a legacy value the standard
 abandoned (a note: docs/standard-versions.md says why).
 """
@@ -21,8 +21,8 @@ from typing import Dict, List, Optional, Tuple
 
 from bot.core.phone import to_e164
 from bot.core.text import fix_typography, normalize
-from bot.directory import import_messages as msg
-from bot.directory.import_mapping import MappedRow
+from bot.directory.importing import messages as msg
+from bot.directory.importing.mapping import MappedRow
 from bot.directory.models import MULTI_SEPARATOR, REQUIRED_FIELDS, STANDARD_FIELDS
 
 # --- Constraints of the standard ----------------------------------------------------------------
@@ -47,7 +47,7 @@ NOTE = "note"  # the importer completed or corrected something: a warning, never
 @dataclass(frozen=True)
 class Problem:
     field: str
-    kind: str  # groups warnings in the summary (import_messages.WARNING_KINDS)
+    kind: str  # groups warnings in the summary (messages.WARNING_KINDS)
     message: str
     severity: str = ERROR
     value: Optional[str] = None  # the value dropped, counted per value in the summary
@@ -60,7 +60,7 @@ def clean(value: object) -> Optional[str]:
     """One cell as text: trimmed, typography fixed; a list `|`-joined; None when empty."""
     if value is None:
         return None
-    if isinstance(value, list):  # items are trimmed and non-empty (import_mapping)
+    if isinstance(value, list):  # items are trimmed and non-empty (mapping)
         value = MULTI_SEPARATOR.join(value)
     value = str(value).strip()
     if _NEEDS_TYPOGRAPHY.search(value):  # most cells are already clean: skip the heavier pass
@@ -159,7 +159,7 @@ def check_values(mapped: MappedRow) -> Tuple[Dict[str, object], List[Problem]]:
             values["code_insee"] = None
 
     # Numbers only: whether they can place the place (range, France, near the commune, swapped) is
-    # import_positions.position()'s to say.
+    # positions.position()'s to say.
     for name in ("latitude", "longitude"):
         raw = values[name]
         values[name] = None

@@ -2,20 +2,20 @@
 
 The work is split by job:
 
-- bot/directory/import_sources.py reads the file: CSV or JSON (told apart by content), its encoding,
+- bot/directory/importing/sources.py reads the file: CSV or JSON (told apart by content), its encoding,
   one place at a time (streamed);
-- bot/directory/import_mapping.py maps the file's version of the standard to the current one (field
-  names, list values; bot/directory/standard_versions.py holds the versions);
-- bot/directory/import_values.py checks and normalises each value;
-- bot/directory/import_positions.py finds each place's commune in the commune reference;
-- bot/directory/import_report.py counts what happened and writes the French summary;
+- bot/directory/importing/mapping.py maps the file's version of the standard to the current one (field
+  names, list values; bot/directory/importing/standard_versions.py holds the versions);
+- bot/directory/importing/values.py checks and normalises each value;
+- bot/directory/importing/positions.py finds each place's commune in the commune reference;
+- bot/directory/importing/report.py counts what happened and writes the French summary;
 - this module decides, place by place, and upserts on `id` in batches.
 
 **Lenient by value, strict by place** (the default). A value that breaks the standard (an unknown
 list value, a bad phone number, date, postcode, pivot, a summary over 280 characters…) is dropped with
 a warning and the place is kept. A place is rejected only when Aiguillage cannot use it:
 - no name;
-- no position: neither usable coordinates nor a commune the reference resolves (import_positions.py);
+- no position: neither usable coordinates nor a commune the reference resolves (importing/positions.py);
 - the id of a place already read in the same file.
 A place without an id gets a stable one, derived from its data (`derived_id`): "lieu-" followed by the
 first 16 hexadecimal digits of the SHA-256 of its normalised name, its postcode (or, without a valid
@@ -24,10 +24,10 @@ without accents, punctuation as spaces, single spaces (bot.core.text.normalize).
 next export gets the same id, so a re-import updates it instead of adding a copy.
 
 The commune reference completes what it can (`_Importer._locate`): a missing, "MISSING", malformed or
-unknown INSEE code is derived from the commune and postcode (import_positions.py; in Paris, Lyon and
+unknown INSEE code is derived from the commune and postcode (importing/positions.py; in Paris, Lyon and
 Marseille, the arrondissement's code), an empty commune or postcode is filled in; each is a warning.
 
-Coordinates are checked against France and the place's commune (import_positions.position()): swapped
+Coordinates are checked against France and the place's commune (positions.position()): swapped
 ones are put back; a place without usable ones gets its commune's position, flagged `position_approx`
 (shown as "environ N km"); each is a warning.
 
@@ -61,12 +61,12 @@ from sqlalchemy import select, update
 
 from bot.core.db import session_scope
 from bot.core.text import normalize
-from bot.directory import import_messages as msg
-from bot.directory.import_mapping import MappingChooser, canonical_enum_value, choose_mapping
-from bot.directory.import_positions import ABSENT, OUT_OF_RANGE, Area, Locator, position
-from bot.directory.import_report import ImportReport, RowError
-from bot.directory.import_sources import ImportFileError, Record, open_path, read_places
-from bot.directory.import_values import ERROR, FATAL, NOTE, Problem, check_values, normalize_phone
+from bot.directory.importing import messages as msg
+from bot.directory.importing.mapping import MappingChooser, canonical_enum_value, choose_mapping
+from bot.directory.importing.positions import ABSENT, OUT_OF_RANGE, Area, Locator, position
+from bot.directory.importing.report import ImportReport, RowError
+from bot.directory.importing.sources import ImportFileError, Record, open_path, read_places
+from bot.directory.importing.values import ERROR, FATAL, NOTE, Problem, check_values, normalize_phone
 from bot.directory.models import REQUIRED_FIELDS, STANDARD_FIELDS, Place
 
 __all__ = ["ImportFileError", "ImportReport", "RowError", "canonical_enum_value", "derived_id", "import_places",
@@ -215,7 +215,7 @@ class _Importer:
         self._position(values, found, area)
 
     def _position(self, values: Dict[str, object], found: List[Problem], area: Optional[Area]) -> None:
-        """Coordinates as import_positions.position() decides, each correction a warning."""
+        """Coordinates as positions.position() decides, each correction a warning."""
         latitude, longitude = values["latitude"], values["longitude"]
         where = position(latitude, longitude, area)  # type: ignore[arg-type]
         values["position_approx"] = False

@@ -1,7 +1,7 @@
 """Every French text the directory import shows an operator or a coordinator, kept together.
 
-str.format templates; the modules of the import (import_sources, import_values, import_positions,
-import_report, importer) only fill them in.
+str.format templates; the modules of the import (sources, values, positions,
+report, importer) only fill them in.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ MSG_REPLACE_NEEDS_SOURCE = ("--remplacer demande --source NOM : le nom de la sou
                             "version.")
 MSG_SOURCE_NAME = "--source : un nom de 1 à 120 caractères est attendu."
 
-# Version of the standard the file follows (import_mapping, standard_versions).
+# Version of the standard the file follows (mapping, standard_versions).
 SUMMARY_VERSION = ("Version du standard reconnue : {label}, {title} ; colonnes et valeurs sont lues dans la "
                    "version actuelle (voir docs/standard-versions.md).")
 SUMMARY_LEGACY_COLUMNS = "Colonnes d'une version antérieure, lues sous leur nom actuel : {columns}."

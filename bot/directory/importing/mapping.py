@@ -1,6 +1,6 @@
 """Where a version of the standard plugs into the importer: field names and list values.
 
-The importer reads a file into records under the file's own field names (import_sources.py), then a
+The importer reads a file into records under the file's own field names (importing/sources.py), then a
 `StandardMapping`, chosen once per file from its fields (`choose_mapping`, from its CSV header or its
 first JSON place), maps each record with `map_row`:
 
@@ -12,7 +12,7 @@ first JSON place), maps each record with `map_row`:
 - a free list (courriels, site_web, typologie) is the list of its items;
 - any other field is its text as the file gives it.
 
-The versions, their columns and vocabularies are bot/directory/standard_versions.py (data, and a
+The versions, their columns and vocabularies are bot/directory/importing/standard_versions.py (data, and a
 coordinators' account in docs/standard-versions.md); this module applies them.
 """
 
@@ -23,8 +23,7 @@ from functools import lru_cache
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from bot.core.text import normalize
-from bot.directory.models import ENUMERATIONS
-from bot.directory.standard_versions import (
+from bot.directory.importing.standard_versions import (
     LEGACY_FIELDS,
     CellTranslation,
     DetectedVersion,
@@ -34,6 +33,7 @@ from bot.directory.standard_versions import (
     split_items,
     translate_cell,
 )
+from bot.directory.models import ENUMERATIONS
 
 FREE_LISTS = ("typologie", "courriels", "site_web")
 

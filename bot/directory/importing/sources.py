@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, TextIO, Tuple, Union
 
-from bot.directory import import_messages as msg
+from bot.directory.importing import messages as msg
 
 
 class ImportFileError(ValueError):

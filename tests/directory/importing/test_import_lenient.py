@@ -13,12 +13,12 @@ from sqlalchemy.pool import StaticPool
 
 from bot.core.db import Base, make_engine, session_factory
 from bot.core.text import normalize
-from bot.directory.import_sources import ImportFileError
-from bot.directory.importer import derived_id, import_places
+from bot.directory.importing.importer import derived_id, import_places
+from bot.directory.importing.sources import ImportFileError
 from bot.directory.models import Place
 from bot.ops import cli
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 TO_FIX = DATA / "import" / "lieux-a-corriger.csv"
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.pool import StaticPool
 
 from bot.core.db import Base, make_engine, session_factory
-from bot.directory.import_positions import Locator
-from bot.directory.importer import import_places
+from bot.directory.importing.importer import import_places
+from bot.directory.importing.positions import Locator
 from bot.directory.models import Place
 
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "import" / "lieux-sans-insee.csv"
+FIXTURE = Path(__file__).resolve().parents[2] / "data" / "import" / "lieux-sans-insee.csv"
 
 
 @pytest.fixture()

@@ -14,11 +14,11 @@ from sqlalchemy.pool import StaticPool
 
 from bot.core.db import Base, make_engine, session_factory
 from bot.directory import models
-from bot.directory.importer import ImportFileError, import_places
+from bot.directory.importing.importer import ImportFileError, import_places
 from bot.directory.models import STANDARD_FIELDS, Place
 
-STANDARD_DIR = Path(__file__).resolve().parents[1] / "data" / "standard"  # the published files (README there)
-DEMO_FILE = Path(__file__).resolve().parents[2] / "bot" / "directory" / "data" / "demo-rennes.csv"
+STANDARD_DIR = Path(__file__).resolve().parents[2] / "data" / "standard"  # the published files (README there)
+DEMO_FILE = Path(__file__).resolve().parents[3] / "bot" / "directory" / "data" / "demo-rennes.csv"
 
 
 @pytest.fixture()
@@ -70,7 +70,7 @@ def get(factory, place_id):
 
 def test_with_strict_bad_rows_are_reported_with_clear_french_messages_and_good_rows_still_import(factory):
     """--strict (for data producers): every bad value rejects its row. Without it, the values are dropped
-    with a warning and the rows kept (tests/directory/test_import_lenient.py)."""
+    with a warning and the rows kept (tests/directory/importing/test_import_lenient.py)."""
     rows = [
         row(id="ok-1"),
         row(id="missing-nom", nom=""),

@@ -13,9 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from bot.directory import import_messages as msg
-from bot.directory.import_mapping import StandardMapping
-from bot.directory.import_sources import SourceInfo
+from bot.directory.importing import messages as msg
+from bot.directory.importing.mapping import StandardMapping
+from bot.directory.importing.sources import SourceInfo
 
 MAX_EXAMPLES = 5
 MAX_VALUES = 10
