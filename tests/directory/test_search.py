@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert
-from sqlalchemy.pool import StaticPool
 
-from bot.core.db import Base, make_engine, session_factory
 from bot.directory.areas import RemoteAreas
 from bot.directory.importing.importer import import_places
 from bot.directory.matching import LEVELS, bounding_box, haversine_km, matches_level
@@ -30,12 +28,6 @@ INDIVIDUEL = "Accompagnement individuel"
 COLLECTIF = "Dans un atelier collectif"
 DISTANCE = "À distance"
 
-
-@pytest.fixture()
-def factory():
-    engine = make_engine("sqlite:///:memory:", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Base.metadata.create_all(engine)
-    return session_factory(engine)
 
 
 @pytest.fixture()

@@ -9,32 +9,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.pool import StaticPool
 
-from bot.core.db import Base, make_engine, session_factory
 from bot.directory.importing.importer import import_places
 from bot.directory.importing.sources import ImportFileError
-from bot.directory.models import Place
+from tests.directory.stored import count, places
 
 FIXTURES = Path(__file__).resolve().parents[2] / "data" / "import"
 
 
-@pytest.fixture()
-def factory():
-    engine = make_engine("sqlite:///:memory:", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Base.metadata.create_all(engine)
-    return session_factory(engine)
 
-
-def places(factory):
-    with factory() as session:
-        return {p.id: p for p in session.execute(select(Place)).scalars()}
-
-
-def count(factory):
-    with factory() as session:
-        return session.execute(select(func.count()).select_from(Place)).scalar_one()
 
 
 def test_utf8_with_bom_and_semicolons(factory):

@@ -7,27 +7,14 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.pool import StaticPool
 
-from bot.core.db import Base, make_engine, session_factory
 from bot.directory.importing.importer import import_places
 from bot.directory.importing.positions import Locator
-from bot.directory.models import Place
+from tests.directory.stored import places
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "import" / "lieux-sans-insee.csv"
 
 
-@pytest.fixture()
-def factory():
-    engine = make_engine("sqlite:///:memory:", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Base.metadata.create_all(engine)
-    return session_factory(engine)
-
-
-def places(factory):
-    with factory() as session:
-        return {p.id: p for p in session.execute(select(Place)).scalars()}
 
 
 @pytest.fixture()

@@ -8,30 +8,17 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.pool import StaticPool
 
-from bot.core.db import Base, make_engine, session_factory
 from bot.core.text import normalize
 from bot.directory.importing.importer import derived_id, import_places
 from bot.directory.importing.sources import ImportFileError
-from bot.directory.models import Place
 from bot.ops import cli
+from tests.directory.stored import places
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 TO_FIX = DATA / "import" / "lieux-a-corriger.csv"
 
 
-@pytest.fixture()
-def factory():
-    engine = make_engine("sqlite:///:memory:", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Base.metadata.create_all(engine)
-    return session_factory(engine)
-
-
-def places(factory):
-    with factory() as session:
-        return {p.id: p for p in session.execute(select(Place)).scalars()}
 
 
 def test_bad_values_are_dropped_with_a_warning_and_their_places_kept(factory):

@@ -6,13 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.pool import StaticPool
 
-from bot.core.db import Base, make_engine, session_factory
 from bot.directory.importing.importer import import_places
 from bot.directory.importing.positions import Area, in_france, position
-from bot.directory.models import Place
+from tests.directory.stored import places
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "import" / "lieux-positions.csv"
 RENNES = (48.112, -1.6743)  # the reference's position of Rennes (35238)
@@ -21,16 +18,6 @@ LINES = {name: n for n, name in enumerate(["exacte", "inversee", "nulle", "absen
                                            "nulle-part"], start=2)}
 
 
-@pytest.fixture()
-def factory():
-    engine = make_engine("sqlite:///:memory:", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Base.metadata.create_all(engine)
-    return session_factory(engine)
-
-
-def places(factory):
-    with factory() as session:
-        return {p.id: p for p in session.execute(select(Place)).scalars()}
 
 
 @pytest.fixture()

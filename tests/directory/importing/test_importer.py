@@ -9,23 +9,16 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import select
 
-from bot.core.db import Base, make_engine, session_factory
 from bot.directory import models
 from bot.directory.importing.importer import ImportFileError, import_places
 from bot.directory.models import STANDARD_FIELDS, Place
+from tests.directory.stored import count
 
 STANDARD_DIR = Path(__file__).resolve().parents[2] / "data" / "standard"  # the published files (README there)
 DEMO_FILE = Path(__file__).resolve().parents[3] / "bot" / "directory" / "data" / "demo-rennes.csv"
 
-
-@pytest.fixture()
-def factory():
-    engine = make_engine("sqlite:///:memory:", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Base.metadata.create_all(engine)
-    return session_factory(engine)
 
 
 def row(**overrides):
@@ -57,10 +50,6 @@ def to_csv(rows, delimiter=",", fields=STANDARD_FIELDS, bom=False):
     text = out.getvalue()
     return ("\ufeff" + text) if bom else text
 
-
-def count(factory):
-    with factory() as session:
-        return session.execute(select(func.count()).select_from(Place)).scalar_one()
 
 
 def get(factory, place_id):
