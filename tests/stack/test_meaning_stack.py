@@ -122,10 +122,16 @@ NOT_URGENT = "c'est pas urgent du tout mais je voudrais qu'on m'aide pour mon co
 
 def test_desk_not_urgent_is_not_an_urgence(stack, conversation):
     replies = conversation.say(NOT_URGENT)
-    while Conversation.card(replies) is None and buttons(replies):
-        replies = conversation.say(buttons(replies)[0]["payload"])
+    for _ in range(6):
+        if Conversation.card(replies) is not None:
+            break
+        # The town when asked: "une aide à distance" without one now finds only national services (issue 14).
         if "ville" in Conversation.texts(replies).lower():
             replies = conversation.say("rennes")
+        elif buttons(replies):
+            replies = conversation.say(buttons(replies)[0]["payload"])
+        else:
+            break
     card = Conversation.card(replies)
     assert card is not None and card["niveau"] != "urgence"
     assert messages.reason_text("delai_proche") not in card["raisons"]
