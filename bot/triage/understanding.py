@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from datetime import date, datetime
+from typing import Iterable, Optional, Union
 
 from rapidfuzz import fuzz, process
 
 from bot.core.text import normalize
+from bot.triage.deadlines import deadline_date
 
 # --- Bodies and procedures ---------------------------------------------------------------------
 # (organisation code, Aidants Connect area, phrases). Phrases are normalised text.
@@ -524,10 +526,12 @@ def match_choice(question: str, answer: str, score_cutoff: float = 85) -> Option
     return None
 
 
-def extract_facts(text: str, answering: Optional[str] = None) -> dict:
+def extract_facts(text: str, answering: Optional[str] = None, said_at: Union[datetime, date, None] = None) -> dict:
     """All facts found in one message. Keys are absent when nothing was found.
 
-    `answering` is the question the message answers, if any: a bare time word then counts as a deadline."""
+    `answering` is the question the message answers, if any: a bare time word then counts as a deadline.
+    `said_at`: when the message was written (now by default); a deadline's date ("avant vendredi") is resolved
+    from that day in Europe/Paris and kept as `echeance`, an ISO date (bot/triage/deadlines.py)."""
     norm = normalize(text)
     lex = lexicon().patterns
     facts: dict = {}
@@ -541,6 +545,9 @@ def extract_facts(text: str, answering: Optional[str] = None) -> dict:
     if stakes:
         facts["enjeu"] = stakes[0]
         facts["enjeux"] = [s for s in stakes if s != "aucun"]
+        due = deadline_date(text, said_at) if "delai" in stakes else None
+        if due is not None:
+            facts["echeance"] = due.isoformat()
         if "organisme" not in facts and {"delai", "probleme"} & set(stakes) and _any(lex["generic_procedure"], norm):
             facts["organisme"] = "autre"  # a procedure whose body we do not know: the mediator reads it
     noise = find_noise(text)
@@ -592,9 +599,10 @@ INTENT_FACTS = {
 }
 
 
-def facts_from_message(text: str, intent: Optional[str] = None, answering: Optional[str] = None) -> dict:
+def facts_from_message(text: str, intent: Optional[str] = None, answering: Optional[str] = None,
+                       said_at: Union[datetime, date, None] = None) -> dict:
     """Facts of one message: the lexicon's, plus what its intent implies. Button payloads carry none."""
-    facts = extract_facts(text, answering) if text and not text.startswith("/") else {}
+    facts = extract_facts(text, answering, said_at) if text and not text.startswith("/") else {}
     for key, value in INTENT_FACTS.get(intent or "", {}).items():
         facts.setdefault(key, value)
     return facts
