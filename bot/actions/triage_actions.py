@@ -16,7 +16,7 @@ from bot.core.db import checkpoint, session_scope, shared_factory
 from bot.core.settings import get_settings
 from bot.handoff.erasure import Erased, erase_conversation_data
 from bot.handoff.services import Orientation
-from bot.triage.dialogue import Reply, Turn, handle, new_state
+from bot.triage.dialogue import VITAL_EMERGENCY, Reply, Turn, handle, new_state
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,23 @@ def turn_from(tracker: Tracker) -> Turn:
     )
 
 
+def emergency_answered(tracker: Tracker) -> bool:
+    """Whether a message of this conversation's current session was a vital emergency (answered with its number
+    by Rasa's rule, before and outside the triage)."""
+    found = False
+    for event in tracker.events or []:
+        if event.get("event") == "session_started":
+            found = False
+        elif event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            found = found or intent == "urgence_vitale"
+    return found
+
+
+def with_emergency(state: Optional[dict]) -> dict:
+    return dict(state or new_state(), **{VITAL_EMERGENCY: True})
+
+
 def send(dispatcher: CollectingDispatcher, replies: List[Reply]) -> None:
     for reply in replies:
         if reply.buttons is None:
@@ -80,6 +97,9 @@ class ActionAiguiller(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         turn = turn_from(tracker)
         state = tracker.get_slot("etat")
+        if emergency_answered(tracker) and not (state or {}).get(VITAL_EMERGENCY):
+            # Rasa's own rule answered a vital emergency (utter_urgence_vitale): the referral will say so.
+            state = with_emergency(state)
         # Database work is blocking: keep it off the action server's event loop.
         replies, new_state = await asyncio.to_thread(handle, state, turn, services())
         send(dispatcher, replies)

@@ -26,6 +26,7 @@ class Settings:
     helpline_name: str = field(default_factory=lambda: setting("AIGUILLAGE_HELPLINE_NAME"))
     helpline_phone: str = field(default_factory=lambda: setting("AIGUILLAGE_HELPLINE_PHONE"))
     remote_areas: Optional[str] = field(default_factory=lambda: setting("AIGUILLAGE_REMOTE_AREAS"))
+    desk_name: Optional[str] = field(default_factory=lambda: setting("AIGUILLAGE_DESK_NAME"))
     timezone: str = "Europe/Paris"
 
 
@@ -109,6 +110,9 @@ VARIABLES: tuple = (
     _v("AIGUILLAGE_REMOTE_AREAS", "text", None, "remote places (\"À distance\") that serve more than their own "
        "département: `ID=france` for the whole country, `ID=13,84` for départements, `ID=bretagne` for a région, "
        "entries separated by `;` (README, *Remote help: who it serves*)", BASE),
+    _v("AIGUILLAGE_DESK_NAME", "text", None, "the reception desk that uses the desk page, e.g. `Accueil mairie de "
+       "Fougères`: kept on its referrals and shown to the place's mediator as who referred (unset: \"Un accueil\")",
+       BASE),
     _v("AIGUILLAGE_PORT", "int", 5005, "Rasa server port of `aiguillage run`", BASE, minimum=1),
     _v("AIGUILLAGE_ACTION_PORT", "int", 5055, "action server port (`aiguillage run` and the production "
        "profile)", BASE, minimum=1),

@@ -20,7 +20,10 @@ from bot.core.retention_policy import anonymise
 SHAREABLE_FACTS = ("organisme", "domaine", "demarche", "enjeu", "enjeux", "equipement", "souhait", "barriere",
                    "blocage", "besoins", "recurrent", "apprentissage", "debutant", "sujet", "commune", "commune_insee",
                    # who wrote (a relative, a professional) and whether a safety check was asked: no detail
-                   "redacteur", "verification_securite")
+                   "redacteur", "verification_securite",
+                   # the deadline's date (ISO, resolved when said), a vital-emergency number given in the same
+                   # conversation (True, no detail), the named desk that referred (settings, not the person's words)
+                   "echeance", "urgence_vitale", "accueil")
 
 
 class Status(LabelledCode):

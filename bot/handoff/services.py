@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import sessionmaker
 
 from bot.core import messages
+from bot.core.codes import Channel
 from bot.core.db import session_scope
 from bot.core.phone import national
 from bot.core.settings import Settings, get_settings
@@ -18,7 +19,11 @@ from bot.directory.geo.nearest import nearest_commune
 from bot.directory.hours import format_opening
 from bot.directory.search import Need, find_places, find_remote
 from bot.handoff.notifications.outbox import enqueue_for_referral
-from bot.handoff.referrals import ReferralRequest, create_referral
+from bot.handoff.recap import DESK_FACT, EMERGENCY_FACT, recap_of_referral
+from bot.handoff.referrals import ReferralRequest, create_referral, find_by_reference
+
+# The recap's lines printed on the person's slip (the flags and the rest are for the mediator only).
+SLIP_LINES = ("organisme", "demarche", "enjeu", "echeance")
 
 
 def distance_text(distance_km: Optional[float], approximate: bool) -> str:
@@ -122,13 +127,28 @@ class Orientation:
 
     def create_referral(self, state: dict, channel: str, sender_id: str) -> str:
         place = state.get("place") or {}
-        request = ReferralRequest(level=state["level"], reasons=list(state["reasons"]), facts=state["facts"],
+        facts = dict(state["facts"])
+        if state.get(EMERGENCY_FACT):
+            facts[EMERGENCY_FACT] = True  # a vital-emergency number was given earlier in this conversation
+        if channel == Channel.DESK and self.settings.desk_name:
+            facts[DESK_FACT] = self.settings.desk_name
+        request = ReferralRequest(level=state["level"], reasons=list(state["reasons"]), facts=facts,
                                   place_id=place.get("id"), channel=channel, sender_id=sender_id)
         with session_scope(self.factory) as session:
             referral = create_referral(session, request)
             # Same transaction: the place is notified if and only if the referral is saved.
             enqueue_for_referral(session, referral)
             return referral.reference
+
+    def slip_lines(self, reference: str) -> list:
+        """What the person's slip says of their request, from the stored referral through the mediators' recap
+        (bot/handoff/recap.py): the body, the procedure, what is at stake, the deadline; never a code."""
+        with session_scope(self.factory) as session:
+            referral = find_by_reference(session, reference)
+            if referral is None:
+                return []
+            told = recap_of_referral(referral, now=self._clock())
+        return [{"libelle": line.label, "texte": line.text} for line in told.lines if line.key in SLIP_LINES]
 
     def helpline(self) -> dict:
         return {"ligne_nom": self.settings.helpline_name, "ligne_telephone": self.settings.helpline_phone}

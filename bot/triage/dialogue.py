@@ -23,6 +23,8 @@ AREAS = {code: area for code, area, _ in ORGANISATIONS}
 NEXT_STEP_KEYS = {URGENCE: "utter_prochaine_etape_inclusion", INCLUSION: "utter_prochaine_etape_montee_en_competence"}
 YES = {"oui", "o", "ok", "d'accord", "daccord", "dacc", "oui envoyer", "yes", "ouais", "oui oui", "vas y", "envoie"}
 NO = {"non", "n", "non merci", "pas maintenant", "no", "nan"}
+# State key: a vital-emergency number was given in this conversation (set here or by the Rasa action).
+VITAL_EMERGENCY = "urgence_vitale"
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Services(Protocol):
     def remote(self, level: str, needs: list, latitude=None, longitude=None, insee: Optional[str] = None) -> list: ...
     def present(self, match) -> dict: ...
     def create_referral(self, state: dict, channel: str, sender_id: str) -> str: ...
+    # The referral's recap for the person's printed slip: [{"libelle": …, "texte": …}], labels only, no code.
+    def slip_lines(self, reference: str) -> list: ...
     def helpline(self) -> dict: ...
     def radius(self, wide: bool) -> float: ...
 
@@ -77,6 +81,7 @@ def handle(state: Optional[dict], turn: Turn, services: Services) -> tuple[list[
     # The safety screen runs on every message, first messages and answers alike.
     screening = screen(turn.text, turn.intent)
     if screening.certain:
+        state[VITAL_EMERGENCY] = True  # the referral made later tells the mediator, without details
         return [emergency_reply(screening)], state
     if screening.possible:
         return _ask_safety(state, turn, services, screening), state
@@ -546,7 +551,7 @@ def _on_consent(state: dict, turn: Turn, services: Services) -> tuple[list[Reply
     if not answer:
         return [Reply("utter_sans_envoi", place)], state
     state["reference"] = services.create_referral(state, turn.channel, turn.sender_id)
-    card = _card(state, place)
+    card = dict(_card(state, place), recapitulatif=services.slip_lines(state["reference"]))
     values = dict(place, reference=state["reference"], a_apporter=", ".join(card["a_apporter"]))
     replies = [Reply("utter_recapitulatif", values, custom=card), Reply("utter_mot_de_passe_jamais")]
     if card["prochaine_etape"]:

@@ -42,6 +42,13 @@ RESULT_CARD: dict[str, Any] = {
     ],
     "prochaine_etape": "Allez au lieu ci-dessous avec vos papiers. Un médiateur vous aide à envoyer le dossier.",
     "reference": "K7M-4XP",
+    # The request in words, as the server sends it (bot/handoff/services.py, slip_lines).
+    "recapitulatif": [
+        {"libelle": "Organisme", "texte": "Caisse d'allocations familiales (CAF)"},
+        {"libelle": "Démarche", "texte": "la déclaration trimestrielle de ressources"},
+        {"libelle": "Ce qui est en jeu", "texte": "Le RSA sera suspendu si la déclaration n'est pas faite."},
+        {"libelle": "Date limite", "texte": "avant le vendredi 11 décembre"},
+    ],
     "a_apporter": [
         "Votre pièce d'identité",
         "Le courrier de la CAF",

@@ -246,6 +246,11 @@ def test_print_shows_only_a_one_page_slip(page: Page, fake_only) -> None:
         "Votre pièce d'identité",
         "Un médiateur vous aide",
         "Données de démonstration",
+        "Votre demande",
+        "Organisme : Caisse d'allocations familiales (CAF)",
+        "Démarche : la déclaration trimestrielle de ressources",
+        "Ce qui est en jeu : Le RSA sera suspendu si la déclaration n'est pas faite.",
+        "Date limite : avant le vendredi 11 décembre",
     ):
         assert expected in text, expected
     assert re.search(r"Fiche remise le \S+ \d{1,2} \S+ 20\d\d", text), "slip must carry the date"
@@ -262,6 +267,8 @@ def test_long_result_still_prints_on_one_page(page: Page) -> None:
                     for i in range(7)],
         "prochaine_etape": "Prenez rendez-vous au lieu indiqué et venez avec vos papiers. " * 3,
         "reference": "ABC-123",
+        "recapitulatif": [{"libelle": f"Ligne {i}", "texte": "la déclaration trimestrielle de ressources"}
+                          for i in range(4)],
         "a_apporter": [f"Document {i} : justificatif de domicile de moins de trois mois" for i in range(7)],
         "lieu": None,
         "alternatives": [{"nom": f"Contact {i}", "telephone": "01 02 03 04 05", "modalite": "par téléphone"}
@@ -274,6 +281,7 @@ def test_long_result_still_prints_on_one_page(page: Page) -> None:
     page.emulate_media(media="print")
     expect(page.locator("#slip")).to_contain_text("Raison 6")
     expect(page.locator("#slip")).to_contain_text("Contact 5")
+    expect(page.locator("#slip")).to_contain_text("Ligne 3 : la déclaration trimestrielle de ressources")
     assert pdf_pages(page) == 1
 
 

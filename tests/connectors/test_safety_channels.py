@@ -48,11 +48,13 @@ def test_telegram_shows_the_check_with_its_buttons_and_the_number_in_bold():
 
 def test_the_mediator_reads_the_flags_in_words_without_details():
     from bot.handoff.notifications.channels import summary
-    from connectors.console import fact_text
+    from bot.handoff.recap import recap
 
-    assert "danger" in fact_text("verification_securite", "posee")
-    assert "numéro d'urgence" in fact_text("verification_securite", "danger")
-    assert fact_text("redacteur", "professionnel") == "un professionnel ou un bénévole"
-    assert fact_text("besoins", ["Surdité"]) == "Surdité"  # other facts unchanged
+    flags = recap({"verification_securite": "posee"}, "urgence", "desk").flags
+    assert len(flags) == 1 and "danger" in flags[0] and "vérification" in flags[0]
+    assert "numéro d'urgence" in recap({"verification_securite": "danger"}, "urgence", "desk").flags[0]
+    assert recap({"redacteur": "professionnel"}, "urgence", "desk").flags == (
+        "Quelqu'un a écrit pour la personne : un professionnel ou un bénévole.",)
+    assert recap({"besoins": ["Surdité"]}, "urgence", "desk").line("besoins") == "Surdité"  # other needs: a line
     line = summary({"faits": {"organisme": "caf", "redacteur": "proche", "verification_securite": "posee"}})
-    assert "écrit par un proche" in line and "vérification de sécurité" in line
+    assert "écrit pour la personne : un proche" in line and "vérification de sécurité" in line

@@ -211,7 +211,8 @@ def test_email_reaches_a_real_smtp_server_with_the_reference_and_no_personal_dat
     assert reference in message["Subject"] and "Urgence numérique" in message["Subject"]
     assert f"Référence : {reference}" in body
     assert "un droit ou un paiement est bloqué ou menacé" in body
-    assert "démarche : declaration trimestrielle" in body and "commune : Rennes (35238)" in body
+    assert "Démarche : la déclaration trimestrielle de ressources" in body and "Commune : Rennes" in body
+    assert "declaration_trimestrielle" not in body and "declaration trimestrielle" not in body
     assert f"https://console.example/console/referrals/{reference}" in body
     assert "27/11/2026 21:14" in body  # consent time, Paris time
     assert "aucune coordonnée de la personne" in body

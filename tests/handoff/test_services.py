@@ -184,3 +184,32 @@ def test_homonyms_are_offered_with_their_departement_name(orientation):
                          Turn(text="Saint-Denis"))
     titles = [b["title"] for b in replies[1][0].buttons]
     assert "Saint-Denis (La Réunion)" in titles and "Saint-Denis (Seine-Saint-Denis)" in titles
+
+
+def test_a_desk_referral_carries_its_desk_a_vital_emergency_and_the_deadline_date_and_a_slip_in_words(
+        database, monkeypatch):
+    from tests.recap_support import raw_codes
+
+    monkeypatch.setenv("AIGUILLAGE_SECRET_KEY", "k")
+    assert not import_places(database.factory, DEMO_FILE, demo=True).errors
+    orientation = Orientation(database.factory, Settings(desk_name="Accueil mairie de Fougères"),
+                              clock=lambda: THURSDAY_10H)
+    state, replies = run(orientation,
+                         Turn(text="je suis a la rue ce soir avec mes 2 enfants", sender_id="p9"),
+                         Turn(text="elle doit faire sa declaration trimestrielle caf avant vendredi sinon ils coupent "
+                                   "le rsa, elle a pas d'ordi, elle est a rennes", intent="demarche", sender_id="p9"),
+                         Turn(choice="oui", intent="choix", text="/choix", sender_id="p9"))
+    assert replies[0][0].custom["numero"] == "115"
+    with orientation.factory() as session:
+        stored = session.query(Referral).one()
+        assert stored.facts["urgence_vitale"] is True and stored.facts["accueil"] == "Accueil mairie de Fougères"
+        assert date.fromisoformat(stored.facts["echeance"]).weekday() == 4  # a Friday
+    card = next(r.custom for r in replies[-1] if r.custom)
+    lines = {line["libelle"]: line["texte"] for line in card["recapitulatif"]}
+    assert lines["Organisme"] == "Caisse d'allocations familiales (CAF)"
+    assert lines["Démarche"] == "la déclaration trimestrielle de ressources"
+    assert lines["Date limite"].startswith("avant le vendredi ")
+    # the person's slip: their request in words, never the mediator's flags nor a code
+    slip = " ".join(f"{k} : {v}" for k, v in lines.items())
+    assert raw_codes(slip, [stored.place_id]) == [] and "urgence vitale" not in slip
+

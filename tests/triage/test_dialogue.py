@@ -60,6 +60,9 @@ class FakeServices:
         self.referrals.append((state["level"], channel, sender_id, dict(state["facts"])))
         return "ABC-DEFG"
 
+    def slip_lines(self, reference):
+        return [{"libelle": "Démarche", "texte": "la démarche"}]
+
     def helpline(self):
         return {"ligne_nom": "Ligne test", "ligne_telephone": "01 02 03 04 05"}
 

@@ -2,8 +2,8 @@
 
 Every sender raises DeliveryError on failure; `permanent=True` means retrying cannot help (address
 refused, chat unknown, webhook rejecting the request), anything else is retried with backoff.
-Texts come from the domain (`utter_notif_*`); the payload holds codes only, never the person's
-identifier or their own words.
+Texts come from the domain (`utter_notif_*`) and the recap in words (bot/handoff/recap.py); the payload holds
+codes only, never the person's identifier or their own words.
 """
 
 from __future__ import annotations
@@ -22,14 +22,13 @@ import httpx
 
 from bot.core import crypto, messages
 from bot.handoff.notifications.config import NotifySettings
+from bot.handoff.recap import Recap, recap
+from bot.handoff.recap_labels import FLAGS_LABEL, PLACE_LABEL, REFERRER_LABEL
 
 SIGNATURE_HEADER = "X-Aiguillage-Signature"
 SIGNATURE_PREFIX = "sha256="
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 EVENT = "orientation.creee"
-# Facts told to the place, in this order (codes; the commune is a name from the official list).
-SUMMARY_FACTS = ("demarche", "organisme", "commune", "redacteur", "verification_securite")
-FLAG_FACTS = ("redacteur", "verification_securite")  # one sentence per value, no detail
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -55,10 +54,6 @@ class Notification:
 
 # --- content -------------------------------------------------------------------------------------------
 
-def _readable(code) -> str:
-    return str(code).replace("_", " ")
-
-
 def consent_text(payload: dict) -> str:
     raw = payload.get("consentement_le")
     if not raw:
@@ -66,19 +61,26 @@ def consent_text(payload: dict) -> str:
     return datetime.fromisoformat(raw).astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
 
 
+def payload_recap(payload: dict) -> Recap:
+    """The recap (bot/handoff/recap.py) of the referral a notification tells about, from its payload."""
+    created = payload.get("cree_le") or payload.get("consentement_le")
+    return recap(payload.get("faits") or {}, payload.get("niveau") or "", payload.get("canal") or "",
+                 datetime.fromisoformat(created) if created else None, payload.get("lieu_nom"))
+
+
+def recap_lines(summary: Recap) -> list[str]:
+    """Everything the place reads about the situation, one "Label : texte" per line."""
+    lines = summary.text_lines() + [f"{REFERRER_LABEL} : {summary.referrer}"]
+    if summary.place:
+        lines.append(f"{PLACE_LABEL} : {summary.place}")
+    return lines + [f"{FLAGS_LABEL} : {flag}" for flag in summary.flags]
+
+
 def summary(payload: dict) -> str:
-    facts = payload.get("faits") or {}
-    parts = []
-    for key in SUMMARY_FACTS:
-        value = facts.get(key)
-        if value:
-            if key == "commune" and facts.get("commune_insee"):
-                value = f"{value} ({facts['commune_insee']})"
-            if key in FLAG_FACTS:
-                parts.append(messages.text(f"utter_notif_fait_{key}_{value}"))
-                continue
-            parts.append(messages.text(f"utter_notif_fait_{key}", valeur=_readable(value)))
-    return " ; ".join(parts) if parts else messages.text("utter_notif_situation_inconnue")
+    """The {situation} of the domain's templates: one line per fact, flag, who referred and the place."""
+    told = payload_recap(payload)
+    lines = ([] if told.lines else [messages.text("utter_notif_situation_inconnue")]) + recap_lines(told)
+    return "".join(f"\n- {line}" for line in lines)
 
 
 def template_values(payload: dict, settings: NotifySettings) -> dict:
@@ -104,8 +106,11 @@ def render_telegram(payload: dict, settings: NotifySettings) -> str:
 
 
 def webhook_body(notification: Notification, settings: NotifySettings) -> bytes:
+    """Codes for machines (`niveau`, `raisons[].code`, `faits`), and the same recap in words as the e-mail for
+    people (`recapitulatif`, `texte`): a receiving system shows those, never the codes."""
     payload = notification.payload
     values = template_values(payload, settings)
+    summary_ = payload_recap(payload)
     document = {
         "evenement": EVENT,
         "cle_idempotence": notification.idempotency_key,
@@ -115,6 +120,14 @@ def webhook_body(notification: Notification, settings: NotifySettings) -> bytes:
         "niveau_libelle": values["niveau"],
         "raisons": [{"code": c, "texte": messages.reason_text(c)} for c in payload.get("raisons") or []],
         "faits": payload.get("faits") or {},
+        "recapitulatif": {
+            "lignes": [{"cle": line.key, "libelle": line.label, "texte": line.text} for line in summary_.lines],
+            "a_savoir": list(summary_.flags),
+            "orientee_par": summary_.referrer,
+            "lieu": summary_.place,
+            "echeance": summary_.deadline.isoformat() if summary_.deadline else None,
+        },
+        "texte": render_telegram(payload, settings),
         "consentement_le": payload.get("consentement_le"),
         "lien": values["lien"],
     }

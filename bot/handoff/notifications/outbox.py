@@ -38,9 +38,10 @@ STATUS_SENT = DeliveryState.SENT.value
 STATUS_FAILED = DeliveryState.FAILED.value
 STATUSES = (STATUS_PENDING, STATUS_SENT, STATUS_FAILED)
 
-# Facts a place needs to prepare: codes and the commune, nothing the person typed.
-NOTIFIED_FACTS = ("demarche", "organisme", "enjeu", "equipement", "commune", "commune_insee", "redacteur",
-                  "verification_securite")
+# Facts a place needs to prepare: codes, the commune and the deadline's date, nothing the person typed.
+NOTIFIED_FACTS = ("demarche", "organisme", "enjeu", "enjeux", "echeance", "equipement", "souhait", "blocage",
+                  "barriere", "besoins", "sujet", "commune", "commune_insee", "redacteur", "verification_securite",
+                  "urgence_vitale", "accueil")
 
 
 class OutboxMessage(Base):
@@ -74,11 +75,14 @@ class OutboxMessage(Base):
 
 # --- enqueue -------------------------------------------------------------------------------------------
 
-def referral_payload(referral: Referral) -> dict:
+def referral_payload(referral: Referral, place_name: Optional[str] = None) -> dict:
     facts = referral.facts or {}
     return {
         "reference": referral.reference,
         "lieu_id": referral.place_id,
+        "lieu_nom": place_name,
+        "canal": referral.channel,
+        "cree_le": utc(referral.created_at).isoformat() if referral.created_at else None,
         "niveau": referral.level,
         "raisons": list(referral.reasons or []),
         "faits": {k: facts[k] for k in NOTIFIED_FACTS if facts.get(k) not in (None, "", [])},
@@ -97,11 +101,10 @@ def enqueue_for_referral(session: Session, referral: Referral, settings: Optiona
     settings = settings or NotifySettings.from_env()
     now = utc(now)
     targets = [(c.kind, c.target, c.id) for c in place_channels(session, referral.place_id)]
-    if not targets and settings.smtp_configured:
-        place = session.get(Place, referral.place_id)
-        if place is not None and place.courriels_list:
-            targets = [(KIND_EMAIL, place.courriels_list[0], None)]
-    payload = referral_payload(referral)
+    place = session.get(Place, referral.place_id)
+    if not targets and settings.smtp_configured and place is not None and place.courriels_list:
+        targets = [(KIND_EMAIL, place.courriels_list[0], None)]
+    payload = referral_payload(referral, place.nom if place is not None else None)
     rows = [OutboxMessage(referral_id=referral.id, reference=referral.reference, place_id=referral.place_id,
                           channel_id=channel_id, kind=kind, target=target, payload=payload,
                           status=STATUS_PENDING, attempts=0, next_attempt_at=now, created_at=now, updated_at=now)

@@ -31,6 +31,7 @@
     toBring: "À apporter",
     otherContacts: "Autres contacts",
     reference: "Code de suivi",
+    yourRequest: "Votre demande",
     // place details
     demo: "Données de démonstration",
     hours: "Horaires : ",
@@ -423,6 +424,7 @@
       s.appendChild(ref);
     }
 
+    slipList(s, LABELS.yourRequest, recapLines(r));
     slipList(s, LABELS.why, strings(r.raisons));
 
     if (isNonEmptyString(r.prochaine_etape)) {
@@ -451,12 +453,19 @@
     s.className = "slip " + slipDensity(r, alts);
   }
 
+  // The request in words, from the server's recap (the same as the mediator's): "Démarche : la déclaration…".
+  function recapLines(r) {
+    var lines = Array.isArray(r.recapitulatif) ? r.recapitulatif : [];
+    return lines.filter(function (l) { return l && isNonEmptyString(l.libelle) && isNonEmptyString(l.texte); })
+      .map(function (l) { return l.libelle + LABELS.colon + l.texte; });
+  }
+
   // Print can't be measured from script, so estimate the variable text's lines and shrink
   // the type on long cards to keep the slip on one A4 page (thresholds checked by tests).
   function slipDensity(r, alts) {
     function lines(t) { return Math.max(1, Math.ceil(String(t).length / 75)); }
     var load = state.emergency ? 2 : 0;
-    strings(r.raisons).concat(strings(r.a_apporter)).forEach(function (t) { load += lines(t); });
+    strings(r.raisons).concat(strings(r.a_apporter), recapLines(r)).forEach(function (t) { load += lines(t); });
     alts.forEach(function (a) { load += lines([a.nom, a.telephone, a.modalite].join(LABELS.dash)); });
     if (isNonEmptyString(r.prochaine_etape)) { load += lines(r.prochaine_etape); }
     if (load <= SLIP_NORMAL_MAX) { return ""; }
