@@ -34,6 +34,7 @@ from bot.directory.models import Place
 from bot.handoff import takeover
 from bot.handoff.followup import Kind as FollowupKind
 from bot.handoff.notifications.config import Kind as NotifyKind
+from bot.handoff.recap import recap_of_referral
 from bot.handoff.referrals import OUTCOMES, STATUSES, Outcome, Referral, Status
 from connectors import templating
 from connectors.admission import client_address
@@ -56,17 +57,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-FACT_LABELS = {"organisme": "Organisme", "domaine": "Domaine", "demarche": "Démarche", "enjeu": "Enjeu",
-               "enjeux": "Enjeux", "equipement": "Équipement", "souhait": "Souhait", "barriere": "Difficulté",
-               "blocage": "Blocage", "besoins": "Besoins", "recurrent": "Besoin récurrent",
-               "apprentissage": "Veut apprendre", "debutant": "Débutant", "sujet": "Sujet", "commune": "Commune",
-               "commune_insee": "Code INSEE", "redacteur": "Écrit par",
-               "verification_securite": "Sécurité"}
-FACT_VALUE_LABELS = {
-    "redacteur": {"proche": "un proche de la personne", "professionnel": "un professionnel ou un bénévole"},
-    "verification_securite": {"posee": "danger possible signalé : vérification faite avec la personne",
-                              "danger": "la personne a dit être en danger : numéro d'urgence donné"},
-}
 MESSAGES = {
     # errors
     "identifiants_invalides": "Adresse e-mail ou mot de passe incorrect.",
@@ -134,20 +124,6 @@ def reason_label(code: str) -> str:
         return code
 
 
-def fact_text(key: str, value: Any) -> str:
-    """A fact as the mediator reads it: a sentence for flags, else the value."""
-    labels = FACT_VALUE_LABELS.get(key, {})
-    return labels.get(value, fact_value(value)) if isinstance(value, str) else fact_value(value)
-
-
-def fact_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
 # --------------------------------------------------------------------------------------------------
 # Responses
 # --------------------------------------------------------------------------------------------------
@@ -190,6 +166,7 @@ def page(template: str, title: str, auth: Optional[accounts.Authenticated] = Non
 
 
 MAX_ID = 2 ** 63 - 1
+GONE_PLACE = "un lieu retiré de l'annuaire"
 
 
 def not_found(auth: Optional[accounts.Authenticated]):
@@ -390,9 +367,12 @@ class ConsoleInput(InputChannel):
                 status = status if status in STATUSES else None
                 rows = service.list_referrals(session, account, status)
                 callbacks = service.due_callbacks_for(session, account, channel.now())
+                names = service.place_names(session, [r.place_id for r in rows] + [c.place_id for c in callbacks])
+                recaps = {r.id: recap_of_referral(r, names.get(r.place_id), channel.now()) for r in rows}
                 return page("list.html", "Orientations", auth, flash_info=request.args.get("info"),
                             flash_error=error, account=account, place=_place(session, account.place_id), rows=rows,
-                            status_filter=status, typed=typed, callbacks=callbacks, csrf=auth.csrf_token)
+                            recaps=recaps, place_names=names, status_filter=status, typed=typed, callbacks=callbacks,
+                            csrf=auth.csrf_token)
 
         @bp.route("/orientations/<referral_id:int>", methods=["GET"])
         async def referral_detail(request: Request, referral_id: int):
@@ -404,9 +384,13 @@ class ConsoleInput(InputChannel):
                     view = service.open_referral(session, auth.account, referral_id, channel.now())
                 except service.NotFound:
                     return not_found(auth)
+                place = _place(session, view.referral.place_id)
+                moves = moved_places(h.detail for h in view.history if h.action == service.Action.REASSIGN)
                 return page("detail.html", f"Orientation {view.referral.reference}", auth,
                             flash_info=request.args.get("info"), flash_error=request.args.get("erreur"), view=view,
-                            place=_place(session, view.referral.place_id),
+                            place=place, recap=recap_of_referral(view.referral, place.nom if place else None,
+                                                                 channel.now()),
+                            place_names=service.place_names(session, moves),
                             others=service.other_places(session, auth.account, view.referral),
                             csrf=auth.csrf_token, outcomes=OUTCOMES, max_note_chars=service.MAX_NOTE_CHARS)
 
@@ -417,7 +401,9 @@ class ConsoleInput(InputChannel):
                 if refusal is not None:
                     return refusal
                 entries = service.journal(session, auth.account)
-                return page("journal.html", "Journal", auth, account=auth.account, entries=entries,
+                names = service.place_names(session, moved_places(e.detail for e in entries
+                                                                  if e.action == service.Action.REASSIGN))
+                return page("journal.html", "Journal", auth, account=auth.account, entries=entries, place_names=names,
                             **journal_lookups(session, auth.account, entries))
 
         # --- actions ----------------------------------------------------------------------------
@@ -553,6 +539,16 @@ def _place(session, place_id: Optional[str]):
 # Rendering (templates/console/)
 # --------------------------------------------------------------------------------------------------
 
+def moved_places(details) -> list:
+    """The place ids named by reassignments' details ("from->to")."""
+    return [pid for detail in details for pid in (detail or "").split("->") if pid]
+
+
+def moved_text(detail: Optional[str], names: dict) -> str:
+    """A reassignment "from->to" as place names: "France Services A → Espace B"."""
+    return " → ".join(names.get(pid, GONE_PLACE) for pid in (detail or "").split("->") if pid)
+
+
 def place_name(place) -> str:
     if place is None:
         return "Aucun lieu"
@@ -591,14 +587,15 @@ def live_author(message, accounts_by_id: dict) -> str:
 
 # What every console template may use: the URL prefix, the labels, the formatting helpers.
 TEMPLATE_HELPERS = {
-    "prefix": PREFIX, "messages": MESSAGES, "fact_labels": FACT_LABELS,
+    "prefix": PREFIX, "messages": MESSAGES,
     # codes and their labels
     "Status": Status, "Outcome": Outcome, "Channel": Channel, "Action": service.Action,
     "CallbackReason": CallbackReason, "NotifyKind": NotifyKind, "FollowupKind": FollowupKind,
     "DeliveryState": DeliveryState,
     # formatting
-    "fmt_time": fmt_time, "label_level": label_level, "reason_label": reason_label, "fact_text": fact_text,
-    "fact_value": fact_value, "place_name": place_name, "live_author": live_author, "live_state": live_state,
+    "fmt_time": fmt_time, "label_level": label_level, "reason_label": reason_label, "place_name": place_name,
+    "moved_text": moved_text,
+    "live_author": live_author, "live_state": live_state,
 }
 
 

@@ -13,7 +13,7 @@ Errors are `ConsoleError(code)`; the connector renders the French message.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Optional
 
 from sqlalchemy import or_, select, update
@@ -26,6 +26,7 @@ from bot.directory.models import Place
 from bot.handoff import followup, helpline, takeover
 from bot.handoff.journal import Action, JournalEntry, Note
 from bot.handoff.notifications.outbox import delivery_status
+from bot.handoff.recap import deadline_of
 from bot.handoff.referrals import (
     ERASED_KEY,
     OUTCOMES,
@@ -36,6 +37,7 @@ from bot.handoff.referrals import (
     Referral,
 )
 from bot.handoff.takeover import NOT_OF_PLACE
+from bot.triage.rules import URGENCE
 
 # The stored strings, as plain str.
 ACTION_VIEW = Action.VIEW.value
@@ -95,12 +97,25 @@ def can_see(account: Account, referral: Referral) -> bool:
 
 def list_referrals(session: Session, account: Account, status: Optional[str] = None,
                    limit: int = LIST_LIMIT) -> list[Referral]:
-    """Newest first; `status` one of STATUSES or None for all."""
+    """Urgences not yet closed first, by deadline (the nearest first, those without one after), then the oldest
+    first; then every other referral, newest first. `status` one of STATUSES or None for all."""
     query = select(Referral).where(_visible(account))
     if status in STATUSES:
         query = query.where(Referral.status == status)
-    return list(session.execute(query.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit))
-                .scalars())
+    urgent = list(session.execute(query.where(Referral.level == URGENCE, Referral.status != STATUS_CLOSED))
+                  .scalars())
+    urgent.sort(key=lambda r: (deadline_of(r.facts) or date.max, r.created_at, r.id))
+    first = {r.id for r in urgent}
+    others = session.execute(query.order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit)).scalars()
+    return (urgent + [r for r in others if r.id not in first])[:max(limit, len(urgent))]
+
+
+def place_names(session: Session, place_ids) -> dict:
+    """Place id -> name, for the pages (a mediator reads names, never ids)."""
+    ids = {pid for pid in place_ids if pid}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Place.id, Place.nom).where(Place.id.in_(ids))).all())
 
 
 def get_referral(session: Session, account: Account, referral_id: int) -> Referral:

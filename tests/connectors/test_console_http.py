@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import httpx
 import pytest
@@ -138,7 +139,8 @@ def test_search_accepts_loose_typing_and_detail_shows_the_triage(env):
 
     assert messages.level_label("urgence") in detail
     assert messages.reason_text("delai_proche") in detail
-    assert "prime_activite" in detail and "Espace numérique &lt;Bréquigny&gt;" in detail
+    assert "la prime d&#x27;activité" in detail and "prime_activite" not in detail
+    assert "Espace numérique &lt;Bréquigny&gt;" in detail
     with session_scope(env["factory"]) as session:
         assert [e.action for e in session.execute(select(service.JournalEntry)).scalars()] == \
             ["connexion", "consultation"]
@@ -211,3 +213,72 @@ def test_https_is_read_from_the_public_address(monkeypatch, url, https):
     monkeypatch.setenv(settings.PUBLIC_URL_ENV, url)
     assert settings.served_over_https() is https
     assert ("Strict-Transport-Security" in settings.https_headers()) is https
+
+
+# --- the recap in words (issue 15, section 1) -------------------------------------------------------------
+
+def visible_text(html: str) -> str:
+    """What a person reads on the page: no tags, no attribute values (form values, classes)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def add_situations(env) -> dict:
+    from bot.handoff.referrals import ReferralRequest, create_referral
+    from tests.recap_support import SITUATIONS
+
+    made = {}
+    with session_scope(env["factory"]) as session:
+        for i, (name, (level, channel, facts)) in enumerate(sorted(SITUATIONS.items())):
+            referral = create_referral(session, ReferralRequest(
+                level=level, reasons=["delai_proche"] if level == "urgence" else [], facts=facts, place_id="lieu-a",
+                channel=channel, sender_id=f"situation-{name}"), now=T0 + timedelta(minutes=10 + i))
+            made[name] = (referral.id, referral.reference)
+    return made
+
+
+def test_the_console_shows_the_recap_in_words_never_a_code_nor_a_place_id(env):
+    from tests.console_support import PLACES
+    from tests.recap_support import raw_codes
+
+    made = add_situations(env)
+    env["clock"]["now"] = T0 + timedelta(days=13, hours=1)  # Wednesday 9 December 2026, 11:00 in Paris
+    for email in ("med-a@example.org", "coord@example.org"):
+        c, _ = log_in(env, email=email)
+        listing = c.get("/orientations")
+        text = visible_text(listing.text)
+        assert raw_codes(text, PLACES) == [], email
+        assert "la déclaration trimestrielle de ressources" in text and "Accueil mairie de Fougères" in text
+        for name, (referral_id, _) in made.items():
+            page = visible_text(c.get(f"/orientations/{referral_id}").text)
+            assert raw_codes(page, PLACES) == [], (email, name)
+    coordinator_list = visible_text(log_in(env, email="coord@example.org")[0].get("/orientations").text)
+    assert "Espace numérique <Bréquigny>" in coordinator_list  # the place's name, never lieu-a
+
+    c, _ = log_in(env)
+    detail = visible_text(c.get(f"/orientations/{made['caf_desk'][0]}").text)
+    for words in ("Caisse d'allocations familiales (CAF)", "la déclaration trimestrielle de ressources",
+                  "Le RSA sera suspendu si la déclaration n'est pas faite.", "avant le vendredi 11 décembre",
+                  "Orientée par Accueil mairie de Fougères", "Échéance dans 2 jours"):
+        assert words in detail
+    flagged = visible_text(c.get(f"/orientations/{made['after_115_desk'][0]}").text)
+    assert "Un numéro d'urgence vitale a été donné dans la même conversation." in flagged
+    assert "ne parle pas bien le français" in visible_text(c.get(f"/orientations/{made['prefecture_sms'][0]}").text)
+    assert "un proche" in visible_text(c.get(f"/orientations/{made['neighbour_telegram'][0]}").text)
+
+
+def test_the_list_puts_urgences_first_by_deadline_and_marks_a_near_one(env):
+    made = add_situations(env)
+    env["clock"]["now"] = T0 + timedelta(days=13, hours=1)  # Wednesday 9 December
+    c, _ = log_in(env)
+    html = c.get("/orientations").text
+    order = re.findall(r'<tr data-reference="([^"]+)"', html)
+    refs = {reference: name for name, (_, reference) in made.items()}
+    refs.update({reference: key for key, (_, reference) in env["referrals"].items()})
+    # caf_desk (11 Dec) before prefecture_sms (20 Dec); then the urgences without a date, oldest first; the rest
+    assert [refs[r] for r in order] == ["caf_desk", "prefecture_sms", "a1", "after_115_desk",
+                                        "neighbour_telegram", "learning_helpline", "a2"]
+    row = re.search(rf'<tr data-reference="{made["caf_desk"][1]}"[^>]*>.*?</tr>', html, flags=re.S).group(0)
+    assert 'class="ligne-echeance-proche"' in row and "Échéance dans 2 jours" in visible_text(row)
+    other = re.search(rf'<tr data-reference="{made["prefecture_sms"][1]}"[^>]*>.*?</tr>', html, flags=re.S).group(0)
+    assert "Échéance" not in visible_text(other) and "avant le dimanche 20 décembre" in visible_text(other)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.console import accounts, service
 from bot.console.accounts import AccountError
 from bot.core.db import session_scope
-from bot.handoff.referrals import Referral, erase_for_sender
+from bot.handoff.referrals import Referral, ReferralRequest, create_referral, erase_for_sender
 from tests.console_support import PASSWORD, T0, account, build_db
 
 
@@ -92,7 +92,8 @@ def test_mediator_sees_only_own_place_and_coordinator_sees_all(db):
                            ("med-a@example.org", "med-b@example.org", "coord@example.org"))
     refs = db["referrals"]
     with session_scope(db["factory"]) as session:
-        assert [r.reference for r in service.list_referrals(session, med_a)] == [refs["a2"][1], refs["a1"][1]]
+        # a1 is an open urgence: first, although a2 is newer
+        assert [r.reference for r in service.list_referrals(session, med_a)] == [refs["a1"][1], refs["a2"][1]]
         assert [r.reference for r in service.list_referrals(session, med_b)] == [refs["b1"][1]]
         assert len(service.list_referrals(session, coord)) == 3
         with pytest.raises(service.NotFound):
@@ -201,3 +202,26 @@ def test_a_note_never_keeps_a_password_or_a_social_security_number(db):
                                 "Son mot de passe : Soleil2024! et NIR 1 84 12 76 451 089 46, à rappeler", T0)
         assert "Soleil2024" not in note.text and "451 089" not in note.text
         assert note.text.endswith("à rappeler")
+
+
+def test_urgences_come_first_by_deadline_then_by_age_then_the_rest_newest_first(db):
+    med_a = account(db["factory"], "med-a@example.org")
+    made = {}
+    with session_scope(db["factory"]) as session:
+        for i, (key, level, deadline) in enumerate((
+                ("late", "urgence", "2026-12-20"), ("none_old", "urgence", None), ("soon", "urgence", "2026-12-08"),
+                ("none_new", "urgence", None), ("learn", "montee_en_competence", None),
+                ("closed", "urgence", "2026-12-07"))):
+            facts = {"organisme": "caf", "enjeu": "delai", **({"echeance": deadline} if deadline else {})}
+            referral = create_referral(session, ReferralRequest(level=level, reasons=[], facts=facts,
+                                                                place_id="lieu-a", channel="desk",
+                                                                sender_id=f"order-{key}"),
+                                       now=T0 + timedelta(hours=1 + i))
+            made[referral.reference] = key
+            if key == "closed":
+                referral.status = service.STATUS_CLOSED
+        order = [made.get(r.reference, r.reference) for r in service.list_referrals(session, med_a)]
+    refs = db["referrals"]
+    # the fixture's a1 is an urgence without a deadline, made before all of these
+    assert order == ["soon", "late", refs["a1"][1], "none_old", "none_new",
+                     "closed", "learn", refs["a2"][1]]
