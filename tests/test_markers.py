@@ -48,4 +48,7 @@ def test_the_unit_run_loads_neither_rasa_nor_tensorflow():
     assert "LOADED []" in lines, done.stdout[-2000:]
     collected = [line for line in lines if "::" in line or line.startswith("tests/")]
     assert any(line.startswith("tests/triage/test_emergencies.py::") for line in collected)
-    assert not any(line.startswith(("tests/actions/test_rasa_runtime.py", "tests/connectors/")) for line in collected)
+    # Tests mirror the packages: a module of tests/connectors that imports no adapter belongs in a domain folder.
+    adapters = ("tests/actions/test_rasa_runtime.py", "tests/connectors/")
+    misplaced = [line for line in collected if line.startswith(adapters)]
+    assert not misplaced, misplaced[:5]

@@ -8,7 +8,7 @@ import pytest
 from bot.channels import helpline_webhook
 from bot.console.service import ACTIONS, STATE_ACTIONS
 from bot.core.codes import CallbackReason, Channel, DeliveryState, LabelledCode
-from bot.handoff import followup, helpline, referrals, stats, takeover
+from bot.handoff import followup, helpline, recap_labels, referrals, stats, takeover
 from bot.handoff.journal import Action
 from bot.handoff.notifications import config as notify_config
 from bot.handoff.notifications import outbox
@@ -19,7 +19,9 @@ from connectors.sms import SmsInput
 from connectors.telegram import TelegramInput
 
 ENUMS = (Channel, DeliveryState, Status, Outcome, Action, takeover.Sender, takeover.MessageState, followup.Kind,
-         notify_config.Kind, CallbackReason, stats.DelayBand)
+         notify_config.Kind, CallbackReason, stats.DelayBand, recap_labels.Body, recap_labels.Procedure,
+         recap_labels.Stake, recap_labels.Equipment, recap_labels.Wish, recap_labels.Difficulty, recap_labels.Topic,
+         recap_labels.Referrer, recap_labels.Flag)
 
 
 @pytest.mark.parametrize("codes", ENUMS, ids=lambda e: e.__name__)
