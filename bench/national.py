@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from bot.directory.areas import departement_of_insee
 from bot.directory.models import (
     MODALITE_AUTONOMIE,
     MODALITE_COLLECTIF,
@@ -395,8 +396,3 @@ def generate_directory(path, places: int = DEFAULT_PLACES, seed: int = DEFAULT_S
             departements[departement_of_insee(row["code_insee"])] += 1
     return GeneratedDirectory(path=path, places=places, seed=seed, bytes=path.stat().st_size,
                               communes=len(communes), departements=departements)
-
-
-def departement_of_insee(insee: str) -> str:
-    """Département of an INSEE commune code (3 characters overseas)."""
-    return insee[:3] if insee.startswith(("97", "98")) else insee[:2]

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from bench.national import PopulationSampler, departement_of_insee, generate_directory
+from bench.national import PopulationSampler, generate_directory
 from bench.report import read_section, update_section
 from bench.search_bench import (
     compare,
@@ -19,6 +19,7 @@ from bench.search_bench import (
     run_queries,
 )
 from bot.core.db import session_scope
+from bot.directory.areas import departement_of_insee
 from bot.directory.models import Place
 from bot.directory.search import find_places
 

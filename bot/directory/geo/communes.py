@@ -29,8 +29,10 @@ from bot.directory.geo.reference import (
     FOUND,
     NOT_FOUND,
     POSTCODE,
+    Arrondissement,
     Commune,
     LookupResult,
+    arrondissements_by_number,
     read_arrondissements,
     read_communes,
     read_departements,
@@ -64,6 +66,7 @@ class CommuneIndex:
         communes: Iterable[Commune],
         departements: Optional[dict[str, str]] = None,
         arrondissements: Optional[dict[tuple[str, int], Commune]] = None,
+        arrondissement_rows: Iterable[Arrondissement] = (),
     ) -> None:
         self._communes = tuple(sorted(communes, key=lambda c: -c.population))
         self._by_insee = {c.insee: c for c in self._communes}
@@ -73,6 +76,12 @@ class CommuneIndex:
         for (city, number), arr in self._arrondissements.items():
             for cp in arr.postcodes:
                 self._arr_by_postcode.setdefault(cp, arr)
+        # The rows themselves, by their own INSEE code and by postcode (the importer's codes: 13211).
+        self._arr_rows = {row.insee: row for row in arrondissement_rows}
+        self._arr_row_of_postcode: dict[str, Arrondissement] = {}
+        for row in self._arr_rows.values():
+            for cp in row.postcodes:
+                self._arr_row_of_postcode.setdefault(cp, row)
 
         by_postcode: dict[str, list[Commune]] = defaultdict(list)
         by_key: dict[str, list[Commune]] = defaultdict(list)
@@ -121,8 +130,8 @@ class CommuneIndex:
         communes = read_communes(path)
         departements = read_departements(path.parent / "departements.csv")
         by_insee = {c.insee: c for c in communes}
-        arrondissements = read_arrondissements(path.parent / "arrondissements.csv", by_insee)
-        return cls(communes, departements, arrondissements)
+        rows = read_arrondissements(path.parent / "arrondissements.csv")
+        return cls(communes, departements, arrondissements_by_number(rows, by_insee), rows)
 
     # --- simple accessors ------------------------------------------------------
 
@@ -357,6 +366,12 @@ class CommuneIndex:
         if not m:
             return None
         return self._arrondissements.get((m.group(1), int(m.group(2))))
+
+    def arrondissement_by_insee(self, insee: str) -> Optional[Arrondissement]:
+        return self._arr_rows.get(insee)
+
+    def arrondissement_of_postcode(self, postcode: str) -> Optional[Arrondissement]:
+        return self._arr_row_of_postcode.get(postcode)
 
     def with_arrondissement(self, commune: Commune, cp: str) -> Commune:
         arr = self._arr_by_postcode.get(cp)

@@ -34,6 +34,18 @@ class Commune:
 
 
 @dataclass(frozen=True)
+class Arrondissement:
+    """A row of arrondissements.csv: an arrondissement of Paris, Lyon or Marseille."""
+
+    insee: str  # its own code: 13211
+    commune: str  # the city's code: 13055
+    name: str  # "Marseille 11e Arrondissement"
+    postcodes: tuple[str, ...]
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
 class LookupResult:
     status: str  # "found" | "ambiguous" | "not_found"
     candidates: tuple[Commune, ...] = ()
@@ -75,22 +87,24 @@ def read_departements(path: Path) -> dict[str, str]:
         return {row["code"]: row["name"] for row in csv.DictReader(fh)}
 
 
-def read_arrondissements(path: Path, by_insee: dict[str, Commune]) -> dict[tuple[str, int], Commune]:
-    """Map ("paris", 15) to Paris with the 15th arrondissement's postcodes and position."""
+def read_arrondissements(path: Path) -> list[Arrondissement]:
     if not path.exists():
-        return {}
-    out = {}
+        return []
     with open(path, encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            parent = by_insee.get(row["commune"])
-            m = re.match(r"^\D*(\d+)", row["name"])
-            if parent is None or not m:
-                continue
-            city = key_words(parent.name)[0]
-            out[(city, int(m.group(1)))] = replace(
-                parent,
-                postcodes=tuple(row["postcodes"].split()),
-                latitude=float(row["lat"]),
-                longitude=float(row["lon"]),
-            )
+        return [Arrondissement(row["insee"], row["commune"], row["name"], tuple(row["postcodes"].split()),
+                               float(row["lat"]), float(row["lon"])) for row in csv.DictReader(fh)]
+
+
+def arrondissements_by_number(arrondissements: list[Arrondissement],
+                              by_insee: dict[str, Commune]) -> dict[tuple[str, int], Commune]:
+    """Map ("paris", 15) to Paris with the 15th arrondissement's postcodes and position."""
+    out = {}
+    for arr in arrondissements:
+        parent = by_insee.get(arr.commune)
+        m = re.match(r"^\D*(\d+)", arr.name)
+        if parent is None or not m:
+            continue
+        city = key_words(parent.name)[0]
+        out[(city, int(m.group(1)))] = replace(parent, postcodes=arr.postcodes, latitude=arr.latitude,
+                                               longitude=arr.longitude)
     return out

@@ -22,13 +22,12 @@ and the place is flagged approximate (`places.position_approx`): its distances a
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 from bot.directory.geo.communes import CommuneIndex, default_index
 from bot.directory.geo.names import name_key
-from bot.directory.geo.reference import DATA_DIR, Commune
+from bot.directory.geo.reference import Arrondissement, Commune
 from bot.directory.matching import haversine_km
 
 
@@ -44,23 +43,6 @@ class Area:
     departement: str
 
 
-def _read_arrondissements() -> Tuple[Dict[str, Tuple[str, str, float, float]], Dict[str, str]]:
-    """(arrondissement INSEE -> (commune INSEE, postcode, lat, lon), postcode -> arrondissement INSEE)."""
-    by_insee: Dict[str, Tuple[str, str, float, float]] = {}
-    by_postcode: Dict[str, str] = {}
-    path = DATA_DIR / "arrondissements.csv"
-    if not path.exists():
-        return by_insee, by_postcode
-    with open(path, encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            postcodes = row["postcodes"].split()
-            by_insee[row["insee"]] = (row["commune"], postcodes[0] if postcodes else "", float(row["lat"]),
-                                      float(row["lon"]))
-            for postcode in postcodes:
-                by_postcode.setdefault(postcode, row["insee"])
-    return by_insee, by_postcode
-
-
 class Locator:
     """Finds the commune (or arrondissement) of places, with a cache (see the module's docstring)."""
 
@@ -68,7 +50,6 @@ class Locator:
         self._communes = communes
         self._cache: Dict[Tuple[str, str, str], Optional[Area]] = {}
         self._known: Dict[str, bool] = {}
-        self._arrondissements, self._arrondissement_of_postcode = _read_arrondissements()
 
     @property
     def communes(self) -> CommuneIndex:
@@ -80,7 +61,8 @@ class Locator:
         """Whether the reference has this code (a commune, or an arrondissement of Paris, Lyon or Marseille)."""
         known = self._known.get(insee)
         if known is None:
-            known = self._known[insee] = insee in self._arrondissements or self.communes.by_insee(insee) is not None
+            known = self._known[insee] = (self.communes.arrondissement_by_insee(insee) is not None
+                                          or self.communes.by_insee(insee) is not None)
         return known
 
     def area(self, insee: Optional[str], postcode: Optional[str], name: Optional[str]) -> Optional[Area]:
@@ -94,8 +76,9 @@ class Locator:
 
     def _find(self, insee: str, postcode: str, name: str) -> Optional[Area]:
         if insee:
-            if insee in self._arrondissements:
-                return self._arrondissement(insee)
+            arrondissement = self.communes.arrondissement_by_insee(insee)
+            if arrondissement is not None:
+                return self._arrondissement(arrondissement)
             commune = self.communes.by_insee(insee)
             if commune is not None:
                 return self._area(commune, postcode)
@@ -109,18 +92,19 @@ class Locator:
             commune = served[0] if len(served) == 1 else None
         return self._area(commune, postcode) if commune is not None else None
 
-    def _arrondissement(self, insee: str) -> Area:
-        parent, postcode, latitude, longitude = self._arrondissements[insee]
-        commune = self.communes.by_insee(parent)
-        name = commune.name if commune else insee
-        return Area(insee, name, postcode or None, latitude, longitude, commune.departement if commune else "")
+    def _arrondissement(self, arrondissement: Arrondissement) -> Area:
+        commune = self.communes.by_insee(arrondissement.commune)
+        name = commune.name if commune else arrondissement.insee
+        postcode = arrondissement.postcodes[0] if arrondissement.postcodes else None
+        return Area(arrondissement.insee, name, postcode, arrondissement.latitude, arrondissement.longitude,
+                    commune.departement if commune else "")
 
     def _area(self, commune: Commune, postcode: str) -> Area:
         """The commune, or its arrondissement when the postcode (or the arrondissement record) names one."""
         single = commune.postcodes[0] if len(commune.postcodes) == 1 else None
         for candidate in (postcode, single):
-            arrondissement = self._arrondissement_of_postcode.get(candidate or "")
-            if arrondissement and self._arrondissements[arrondissement][0] == commune.insee:
+            arrondissement = self.communes.arrondissement_of_postcode(candidate or "")
+            if arrondissement is not None and arrondissement.commune == commune.insee:
                 return self._arrondissement(arrondissement)
         return Area(commune.insee, commune.name, single, commune.latitude, commune.longitude, commune.departement)
 
