@@ -150,7 +150,7 @@ def format_next_opening(
         weekday = listed_names("utter_jours_semaine")[dt.weekday()]
         return text("utter_horaire_jour", weekday=weekday, time=format_time(dt))
     month = listed_names("utter_mois")[dt.month - 1]
-    return text("utter_horaire_date", day=_day(dt.date()), month=month, time=format_time(dt))
+    return text("utter_horaire_date", day=day_of_month(dt.date()), month=month, time=format_time(dt))
 
 
 def listed_names(key: str) -> list[str]:
@@ -164,5 +164,6 @@ def format_opening(status: Optional[Opening], now: Optional[datetime] = None) ->
     return format_next_opening(status.next_opening, now, status.open_now, status.closes_at)
 
 
-def _day(d: date) -> str:
+def day_of_month(d: date) -> str:
+    """The day as French writes it in a date: "1er", "2", … "31"."""
     return "1er" if d.day == 1 else str(d.day)

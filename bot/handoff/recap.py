@@ -16,15 +16,13 @@ from typing import Any, Optional
 
 from bot.core import messages
 from bot.core.moments import to_paris
+from bot.directory.hours import day_of_month, listed_names
 from bot.handoff.recap_labels import (
     DEADLINE_BEFORE,
-    FIRST_OF_MONTH,
     LANGUAGE_NEEDS,
     LINE_LABELS,
-    MONTH_NAMES,
     READING_NEEDS,
     STAKE_SENTENCES,
-    WEEKDAY_NAMES,
     Body,
     Difficulty,
     Equipment,
@@ -100,8 +98,9 @@ def deadline_of(facts: Any) -> Optional[date]:
 
 def format_date(day: date, year_of: Optional[date] = None) -> str:
     """"vendredi 11 décembre" ("vendredi 1er janvier 2027" when the year is not that of `year_of`)."""
-    number = FIRST_OF_MONTH if day.day == 1 else str(day.day)
-    text = f"{WEEKDAY_NAMES[day.weekday()]} {number} {MONTH_NAMES[day.month - 1]}"
+    # The day and month names are the domain's, as the opening hours use them.
+    text = (f"{listed_names('utter_jours_semaine')[day.weekday()]} {day_of_month(day)} "
+            f"{listed_names('utter_mois')[day.month - 1]}")
     return text if year_of is not None and day.year == year_of.year else f"{text} {day.year}"
 
 

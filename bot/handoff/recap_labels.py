@@ -171,10 +171,6 @@ FLAGS_LABEL = "À savoir"
 NO_PLACE = "Aucun lieu"
 # The deadline, as a mediator reads it: "avant le vendredi 11 décembre".
 DEADLINE_BEFORE = "avant le {date}"
-WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTH_NAMES = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-               "novembre", "décembre")
-FIRST_OF_MONTH = "1er"
 # Needs from the national standard (prise_en_charge_specifique) that are flags here, not lines.
 LANGUAGE_NEEDS = ("Langues étrangères (anglais)", "Langues étrangères (autres)")
 READING_NEEDS = ("Illettrisme",)
