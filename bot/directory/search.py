@@ -45,7 +45,7 @@ from sqlalchemy import bindparam, or_, select
 from bot.core.moments import to_paris
 from bot.directory.areas import NO_EXTRA_AREAS, RemoteAreas
 from bot.directory.hours import Opening, opening_status
-from bot.directory.importing.mapping import canonical_enum_value
+from bot.directory.importing.standard_versions import canonical_enum_value
 from bot.directory.index import directory_index
 from bot.directory.matching import (
     LEVEL_COMPETENCE,

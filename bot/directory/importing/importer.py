@@ -62,14 +62,14 @@ from sqlalchemy import select, update
 from bot.core.db import session_scope
 from bot.core.text import normalize
 from bot.directory.importing import messages as msg
-from bot.directory.importing.mapping import MappingChooser, canonical_enum_value, choose_mapping
+from bot.directory.importing.mapping import MappingChooser, choose_mapping
 from bot.directory.importing.positions import ABSENT, OUT_OF_RANGE, Area, Locator, position
 from bot.directory.importing.report import ImportReport, RowError
 from bot.directory.importing.sources import ImportFileError, Record, open_path, read_places
 from bot.directory.importing.values import ERROR, FATAL, NOTE, Problem, check_values, normalize_phone
 from bot.directory.models import REQUIRED_FIELDS, STANDARD_FIELDS, Place
 
-__all__ = ["ImportFileError", "ImportReport", "RowError", "canonical_enum_value", "derived_id", "import_places",
+__all__ = ["ImportFileError", "ImportReport", "RowError", "derived_id", "import_places",
            "normalize_phone"]
 
 BATCH_SIZE = 500

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from bot.core.text import normalize
 from bot.directory.importing.standard_versions import (
     LEGACY_FIELDS,
     CellTranslation,
@@ -36,39 +35,6 @@ from bot.directory.importing.standard_versions import (
 from bot.directory.models import ENUMERATIONS
 
 FREE_LISTS = ("typologie", "courriels", "site_web")
-
-# Long forms seen in the standard's description and in real exports -> canonical value.
-ENUM_ALIASES = {
-    "modalites_accompagnement": {
-        "dans un atelier collectif j'apprends collectivement a utiliser le numerique": "Dans un atelier collectif",
-        "a distance par telephone ou en visioconference": "À distance",
-    },
-    "services": {"comprehension du monde numerique": "Compréhension du monde numérique"},
-    "formations_labels": {"etapes numeriques la poste": "Étapes numériques(La Poste)"},
-}
-
-
-def _build_enum_lookup() -> Dict[str, Dict[str, str]]:
-    lookup: Dict[str, Dict[str, str]] = {}
-    for field_name, values in ENUMERATIONS.items():
-        table = {normalize(v): v for v in values}
-        table.update(ENUM_ALIASES.get(field_name, {}))
-        lookup[field_name] = table
-    return lookup
-
-
-_ENUM_LOOKUP = _build_enum_lookup()
-
-
-@lru_cache(maxsize=8192)
-def canonical_enum_value(field_name: str, value: str) -> Optional[str]:
-    """Standard spelling of `value` for an enumerated field, or None if it is not in the standard.
-
-    Tolerates case, accents, curly apostrophes and extra spaces ("point d’acces numerique caf").
-    Cached: a national export repeats the same few values thousands of times.
-    """
-    return _ENUM_LOOKUP[field_name].get(normalize(value))
-
 
 @dataclass(frozen=True)
 class DroppedValue:

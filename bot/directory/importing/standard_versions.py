@@ -376,6 +376,13 @@ _CURRENT_VALUES: Dict[str, Dict[str, str]] = {
 }
 
 
+def canonical_enum_value(field_name: str, value: str) -> Optional[str]:
+    """Today's spelling of `value` for an enumerated field, or None if the current standard does not have it.
+
+    Tolerates case, accents, curly apostrophes and extra spaces ("point d’acces numerique caf")."""
+    return _CURRENT_VALUES[field_name].get(value_key(value))
+
+
 class ItemTranslation(NamedTuple):
     field: str  # the current column the item belongs to
     values: Tuple[str, ...]  # its current value(s); () when it has none
