@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
@@ -42,7 +42,8 @@ PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")  # {name}
 FACT_TYPES = {"organisme": str, "domaine": str, "demarche": str, "enjeu": str, "enjeux": list, "equipement": str,
               "blocage": str, "barriere": str, "besoins": list, "recurrent": bool, "debutant": bool,
               "apprentissage": bool, "sujet": str, "souhait": str, "accompagnement_demande": bool,
-              "hors_champ": str, "redacteur": str}
+              "hors_champ": str, "refus_explicite": bool, "redacteur": str, "echeance": str}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # --- understanding ---------------------------------------------------------------------------------
@@ -50,6 +51,8 @@ FACT_TYPES = {"organisme": str, "domaine": str, "demarche": str, "enjeu": str, "
 @settings(max_examples=examples(80))
 @given(st.one_of(hostile_text(), hostile_text_with_surrogates(), text_with_secrets().map(lambda c: c[0])),
        st.one_of(st.none(), st.sampled_from(INTENTS), hostile_text(40, allow_long=False)))
+@example("jdois faire ma declaration trimestrielle caf avant le 5", None)  # a resolved deadline: `echeance`
+@example("je refuse internet, je veux un papier", None)  # a refusal said in words: `refus_explicite`
 def test_facts_are_codes_of_stable_types_and_never_the_message_itself(text_in, intent):
     facts = facts_from_message(text_in, intent)
     assert isinstance(facts, dict)
@@ -58,6 +61,8 @@ def test_facts_are_codes_of_stable_types_and_never_the_message_itself(text_in, i
         assert isinstance(value, FACT_TYPES[key]), (key, value)
         if isinstance(value, list):
             assert all(isinstance(v, str) for v in value)
+    if "echeance" in facts:
+        assert ISO_DATE.fullmatch(facts["echeance"]), facts["echeance"]
     # Facts travel to mediators: they are short codes, never a piece of what was typed.
     for value in facts.values():
         for item in (value if isinstance(value, list) else [value]):
