@@ -12,6 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.console.accounts import place_has_console
 from bot.core.db import checkpoint, session_scope, shared_factory
 from bot.core.settings import get_settings
 from bot.handoff.erasure import Erased, erase_conversation_data
@@ -26,7 +27,7 @@ ERASE_SIGNAL = {"type": "effacer"}
 @functools.lru_cache(maxsize=1)
 def services() -> Orientation:
     settings = get_settings()
-    return Orientation(shared_factory(settings.database_url), settings)
+    return Orientation(shared_factory(settings.database_url), settings, place_has_console=place_has_console)
 
 
 def _entity(tracker: Tracker, name: str) -> Optional[Any]:

@@ -170,6 +170,12 @@ def create_account(session: Session, email: str, password: str, place_id: Option
     return account
 
 
+def place_has_console(session: Session, place_id: str) -> bool:
+    """Whether an active mediator of the place can see its referrals in the console."""
+    return session.execute(select(Account.id).where((Account.place_id == place_id) & Account.active
+                                                    & (Account.role == ROLE_MEDIATOR)).limit(1)).first() is not None
+
+
 def find_account(session: Session, email: str) -> Optional[Account]:
     return session.execute(select(Account).where(Account.email == normalise_email(email))).scalar_one_or_none()
 

@@ -228,6 +228,9 @@ VARIABLES: tuple = (
     _v("AIGUILLAGE_NOTIFY_BACKOFF_MAX", "float", 3600, "longest wait between tries", NOTIFY, minimum=0),
     _v("AIGUILLAGE_NOTIFY_LEASE", "float", 300, "seconds a claimed notification is one worker's", NOTIFY,
        minimum=1),
+    _v("AIGUILLAGE_NOTIFY_NOW_TIMEOUT", "float", 5, "seconds the conversation waits for the place's channels to "
+       "accept a new referral, so that it says \"C'est envoyé\" only when true (0: never waits, the worker "
+       "sends)", NOTIFY, minimum=0),
 
     _v("AIGUILLAGE_RETENTION_DAYS", "int", 90, "days after which `aiguillage purge` removes personal data",
        DATA, minimum=1),

@@ -167,3 +167,25 @@ def format_opening(status: Optional[Opening], now: Optional[datetime] = None) ->
 def day_of_month(d: date) -> str:
     """The day as French writes it in a date: "1er", "2", … "31"."""
     return "1er" if d.day == 1 else str(d.day)
+
+
+def format_day(day: date, year_of: Optional[date] = None) -> str:
+    """"vendredi 11 décembre" ("vendredi 1er janvier 2027" when the year is not that of `year_of`)."""
+    words = f"{listed_names('utter_jours_semaine')[day.weekday()]} {day_of_month(day)} " \
+            f"{listed_names('utter_mois')[day.month - 1]}"
+    return words if year_of is not None and day.year == year_of.year else f"{words} {day.year}"
+
+
+def format_opening_date(status: Optional[Opening], now: Optional[datetime] = None) -> Optional[str]:
+    """The next opening as a date, for what is read later (a slip, a next step): "le lundi 7 décembre à 9h",
+    "aujourd'hui, dimanche 6 décembre, jusqu'à 12h". None when the hours are unknown or it never opens."""
+    if status is None or status.next_opening is None:
+        return None
+    now = to_paris(now)
+    moment = to_paris(status.next_opening)
+    day = format_day(moment.date(), now.date())
+    if status.open_now:
+        if status.closes_at is not None:
+            return text("utter_horaire_le_ouvert_jusqua", date=day, time=format_time(to_paris(status.closes_at)))
+        return text("utter_horaire_le_ouvert", date=day)
+    return text("utter_horaire_le", date=day, time=format_time(moment))

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from bot.core import messages
 from bot.core.moments import to_paris
-from bot.directory.hours import day_of_month, listed_names
+from bot.directory.hours import format_day
 from bot.handoff.recap_labels import (
     DEADLINE_BEFORE,
     LANGUAGE_NEEDS,
@@ -98,10 +98,7 @@ def deadline_of(facts: Any) -> Optional[date]:
 
 def format_date(day: date, year_of: Optional[date] = None) -> str:
     """"vendredi 11 décembre" ("vendredi 1er janvier 2027" when the year is not that of `year_of`)."""
-    # The day and month names are the domain's, as the opening hours use them.
-    text = (f"{listed_names('utter_jours_semaine')[day.weekday()]} {day_of_month(day)} "
-            f"{listed_names('utter_mois')[day.month - 1]}")
-    return text if year_of is not None and day.year == year_of.year else f"{text} {day.year}"
+    return format_day(day, year_of)
 
 
 def format_deadline(day: date, said_on: Optional[date] = None) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Optional
+import asyncio
+from datetime import date, datetime
+from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import messages
 from bot.core.codes import Channel
@@ -16,11 +17,12 @@ from bot.core.settings import Settings, get_settings
 from bot.directory.areas import RemoteAreas, departement_of_insee, remote_areas
 from bot.directory.geo.communes import CommuneIndex, default_index
 from bot.directory.geo.nearest import nearest_commune
-from bot.directory.hours import format_opening
+from bot.directory.hours import format_day, format_opening, format_opening_date
 from bot.directory.search import Need, find_places, find_remote
-from bot.handoff.notifications.outbox import enqueue_for_referral
+from bot.handoff.notifications.outbox import Dispatcher, enqueue_for_referral
 from bot.handoff.recap import DESK_FACT, EMERGENCY_FACT, recap_of_referral
 from bot.handoff.referrals import ReferralRequest, create_referral, find_by_reference
+from bot.triage.dialogue import DELIVERED, IN_CONSOLE, PRESENT_CODE
 
 # The recap's lines printed on the person's slip (the flags and the rest are for the mediator only).
 SLIP_LINES = ("organisme", "demarche", "enjeu", "echeance")
@@ -40,11 +42,17 @@ class Orientation:
     """The concrete services behind bot.triage.dialogue.Services, on a database and the commune index."""
 
     def __init__(self, factory: sessionmaker, settings: Optional[Settings] = None,
-                 communes: Optional[CommuneIndex] = None, clock=None):
+                 communes: Optional[CommuneIndex] = None, clock=None,
+                 place_has_console: Optional[Callable[[Session, str], bool]] = None,
+                 dispatcher: Optional[Dispatcher] = None):
         self.factory = factory
         self.settings = settings or get_settings()
         self._communes = communes
         self._clock = clock or (lambda: datetime.now(ZoneInfo(self.settings.timezone)))
+        # Whether a mediator of the place can see its referrals in the console (bot/console, a layer above:
+        # given by whoever builds this); unknown counts as no, so the person is never told a false "espace".
+        self._place_has_console = place_has_console or (lambda session, place_id: False)
+        self._dispatcher = dispatcher
 
     @property
     def communes(self) -> CommuneIndex:
@@ -101,7 +109,9 @@ class Orientation:
 
     def present(self, match) -> dict:
         place = match.place
-        opening = format_opening(match.opening, self._clock()) or messages.text("utter_horaire_inconnu")
+        now = self._clock()
+        opening = format_opening(match.opening, now) or messages.text("utter_horaire_inconnu")
+        opens = match.opening.next_opening if match.opening is not None else None
         return {
             "id": place.id,
             "nom": place.nom,
@@ -115,7 +125,11 @@ class Orientation:
             # The place is at its commune's position (the directory had no usable coordinates).
             "position_approximative": bool(place.position_approx),
             "ouverture": opening,
-            "prochaine_ouverture": opening,
+            # For what is read later (the slip, the next step): a date, never "demain".
+            "prochaine_ouverture": format_opening_date(match.opening, now) or opening,
+            # The day it next opens (ISO, in France), to compare with a deadline; None when unknown.
+            "ouvre_le": opens.date().isoformat() if opens is not None else None,
+            "ouvert_maintenant": bool(match.opening is not None and match.opening.open_now),
             "horaires": place.horaires or "",
             "horaires_a_confirmer": bool(match.hours_stale),
             "latitude": place.latitude,
@@ -140,6 +154,32 @@ class Orientation:
             enqueue_for_referral(session, referral)
             return referral.reference
 
+    def delivery(self, reference: str) -> str:
+        """What the person may be told of a new referral: DELIVERED when a channel of the place accepted its
+        notification now (within AIGUILLAGE_NOTIFY_NOW_TIMEOUT), IN_CONSOLE when a mediator of the place will
+        see it in the console, else PRESENT_CODE (the person shows the code at the place)."""
+        with session_scope(self.factory) as session:
+            referral = find_by_reference(session, reference)
+            if referral is None or not referral.place_id:
+                return PRESENT_CODE
+            referral_id, place_id = referral.id, referral.place_id
+            console = self._place_has_console(session, place_id)
+        if self._accepted_now(referral_id):
+            return DELIVERED
+        return IN_CONSOLE if console else PRESENT_CODE
+
+    def _accepted_now(self, referral_id: int) -> bool:
+        dispatcher = self._dispatcher or Dispatcher(self.factory)
+        timeout = dispatcher.settings.now_timeout
+        if timeout <= 0:
+            return False
+        try:
+            asyncio.get_running_loop()
+            return False  # called from a coroutine (not through the action's thread): the worker sends
+        except RuntimeError:
+            pass
+        return asyncio.run(dispatcher.deliver_referral(referral_id, timeout)) > 0
+
     def slip_lines(self, reference: str) -> list:
         """What the person's slip says of their request, from the stored referral through the mediators' recap
         (bot/handoff/recap.py): the body, the procedure, what is at stake, the deadline; never a code."""
@@ -149,6 +189,10 @@ class Orientation:
                 return []
             told = recap_of_referral(referral, now=self._clock())
         return [{"libelle": line.label, "texte": line.text} for line in told.lines if line.key in SLIP_LINES]
+
+    def date_text(self, iso_day: str) -> str:
+        """"vendredi 11 décembre", for a deadline kept as an ISO date."""
+        return format_day(date.fromisoformat(iso_day), self._clock().date())
 
     def helpline(self) -> dict:
         return {"ligne_nom": self.settings.helpline_name, "ligne_telephone": self.settings.helpline_phone}

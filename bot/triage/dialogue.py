@@ -13,14 +13,19 @@ from typing import Optional, Protocol
 
 from bot.core import messages
 from bot.core.text import normalize
+from bot.triage import to_bring
 from bot.triage.emergencies import NUMBERS
-from bot.triage.rules import HORS_CHAMP, INCLUSION, MONTEE, QUESTIONS, URGENCE, decide
+from bot.triage.rules import HORS_CHAMP, INCLUSION, QUESTIONS, URGENCE, decide
 from bot.triage.safety.screen import CERTAIN, Screening, screen
 from bot.triage.understanding import ORGANISATIONS, facts_from_message, match_choice
 
 AREAS = {code: area for code, area, _ in ORGANISATIONS}
-# The step proposed after each level (an urgence starts an inclusion path).
+# The later path after each level, shown as "Ensuite" (an urgence starts an inclusion path).
 NEXT_STEP_KEYS = {URGENCE: "utter_prochaine_etape_inclusion", INCLUSION: "utter_prochaine_etape_montee_en_competence"}
+# What the person is told once the referral is made (Services.delivery), and the domain text saying it.
+DELIVERED, IN_CONSOLE, PRESENT_CODE = "envoye", "espace", "presenter"
+DELIVERY_KEYS = {DELIVERED: "utter_envoye_lieu", IN_CONSOLE: "utter_envoye_espace",
+                 PRESENT_CODE: "utter_envoye_presenter"}
 YES = {"oui", "o", "ok", "d'accord", "daccord", "dacc", "oui envoyer", "yes", "ouais", "oui oui", "vas y", "envoie"}
 NO = {"non", "n", "non merci", "pas maintenant", "no", "nan"}
 # State key: a vital-emergency number was given in this conversation (set here or by the Rasa action).
@@ -60,6 +65,9 @@ class Services(Protocol):
     def remote(self, level: str, needs: list, latitude=None, longitude=None, insee: Optional[str] = None) -> list: ...
     def present(self, match) -> dict: ...
     def create_referral(self, state: dict, channel: str, sender_id: str) -> str: ...
+    # What became of the referral's notification: DELIVERED, IN_CONSOLE or PRESENT_CODE.
+    def delivery(self, reference: str) -> str: ...
+    def date_text(self, iso_day: str) -> str: ...
     # The referral's recap for the person's printed slip: [{"libelle": …, "texte": …}], labels only, no code.
     def slip_lines(self, reference: str) -> list: ...
     def helpline(self) -> dict: ...
@@ -459,13 +467,14 @@ def _place_replies(state: dict, services: Services) -> list[Reply]:
         return _nothing_near(state, services, radius)
     place = services.present(found.matches[0])
     state["place"], state["nothing_near"] = place, None
-    out = [Reply("utter_lieu", place, custom=_card(state, place))]
+    out = [Reply("utter_lieu", place, custom=_card(state, place, services))]
     if place.get("position_approximative"):
         out.append(Reply("utter_position_approximative"))
     if place.get("demo"):
         out.append(Reply("utter_lieu_demo"))
     if place.get("horaires_a_confirmer"):
         out.append(Reply("utter_horaires_a_confirmer"))
+    out.extend(_urgence_promise(state, place, services))
     state["pending"] = "consentement"
     out.append(Reply("utter_demande_consentement"))
     return out
@@ -513,33 +522,80 @@ def _remote_replies(state: dict, services: Services) -> list[Reply]:
         place = remote[0]
         state["place"] = place
         state["pending"] = "consentement"
-        return [Reply("utter_aide_a_distance", place, custom=_card(state, place)),
-                Reply("utter_demande_consentement")]
+        return [Reply("utter_aide_a_distance", place, custom=_card(state, place, services)),
+                *_urgence_promise(state, place, services), Reply("utter_demande_consentement")]
     state["pending"] = None
     # The person's area is known (a town, a position): say that none of its remote help fits.
     replies = [Reply("utter_pas_d_aide_a_distance")] if "latitude" in facts or facts.get("commune_insee") else []
     return replies + [Reply("utter_ligne_aide", services.helpline())]
 
 
-def _card(state: dict, place: Optional[dict]) -> dict:
+def _card(state: dict, place: Optional[dict], services: Services) -> dict:
     level = state["level"]
-    organisation = state["facts"].get("organisme")
-    bring_key = f"utter_a_apporter_{organisation}" if organisation else "utter_a_apporter_defaut"
-    if state["facts"].get("apprentissage") and level == MONTEE:
-        bring_key = "utter_a_apporter_apprendre"
-    if bring_key not in messages.catalogue().responses:
-        bring_key = "utter_a_apporter_defaut"
     return {
         "type": "resultat",
         "niveau": level,
         "niveau_libelle": messages.level_label(level),
         "raisons": [messages.reason_text(code) for code in state["reasons"]],
-        "prochaine_etape": messages.text(NEXT_STEP_KEYS[level]) if level in NEXT_STEP_KEYS else None,
+        "prochaine_etape": _next_step(state, place, services),
+        "ensuite": messages.text(NEXT_STEP_KEYS[level]) if level in NEXT_STEP_KEYS else None,
         "reference": state.get("reference"),
-        "a_apporter": [item.strip() for item in messages.text(bring_key).split(",")],
+        "a_apporter": to_bring.items(state["facts"], level),
         "lieu": place,
         "alternatives": state.get("remote") or [],
     }
+
+
+def _remote(state: dict, place: dict) -> bool:
+    return bool(state["facts"].get("a_distance")) or place.get("modalite") == "À distance"
+
+
+def _when(place: dict) -> str:
+    """"le lundi 7 décembre à 9h": a date, so the text stays true on a slip read tomorrow."""
+    return place["prochaine_ouverture"] if place.get("ouvre_le") else messages.text("utter_quand_inconnu")
+
+
+def _next_step(state: dict, place: Optional[dict], services: Services) -> Optional[str]:
+    """The concrete step: where, when (day and hour), what to bring, before which date (an urgence's)."""
+    if not place:
+        return None
+    facts = state["facts"]
+    values = dict(place, quand=_when(place),
+                  lieu=", ".join(v for v in (place.get("nom"), place.get("commune")) if v),
+                  a_apporter=to_bring.in_a_sentence(to_bring.items(facts, state["level"])))
+    key = "utter_etape_appeler" if _remote(state, place) else "utter_etape_aller"
+    if state["level"] == URGENCE and facts.get("echeance"):
+        key += "_avant"
+        values["echeance"] = services.date_text(facts["echeance"])
+    return messages.text(key, **values)
+
+
+def _recourse(state: dict, services: Services) -> str:
+    """Whom to call when the place opens too late: the body's national line, else the helpline."""
+    key = f"utter_recours_{state['facts'].get('organisme')}"
+    if key in messages.catalogue().responses:
+        return messages.text(key)
+    return messages.text("utter_recours_ligne", **services.helpline())
+
+
+def _urgence_promise(state: dict, place: dict, services: Services) -> list[Reply]:
+    """An urgence's promise, only as far as it is true: "vite" when the place opens before the deadline;
+    otherwise when it opens, and whom to call before the deadline."""
+    if state["level"] != URGENCE:
+        return []
+    deadline, opens = state["facts"].get("echeance"), place.get("ouvre_le")
+    values = dict(place, quand=_when(place))
+    if deadline:
+        values.update(echeance=services.date_text(deadline), recours=_recourse(state, services))
+    if not opens:
+        return [Reply("utter_urgence_horaires_inconnus", values)] if deadline and place.get("telephone") else []
+    if not deadline:
+        return [Reply("utter_urgence_sans_date", values)]
+    if place.get("ouvert_maintenant") or opens < deadline:  # ISO dates compare as dates
+        return [Reply("utter_urgence_vite", values)]
+    if opens == deadline:
+        return [Reply("utter_urgence_jour_limite", values)]
+    return [Reply("utter_urgence_trop_tard", values)]
 
 
 def _on_consent(state: dict, turn: Turn, services: Services) -> tuple[list[Reply], dict]:
@@ -551,10 +607,16 @@ def _on_consent(state: dict, turn: Turn, services: Services) -> tuple[list[Reply
     if not answer:
         return [Reply("utter_sans_envoi", place)], state
     state["reference"] = services.create_referral(state, turn.channel, turn.sender_id)
-    card = dict(_card(state, place), recapitulatif=services.slip_lines(state["reference"]))
-    values = dict(place, reference=state["reference"], a_apporter=", ".join(card["a_apporter"]))
-    replies = [Reply("utter_recapitulatif", values, custom=card), Reply("utter_mot_de_passe_jamais")]
+    delivery = services.delivery(state["reference"])
+    card = dict(_card(state, place, services), recapitulatif=services.slip_lines(state["reference"]),
+                envoi=delivery)
+    replies = [Reply(DELIVERY_KEYS.get(delivery, DELIVERY_KEYS[PRESENT_CODE]),
+                     {"nom": place.get("nom", ""), "reference": state["reference"]}, custom=card)]
     if card["prochaine_etape"]:
+        replies.append(Reply("utter_prochaine_etape", {"etape": card["prochaine_etape"]}))
+    if not to_bring.learning(state["facts"], state["level"]):
+        replies.append(Reply("utter_mot_de_passe_jamais"))  # "vous taperez vos codes": a procedure's, not a workshop's
+    if card["ensuite"]:
         replies.append(Reply(NEXT_STEP_KEYS[state["level"]]))
     return replies, state
 

@@ -181,6 +181,14 @@ PHONE_ONLY_PATTERNS = [
 ]
 COMPUTER_PATTERNS = [r"\b(j'?ai|avec|g|a|as|ont|avons) (un|mon|son|sa|une|leur) (ordi|ordinateur|pc|tablette)\b",
                      r"\b(j'?ai|a|ont) internet\b"]
+# The device the person named as theirs (`appareil`), so that what to bring fits it ("votre tablette"); the
+# equipment code above only says what kind of access they have. Read only when no "no device" phrase matched.
+DEVICE_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
+    ("tablette", (r"\b(ma|sa|une|leur|la|cette|ta|notre) (tablette|ipad)\b", r"\bipad\b")),
+    ("ordinateur", (r"\b(mon|son|un|leur|le|cet|ton|notre) (ordi|ordinateur|pc|portable pc|laptop)\b",)),
+    ("telephone", (r"\b(mon|son|un|leur|le|ce|ton|notre) (smartphone|telephone|portable|tel|iphone)\b",
+                   r"\b(smartphone|iphone)\b")),
+]
 
 # --- Blocks and barriers --------------------------------------------------------------------------
 BLOCK_PATTERNS: list[tuple[str, tuple[str, ...]]] = [
@@ -361,6 +369,7 @@ class Lexicon:
             "no_device": compile_all(NO_DEVICE_PATTERNS),
             "phone_only": compile_all(PHONE_ONLY_PATTERNS),
             "computer": compile_all(COMPUTER_PATTERNS),
+            "devices": [(code, compile_all(p)) for code, p in DEVICE_PATTERNS],
             "recurrent": compile_all(RECURRENT_PATTERNS),
             "do_for_me": compile_all(DO_FOR_ME_PATTERNS),
             "learn": compile_all(LEARN_PATTERNS),
@@ -561,6 +570,9 @@ def extract_facts(text: str, answering: Optional[str] = None, said_at: Union[dat
     equipment = find_equipment(text)
     if equipment:
         facts["equipement"] = equipment
+    device = _first(lex["devices"], norm) if equipment != "aucun" else None
+    if device:
+        facts["appareil"] = device
     block = _first(lex["blocks"], norm)
     if block:
         facts["blocage"] = block

@@ -7,6 +7,8 @@ import pytest
 from bot.channels.sms import choices
 from bot.channels.sms.encoding import GSM7, UCS2, count, fit, prepare, segments_of
 from bot.core import messages
+from bot.triage import to_bring
+from bot.triage.to_bring import in_a_sentence
 
 
 def test_pure_gsm7_limits():
@@ -84,11 +86,18 @@ def _longest(prefix: str, **values) -> str:
 def plausible_values() -> dict:
     values = dict(LONG_VALUES)
     values["ouverture"] = _longest("utter_horaire_", **values)
-    values["a_apporter"] = _longest("utter_a_apporter_")
+    # The longest list a person gets: a body's papers, then the longest device item.
+    device = max((messages.text(f"utter_apporter_{code}") for code in to_bring.NAMED_DEVICE.values()), key=len)
+    values["a_apporter"] = max((in_a_sentence([messages.text(f"utter_apporter_{code}") for code in papers] + [device])
+                                for papers in to_bring.ITEMS_BY_BODY.values()), key=len)
+    values["date"] = values["echeance"] = "mercredi 30 septembre"
+    values["lieu"] = ", ".join((values["nom"], values["commune"]))
+    values["recours"] = _longest("utter_recours_", **values)
     reasons = sorted((messages.text(k) for k in messages.catalogue().keys() if k.startswith("utter_raison_")),
                      key=len, reverse=True)
     values["raisons"] = "; ".join(reasons[:2]) + "."  # two rules rarely fire together; two long ones
-    values["quand"] = _longest("utter_ligne_quand_", **values)
+    values["quand"] = max(_longest("utter_ligne_quand_", **values), _longest("utter_horaire_le", **values), key=len)
+    values["etape"] = _longest("utter_etape_", **values)
     return values
 
 

@@ -38,10 +38,9 @@ def test_button_payloads_render_as_rasa_would():
 
 
 def test_values_fill_placeholders():
-    text = Reply("utter_recapitulatif", {"reference": "ABC-DEFG", "nom": "Espace", "adresse": "1 rue X",
-                                          "commune": "Rennes", "ouverture": "Ouvert", "telephone": "02",
-                                          "a_apporter": "papiers"}).text()
-    assert "ABC-DEFG" in text and "{" not in text
+    text = Reply("utter_etape_aller_avant", {"lieu": "Espace, Rennes", "quand": "le lundi 7 décembre à 9h",
+                                              "echeance": "vendredi 11 décembre", "a_apporter": "papiers"}).text()
+    assert "vendredi 11 décembre" in text and "{" not in text
 
 
 def test_no_response_asks_for_a_password():

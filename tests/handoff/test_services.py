@@ -43,7 +43,8 @@ def test_urgence_in_rennes_gets_an_aidants_connect_or_france_services_place_with
     assert place["commune"] and place["telephone"].startswith("0")
     assert place["ouverture"][0].isupper()
     recap = replies[1][0]
-    assert recap.key == "utter_recapitulatif"
+    # The demo place has no notification channel and no console account: the person shows the code.
+    assert recap.key == "utter_envoye_presenter" and recap.custom["envoi"] == "presenter"
     text = recap.text()
     assert state["reference"] in text and place["nom"] in text
     with orientation.factory() as session:
@@ -134,9 +135,10 @@ def test_a_remote_place_of_the_same_departement_is_offered(orientation):
     state, replies = run(orientation, Turn(text=REVENUS, intent="demarche"), Turn(text="Marseille"),
                          choose("a_distance"), choose("oui"))
     assert [r.key for r in replies[1]][1:] == ["utter_rien_pres_de_vous", "utter_autres_aides"]
-    assert [r.key for r in replies[2]] == ["utter_aide_a_distance", "utter_demande_consentement"]
+    assert [r.key for r in replies[2]] == ["utter_aide_a_distance", "utter_urgence_vite",
+                                           "utter_demande_consentement"]
     assert "Allô numérique Arles" in replies[2][0].text()
-    assert replies[3][0].key == "utter_recapitulatif"
+    assert replies[3][0].key == "utter_envoye_presenter"
     with orientation.factory() as session:
         assert session.query(Referral).one().place_id == "allo-arles"
 

@@ -1,8 +1,10 @@
 """The triage conversation, turn by turn, with in-memory services (no Rasa, no database)."""
 
+from datetime import date
 from types import SimpleNamespace
 
 from bot.core import messages
+from bot.directory.hours import format_day
 from bot.triage.dialogue import Turn, handle
 
 RENNES = SimpleNamespace(insee="35238", name="Rennes", postcodes=("35000", "35200", "35700"),
@@ -15,11 +17,16 @@ SAINT_DENIS_974 = SimpleNamespace(insee="97411", name="Saint-Denis", postcodes=(
 
 class FakeServices:
     """places: True (a place within the first radius), False (only within the wide radius), "none" (nothing
-    within the wide radius either); remote: whether remote help serves the person's area."""
+    within the wide radius either); remote: whether remote help serves the person's area; opens: the day the
+    place opens next (ISO, None: hours unknown; today: open now); delivered: what Services.delivery says."""
 
-    def __init__(self, places=True, remote=True):
+    TODAY = "2026-12-06"  # a Sunday
+
+    def __init__(self, places=True, remote=True, opens="2026-12-07", delivered="envoye"):
         self.places = places
         self.remote_help = remote
+        self.opens = opens
+        self.delivered = delivered
         self.referrals = []
         self.searches = []
         self.remote_asked = []
@@ -52,9 +59,22 @@ class FakeServices:
         return [SimpleNamespace(name="Aide à distance", level=level)] if self.remote_help else []
 
     def present(self, match):
+        open_now = self.opens == self.TODAY
+        when = None if self.opens is None else (
+            "aujourd'hui, dimanche 6 décembre, jusqu'à 12h" if open_now
+            else f"le {self.date_text(self.opens)} à 9h")
         return {"id": "demo-1", "nom": match.name, "adresse": "1 rue X", "code_postal": "35000", "commune": "Rennes",
-                "telephone": "02 99 00 00 00", "distance": "1,2", "ouverture": "ouvert maintenant",
-                "demo": True, "horaires_a_confirmer": False}
+                "telephone": "02 99 00 00 00", "distance": "1,2",
+                "ouverture": "Ouvert maintenant" if open_now else "Ouvre bientôt",
+                "prochaine_ouverture": when or "Horaires non connus", "ouvre_le": self.opens,
+                "ouvert_maintenant": open_now, "demo": True, "horaires_a_confirmer": False}
+
+    def date_text(self, iso_day):
+        day = date.fromisoformat(iso_day)
+        return format_day(day, day)
+
+    def delivery(self, reference):
+        return self.delivered
 
     def create_referral(self, state, channel, sender_id):
         self.referrals.append((state["level"], channel, sender_id, dict(state["facts"])))
@@ -92,11 +112,18 @@ def test_acceptance_urgence_in_one_message_then_consent_gives_reference():
     assert first[0] == "utter_resultat_urgence"  # no question asked: the message said it all
     assert "utter_lieu" in first and first[-1] == "utter_demande_consentement"
     assert services.searches[0][0] == "urgence"
-    assert transcript[1][0] == "utter_recapitulatif"
+    assert "utter_urgence_vite" in first  # the place opens tomorrow, before the deadline (the 5th)
+    assert transcript[1][0] == "utter_envoye_lieu"  # a channel of the place accepted it (FakeServices.delivery)
     assert state["reference"] == "ABC-DEFG"
     card = replies[0].custom
     assert card["niveau"] == "urgence" and card["reference"] == "ABC-DEFG"
-    assert "utter_prochaine_etape_inclusion" in transcript[1]
+    # The next step is the action (where, when, what to bring, before when); the later path comes "Ensuite".
+    step = replies[1].text()
+    assert transcript[1][1] == "utter_prochaine_etape"
+    assert "Espace Blosne" in step and "le lundi 7 décembre à 9h" in step and "avant le" in step
+    assert "numéro d'allocataire" in step and "téléphone" not in step  # "jai pas dordi" said no device
+    assert card["prochaine_etape"] in step and card["ensuite"] == messages.text("utter_prochaine_etape_inclusion")
+    assert transcript[1][-1] == "utter_prochaine_etape_inclusion"
     assert services.referrals[0][0] == "urgence"
 
 

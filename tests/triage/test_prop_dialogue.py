@@ -42,7 +42,8 @@ PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")  # {name}
 FACT_TYPES = {"organisme": str, "domaine": str, "demarche": str, "enjeu": str, "enjeux": list, "equipement": str,
               "blocage": str, "barriere": str, "besoins": list, "recurrent": bool, "debutant": bool,
               "apprentissage": bool, "sujet": str, "souhait": str, "accompagnement_demande": bool,
-              "hors_champ": str, "refus_explicite": bool, "redacteur": str, "echeance": str}
+              "hors_champ": str, "refus_explicite": bool, "redacteur": str, "echeance": str,
+              "appareil": str}
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -51,6 +51,7 @@ class NotifySettings:
     backoff_base: float = 30.0      # seconds before the 2nd attempt, doubled each time
     backoff_max: float = 3600.0     # never wait more than this between attempts
     lease_seconds: float = 300.0    # a claimed row is someone else's for this long
+    now_timeout: float = 5.0        # the conversation's wait for a new referral's channels to accept it
 
     @classmethod
     def from_env(cls, env: Optional[dict] = None) -> "NotifySettings":
@@ -70,6 +71,7 @@ class NotifySettings:
             backoff_base=setting("AIGUILLAGE_NOTIFY_BACKOFF", env),
             backoff_max=setting("AIGUILLAGE_NOTIFY_BACKOFF_MAX", env),
             lease_seconds=setting("AIGUILLAGE_NOTIFY_LEASE", env),
+            now_timeout=setting("AIGUILLAGE_NOTIFY_NOW_TIMEOUT", env),
         )
 
     @property

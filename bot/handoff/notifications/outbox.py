@@ -293,6 +293,28 @@ class Dispatcher:
             logger.warning("notification %s sent after its lease ran out", notification.outbox_id)
         return "sent"
 
+    async def deliver_referral(self, referral_id: int, timeout: float) -> int:
+        """Send a new referral's notifications now, all channels at once, for at most `timeout` seconds; the
+        number a channel accepted. What is not done by then goes back to the outbox, due at once, for the
+        worker (the send may have gone through: delivery stays at least once, with the same idempotency key)."""
+        with session_scope(self.factory) as session:
+            ids = list(session.execute(select(OutboxMessage.id).where(OutboxMessage.referral_id == referral_id)
+                                       .order_by(OutboxMessage.id)).scalars())
+        claimed = [n for n in (self.claim(i) for i in ids) if n is not None]
+        if not claimed:
+            return 0
+        tasks = {asyncio.ensure_future(self.deliver(n)): n for n in claimed}
+        done, pending = await asyncio.wait(tasks, timeout=max(timeout, 0.001))
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        for task in pending:
+            self._finish(tasks[task].outbox_id, {"last_error": "envoi immédiat trop long, repris par l'envoyeur",
+                                                 "next_attempt_at": self.now()})
+        return sum(1 for task in done if not task.cancelled() and task.exception() is None
+                   and task.result() == "sent")
+
     async def run_once(self, limit: int = 100) -> DispatchReport:
         """Deliver what is due now (one pass), one row at a time."""
         report = DispatchReport()
