@@ -10,8 +10,15 @@ from bot.core.db import session_scope
 from bot.handoff.notifications.outbox import STATUS_PENDING, STATUS_SENT, Dispatcher
 from bot.handoff.services import Orientation
 from bot.triage.dialogue import DELIVERED, IN_CONSOLE, PRESENT_CODE
-from tests.handoff.test_notifications import PLACE, SECRET, configure, outbox_rows, settings, webhook  # noqa: F401
-from tests.handoff.test_notifications import db  # noqa: F401  (fixtures)
+from tests.handoff.test_notifications import (  # noqa: F401
+    PLACE,
+    SECRET,
+    configure,
+    db,  # noqa: F401  (fixtures)
+    outbox_rows,
+    settings,
+    webhook,
+)
 
 STATE = {"level": "urgence", "reasons": ["delai_proche"], "facts": {"organisme": "caf"}, "place": {"id": PLACE}}
 
