@@ -17,7 +17,7 @@ from bot.core.db import checkpoint, session_scope, shared_factory
 from bot.core.settings import get_settings
 from bot.handoff.erasure import Erased, erase_conversation_data
 from bot.handoff.services import Orientation
-from bot.triage.dialogue import VITAL_EMERGENCY, Reply, Turn, handle, new_state
+from bot.triage.dialogue import VITAL_EMERGENCY, Reply, Turn, after_emergency, handle, new_state
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,21 @@ class ActionAiguiller(Action):
         replies, new_state = await asyncio.to_thread(handle, state, turn, services())
         send(dispatcher, replies)
         return [SlotSet("etat", new_state), SlotSet("attente", new_state.get("pending") is not None)]
+
+
+class ActionApresUrgenceVitale(Action):
+    """Right after Rasa's rule gave a vital emergency's number: what may follow it (after the 115, the social
+    services and the procedure question); nothing for the other emergencies."""
+
+    def name(self) -> Text:
+        return "action_apres_urgence_vitale"
+
+    async def run(self, dispatcher, tracker, domain):
+        replies, state = after_emergency(tracker.get_slot("etat"), tracker.get_slot("urgence_type") or "")
+        if not replies:
+            return []
+        send(dispatcher, replies)
+        return [SlotSet("etat", state), SlotSet("attente", state.get("pending") is not None)]
 
 
 class ActionRecommencer(Action):

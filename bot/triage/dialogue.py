@@ -90,7 +90,8 @@ def handle(state: Optional[dict], turn: Turn, services: Services) -> tuple[list[
     screening = screen(turn.text, turn.intent)
     if screening.certain:
         state[VITAL_EMERGENCY] = True  # the referral made later tells the mediator, without details
-        return [emergency_reply(screening)], state
+        more, state = after_emergency(state, screening.kind)
+        return [emergency_reply(screening), *more], state
     if screening.possible:
         return _ask_safety(state, turn, services, screening), state
     corrections = _correction_facts(turn) if pending in ("consentement", "alternatives") else {}
@@ -134,6 +135,22 @@ def emergency_reply(screening: Screening) -> Reply:
     """Tier 1: the number for this kind of danger, before anything else (domain: utter_urgence_vitale)."""
     return Reply("utter_urgence_vitale", conditions={"urgence_type": screening.kind}, buttons=[],
                  custom=_numbers_card(screening.numbers))
+
+
+SHELTER = "shelter"
+
+
+def after_emergency(state: Optional[dict], kind: str) -> tuple[list[Reply], dict]:
+    """What follows the 115: the local social services (CCAS, the Département's), then the triage's first
+    question when none is under way ("avez-vous aussi une démarche ?"). Other emergencies: nothing more."""
+    state = copy.deepcopy(state) if state else new_state()
+    state[VITAL_EMERGENCY] = True
+    if kind != SHELTER:
+        return [], state
+    if state.get("pending") or state["facts"] or state.get("reference"):
+        return [Reply("utter_apres_115")], state  # a triage under way goes on with the next message
+    state["asked"], state["pending"] = ["demarche"], "demarche"
+    return [Reply("utter_apres_115"), Reply("utter_ask_demarche_apres_urgence")], state
 
 
 def safety_check_reply(kind: str, numbers: list) -> Reply:

@@ -99,3 +99,32 @@ def test_a_workshop_is_not_told_to_type_its_codes():
     assert "utter_mot_de_passe_jamais" not in transcript[-1]
     card = replies[0].custom
     assert card["a_apporter"][0] == "votre tablette, chargée"
+
+
+# --- after the 115 ---------------------------------------------------------------------------------------
+
+def test_after_the_115_the_social_services_and_the_procedure_question_follow():
+    services = FakeServices()
+    state, transcript, replies = converse(services, Turn(text="je suis a la rue ce soir avec mes 2 enfants",
+                                                         sender_id="p"))
+    assert transcript[0][0] == "utter_urgence_vitale"  # the number first, always
+    assert transcript[0][1:] == ["utter_apres_115", "utter_ask_demarche_apres_urgence"]
+    assert "CCAS" in replies[1].text() and "Département" in replies[1].text()
+    assert state["pending"] == "demarche" and state["urgence_vitale"] is True
+    # The procedure question's buttons lead into the triage, which keeps the emergency flag for the mediator.
+    state, transcript, _ = converse(services, Turn(text="je suis a la rue ce soir avec mes 2 enfants",
+                                                   sender_id="p"), choice("caf"))
+    assert state["facts"]["organisme"] == "caf" and state["urgence_vitale"] is True
+
+
+def test_other_emergencies_get_their_number_and_nothing_else():
+    _, transcript, _ = converse(FakeServices(), Turn(text="mon mari me frappe", sender_id="p"))
+    assert transcript[0] == ["utter_urgence_vitale"]
+
+
+def test_a_115_during_a_triage_keeps_the_triage_going():
+    services = FakeServices()
+    _, transcript, _ = converse(services, Turn(text="je dois faire ma declaration caf", intent="demarche",
+                                               sender_id="p"),
+                                Turn(text="au fait je suis a la rue ce soir", sender_id="p"))
+    assert transcript[1] == ["utter_urgence_vitale", "utter_apres_115"]

@@ -24,9 +24,11 @@
       "(bouton « Envoyer » ou la réponse choisie).",
     // emergency banner and slip line
     emergencyCall: "Urgence : appelez le ",
+    printEmergency: "Imprimer ce numéro",
     // card and slip headings
     why: "Pourquoi",
     nextStep: "Prochaine étape",
+    thenStep: "Ensuite",
     whereToGo: "Où aller",
     toBring: "À apporter",
     otherContacts: "Autres contacts",
@@ -50,6 +52,7 @@
     slipDate: "Fiche remise le ",
     level: "Niveau : ",
     referenceLine: "Code de suivi : ",
+    referencePurpose: "Donnez ce code au lieu : il y retrouve votre demande, sans tout vous redemander.",
     address: "Adresse : ",
     nextOpening: "Prochaine ouverture : ",
     hoursToConfirmShort: " (horaires à confirmer)",
@@ -80,7 +83,8 @@
   };
   var LEVEL_ICONS = { urgence: "!", inclusion: "\u25CF", montee_en_competence: "\u2191" };
 
-  var state = { sender: newSenderId(), busy: false, result: null, resultIsNew: false, emergency: null };
+  var state = { sender: newSenderId(), busy: false, result: null, resultIsNew: false, emergency: null,
+                emergencyText: "", emergencyCardOnly: false };
 
   var el = {};
   function $(id) { return document.getElementById(id); }
@@ -238,7 +242,21 @@
     if (isNonEmptyString(custom.libelle)) {
       el.emergency.appendChild(make("p", "emergency-text", custom.libelle));
     }
+    // The number alone on a small card, to hand over even when no triage follows.
+    var print = make("button", "btn btn-secondary emergency-print", LABELS.printEmergency);
+    print.type = "button";
+    print.addEventListener("click", printEmergencyCard);
+    el.emergency.appendChild(print);
     renderSlip();
+  }
+
+  function printEmergencyCard() {
+    state.emergencyCardOnly = true;
+    renderSlip();
+    try { window.print(); } finally {
+      state.emergencyCardOnly = false;
+      renderSlip();
+    }
   }
 
   /* ---------- result card ---------- */
@@ -358,6 +376,12 @@
       next.appendChild(make("p", null, r.prochaine_etape));
       el.card.appendChild(next);
     }
+    if (isNonEmptyString(r.ensuite)) {
+      var then = make("div", "block then-step");
+      then.appendChild(make("h3", "block-title", LABELS.thenStep));
+      then.appendChild(make("p", null, r.ensuite));
+      el.card.appendChild(then);
+    }
     if (r.lieu && typeof r.lieu === "object") { el.card.appendChild(placeBlock(r.lieu)); }
     if (isNonEmptyString(r.reference)) { el.card.appendChild(referenceBlock(r.reference)); }
     var bring = strings(r.a_apporter);
@@ -409,6 +433,11 @@
       e.textContent = LABELS.emergencyCall + (state.emergency.numero || "") +
         (isNonEmptyString(state.emergency.libelle) ? LABELS.dash + state.emergency.libelle : "");
       s.appendChild(e);
+      if (state.emergencyCardOnly) {
+        if (isNonEmptyString(state.emergencyText)) { s.appendChild(make("p", "slip-emergency-text", state.emergencyText)); }
+        s.className = "slip slip-emergency-card";
+        return;
+      }
     }
     if (!r) { return; }
 
@@ -422,6 +451,7 @@
       ref.appendChild(make("span", "slip-ref-label", LABELS.referenceLine));
       ref.appendChild(make("span", "slip-ref-code", r.reference));
       s.appendChild(ref);
+      s.appendChild(make("p", "slip-ref-purpose", LABELS.referencePurpose));
     }
 
     slipList(s, LABELS.yourRequest, recapLines(r));
@@ -430,6 +460,10 @@
     if (isNonEmptyString(r.prochaine_etape)) {
       s.appendChild(make("h3", "slip-h", LABELS.nextStep));
       s.appendChild(make("p", "slip-next", r.prochaine_etape));
+    }
+    if (isNonEmptyString(r.ensuite)) {
+      s.appendChild(make("h3", "slip-h", LABELS.thenStep));
+      s.appendChild(make("p", "slip-then", r.ensuite));
     }
     var l = r.lieu;
     if (l && typeof l === "object") {
@@ -468,6 +502,8 @@
     strings(r.raisons).concat(strings(r.a_apporter), recapLines(r)).forEach(function (t) { load += lines(t); });
     alts.forEach(function (a) { load += lines([a.nom, a.telephone, a.modalite].join(LABELS.dash)); });
     if (isNonEmptyString(r.prochaine_etape)) { load += lines(r.prochaine_etape); }
+    if (isNonEmptyString(r.ensuite)) { load += lines(r.ensuite) + 1; }
+    if (isNonEmptyString(r.reference)) { load += 1; }
     if (load <= SLIP_NORMAL_MAX) { return ""; }
     return load <= SLIP_COMPACT_MAX ? "slip-compact" : "slip-dense";
   }
@@ -476,9 +512,10 @@
 
   function handleMessages(messages) {
     var buttons = [];
+    var lastBotText = "";
     (Array.isArray(messages) ? messages : []).forEach(function (m) {
       if (!m || typeof m !== "object") { return; }
-      if (isNonEmptyString(m.text)) { addBubble("bot", m.text); }
+      if (isNonEmptyString(m.text)) { addBubble("bot", m.text); lastBotText = m.text; }
       if (Array.isArray(m.buttons)) {
         m.buttons.forEach(function (b) {
           if (b && isNonEmptyString(b.title) && typeof b.payload === "string") {
@@ -489,7 +526,7 @@
       var c = m.custom;
       if (c && typeof c === "object") {
         if (c.type === "resultat") { showResult(c); }
-        else if (c.type === "urgence_vitale") { showEmergency(c); }
+        else if (c.type === "urgence_vitale") { state.emergencyText = lastBotText; showEmergency(c); }
       }
     });
     showChoices(buttons);
@@ -574,6 +611,7 @@
     state.sender = newSenderId();
     state.result = null;
     state.emergency = null;
+    state.emergencyText = "";
     state.resultIsNew = false;
     setBusy(false);
     clear(el.log);
