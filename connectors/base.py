@@ -36,6 +36,15 @@ class Incoming:
         return bool(set(self.redacted_kinds) & SECRET_KINDS)
 
 
+@dataclass(frozen=True)
+class Turn:
+    """What one turn gave: the replies, the text as stored (secrets masked), and whether the person
+    had the conversation erased ("stop", "effacer")."""
+    replies: List[dict]
+    kept_text: str
+    erased: bool
+
+
 def prepare_incoming(text: str) -> Incoming:
     """Redact sensitive data before the text reaches the NLU, the tracker store or any log."""
     result = redact(text or "")
@@ -158,6 +167,13 @@ class AiguillageInput(InputChannel):
         """One Rasa turn. A turn that fails, or ends without a word (action server down), still
         answers the person: the helpline's number. `raise_errors` lets a channel whose provider
         redelivers (Telegram) have the message sent again instead."""
+        outcome = await self.turn(request, on_new_message, sender_id, text, metadata, raise_errors)
+        return outcome.replies
+
+    async def turn(self, request, on_new_message, sender_id: str, text: str,
+                   metadata: Optional[dict] = None, raise_errors: bool = False) -> "Turn":
+        """`run_turn`, telling also what was kept of the text and whether the conversation was erased
+        (the desk page clears its screen then)."""
         incoming = prepare_incoming(text)
         meta = dict(metadata or {})
         if incoming.redacted_kinds:
@@ -182,4 +198,4 @@ class AiguillageInput(InputChannel):
             self.erase_channel_data(sender_id)
         if incoming.warn:
             replies.insert(0, dict(sensitive_warning(), recipient_id=sender_id))
-        return replies
+        return Turn(replies=replies, kept_text=incoming.text, erased=erase)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
@@ -12,7 +12,15 @@ from sanic.request import Request
 
 from bot.core.settings import get_settings, https_headers
 from bot.directory.stats import demo_places_loaded
-from connectors.base import AiguillageInput, address_refusal, limited_replies, sender_verdict, too_many_response
+from connectors.base import (
+    ERASE_TYPE,
+    AiguillageInput,
+    address_refusal,
+    limited_replies,
+    prepare_incoming,
+    sender_verdict,
+    too_many_response,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +36,9 @@ PAGE_HEADERS = {
 }
 MAX_MESSAGE_CHARS = 2000
 DESK_PREFIX = "desk:"
+# The page shows the person's message as the server kept it, secrets masked ("mon mdp c'est
+# [MOT_DE_PASSE]"), never as typed: one set of rules (bot/core/privacy.py), none in the page.
+TYPED_TYPE = "saisie"
 
 
 def conversation_id(sender: str) -> str:
@@ -86,13 +97,23 @@ class DeskInput(AiguillageInput):
                 replies = limited_replies(text, verdict)
                 # A danger is answered as any reply (the page shows the number); otherwise the page
                 # keeps the typed text and shows why it was not sent.
-                return response.json(replies) if replies and replies[0].get("custom") else \
-                    too_many_response(verdict)
-            replies = await self.run_turn(request, on_new_message, conversation_id(sender), text,
-                                          {"channel": "desk"})
-            return response.json(replies)
+                return response.json(desk_answer(replies, prepare_incoming(text).text)) \
+                    if replies and replies[0].get("custom") else too_many_response(verdict)
+            turn = await self.turn(request, on_new_message, conversation_id(sender), text, {"channel": "desk"})
+            return response.json(desk_answer(turn.replies, turn.kept_text, turn.erased))
 
         return desk
+
+
+def desk_answer(replies: List[dict], kept_text: str, erased: bool = False) -> List[dict]:
+    """The bot's replies, with two "custom" messages for the page (a page or a REST client that does
+    not know them skips them, as it skips any unknown custom type): first the person's text as kept,
+    secrets masked, for their bubble; last, after "stop" or "effacer", the erase signal, on which the
+    page clears the screen and starts a new conversation."""
+    answer = [{"custom": {"type": TYPED_TYPE, "texte": kept_text}}, *replies]
+    if erased:
+        answer.append({"custom": {"type": ERASE_TYPE}})
+    return answer
 
 
 def _demo_loaded() -> bool:

@@ -6,6 +6,9 @@ connectors.desk.DeskInput and answers the webhook with canned, realistic replies
 - any first free text            -> a question with 3 buttons
 - a button payload (starts "/")  -> the result card (with a reference code)
 - text containing "a la rue"     -> the life-emergency banner (115)
+- "stop" or "effacer"            -> the confirmation, then the erase signal
+Every answer starts, as the real one does (connectors/desk.py, desk_answer), with the person's text
+as the server keeps it: secrets masked by the server's own rules (bot/core/privacy.py).
 
 Run by hand:  .venv/bin/python tests/browser/fake_desk_backend.py --port 8765
 then open http://127.0.0.1:8765/webhooks/desk/
@@ -21,6 +24,8 @@ import unicodedata
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from bot.core.privacy import redact
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "connectors" / "static" / "desk"
 PREFIX = "/webhooks/desk"
@@ -80,6 +85,9 @@ EMERGENCY_REPLY = [
                 "libelle": "Hébergement d'urgence : gratuit, jour et nuit."}},
 ]
 
+ERASED_TEXT = "C'est fait : j'ai effacé vos données et je ne vous écris plus. Vous pouvez revenir quand vous voulez."
+ERASE_REPLY = [{"text": ERASED_TEXT}, {"custom": {"type": "effacer"}}]
+
 CONFIG = {"demo": True, "helpline": {"nom": "Solidarité Numérique", "telephone": "01 70 772 372"}}
 
 
@@ -91,6 +99,8 @@ def _fold(text: str) -> str:
 def reply_for(message: str) -> list[dict[str, Any]]:
     """Canned bot messages for one user message, in the webhook's JSON shape."""
     folded = _fold(message)
+    if folded.strip() in ("stop", "effacer"):
+        return json.loads(json.dumps(ERASE_REPLY))
     if "a la rue" in folded:
         return json.loads(json.dumps(EMERGENCY_REPLY))
     if message.startswith("/"):
@@ -161,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with self.server.lock:
             self.server.requests.append(body)
-        self._json(reply_for(message))
+        self._json([{"custom": {"type": "saisie", "texte": redact(message).text}}, *reply_for(message)])
 
 
 class FakeDeskServer(ThreadingHTTPServer):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -118,3 +119,68 @@ def test_another_places_referral_cannot_be_opened(page, env):
     page.fill("#reference", ref_b)
     page.press("#reference", "Enter")
     assert "Aucune orientation visible pour vous" in page.locator(".flash.erreur").inner_text()
+
+
+# --- keyboard focus ----------------------------------------------------------------------------------
+
+_FOCUS_JS = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const opaque = (node) => {
+    for (; node; node = node.parentElement) {
+      const bg = getComputedStyle(node).backgroundColor;
+      if (bg && bg !== "transparent" && !/rgba\\(.*,\\s*0\\)$/.test(bg)) { return bg; }
+    }
+    return "rgb(255, 255, 255)";
+  };
+  return {outline: style.outlineColor, outlineStyle: style.outlineStyle, width: parseFloat(style.outlineWidth),
+          offset: parseFloat(style.outlineOffset), shadow: style.boxShadow,
+          own: opaque(el), around: opaque(el.parentElement)};
+}"""
+
+
+def _luminance(css: str) -> float:
+    channels = [int(v) / 255 for v in re.findall(r"\d+", css)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def tab_until(page, selector: str, max_tabs: int = 40) -> dict:
+    """Tab (keyboard, so :focus-visible applies) until `selector` has the focus; its focus ring."""
+    for _ in range(max_tabs):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return page.evaluate(_FOCUS_JS)
+    raise AssertionError(f"could not reach {selector} with Tab")
+
+
+def assert_strong_ring(ring: dict, what: str) -> None:
+    """A solid ring of two bands, yellow framed by ink (box-shadow wider than the outline and its offset):
+    the bands differ by 3:1, and against each colour next to the ring (the element's own and its
+    surroundings') one band stands out by 3:1 at least."""
+    assert ring["outlineStyle"] == "solid" and ring["width"] >= 3, (what, ring)
+    shadow = re.match(r"(rgba?\([^)]*\)) 0px 0px 0px (\d+)px", ring["shadow"])
+    assert shadow and int(shadow.group(2)) > ring["width"] + ring["offset"], (what, ring)
+    ink = shadow.group(1)
+    assert _contrast(ring["outline"], ink) >= 3, (what, ring)
+    for neighbour in (ring["own"], ring["around"]):
+        assert max(_contrast(ring["outline"], neighbour), _contrast(ink, neighbour)) >= 3, (what, neighbour, ring)
+
+
+def test_buttons_links_and_fields_show_a_strong_focus_ring(page, env):
+    page.goto(env["base"] + "/connexion")
+    assert_strong_ring(tab_until(page, "#email"), "login field")
+    assert_strong_ring(tab_until(page, "button[type=submit]"), "login button")
+    login(page, env["base"])
+    assert_strong_ring(tab_until(page, "header a"), "header link (white on dark blue)")
+    assert_strong_ring(tab_until(page, "header button"), "Se déconnecter (on dark blue)")
+    page.goto(f"{env['base']}/orientations/{env['referrals']['a2'][0]}")
+    ring = tab_until(page, "#prendre")
+    assert_strong_ring(ring, "dark-blue button")
+    assert _contrast(ring["outline"], ring["own"]) >= 3  # the yellow against the button's blue itself
+    page.screenshot(path="/tmp/console-focus.png")

@@ -11,6 +11,10 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from bot.core.privacy import redact  # noqa: E402
+from tests.browser.dom import places_holding  # noqa: E402
+from tests.browser.fake_desk_backend import ERASED_TEXT, RESULT_CARD  # noqa: E402
+
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = "/tmp/desk.png"
@@ -18,6 +22,9 @@ FIRST_MESSAGE = "Je n'arrive pas à faire mon dossier CAF"
 BOT = ".msg-bot .msg-text"
 USER = ".msg-user .msg-text"
 XSS = '<img src=x onerror="window.__xss=1;alert(1)">'
+PASSWORD = "mon mot de passe c'est Soleil2024"
+NIR = "1 84 12 75 123 456 78"
+CONFIRM_NEW = re.compile(r"Passer à une nouvelle personne")
 
 
 # ---------- helpers ----------
@@ -66,6 +73,15 @@ def fulfill_json(payload: object):
     return lambda route: route.fulfill(
         status=200, content_type="application/json", body=json.dumps(payload, ensure_ascii=False)
     )
+
+
+def fulfill_in_turn(answers: list[object]):
+    """One answer per webhook call, in order."""
+    return lambda route: fulfill_json(answers.pop(0))(route)
+
+
+def focused(page: Page) -> str:
+    return page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
 
 
 # ---------- page basics ----------
@@ -198,6 +214,10 @@ def test_result_card_shows_everything_the_person_needs(page: Page, desk_url: str
     )
     expect(card.locator(".place .demo-badge")).to_have_text("Données de démonstration")
     expect(card.locator(".reference-code")).to_have_text("K7M-4XP")
+    # What a screen reader reads: the code spelled out, not "K7M-4XP" read as a word.
+    reference = card.locator(".reference").aria_snapshot()
+    assert "K 7 M tiret 4 X P" in reference and "K7M-4XP" not in reference, reference
+    expect(page.get_by_role("heading", name="Code de suivi")).to_be_visible()
     ref_style = page.evaluate(
         "(() => { const s = getComputedStyle(document.querySelector('.reference-code'));"
         " return [parseFloat(s.fontSize), parseFloat(s.letterSpacing)]; })()"
@@ -206,7 +226,7 @@ def test_result_card_shows_everything_the_person_needs(page: Page, desk_url: str
     expect(card.locator(".bring li")).to_have_count(3)
     expect(card.locator(".next-step")).to_contain_text("Un médiateur vous aide")
     expect(card.locator(".alternatives")).to_contain_text("Solidarité Numérique")
-    # Focus moves to the result so a screen reader reaches it.
+    # Focus moves to the result so a screen reader reaches it (no question is pending).
     assert page.evaluate("document.activeElement.id") == "result-title"
 
     # Nothing outside the desk server was loaded (no CDN, fonts, tiles).
@@ -362,6 +382,7 @@ def test_new_person_clears_everything_and_changes_sender(page: Page, fake_only) 
     first_sender = bodies[0]["sender"]
 
     page.get_by_role("button", name="Nouvelle personne").click()
+    page.get_by_role("dialog", name=CONFIRM_NEW).get_by_role("button", name="Oui, nouvelle personne").click()
 
     expect(page.locator(".msg")).to_have_count(0)
     expect(page.locator("#result")).to_be_hidden()
@@ -385,10 +406,146 @@ def test_late_answer_for_previous_person_is_dropped(page: Page) -> None:
     send_text(page, "données de la personne précédente")
     expect(page.locator("#send")).to_be_disabled()
     page.get_by_role("button", name="Nouvelle personne").click()
+    page.get_by_role("button", name="Oui, nouvelle personne").click()  # a message under way is a conversation
     pending[0].fulfill(status=200, content_type="application/json", body='[{"text": "réponse tardive"}]')
     page.wait_for_timeout(300)
     expect(page.locator(".msg")).to_have_count(0)
     expect(page.locator("#send")).to_be_enabled()
+
+
+def test_new_person_asks_first_by_keyboard_and_escape_cancels(page: Page, fake_only) -> None:
+    send_text(page, FIRST_MESSAGE)
+    expect(page.locator("#choices-list button")).to_have_count(3)
+    new_person = page.get_by_role("button", name="Nouvelle personne")
+    dialog = page.get_by_role("dialog", name=CONFIRM_NEW)
+    new_person.focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    assert page.evaluate("document.activeElement.closest('dialog') !== null"), "focus goes into the dialog"
+    assert focused(page) == "confirm-new-no"  # the choice that loses nothing comes first
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".msg")).to_have_count(2)  # nothing was cleared
+    assert focused(page) == "new-person"  # back where the agent was
+
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    assert focused(page) == "confirm-new-no"
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == "confirm-new-yes"
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".msg")).to_have_count(0)
+    expect(page.locator("#choices")).to_be_hidden()
+    assert focused(page) == "message"
+
+
+def test_new_person_cancel_button_keeps_the_conversation(page: Page, fake_only) -> None:
+    send_text(page, FIRST_MESSAGE)
+    expect(page.locator(".msg")).to_have_count(2)
+    page.get_by_role("button", name="Nouvelle personne").click()
+    page.get_by_role("button", name="Annuler").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.locator(".msg")).to_have_count(2)
+    expect(page.locator("#choices-list button")).to_have_count(3)
+
+
+def test_new_person_on_an_empty_conversation_clears_without_asking(page: Page) -> None:
+    page.locator("#message").fill("pas encore envoyé")
+    page.get_by_role("button", name="Nouvelle personne").click()
+    expect(page.locator("#confirm-new")).to_be_hidden()
+    expect(page.locator("#message")).to_have_value("")
+    assert focused(page) == "message"
+
+
+# ---------- "stop" / "effacer" ----------
+
+
+@pytest.mark.parametrize("word", ["stop", "effacer"])
+def test_stop_clears_the_screen_and_starts_a_new_conversation(page: Page, fake_only, word: str) -> None:
+    bodies = webhook_bodies(page)
+    send_text(page, "je suis a la rue")
+    expect(page.locator("#emergency")).to_be_visible()
+    reach_result(page)
+    send_text(page, word)
+
+    # Only the bot's confirmation stays: the person sees it was done, the next one sees nothing else.
+    expect(page.locator(".msg")).to_have_count(1)
+    expect(page.locator(BOT)).to_have_text([ERASED_TEXT])
+    expect(page.locator("#result")).to_be_hidden()
+    expect(page.locator("#card")).to_be_empty()
+    expect(page.locator("#emergency")).to_be_hidden()
+    expect(page.locator("#choices")).to_be_hidden()
+    expect(page.locator("#message")).to_have_value("")
+    assert focused(page) == "message"
+    assert page.locator("main").inner_text().count("Espace numérique des Lices") == 0
+    page.emulate_media(media="print")
+    assert page.locator("#slip").inner_text().strip() == ""  # nothing left to print
+    page.emulate_media(media="screen")
+
+    # Nothing of anyone is on screen now: "Nouvelle personne" does not ask.
+    page.get_by_role("button", name="Nouvelle personne").click()
+    expect(page.locator("#confirm-new")).to_be_hidden()
+    send_text(page, "bonjour")
+    expect(page.locator(USER)).to_have_text(["bonjour"])
+    assert bodies[-2]["message"] == word and bodies[-2]["sender"] == bodies[0]["sender"]
+    assert bodies[-1]["sender"] != bodies[0]["sender"]  # a new conversation
+
+
+# ---------- secrets ----------
+
+
+@pytest.mark.parametrize("typed, secret, token", [
+    (PASSWORD, "Soleil2024", "[MOT_DE_PASSE]"),
+    (f"mon numéro de sécu c'est le {NIR}", "123 456", "[NIR]"),
+])
+def test_a_typed_secret_is_shown_masked_as_the_server_stored_it(page: Page, typed: str, secret: str,
+                                                               token: str) -> None:
+    page.locator("#message").fill(typed)
+    assert places_holding(page, secret) == ["value of #message", "accessibility tree"]  # the check sees a field
+    page.locator("#message").press("Enter")
+    bubble = page.locator(USER)
+    expect(bubble).to_have_count(1)
+    # The server's masking, whatever server answers (the fake applies bot/core/privacy.py too).
+    expect(bubble).to_have_text(redact(typed).text)
+    expect(bubble).to_contain_text(token)
+    expect(page.locator("#message")).to_have_value("")
+    for fragment in {secret, typed, NIR}:
+        assert places_holding(page, fragment) == [], fragment
+
+
+def test_an_answer_without_the_kept_text_shows_the_message_as_typed(page: Page) -> None:
+    """An older server does not send the masked text: the page works as before."""
+    page.route("**/webhook", fulfill_json([{"text": "Bonjour !"}]))
+    send_text(page, "mon dossier France Travail")
+    expect(page.locator(USER)).to_have_text(["mon dossier France Travail"])
+    expect(page.locator(BOT)).to_have_text(["Bonjour !"])
+
+
+# ---------- focus while a question is pending ----------
+
+
+def test_focus_stays_on_the_pending_question_and_reaches_the_result_once_answered(page: Page) -> None:
+    consent = [{"title": "Oui, envoyez ma demande", "payload": "/oui"}, {"title": "Non", "payload": "/non"}]
+    page.route("**/webhook", fulfill_in_turn([
+        [{"text": "Pour quelle démarche ?", "buttons": [{"title": "CAF", "payload": "/caf"}]}],
+        [{"custom": dict(RESULT_CARD, reference=None)}, {"text": "J'envoie votre demande ?", "buttons": consent}],
+        [{"text": "Une question encore ?", "buttons": consent}],
+        [{"custom": RESULT_CARD}, {"text": "C'est envoyé."}],
+    ]))
+    send_text(page, FIRST_MESSAGE)
+    page.get_by_role("button", name="CAF").click()
+    expect(page.locator("#result")).to_be_visible()
+    expect(page.locator("#choices-list button")).to_have_count(2)
+    # The result is there, but the consent question is pending: focus stays in the conversation.
+    assert focused(page) == "Oui, envoyez ma demande"
+    send_text(page, "je ne sais pas")  # typed instead of clicked: back to the message field
+    expect(page.locator(".msg-bot")).to_have_count(3)
+    assert focused(page) == "message"
+    page.get_by_role("button", name="Oui, envoyez ma demande").click()
+    expect(page.locator(BOT).last).to_have_text("C'est envoyé.")
+    expect(page.locator("#choices")).to_be_hidden()
+    assert focused(page) == "result-title"  # the exchange is over
 
 
 # ---------- escaping ----------

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser.dom import places_holding
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
@@ -44,6 +47,8 @@ def test_urgence_scenario_ends_with_place_reference_and_a_one_page_slip(desk):
     # Consent with the keyboard only: Tab from the message field to the first choice.
     choice = desk.locator("#choices-list button").first
     expect(choice).to_contain_text("Oui")
+    # The consent question is pending: focus stays in the conversation, not on "Résultat".
+    assert desk.evaluate("document.activeElement.id") == "message"
     choice.focus()
     desk.keyboard.press("Enter")
     expect(card.locator(".reference-code")).to_have_text(re.compile(r"^[A-Z2-9]{3}-[A-Z2-9]{4}$"))
@@ -80,3 +85,39 @@ def test_no_wish_to_wake_up_gets_3114_and_the_safety_check_never_the_town_questi
     choices.nth(1).click()  # "Non, tout va bien": the triage goes on, the number stays on screen
     expect(desk.locator("#log")).to_contain_text("Pour quelle démarche")
     expect(desk.locator("#emergency")).to_contain_text("3114")
+
+
+def test_stop_clears_the_screen_and_what_follows_is_a_new_conversation(desk):
+    senders = []
+    desk.on("request", lambda r: senders.append(json.loads(r.post_data)["sender"])
+            if r.method == "POST" and r.url.endswith("/webhook") else None)
+    send(desk, "je dois faire ma declaration trimestrielle caf avant vendredi, je suis a rennes")
+    expect(desk.locator("#card .level")).to_contain_text("Urgence")
+    send(desk, "stop")
+    # The bot's confirmation only; the request, the card and the slip are gone.
+    expect(desk.locator(".msg")).to_have_count(1)
+    expect(desk.locator(".msg-bot")).to_contain_text("effacé")
+    expect(desk.locator("#result")).to_be_hidden()
+    expect(desk.locator("#card")).to_be_empty()
+    expect(desk.locator("#choices")).to_be_hidden()
+    expect(desk.locator("main")).not_to_contain_text("trimestrielle")
+    desk.emulate_media(media="print")
+    assert desk.locator("#slip").inner_text().strip() == ""
+    desk.emulate_media(media="screen")
+    send(desk, "je voudrais apprendre a faire des visios")
+    expect(desk.locator(".msg-user")).to_have_count(1)
+    assert senders[0] == senders[1] != senders[2]
+
+
+@pytest.mark.parametrize("typed, secret, token", [
+    ("mon mot de passe c'est Soleil2024", "Soleil2024", "[MOT_DE_PASSE]"),
+    ("mon numero de secu 1 84 12 75 123 456 78", "123 456 78", "[NIR]"),
+])
+def test_a_secret_typed_at_the_desk_is_masked_on_the_page(desk, typed, secret, token):
+    send(desk, typed)
+    bubble = desk.locator(".msg-user .msg-text")
+    expect(bubble).to_have_count(1)
+    expect(bubble).to_contain_text(token)
+    expect(desk.locator(".msg-bot").first).to_contain_text("masqué")  # the bot warns the person
+    assert places_holding(desk, secret) == []
+    assert places_holding(desk, typed) == []

@@ -116,7 +116,7 @@ def test_a_danger_written_past_the_limit_still_gets_its_number_at_once(desk):
         say(server, "agent-1")
     reply = say(server, "agent-1", DANGER)
     assert reply.status_code == 200
-    answer = reply.json()
+    answer = [m for m in reply.json() if m.get("text")]  # the page's own message (the text typed) aside
     assert "3114" in answer[0]["text"] and answer[0]["custom"]["numero"] == "3114"
     assert rasa.turns == {"desk:agent-1": BURST}
 
@@ -145,7 +145,8 @@ def test_a_thousand_messages_from_one_sender_do_not_hold_back_another(stopped_ra
             flood = [pool.submit(say, server, "flooder", "encore", client) for _ in range(1000)]
             other = say(server, "someone-else", "bonjour", client)
             results["flood"] = [f.result().status_code for f in flood]
-        assert other.status_code == 200 and other.json()[0]["text"] == "Pour quelle démarche ?"
+        said = [m["text"] for m in other.json() if "text" in m]  # the page's own message aside
+        assert other.status_code == 200 and said == ["Pour quelle démarche ?"]
         # Every flood message got an answer (nothing hangs), at most its burst ran Rasa...
         assert len(results["flood"]) == 1000 and set(results["flood"]) <= {200, 429}
         assert results["flood"].count(200) == rasa.turns["desk:flooder"] == BURST

@@ -14,7 +14,8 @@
   var SLIP_NORMAL_MAX = 22;   // estimated text lines that fit one A4 page at normal size
   var SLIP_COMPACT_MAX = 34;  // ... at compact size; beyond, dense
 
-  // Every text the user reads or hears, in French, kept in one place.
+  // Every text the user reads or hears, in French, kept in one place (with the static texts of
+  // index.html: headings, hints, and the "Nouvelle personne" confirmation dialog).
   var LABELS = Object.freeze({
     // chat
     you: "Vous : ",
@@ -83,8 +84,15 @@
   };
   var LEVEL_ICONS = { urgence: "!", inclusion: "\u25CF", montee_en_competence: "\u2191" };
 
+  // Custom messages of the desk webhook that are not replies (connectors/desk.py, desk_answer): the
+  // person's text as the server kept it, secrets masked; and the erase signal after "stop" / "effacer".
+  var TYPED_TYPE = "saisie";
+  var ERASE_TYPE = "effacer";
+
+  // spoken: a message of this person is on screen (so "Nouvelle personne" asks before clearing).
+  // emergencyText: the sentence that came with the emergency number, for the 115 printed alone.
   var state = { sender: newSenderId(), busy: false, result: null, resultIsNew: false, emergency: null,
-                emergencyText: "", emergencyCardOnly: false };
+    spoken: false, emergencyText: "", emergencyCardOnly: false };
 
   var el = {};
   function $(id) { return document.getElementById(id); }
@@ -193,6 +201,7 @@
   /* ---------- chat log ---------- */
 
   function addBubble(who, text) {
+    if (who === "user") { state.spoken = true; }
     var item = make("div", "msg msg-" + who);
     var sr = make("span", "visually-hidden", who === "user" ? LABELS.you : LABELS.bot);
     item.appendChild(sr);
@@ -359,9 +368,12 @@
   function referenceBlock(ref) {
     var wrap = make("div", "block reference");
     wrap.appendChild(make("h3", "block-title", LABELS.reference));
+    // The code as printed for the eyes, and spelled out for screen readers ("K 7 M tiret 4 X P"):
+    // an aria-label on a <p> is not exposed, a hidden text is.
     var code = make("p", "reference-code", ref);
-    code.setAttribute("aria-label", spokenReference(ref));
+    code.setAttribute("aria-hidden", "true");
     wrap.appendChild(code);
+    wrap.appendChild(make("p", "reference-spoken visually-hidden", spokenReference(ref)));
     return wrap;
   }
 
@@ -510,6 +522,17 @@
 
   /* ---------- server exchange ---------- */
 
+  // The first custom message of `type` in the answer, or null (an older server sends none).
+  function customOf(messages, type) {
+    var found = null;
+    (Array.isArray(messages) ? messages : []).some(function (m) {
+      var c = m && typeof m === "object" ? m.custom : null;
+      if (c && typeof c === "object" && c.type === type) { found = c; }
+      return found !== null;
+    });
+    return found;
+  }
+
   function handleMessages(messages) {
     var buttons = [];
     var lastBotText = "";
@@ -582,15 +605,27 @@
     }).then(function (messages) {
       // The desk moved on to a new person while we waited: drop the stale answer.
       if (sender !== state.sender) { return; }
-      addBubble("user", fromInput ? message : shown);
       if (fromInput) { el.input.value = ""; }
+      if (customOf(messages, ERASE_TYPE)) {
+        // "stop" / "effacer": the server erased the conversation, the screen follows. Only the
+        // bot's confirmation stays, so the person sees it was done; what follows is a new conversation.
+        resetScreen();
+        handleMessages(messages);
+        el.input.focus();
+        return;
+      }
+      // The person's text as the server kept it (a password or a NIR masked), never as typed.
+      var kept = customOf(messages, TYPED_TYPE);
+      addBubble("user", !fromInput ? shown : kept && typeof kept.texte === "string" ? kept.texte : message);
       handleMessages(messages);
       setBusy(false);
-      if (state.resultIsNew) {
-        // Move to the result once, when it first appears, so screen readers reach it.
+      var pending = !el.choices.hidden;
+      if (state.resultIsNew && !pending) {
+        // Move to the result once the exchange is over (no question pending), so screen readers
+        // reach it; while a question is pending (consent), focus stays in the conversation.
         state.resultIsNew = false;
         el.resultTitle.focus();
-      } else if (fromInput || el.choices.hidden) {
+      } else if (fromInput || !pending) {
         el.input.focus();
       } else {
         // The clicked choice is gone: continue on the first new choice.
@@ -607,12 +642,14 @@
     });
   }
 
-  function newPerson() {
+  // Everything of the current person leaves the screen; what follows is a new conversation.
+  function resetScreen() {
     state.sender = newSenderId();
     state.result = null;
     state.emergency = null;
     state.emergencyText = "";
     state.resultIsNew = false;
+    state.spoken = false;
     setBusy(false);
     clear(el.log);
     clear(el.card);
@@ -623,7 +660,28 @@
     el.result.hidden = true;
     el.input.value = "";
     hideError();
+  }
+
+  function newPerson() {
+    resetScreen();
     el.input.focus();
+  }
+
+  // "Nouvelle personne" asks first when a conversation is on screen or under way; Escape or
+  // "Annuler" closes the dialog and gives the focus back to the button.
+  function askNewPerson() {
+    if (!(state.spoken || state.busy) || typeof el.confirmNew.showModal !== "function") {
+      newPerson();
+      return;
+    }
+    el.confirmNew.returnValue = "";
+    el.confirmNew.showModal();
+    el.confirmNo.focus();
+  }
+
+  function confirmClosed() {
+    if (el.confirmNew.returnValue === "oui") { newPerson(); }
+    else { el.newPerson.focus(); }
   }
 
   function loadConfig() {
@@ -663,12 +721,18 @@
     el.emergency = $("emergency");
     el.demoBanner = $("demo-banner");
     el.helpline = $("helpline");
+    el.newPerson = $("new-person");
+    el.confirmNew = $("confirm-new");
+    el.confirmNo = $("confirm-new-no");
 
     el.form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       send(el.input.value.trim());
     });
-    $("new-person").addEventListener("click", newPerson);
+    el.newPerson.addEventListener("click", askNewPerson);
+    $("confirm-new-yes").addEventListener("click", function () { el.confirmNew.close("oui"); });
+    el.confirmNo.addEventListener("click", function () { el.confirmNew.close("non"); });
+    el.confirmNew.addEventListener("close", confirmClosed);
     $("print").addEventListener("click", function () { window.print(); });
     // Re-stamp the date if the slip is printed later than it was built.
     window.addEventListener("beforeprint", renderSlip);
