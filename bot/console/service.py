@@ -398,15 +398,17 @@ def other_places(session: Session, account: Account, referral: Referral,
     commune when the place has no position; the places without a position last, by name."""
     communes = communes if communes is not None else default_index()
     origin = _origin(session, referral, communes)
-    places = session.execute(select(Place).where(Place.id != (referral.place_id or ""),
-                                                 Place.withdrawn_at.is_(None))).scalars()
+    # Only the columns listed: a national directory has tens of thousands of places.
+    rows = session.execute(select(Place.id, Place.nom, Place.commune, Place.code_insee, Place.code_postal,
+                                  Place.latitude, Place.longitude, Place.position_approx)
+                           .where(Place.id != (referral.place_id or ""), Place.withdrawn_at.is_(None)))
     listed = []
-    for place in places:
+    for pid, name, commune, insee, postcode, latitude, longitude, approx in rows:
         distance = None
-        if origin is not None and place.has_coordinates:
-            distance = haversine_km(origin[0], origin[1], place.latitude, place.longitude)
-        listed.append(OtherPlace(place.id, place.nom, place_area(place, communes), distance,
-                                 distance is not None and (origin[2] or bool(place.position_approx))))
+        if origin is not None and latitude is not None and longitude is not None:
+            distance = haversine_km(origin[0], origin[1], latitude, longitude)
+        listed.append(OtherPlace(pid, name, place_area(commune, insee, postcode, communes), distance,
+                                 distance is not None and (origin[2] or bool(approx))))
     return sorted(listed, key=lambda p: (p.distance_km is None, p.distance_km or 0.0, normalize(p.name), p.id))
 
 
@@ -423,15 +425,16 @@ def _origin(session: Session, referral: Referral, communes: CommuneIndex) -> Opt
     return commune.latitude, commune.longitude, True  # a commune's centre, not the person's address
 
 
-def place_area(place: Place, communes: CommuneIndex) -> str:
+def place_area(commune: Optional[str], code_insee: Optional[str], code_postal: Optional[str],
+               communes: CommuneIndex) -> str:
     """"Vitré, Ille-et-Vilaine (35)"; "Vitré (35)" when the département's name is unknown, what is known otherwise."""
-    code = place_departement(place.code_insee, place.code_postal)
+    code = place_departement(code_insee, code_postal)
     name = communes.departement_name(code) if code else None
     if not code:
-        return place.commune or ""
+        return commune or ""
     if not name:
-        return f"{place.commune} ({code})" if place.commune else code
-    return ", ".join(part for part in (place.commune, f"{name} ({code})") if part)
+        return f"{commune} ({code})" if commune else code
+    return ", ".join(part for part in (commune, f"{name} ({code})") if part)
 
 
 def due_callbacks_for(session: Session, account: Account, now: Optional[datetime] = None):

@@ -346,3 +346,11 @@ def test_the_places_notification_state_sums_up_its_channels(db):
         session.flush()
         states = service.notification_states(session, [rid for rid, _ in refs.values()])
     assert states == {refs["a1"][0]: "echec", refs["a2"][0]: "en_attente"}  # b1: nothing was queued
+
+
+def test_a_places_area_says_what_is_known_of_it():
+    communes = mini_communes()
+    assert service.place_area("Vitré", "35360", "35500", communes) == "Vitré, Ille-et-Vilaine (35)"
+    assert service.place_area("Ajaccio", "2A004", None, communes) == "Ajaccio (2A)"  # no name for 2A here
+    assert service.place_area(None, None, "35500", communes) == "Ille-et-Vilaine (35)"
+    assert service.place_area("Quelque part", None, None, communes) == "Quelque part"
