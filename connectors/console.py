@@ -28,6 +28,7 @@ from bot.core import messages
 from bot.core.codes import CallbackReason, Channel, DeliveryState
 from bot.core.db import session_scope
 from bot.core.moments import to_paris
+from bot.core.phone import national
 from bot.core.references import normalise_reference
 from bot.core.settings import https_headers, served_over_https, setting
 from bot.directory.models import Place
@@ -372,6 +373,7 @@ class ConsoleInput(InputChannel):
                 return page("list.html", "Orientations", auth, flash_info=request.args.get("info"),
                             flash_error=error, account=account, place=_place(session, account.place_id), rows=rows,
                             recaps=recaps, place_names=names, status_filter=status, typed=typed, callbacks=callbacks,
+                            notified=service.notification_states(session, [r.id for r in rows]),
                             csrf=auth.csrf_token)
 
         @bp.route("/orientations/<referral_id:int>", methods=["GET"])
@@ -594,6 +596,7 @@ TEMPLATE_HELPERS = {
     "DeliveryState": DeliveryState,
     # formatting
     "fmt_time": fmt_time, "label_level": label_level, "reason_label": reason_label, "place_name": place_name,
+    "fmt_phone": national,
     "moved_text": moved_text,
     "live_author": live_author, "live_state": live_state,
 }

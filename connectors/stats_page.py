@@ -27,15 +27,18 @@ from bot.core.codes import Channel
 from bot.core.messages import level_label
 from bot.core.settings import https_headers
 from bot.handoff import stats as st
+from bot.handoff.recap_labels import Body, Procedure
 from bot.handoff.referrals import Outcome, Status
-from connectors import templating
+from connectors import console, templating
 
 CHART_ROWS = 25  # a chart with hundreds of communes helps nobody; the table below keeps every row
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "stats"
+REFUSED_TEXT = ("Accès réservé aux coordinateurs : les statistiques anonymes de tous les lieux ne sont ouvertes qu'aux "
+                "comptes de coordination du territoire. Vos orientations restent dans la console.")
 # Dimensions whose values are codes with a label, each defined once with its codes.
 LABELLED = {"canal": Channel, "statut": Status, "issue": Outcome, "prise_en_charge": st.DelayBand,
-            "cloture": st.DelayBand}
+            "cloture": st.DelayBand, "organisme": Body, "demarche": Procedure}
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex",
@@ -67,7 +70,8 @@ def value_label(dimension: str, value: str, stats: Optional[st.Published] = None
         return f"{stats.commune_names[value]} ({value})"
     codes = LABELLED.get(dimension)
     if codes is not None and value in codes.codes():
-        return codes(value).label
+        label = codes(value).label  # the mediators' recap's words for bodies and procedures
+        return label[:1].upper() + label[1:]  # "la déclaration…" reads "La déclaration…" at a row's start
     return value.replace("_", " ")  # a code without a label is shown as it is
 
 
@@ -141,7 +145,8 @@ def render_page(stats: st.Published, window: st.Window) -> str:
             sections.append(Section(dimension, labelled, bar_chart(labelled[:CHART_ROWS]),
                                     _median_band(dimension, rows)))
     return templating.render("stats/page.html", stats=stats, window=window, shown_start=shown_start,
-                             shown_end=shown_end, query=query, sections=sections, chart_rows=CHART_ROWS)
+                             shown_end=shown_end, query=query, sections=sections, chart_rows=CHART_ROWS,
+                             console=console.PREFIX)
 
 
 # --- blueprint -----------------------------------------------------------------------------------------
@@ -175,7 +180,11 @@ def stats_blueprint(factory: sessionmaker, authorize: Callable[[Request], object
         return published, window
 
     def refused():
-        return response.html(templating.render("stats/refused.html"), status=403, headers=page_headers())
+        # The console's own page (its layout and style sheet), with the way back to the referrals.
+        document = console.render("message.html", title="Accès réservé", auth=None, flash_info=None,
+                                  flash_error=None, script=None, heading="Statistiques réservées à la coordination",
+                                  text=REFUSED_TEXT, back_to_list=True)
+        return response.html(document, status=403, headers=page_headers())
 
     @bp.route("/", methods=["GET"])
     async def page(request: Request):

@@ -20,12 +20,17 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.console.accounts import Account
+from bot.core.codes import DeliveryState
 from bot.core.privacy import redact
 from bot.core.references import normalise_reference
+from bot.core.text import normalize
+from bot.directory.areas import place_departement
+from bot.directory.geo.communes import CommuneIndex, default_index
+from bot.directory.matching import haversine_km
 from bot.directory.models import Place
 from bot.handoff import followup, helpline, takeover
 from bot.handoff.journal import Action, JournalEntry, Note
-from bot.handoff.notifications.outbox import delivery_status
+from bot.handoff.notifications.outbox import OutboxMessage, delivery_status
 from bot.handoff.recap import deadline_of
 from bot.handoff.referrals import (
     ERASED_KEY,
@@ -36,6 +41,7 @@ from bot.handoff.referrals import (
     STATUSES,
     Referral,
 )
+from bot.handoff.services import distance_text
 from bot.handoff.takeover import NOT_OF_PLACE
 from bot.triage.rules import URGENCE
 
@@ -176,6 +182,7 @@ class ReferralView:
     notifications: list = field(default_factory=list)  # delivery to the place (bot.handoff.notifications.outbox)
     followups: list = field(default_factory=list)  # messages to the person (bot.handoff.followup.FollowupMessage)
     live: Optional["LiveState"] = None
+    closed_by: Optional[int] = None  # the account that closed it (its last closure in the history), once closed
 
 
 @dataclass
@@ -209,7 +216,48 @@ def open_referral(session: Session, account: Account, referral_id: int, now: Opt
                                      .where(followup.FollowupMessage.referral_id == referral.id)
                                      .order_by(followup.FollowupMessage.id)).scalars())
     return ReferralView(referral=referral, history=history, notes=notes, accounts=accounts,
-                        notifications=delivery_status(session, referral.reference), followups=followups, live=live)
+                        notifications=delivery_status(session, referral.reference), followups=followups, live=live,
+                        closed_by=closer(referral, history))
+
+
+def closer(referral: Referral, history: list) -> Optional[int]:
+    """Who closed a closed referral: the account of its last closure in the audit log (None when the log's entry
+    was purged, or the referral is not closed)."""
+    if referral.status != STATUS_CLOSED:
+        return None
+    closures = [h for h in history if h.action == ACTION_CLOSE]
+    return closures[-1].account_id if closures else None
+
+
+# --------------------------------------------------------------------------------------------------
+# The place's notification (bot.handoff.notifications.outbox)
+# --------------------------------------------------------------------------------------------------
+
+NOTIFICATION_FAILED = DeliveryState.FAILED.value
+NOTIFICATION_PENDING = DeliveryState.PENDING.value
+NOTIFICATION_SENT = DeliveryState.SENT.value
+
+
+def notification_state(statuses) -> Optional[str]:
+    """One state for the place's notification over its channels: a failure on any channel is a failure (the
+    mediator must know one way did not work), else still pending, else sent; None when nothing was queued."""
+    seen = set(statuses)
+    for state in (NOTIFICATION_FAILED, NOTIFICATION_PENDING, NOTIFICATION_SENT):
+        if state in seen:
+            return state
+    return None
+
+
+def notification_states(session: Session, referral_ids) -> dict:
+    """Referral id -> notification_state, for the referrals that had a notification queued (one query)."""
+    ids = {rid for rid in referral_ids if rid is not None}
+    if not ids:
+        return {}
+    statuses: dict = {}
+    for referral_id, status in session.execute(select(OutboxMessage.referral_id, OutboxMessage.status)
+                                               .where(OutboxMessage.referral_id.in_(ids)).distinct()):
+        statuses.setdefault(referral_id, []).append(status)
+    return {rid: notification_state(found) for rid, found in statuses.items()}
 
 
 def live_state(session: Session, referral: Referral, now: Optional[datetime] = None) -> LiveState:
@@ -329,12 +377,64 @@ def _end_live_silently(session: Session, referral: Referral, account: Account, n
         record(session, account, ACTION_LIVE_END, referral, now=now)
 
 
-def other_places(session: Session, account: Account, referral: Referral) -> list:
-    """(id, name, commune) of the places a referral can be handed to."""
-    rows = session.execute(select(Place.id, Place.nom, Place.commune)
-                           .where(Place.id != (referral.place_id or ""), Place.withdrawn_at.is_(None))
-                           .order_by(Place.commune, Place.nom)).all()
-    return [tuple(r) for r in rows]
+@dataclass(frozen=True)
+class OtherPlace:
+    """A place a referral can be handed to, as "Transmettre à un autre lieu" lists it."""
+    id: str
+    name: str
+    area: str                     # "Vitré, Ille-et-Vilaine (35)": commune, département's name and code
+    distance_km: Optional[float]  # from the referral's place (or the person's commune); None without a position
+    approximate: bool             # one of the two positions is a commune's centre
+
+    @property
+    def distance(self) -> str:
+        """"12,3" or "environ 12" (before " km", as the desk writes it); "" without a distance."""
+        return distance_text(self.distance_km, self.approximate)
+
+
+def other_places(session: Session, account: Account, referral: Referral,
+                 communes: Optional[CommuneIndex] = None) -> list[OtherPlace]:
+    """The places a referral can be handed to, nearest first: from the referral's place, or from the person's
+    commune when the place has no position; the places without a position last, by name."""
+    communes = communes if communes is not None else default_index()
+    origin = _origin(session, referral, communes)
+    # Only the columns listed: a national directory has tens of thousands of places.
+    rows = session.execute(select(Place.id, Place.nom, Place.commune, Place.code_insee, Place.code_postal,
+                                  Place.latitude, Place.longitude, Place.position_approx)
+                           .where(Place.id != (referral.place_id or ""), Place.withdrawn_at.is_(None)))
+    listed = []
+    for pid, name, commune, insee, postcode, latitude, longitude, approx in rows:
+        distance = None
+        if origin is not None and latitude is not None and longitude is not None:
+            distance = haversine_km(origin[0], origin[1], latitude, longitude)
+        listed.append(OtherPlace(pid, name, place_area(commune, insee, postcode, communes), distance,
+                                 distance is not None and (origin[2] or bool(approx))))
+    return sorted(listed, key=lambda p: (p.distance_km is None, p.distance_km or 0.0, normalize(p.name), p.id))
+
+
+def _origin(session: Session, referral: Referral, communes: CommuneIndex) -> Optional[tuple[float, float, bool]]:
+    """(latitude, longitude, approximate) distances are counted from, or None."""
+    place = session.get(Place, referral.place_id) if referral.place_id else None
+    if place is not None and place.has_coordinates:
+        return place.latitude, place.longitude, bool(place.position_approx)
+    facts = referral.facts if isinstance(referral.facts, dict) else {}
+    insee = facts.get("commune_insee")
+    commune = communes.by_insee(insee) if isinstance(insee, str) else None
+    if commune is None:
+        return None
+    return commune.latitude, commune.longitude, True  # a commune's centre, not the person's address
+
+
+def place_area(commune: Optional[str], code_insee: Optional[str], code_postal: Optional[str],
+               communes: CommuneIndex) -> str:
+    """"Vitré, Ille-et-Vilaine (35)"; "Vitré (35)" when the département's name is unknown, what is known otherwise."""
+    code = place_departement(code_insee, code_postal)
+    name = communes.departement_name(code) if code else None
+    if not code:
+        return commune or ""
+    if not name:
+        return f"{commune} ({code})" if commune else code
+    return ", ".join(part for part in (commune, f"{name} ({code})") if part)
 
 
 def due_callbacks_for(session: Session, account: Account, now: Optional[datetime] = None):

@@ -10,6 +10,8 @@ import pytest
 
 from bot.console import accounts
 from bot.core.db import session_scope
+from bot.directory.models import Place
+from bot.handoff.notifications.outbox import OutboxMessage
 from bot.handoff.referrals import Referral
 from tests.console_support import PASSWORD, T0, ConsoleServer, build_db
 
@@ -20,9 +22,10 @@ pytestmark = pytest.mark.browser
 def env(tmp_path_factory, browser):
     mp = pytest.MonkeyPatch()
     db = build_db(tmp_path_factory.mktemp("console"), mp)
-    server = ConsoleServer(db["factory"], lambda: T0 + timedelta(hours=1))
+    clock = {"now": T0 + timedelta(hours=1)}
+    server = ConsoleServer(db["factory"], lambda: clock["now"])
     try:
-        yield dict(db, base=server.base)
+        yield dict(db, base=server.base, clock=clock)
     finally:
         server.stop()
         mp.undo()
@@ -51,21 +54,44 @@ def login(page, base, email="med-a@example.org"):
     assert page.locator("#orientations").count() == 1, page.content()[:3000]
 
 
+def set_the_scene(env, rid, ref):
+    """Positions for two places (the third has none), and the place's e-mail about a1 that failed."""
+    with session_scope(env["factory"]) as session:
+        for pid, lat, lon in (("lieu-a", 48.1113, -1.6800), ("lieu-c", 48.1211, -1.6035)):
+            place = session.get(Place, pid)
+            place.latitude, place.longitude = lat, lon
+        session.add(OutboxMessage(referral_id=rid, reference=ref, place_id="lieu-a", kind="email", target="x",
+                                  payload={}, status="echec", attempts=8, next_attempt_at=T0,
+                                  last_error="boîte pleine", created_at=T0, updated_at=T0))
+
+
 def test_a_mediators_round(page, env):
     rid, ref = env["referrals"]["a1"]
+    set_the_scene(env, rid, ref)
     login(page, env["base"])
     rows = page.locator("#orientations tbody tr")
     # a1 is an open urgence: listed before a2, although a2 is newer
     assert rows.count() == 2 and rows.first.get_attribute("data-reference") == env["referrals"]["a1"][1]
     assert env["referrals"]["b1"][1] not in page.content()  # another place's referral is not listed
+    # The failed notification shows on a1's row, in words, and only there.
+    badge = rows.first.locator(".envoi-echec-badge")
+    assert badge.is_visible() and badge.inner_text().strip().endswith("Échec de la notification au lieu")
+    assert rows.nth(1).locator(".envoi-echec-badge").count() == 0
 
     page.click(f"text={ref}")
     assert page.locator("#reference").inner_text() == ref
+    assert page.locator("#notification-lieu").inner_text().strip() == \
+        "Échec (E-mail) : le lieu n'a pas été prévenu par ce moyen (boîte pleine)"
+    assert page.locator("#lieu").inner_text().endswith("02 99 00 00 00")
+    # The nearest place first, with its commune, département and distance; the one without a position last.
+    assert page.locator("#lieu-cible option").all_inner_texts() == [
+        "— choisir —", "France services Cesson — Cesson-Sévigné, Ille-et-Vilaine (35) — 5,8 km",
+        "Médiathèque des Champs Libres — Rennes, Ille-et-Vilaine (35)"]
     facts = page.locator("#faits").inner_text()
     assert "la prime d'activité" in facts and "prime_activite" not in facts
     page.click("#prendre")
     assert "Orientation prise en charge." in page.locator(".flash.info").inner_text()
-    assert "Prise en charge" in page.locator("#statut").inner_text()
+    assert page.locator("#statut").inner_text().strip() == "Prise en charge par med-a@example.org, le 26/11/2026 11:00"
 
     hostile = ['<script>window.pwned=1;alert(1)</script>', '"><img src=x onerror=alert(2)>']
     for note in hostile:
@@ -77,9 +103,12 @@ def test_a_mediators_round(page, env):
     assert page.locator("#notes img, #notes script").count() == 0
     assert page.evaluate("window.pwned") is None and page.dialogs == []
 
+    env["clock"]["now"] = T0 + timedelta(hours=1, minutes=25)  # closed 25 minutes after the claim
     page.check("input[name=issue][value=injoignable]")
     page.click("#cloturer")
     assert "Orientation clôturée." in page.locator(".flash.info").inner_text()
+    assert page.locator("#statut").inner_text().strip() == \
+        "Clôturée par med-a@example.org, le 26/11/2026 11:25 — issue : Personne injoignable"
     assert page.locator("#issue").inner_text() == "Personne injoignable"
     assert page.locator("#prendre").count() == 0 and page.locator("#cloturer").count() == 0
     history = page.locator("#historique").inner_text()

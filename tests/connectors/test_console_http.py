@@ -282,3 +282,103 @@ def test_the_list_puts_urgences_first_by_deadline_and_marks_a_near_one(env):
     assert 'class="ligne-echeance-proche"' in row and "Échéance dans 2 jours" in visible_text(row)
     other = re.search(rf'<tr data-reference="{made["prefecture_sms"][1]}"[^>]*>.*?</tr>', html, flags=re.S).group(0)
     assert "Échéance" not in visible_text(other) and "avant le dimanche 20 décembre" in visible_text(other)
+
+
+# --- the console's small things (issue 15, section 5) ------------------------------------------------------
+
+def status_line(html: str) -> str:
+    return visible_text(re.search(r'<dd id="statut">.*?</dd>', html, flags=re.S).group(0)).strip()
+
+
+def test_the_status_line_says_who_closed_and_when_and_who_claimed_before(env):
+    from connectors.console import fmt_time
+
+    rid = env["referrals"]["a1"][0]
+    c, _ = log_in(env)
+    token = csrf_of(c.get(f"/orientations/{rid}").text)
+    c.post(f"/orientations/{rid}/prise-en-charge", data={"csrf": token})
+    claimed = status_line(c.get(f"/orientations/{rid}").text)
+    assert claimed == f"Prise en charge par med-a@example.org, le {fmt_time(T0 + timedelta(hours=1))}"
+
+    env["clock"]["now"] = T0 + timedelta(hours=2, minutes=7)
+    other, _ = log_in(env, email="med-a2@example.org")
+    other.post(f"/orientations/{rid}/cloturer", data={"csrf": token_of(other, rid), "issue": "fait"})
+    closed = status_line(c.get(f"/orientations/{rid}").text)
+    assert closed.startswith(f"Clôturée par med-a2@example.org, le {fmt_time(T0 + timedelta(hours=2, minutes=7))}")
+    assert "med-a@example.org" not in closed and "Fait" in closed  # not the claim's author nor its time
+
+
+def token_of(c, rid) -> str:
+    return csrf_of(c.get(f"/orientations/{rid}").text)
+
+
+def add_notification(env, key: str, status: str, kind: str = "email", error: str | None = None) -> None:
+    from bot.handoff.notifications.outbox import OutboxMessage
+
+    rid, reference = env["referrals"][key]
+    with session_scope(env["factory"]) as session:
+        session.add(OutboxMessage(referral_id=rid, reference=reference, place_id="lieu-a", kind=kind, target="x",
+                                  payload={}, status=status, attempts=3 if status == "echec" else 1,
+                                  next_attempt_at=T0 + timedelta(minutes=30), last_error=error, created_at=T0,
+                                  updated_at=T0, sent_at=T0 + timedelta(minutes=1) if status == "envoye" else None))
+
+
+def notification_line(html: str) -> str:
+    return visible_text(re.search(r'<dd id="notification-lieu">.*?</dd>', html, flags=re.S).group(0)).strip()
+
+
+def test_the_places_notification_is_said_near_the_place_and_a_failure_shows_in_the_list(env):
+    from connectors.console import fmt_time
+
+    add_notification(env, "a1", "echec", error="SMTP refusé")
+    add_notification(env, "a2", "en_attente")
+    c, _ = log_in(env)
+    failed = notification_line(c.get(f"/orientations/{env['referrals']['a1'][0]}").text)
+    assert failed == "Échec (E-mail) : le lieu n'a pas été prévenu par ce moyen (SMTP refusé)"
+    pending = notification_line(c.get(f"/orientations/{env['referrals']['a2'][0]}").text)
+    assert pending == ("En attente (E-mail) : la notification n'est pas encore partie, prochain essai le "
+                       f"{fmt_time(T0 + timedelta(minutes=30))}")
+
+    html = c.get("/orientations").text
+    rows = {ref: visible_text(row) for ref, row in re.findall(r'<tr data-reference="([^"]+)"[^>]*>(.*?)</tr>', html,
+                                                                flags=re.S)}
+    assert "Échec de la notification au lieu" in rows[env["referrals"]["a1"][1]]
+    assert "Échec" not in rows[env["referrals"]["a2"][1]]  # pending is not a failure
+
+    add_notification(env, "a2", "envoye", kind="webhook")
+    both = notification_line(c.get(f"/orientations/{env['referrals']['a2'][0]}").text)
+    assert f"Envoyé (Webhook) : le lieu a été prévenu le {fmt_time(T0 + timedelta(minutes=1))}" in both
+    coordinator, _ = log_in(env, email="coord@example.org")
+    untold = notification_line(coordinator.get(f"/orientations/{env['referrals']['b1'][0]}").text)
+    assert untold.startswith("Non : le lieu n'a aucun moyen de notification")
+
+
+def test_the_places_phone_reads_as_on_the_desk(env):
+    from bot.directory.models import Place
+
+    with session_scope(env["factory"]) as session:
+        session.get(Place, "lieu-a").telephone = "+33261910001"
+    c, _ = log_in(env)
+    place = visible_text(re.search(r'<dd id="lieu">.*?</dd>', c.get(f"/orientations/{env['referrals']['a1'][0]}")
+                                   .text, flags=re.S).group(0))
+    assert "02 61 91 00 01" in place and "+33261910001" not in place
+
+
+def test_hand_over_lists_places_nearest_first_with_commune_and_departement(env):
+    from bot.directory.models import Place
+
+    with session_scope(env["factory"]) as session:
+        for pid, lat, lon, approx in (("lieu-a", 48.1113, -1.6800, False), ("lieu-b", None, None, False),
+                                      ("lieu-c", 48.1211, -1.6035, True)):
+            place = session.get(Place, pid)
+            place.latitude, place.longitude, place.position_approx = lat, lon, approx
+        session.add(Place(id="lieu-d", pivot="00000000000000", nom="France Services Vitré", commune="Vitré",
+                          code_postal="35500", code_insee="35360", adresse="x", date_maj=T0.date(),
+                          latitude=48.1228, longitude=-1.2098))
+    c, _ = log_in(env)
+    html = c.get(f"/orientations/{env['referrals']['a1'][0]}").text
+    options = [visible_text(o).strip() for o in re.findall(r"<option[^>]*>(.*?)</option>", html, flags=re.S)]
+    assert options == ["— choisir —",
+                       "France services Cesson — Cesson-Sévigné, Ille-et-Vilaine (35) — environ 6 km",
+                       "France Services Vitré — Vitré, Ille-et-Vilaine (35) — 34,9 km",
+                       "Médiathèque des Champs Libres — Rennes, Ille-et-Vilaine (35)"]  # no position: last

@@ -151,7 +151,7 @@ def test_hostile_note_and_place_name_appear_only_as_text(console, note, name):
     # The coordinator sees both places' names in the list of places to transfer to.
     other = coordinator.get(f"/orientations/{rid_b1}")
     assert other.status_code == 200
-    assert f"{name} (Rennes)" in Page(other.text, capture=("option",)).texts["option"]
+    assert f"{name} — Rennes, Ille-et-Vilaine (35)" in Page(other.text, capture=("option",)).texts["option"]
     journal = mediator.get("/journal")
     assert journal.status_code == 200
     assert_no_markup_from_data(journal.text)

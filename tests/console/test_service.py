@@ -225,3 +225,132 @@ def test_urgences_come_first_by_deadline_then_by_age_then_the_rest_newest_first(
     # the fixture's a1 is an urgence without a deadline, made before all of these
     assert order == ["soon", "late", refs["a1"][1], "none_old", "none_new",
                      "closed", "learn", refs["a2"][1]]
+
+
+# --- issue 15, section 5: who closed, the places to hand over to, the place's notification ---------------
+
+def test_a_closed_referral_names_who_closed_it_and_when_not_who_claimed_it(db):
+    med_a, med_a2 = account(db["factory"], "med-a@example.org"), account(db["factory"], "med-a2@example.org")
+    rid = db["referrals"]["a1"][0]
+    with session_scope(db["factory"]) as session:
+        service.claim(session, med_a, rid, now=T0 + timedelta(hours=1))
+        view = service.open_referral(session, med_a, rid, now=T0 + timedelta(hours=1, minutes=1))
+        assert view.closed_by is None  # claimed, not closed
+        service.close(session, med_a2, rid, "fait", now=T0 + timedelta(hours=2))
+    with session_scope(db["factory"]) as session:
+        view = service.open_referral(session, med_a, rid, now=T0 + timedelta(hours=3))
+        assert view.referral.claimed_by == med_a.id and view.closed_by == med_a2.id
+        assert view.referral.closed_at == T0 + timedelta(hours=2)
+        assert view.accounts[view.closed_by] == "med-a2@example.org"
+
+
+def test_a_referral_closed_without_a_claim_names_its_closer(db):
+    med_a = account(db["factory"], "med-a@example.org")
+    rid = db["referrals"]["a2"][0]
+    with session_scope(db["factory"]) as session:
+        service.close(session, med_a, rid, "injoignable", now=T0 + timedelta(hours=2))
+        assert service.open_referral(session, med_a, rid).closed_by == med_a.id
+
+
+def mini_communes():
+    from bot.directory.geo.communes import CommuneIndex
+    from bot.directory.geo.reference import Commune
+
+    return CommuneIndex([Commune("35238", "Rennes", ("35000",), 48.1113, -1.6800, "35", 220000),
+                         Commune("35360", "Vitré", ("35500",), 48.1228, -1.2098, "35", 19000)],
+                        {"35": "Ille-et-Vilaine", "22": "Côtes-d'Armor"})
+
+
+def place_positions(session, positions: dict) -> None:
+    from bot.directory.models import Place
+
+    for pid, (lat, lon, approx, commune, postcode, insee) in positions.items():
+        place = session.get(Place, pid)
+        if place is None:
+            place = Place(id=pid, pivot="00000000000000", nom=pid.capitalize(), adresse="x",
+                          date_maj=T0.date())
+            session.add(place)
+        place.latitude, place.longitude, place.position_approx = lat, lon, approx
+        place.commune, place.code_postal, place.code_insee = commune, postcode, insee
+    session.flush()
+
+
+def test_places_to_hand_over_to_come_nearest_first_with_their_departement(db):
+    med_a = account(db["factory"], "med-a@example.org")
+    rid = db["referrals"]["a1"][0]
+    with session_scope(db["factory"]) as session:
+        place_positions(session, {
+            "lieu-a": (48.1113, -1.6800, False, "Rennes", "35000", "35238"),  # the referral's place
+            "lieu-b": (48.1228, -1.2098, True, "Vitré", "35500", None),        # at its commune's centre
+            "lieu-c": (48.1211, -1.6035, False, "Cesson-Sévigné", "35510", "35051"),
+            "zebre": (None, None, False, "Dinan", "22100", "22050"),            # no position: last, by name
+            "atelier": (None, None, False, None, None, None),
+            "loin": (48.5140, -2.7650, False, "Saint-Brieuc", "22000", "22278"),
+        })
+        referral = session.get(Referral, rid)
+        others = service.other_places(session, med_a, referral, communes=mini_communes())
+    assert [p.id for p in others] == ["lieu-c", "lieu-b", "loin", "atelier", "zebre"]
+    by_id = {p.id: p for p in others}
+    assert by_id["lieu-c"].area == "Cesson-Sévigné, Ille-et-Vilaine (35)"
+    assert by_id["lieu-c"].distance == "5,8" and not by_id["lieu-c"].approximate
+    assert by_id["lieu-b"].area == "Vitré, Ille-et-Vilaine (35)"
+    assert by_id["lieu-b"].distance == "environ 35"  # the place's position is its commune's
+    assert by_id["loin"].area == "Saint-Brieuc, Côtes-d'Armor (22)"
+    assert by_id["zebre"].distance == "" and by_id["zebre"].area == "Dinan, Côtes-d'Armor (22)"
+    assert by_id["atelier"].area == ""
+
+
+def test_without_a_position_for_the_place_distances_start_from_the_persons_commune(db):
+    med_a = account(db["factory"], "med-a@example.org")
+    rid = db["referrals"]["a1"][0]
+    with session_scope(db["factory"]) as session:
+        place_positions(session, {
+            "lieu-a": (None, None, False, "Rennes", "35000", None),  # no position for the referral's place
+            "lieu-b": (48.1228, -1.2098, False, "Vitré", "35500", "35360"),
+            "lieu-c": (48.1211, -1.6035, False, "Cesson-Sévigné", "35510", "35051"),
+        })
+        referral = session.get(Referral, rid)
+        referral.facts = dict(referral.facts, commune_insee="35360")  # the person lives in Vitré
+        others = service.other_places(session, med_a, referral, communes=mini_communes())
+        # Without the person's commune either: no distance, every place by name.
+        referral.facts = {"organisme": "caf"}
+        unplaced = service.other_places(session, med_a, referral, communes=mini_communes())
+    assert [(p.id, p.distance) for p in others] == [("lieu-b", "environ 1"), ("lieu-c", "environ 29")]
+    assert [(p.id, p.distance) for p in unplaced] == [("lieu-c", ""), ("lieu-b", "")]  # France…, Médiathèque…
+
+
+def test_a_withdrawn_place_is_not_offered(db):
+    from bot.directory.models import Place
+
+    med_a = account(db["factory"], "med-a@example.org")
+    with session_scope(db["factory"]) as session:
+        session.get(Place, "lieu-c").withdrawn_at = T0
+        referral = session.get(Referral, db["referrals"]["a1"][0])
+        assert [p.id for p in service.other_places(session, med_a, referral, communes=mini_communes())] == ["lieu-b"]
+
+
+def test_the_places_notification_state_sums_up_its_channels(db):
+    from bot.handoff.notifications.outbox import OutboxMessage
+
+    assert service.notification_state([]) is None
+    assert service.notification_state(["envoye", "envoye"]) == "envoye"
+    assert service.notification_state(["envoye", "en_attente"]) == "en_attente"
+    assert service.notification_state(["envoye", "echec", "en_attente"]) == "echec"  # one way did not work
+    refs = db["referrals"]
+    with session_scope(db["factory"]) as session:
+        for key, kind, status in (("a1", "email", "envoye"), ("a1", "webhook", "echec"), ("a2", "email", "en_attente")):
+            rid, reference = refs[key]
+            session.add(OutboxMessage(referral_id=rid, reference=reference, place_id="lieu-a", kind=kind,
+                                      target="x", payload={}, status=status, attempts=1, next_attempt_at=T0,
+                                      created_at=T0, updated_at=T0))
+        session.flush()
+        states = service.notification_states(session, [rid for rid, _ in refs.values()])
+    assert states == {refs["a1"][0]: "echec", refs["a2"][0]: "en_attente"}  # b1: nothing was queued
+
+
+def test_a_places_area_says_what_is_known_of_it():
+    communes = mini_communes()
+    assert service.place_area("Vitré", "35360", "35500", communes) == "Vitré, Ille-et-Vilaine (35)"
+    assert service.place_area("Ajaccio", "2A004", None, communes) == "Ajaccio (2A)"  # no name for 2A here
+    assert service.place_area(None, None, "35500", communes) == "Ille-et-Vilaine (35)"
+    assert service.place_area("Quelque part", None, None, communes) == "Quelque part"

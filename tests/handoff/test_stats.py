@@ -296,3 +296,37 @@ def test_empty_period_renders():
     assert "Aucune orientation" in html and "Orientations : 0" in html
     future = stats.whole_weeks(stats.StatsFilter(start=TODAY), TODAY)
     assert "aucune semaine terminée" in render_page(stats.publish(stats.Stats(), stats.Rules()), future)
+
+
+# --- words, not codes; the way back to the console (issue 15, section 5) --------------------------------
+
+def test_bodies_and_procedures_are_shown_with_the_recaps_words():
+    from connectors.stats_page import value_label
+
+    assert value_label("organisme", "caf") == "Caisse d'allocations familiales (CAF)"
+    assert value_label("organisme", "prefecture") == "Préfecture (titres de séjour, ANEF)"
+    assert value_label("organisme", "ants").startswith("Agence nationale des titres sécurisés (ANTS)")
+    assert value_label("demarche", "declaration_trimestrielle") == "La déclaration trimestrielle de ressources"
+    assert value_label("demarche", "code_plus_recent") == "code plus recent"  # no label yet: no underscore at least
+
+
+async def test_the_coordinators_page_reads_in_words_and_links_back_to_the_console(server, factory):
+    for day in range(3, 8):
+        add(factory, at(2026, 3, day, 9), organisme="prefecture")
+    async with httpx.AsyncClient() as client:
+        page = (await client.get(server["base"] + "/")).text
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', page)
+    assert "Préfecture (titres de séjour, ANEF)" in rows and "Le RSA (revenu de solidarité active)" in rows
+    assert "prefecture" not in rows and "rsa" not in rows
+    assert re.search(r'<header><nav[^>]*><a href="/webhooks/console/orientations"[^>]*>Retour à la console', page)
+
+
+async def test_a_refused_mediator_gets_the_consoles_page_with_the_way_back(server, factory):
+    server["allowed"]["ok"] = False
+    async with httpx.AsyncClient() as client:
+        reply = await client.get(server["base"] + "/")
+    assert reply.status_code == 403
+    assert '<link rel="stylesheet" href="/webhooks/console/static/console.css">' in reply.text
+    assert "<h1>Statistiques réservées à la coordination</h1>" in reply.text
+    assert "Accès réservé aux coordinateurs" in reply.text
+    assert '<a href="/webhooks/console/orientations">Retour à la liste</a>' in reply.text

@@ -137,9 +137,10 @@ def test_a_withdrawn_place_is_not_offered_for_handing_a_referral_over(tmp_path, 
 
     class Referral:
         place_id = rows[1]["id"]
+        facts = {}
 
     with factory() as session:
-        offered = {place_id for place_id, _, _ in other_places(session, None, Referral())}
+        offered = {place.id for place in other_places(session, None, Referral())}
     assert rows[0]["id"] not in offered and rows[2]["id"] in offered
 
 
