@@ -23,7 +23,7 @@ from bot.console.accounts import Account
 from bot.core.privacy import redact
 from bot.core.references import normalise_reference
 from bot.directory.models import Place
-from bot.handoff import followup, helpline, takeover
+from bot.handoff import desk_contact, followup, helpline, takeover
 from bot.handoff.journal import Action, JournalEntry, Note
 from bot.handoff.notifications.outbox import delivery_status
 from bot.handoff.recap import deadline_of
@@ -176,6 +176,7 @@ class ReferralView:
     notifications: list = field(default_factory=list)  # delivery to the place (bot.handoff.notifications.outbox)
     followups: list = field(default_factory=list)  # messages to the person (bot.handoff.followup.FollowupMessage)
     live: Optional["LiveState"] = None
+    contact: Optional[object] = None  # the number a desk left (bot.handoff.desk_contact.ContactView)
 
 
 @dataclass
@@ -209,7 +210,8 @@ def open_referral(session: Session, account: Account, referral_id: int, now: Opt
                                      .where(followup.FollowupMessage.referral_id == referral.id)
                                      .order_by(followup.FollowupMessage.id)).scalars())
     return ReferralView(referral=referral, history=history, notes=notes, accounts=accounts,
-                        notifications=delivery_status(session, referral.reference), followups=followups, live=live)
+                        notifications=delivery_status(session, referral.reference), followups=followups, live=live,
+                        contact=desk_contact.contact_view(session, referral))
 
 
 def live_state(session: Session, referral: Referral, now: Optional[datetime] = None) -> LiveState:
