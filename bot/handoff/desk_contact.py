@@ -135,6 +135,7 @@ def leave_contact(session: Session, conversation_key: str, reference: Optional[s
               "sealed_first_name": followup.seal(name) if name else None,
               "address_key": helpline.caller_pseudonym(number.e164) if number.mobile else None}
     contact = followup.contact_for(session, referral.id)
+    could_text = contact is not None and contact.channel == followup.CHANNEL_SMS
     if contact is None:
         session.add(followup.Contact(referral_id=referral.id, created_at=now, **values))
     else:
@@ -145,6 +146,10 @@ def leave_contact(session: Session, conversation_key: str, reference: Optional[s
     referral.updated_at = now
     session.flush()
     refresh_pending_facts(session, referral)
+    if not number.mobile:
+        followup.cancel_pending(session, referral.id)  # no SMS can reach a landline
+    elif not could_text and referral.status != STATUS_OPEN:
+        followup.on_status_change(session, referral, now)  # claimed before the number came: the person hears it
 
     due = None
     if callback:

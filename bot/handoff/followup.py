@@ -183,6 +183,11 @@ def _cancel_pending(session: Session, referral_id: int, kinds: tuple) -> None:
                     .values(status=STATUS_CANCELLED).execution_options(synchronize_session=False))
 
 
+def cancel_pending(session: Session, referral_id: int) -> None:
+    """Nothing can reach the person any more (a desk replaced a mobile by a landline): what waits is cancelled."""
+    _cancel_pending(session, referral_id, KINDS)
+
+
 def on_status_change(session: Session, referral: Referral, now: Optional[datetime] = None,
                      days: Optional[int] = None) -> list[FollowupMessage]:
     """Queue what the person must hear about the referral's new status (nothing without a contact).

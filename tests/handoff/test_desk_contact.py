@@ -309,3 +309,26 @@ def test_the_recap_of_a_desk_referral_says_how_the_place_can_reach_the_person():
 @pytest.mark.parametrize("channel", ["sms", "telegram"])
 def test_an_sms_or_telegram_recap_says_nothing_new_the_channel_is_the_way_back(channel):
     assert recap({"organisme": "caf"}, "urgence", channel).line("contact") is None
+
+
+def test_a_number_left_after_the_claim_still_gets_the_claim_notice_once(db):
+    referral_id, reference = new_referral(db)
+    with session_scope(db["factory"]) as session:
+        service.claim(session, mediator(db), referral_id, T0)
+    leave(db, reference)
+    leave(db, reference)  # a repeat queues nothing more
+    sms = FakeSms()
+    asyncio.run(followup.deliver_due(db["factory"], {"sms": sms}, T0))
+    assert len(sms.sent) == 1 and sms.sent[0][0] == MOBILE and "prise en charge" in sms.sent[0][1]
+
+
+def test_a_mobile_replaced_by_a_landline_cancels_what_was_waiting(db):
+    referral_id, reference = new_referral(db)
+    leave(db, reference)
+    with session_scope(db["factory"]) as session:
+        service.claim(session, mediator(db), referral_id, T0)
+    leave(db, reference, "02 99 12 34 56")
+    sms = FakeSms()
+    asyncio.run(followup.deliver_due(db["factory"], {"sms": sms}, T0))
+    assert sms.sent == []
+    assert count(db, followup.FollowupMessage, followup.FollowupMessage.status == followup.STATUS_PENDING) == 0
