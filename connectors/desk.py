@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -10,8 +12,12 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.core.db import session_scope, shared_factory
+from bot.core.moments import to_paris
+from bot.core.pseudonyms import pseudonymise
 from bot.core.settings import get_settings, https_headers
 from bot.directory.stats import demo_places_loaded
+from bot.handoff import desk_contact
 from connectors.base import (
     ERASE_TYPE,
     AiguillageInput,
@@ -49,6 +55,16 @@ def conversation_id(sender: str) -> str:
 
 
 class DeskInput(AiguillageInput):
+    def __init__(self, session_factory=None, clock: Optional[Callable[[], datetime]] = None):
+        self._factory = session_factory
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+
+    @property
+    def factory(self):
+        if self._factory is None:
+            self._factory = shared_factory()
+        return self._factory
+
     @classmethod
     def name(cls) -> Text:
         return "desk"
@@ -102,7 +118,42 @@ class DeskInput(AiguillageInput):
             turn = await self.turn(request, on_new_message, conversation_id(sender), text, {"channel": "desk"})
             return response.json(desk_answer(turn.replies, turn.kept_text, turn.erased))
 
+        @desk.route("/contact", methods=["POST"])
+        async def contact(request: Request):
+            """The phone number (and first name) the desk leaves with a referral of this conversation, after
+            the person's own consent. Answers codes (the page says them in French), never the number."""
+            refusal = address_refusal(request)
+            if refusal is not None:
+                return refusal
+            payload = request.json if isinstance(request.json, dict) else {}
+            sender = str(payload.get("sender") or "").strip()
+            if not sender:
+                return response.json({"erreur": desk_contact.NOT_FOUND}, status=404)
+            try:
+                left = await asyncio.to_thread(self._leave_contact, sender, payload)
+            except desk_contact.ContactError as exc:
+                status = 404 if exc.code == desk_contact.NOT_FOUND else 400
+                return response.json({"erreur": exc.code, "champ": exc.field}, status=status)
+            return response.json({
+                "reference": left.reference,
+                "sms": left.mobile,
+                "rappel_le": to_paris(left.callback_due).isoformat() if left.callback_due else None,
+                # The slip's contact line, from the mediators' recap (bot/handoff/recap.py).
+                "ligne": {"cle": left.line.key, "libelle": left.line.label, "texte": left.line.text},
+            })
+
         return desk
+
+    def _leave_contact(self, sender: str, payload: dict) -> desk_contact.Left:
+        def text(name: str) -> Optional[str]:
+            value = payload.get(name)
+            return value if isinstance(value, str) else None
+
+        with session_scope(self.factory) as session:
+            return desk_contact.leave_contact(
+                session, pseudonymise(conversation_id(sender)), text("reference"), text("telephone"),
+                text("prenom"), consent=payload.get("consentement") is True, callback=payload.get("rappel") is True,
+                now=self._clock())
 
 
 def desk_answer(replies: List[dict], kept_text: str, erased: bool = False) -> List[dict]:

@@ -28,7 +28,7 @@ from bot.directory.areas import place_departement
 from bot.directory.geo.communes import CommuneIndex, default_index
 from bot.directory.matching import haversine_km
 from bot.directory.models import Place
-from bot.handoff import followup, helpline, takeover
+from bot.handoff import desk_contact, followup, helpline, takeover
 from bot.handoff.journal import Action, JournalEntry, Note
 from bot.handoff.notifications.outbox import OutboxMessage, delivery_status
 from bot.handoff.recap import deadline_of
@@ -183,6 +183,7 @@ class ReferralView:
     followups: list = field(default_factory=list)  # messages to the person (bot.handoff.followup.FollowupMessage)
     live: Optional["LiveState"] = None
     closed_by: Optional[int] = None  # the account that closed it (its last closure in the history), once closed
+    contact: Optional[object] = None  # the number a desk left (bot.handoff.desk_contact.ContactView)
 
 
 @dataclass
@@ -217,7 +218,8 @@ def open_referral(session: Session, account: Account, referral_id: int, now: Opt
                                      .order_by(followup.FollowupMessage.id)).scalars())
     return ReferralView(referral=referral, history=history, notes=notes, accounts=accounts,
                         notifications=delivery_status(session, referral.reference), followups=followups, live=live,
-                        closed_by=closer(referral, history))
+                        closed_by=closer(referral, history),
+                        contact=desk_contact.contact_view(session, referral))
 
 
 def closer(referral: Referral, history: list) -> Optional[int]:

@@ -64,3 +64,4 @@ class CallbackReason(LabelledCode):
     MISSED = ("missed", "Appel manqué")
     AFTER_HOURS = ("after_hours", "Hors horaires")
     ASKED = ("demande", "Demande de rappel (SMS)")  # the person asked a place to call back (SMS conversation)
+    DESK = ("accueil", "Demande de rappel (accueil)")  # a desk left the person's number and asked for a call

@@ -6,7 +6,8 @@ one conversation never reaches the same person's conversation on another channel
 events are deleted by the channel (connectors.base.erase_conversation), the rest here:
 
 - referrals, with their sealed contact, follow-up messages, notes, live conversation and notifications
-  to the place, leaving an anonymous residue for the statistics (bot.handoff.referrals.erase_for_sender);
+  to the place, and the callback a desk asked for with one (`callbacks.referral_id`), leaving an anonymous
+  residue for the statistics (bot.handoff.referrals.erase_for_sender);
 - callbacks the conversation booked at a place (SMS), never a helpline callback for a missed call;
 - the SMS numbered choices of the last reply.
 """

@@ -1,8 +1,9 @@
 """Messages to the person after a referral: "taken in charge", "closed", and a later "did it work?".
 
 The person's address (phone number or Telegram chat id) is kept only with their consent, only for a
-referral made on SMS or Telegram, and only encrypted (`followup_contacts`). Desk referrals have none:
-the person holds the printed slip.
+referral made on SMS or Telegram, and only encrypted (`followup_contacts`). A desk referral has one only
+when the desk left the person's phone number with their separate consent (bot/handoff/desk_contact.py):
+a mobile gets the same SMS, a landline (CHANNEL_CALL) none; otherwise the person holds the printed slip.
 
 Messages go through an outbox (`followup_messages`) written in the same transaction as the status
 change. `deliver_due` claims a due row by pushing its `due_at` forward (a lease: a crashed worker's
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Mapping, Optional
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, select, update
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.sms.providers import OptedOut
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 CHANNEL_SMS = Channel.SMS.value
 CHANNEL_TELEGRAM = Channel.TELEGRAM.value
 CHANNELS = (CHANNEL_SMS, CHANNEL_TELEGRAM)
+# A landline left at a desk: the place may call it, no message can be sent to it.
+CHANNEL_CALL = "appel"
 
 
 class Kind(LabelledCode):
@@ -99,6 +102,10 @@ class Contact(Base):
     channel = Column(String(16), nullable=False)
     sealed_address = Column(Text, nullable=False)  # Fernet token, never the address itself
     created_at = Column(UtcDateTime(), nullable=False)
+    # Left at a desk only: the first name the person chose to give (sealed too), and the keyed pseudonym of
+    # the SMS conversation of that number, so that a reply to "est-ce réglé ?" finds the desk referral.
+    sealed_first_name = Column(Text, nullable=True)
+    address_key = Column(String(64), nullable=True, index=True)
 
 
 class FollowupMessage(Base):
@@ -176,6 +183,11 @@ def _cancel_pending(session: Session, referral_id: int, kinds: tuple) -> None:
                     .values(status=STATUS_CANCELLED).execution_options(synchronize_session=False))
 
 
+def cancel_pending(session: Session, referral_id: int) -> None:
+    """Nothing can reach the person any more (a desk replaced a mobile by a landline): what waits is cancelled."""
+    _cancel_pending(session, referral_id, KINDS)
+
+
 def on_status_change(session: Session, referral: Referral, now: Optional[datetime] = None,
                      days: Optional[int] = None) -> list[FollowupMessage]:
     """Queue what the person must hear about the referral's new status (nothing without a contact).
@@ -185,7 +197,8 @@ def on_status_change(session: Session, referral: Referral, now: Optional[datetim
     now = utc(now)
     # Any change supersedes an earlier "did it work?" still waiting (reopened, closed again...).
     _cancel_pending(session, referral.id, (KIND_FOLLOWUP,))
-    if contact_for(session, referral.id) is None:
+    contact = contact_for(session, referral.id)
+    if contact is None or contact.channel not in CHANNELS:  # none, or a landline: calls only
         return []
     planned: list[tuple[str, datetime]] = []
     if referral.status == STATUS_CLAIMED:
@@ -373,7 +386,10 @@ def pending_followup(session: Session, conversation_key: str, now: Optional[date
     return session.execute(
         select(FollowupMessage)
         .join(Referral, Referral.id == FollowupMessage.referral_id)
-        .where(Referral.conversation_key == conversation_key, FollowupMessage.kind == KIND_FOLLOWUP,
+        .outerjoin(Contact, Contact.referral_id == FollowupMessage.referral_id)
+        # The SMS conversation of a number left at a desk answers for the desk referral.
+        .where(or_(Referral.conversation_key == conversation_key, Contact.address_key == conversation_key),
+               FollowupMessage.kind == KIND_FOLLOWUP,
                FollowupMessage.status == STATUS_SENT, FollowupMessage.answer.is_(None),
                FollowupMessage.sent_at >= now - REPLY_WINDOW)
         .order_by(FollowupMessage.sent_at.desc(), FollowupMessage.id.desc()).limit(1)).scalar_one_or_none()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional, Protocol
 
-from sqlalchemy import Column, Integer, LargeBinary, String, delete, select, update
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.helpline_webhook import MissedCall, call_key
@@ -36,6 +36,7 @@ from bot.core.retention_policy import older_than
 from bot.core.settings import REGISTRY, get_settings, setting
 from bot.directory.hours import format_time, is_valid, listed_names, next_opening, opening_status
 from bot.directory.models import Place
+from bot.handoff.referrals import Referral
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,8 @@ class Callback(Base):
     place_id = Column(String(255), nullable=True, index=True)  # who calls back; None: the coordinators
     done_at = Column(UtcDateTime(), nullable=True)
     done_by = Column(Integer, nullable=True)
+    # A callback a desk asked for with a referral (bot/handoff/desk_contact.py): it goes with the referral.
+    referral_id = Column(Integer, ForeignKey(Referral.id, ondelete="CASCADE"), nullable=True, index=True)
 
 
 
@@ -170,13 +173,17 @@ class DueCallback:
 
 
 REASON_ASKED = CallbackReason.ASKED.value
+REASON_DESK = CallbackReason.DESK.value
 
 
-def book_callback(session, number: str, place_id: str, now: Optional[datetime] = None) -> Optional[datetime]:
+def book_callback(session, number: str, place_id: str, now: Optional[datetime] = None,
+                  referral_id: Optional[int] = None) -> Optional[datetime]:
     """A callback by `place_id` at its next opening, for a person who asked in the conversation.
 
     One per person, place and day (asking twice books once). Returns when it is due, or None when
-    the place is unknown. The number is kept encrypted, as for the helpline's own callbacks."""
+    the place is unknown. The number is kept encrypted, as for the helpline's own callbacks.
+    With `referral_id` (a desk left the number with a referral): one per referral and place, whose number
+    a repeated booking replaces; it is erased with the referral."""
 
     now = utc(now)
     place = session.get(Place, place_id)
@@ -184,16 +191,29 @@ def book_callback(session, number: str, place_id: str, now: Optional[datetime] =
         return None
     due = next_opening(place.horaires, now) or now  # unknown hours: due at once, never lost
     pseudonym = caller_pseudonym(number)
-    key = hashlib.sha256(f"demande:{pseudonym}:{place_id}:{to_paris(now).date()}".encode()).hexdigest()
+    if referral_id is None:
+        key = hashlib.sha256(f"demande:{pseudonym}:{place_id}:{to_paris(now).date()}".encode()).hexdigest()
+    else:
+        key = hashlib.sha256(f"accueil:{referral_id}:{place_id}".encode()).hexdigest()
     existing = session.execute(select(Callback).where(Callback.call_key == key)).scalar_one_or_none()
     if existing is not None:
+        if referral_id is not None and existing.status == STATUS_TO_CALL:
+            existing.caller_encrypted, existing.caller_pseudonym = encrypt_number(number), pseudonym
+            session.flush()
         return existing.due_at
     session.add(Callback(call_key=key, caller_encrypted=encrypt_number(number), caller_pseudonym=pseudonym,
                          called_at=now, due_at=utc(due), status=STATUS_TO_CALL, created_at=now,
-                         reason=REASON_ASKED, sms_state=SMS_IMPOSSIBLE, sms_attempts=0, sms_updated_at=now,
-                         place_id=place_id))
+                         reason=REASON_ASKED if referral_id is None else REASON_DESK, sms_state=SMS_IMPOSSIBLE,
+                         sms_attempts=0, sms_updated_at=now, place_id=place_id, referral_id=referral_id))
     session.flush()
     return utc(due)
+
+
+def cancel_desk_callback(session, referral_id: int) -> int:
+    """The desk unticked "Rappelez-moi": the referral's callback still to make goes."""
+    done = session.execute(delete(Callback).where(Callback.referral_id == referral_id,
+                                                  Callback.status == STATUS_TO_CALL))
+    return done.rowcount or 0
 
 
 def erase_requested_callbacks(session, conversation_id: str) -> int:

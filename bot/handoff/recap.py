@@ -21,9 +21,12 @@ from bot.handoff.recap_labels import (
     DEADLINE_BEFORE,
     LANGUAGE_NEEDS,
     LINE_LABELS,
+    NO_CONTACT_LABEL,
+    NO_CONTACT_TEXT,
     READING_NEEDS,
     STAKE_SENTENCES,
     Body,
+    DeskContact,
     Difficulty,
     Equipment,
     Flag,
@@ -41,6 +44,8 @@ SOON_DAYS = 2
 DESK_FACT = "accueil"
 EMERGENCY_FACT = "urgence_vitale"
 DEADLINE_FACT = "echeance"
+# Set by the desk when it leaves the person's number (bot/handoff/desk_contact.py): a DeskContact code.
+CONTACT_FACT = "contact"
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,8 @@ def recap(facts: Optional[dict], level: str, channel: str, created_at: Optional[
     deadline = _deadline(facts)
     deadline_text = format_deadline(deadline, created_day) if deadline else None
     today = to_paris(now).date()
-    return Recap(level=_level_label(level), lines=tuple(_lines(facts, deadline_text)), flags=tuple(_flags(facts)),
+    lines = _lines(facts, deadline_text) + _contact_line(facts, channel)
+    return Recap(level=_level_label(level), lines=tuple(lines), flags=tuple(_flags(facts)),
                  referrer=referrer(channel, facts), place=place_name or None, deadline=deadline,
                  deadline_text=deadline_text, days_left=(deadline - today).days if deadline else None)
 
@@ -158,6 +164,16 @@ def _lines(facts: dict, deadline_text: Optional[str]) -> list[RecapLine]:
         "commune": facts.get("commune") if isinstance(facts.get("commune"), str) else None,
     }
     return [RecapLine(key, LINE_LABELS[key], text) for key, text in texts.items() if text]
+
+
+def _contact_line(facts: dict, channel: str) -> list[RecapLine]:
+    """How the place reaches a person referred at a desk; nothing for SMS or Telegram (the channel itself)."""
+    if channel != Referrer.DESK:
+        return []
+    left = label_or_none(DeskContact, facts.get(CONTACT_FACT))
+    if left is None:
+        return [RecapLine(CONTACT_FACT, NO_CONTACT_LABEL, NO_CONTACT_TEXT)]
+    return [RecapLine(CONTACT_FACT, LINE_LABELS[CONTACT_FACT], left)]
 
 
 def _flags(facts: dict) -> list[str]:

@@ -136,6 +136,13 @@ class Referrer(LabelledCode):
     HELPLINE = ("helpline", "La ligne d'aide téléphonique")
 
 
+class DeskContact(LabelledCode):
+    """`contact`: the way back to a person referred at a desk (never the number itself: the console shows it)."""
+
+    SMS = ("sms", "téléphone laissé à l'accueil (SMS possible)")
+    CALL = ("appel", "téléphone fixe laissé à l'accueil (appels seulement, pas de SMS)")
+
+
 class Flag(LabelledCode):
     """Sensitive context, flagged without details."""
 
@@ -164,7 +171,11 @@ LINE_LABELS = {
     "besoins": "Besoins particuliers",
     "sujet": "Veut apprendre",
     "commune": "Commune",
+    "contact": "Contact",
 }
+# A desk referral without a number: the place can only wait for the person.
+NO_CONTACT_LABEL = "Pas de contact"
+NO_CONTACT_TEXT = "la personne viendra au lieu"
 REFERRER_LABEL = "Orientée par"
 PLACE_LABEL = "Lieu"
 FLAGS_LABEL = "À savoir"

@@ -23,7 +23,9 @@ SHAREABLE_FACTS = ("organisme", "domaine", "demarche", "enjeu", "enjeux", "equip
                    "redacteur", "verification_securite",
                    # the deadline's date (ISO, resolved when said), a vital-emergency number given in the same
                    # conversation (True, no detail), the named desk that referred (settings, not the person's words)
-                   "echeance", "urgence_vitale", "accueil")
+                   "echeance", "urgence_vitale", "accueil",
+                   # whether a desk left a phone number, mobile ("sms") or landline ("appel"): never the number
+                   "contact")
 
 
 class Status(LabelledCode):

@@ -24,8 +24,9 @@ from bot.handoff.recap import DESK_FACT, EMERGENCY_FACT, recap_of_referral
 from bot.handoff.referrals import ReferralRequest, create_referral, find_by_reference
 from bot.triage.dialogue import DELIVERED, IN_CONSOLE, PRESENT_CODE
 
-# The recap's lines printed on the person's slip (the flags and the rest are for the mediator only).
-SLIP_LINES = ("organisme", "demarche", "enjeu", "echeance")
+# The recap's lines printed on the person's slip (the flags and the rest are for the mediator only); the
+# contact line tells the place whether it can call (a desk may leave the number after the slip is shown).
+SLIP_LINES = ("organisme", "demarche", "enjeu", "echeance", "contact")
 
 
 def distance_text(distance_km: Optional[float], approximate: bool) -> str:
@@ -188,7 +189,8 @@ class Orientation:
             if referral is None:
                 return []
             told = recap_of_referral(referral, now=self._clock())
-        return [{"libelle": line.label, "texte": line.text} for line in told.lines if line.key in SLIP_LINES]
+        return [{"cle": line.key, "libelle": line.label, "texte": line.text}
+                for line in told.lines if line.key in SLIP_LINES]
 
     def date_text(self, iso_day: str) -> str:
         """"vendredi 11 décembre", for a deadline kept as an ISO date."""

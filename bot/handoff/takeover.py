@@ -143,7 +143,10 @@ def _place(session: Session, referral: Referral):
 
 def availability(session: Session, referral: Referral, now: Optional[datetime] = None) -> Availability:
     now = utc(now)
-    if followup.contact_for(session, referral.id) is None:
+    contact = followup.contact_for(session, referral.id)
+    # A number left at a desk gets notices, not a live talk: the person's replies would come from
+    # another conversation (their SMS one) than the referral's.
+    if contact is None or contact.channel not in followup.CHANNELS or referral.channel not in followup.CHANNELS:
         return Availability(False, NO_CHANNEL)
     if referral.status == STATUS_CLOSED:
         return Availability(False, REFERRAL_CLOSED)

@@ -130,3 +130,88 @@ def test_a_mediator_takes_over_an_sms_conversation_then_the_follow_up_reopens_it
     expect(page.locator("#statut")).to_contain_text("Ouverte")
     expect(page.locator("#envois")).to_contain_text("réponse : NON")  # what the person was sent, and said
     expect(page.locator("#historique")).to_contain_text("la personne a répondu NON")
+
+
+def test_a_desk_referral_with_a_phone_number_gets_the_claim_notice_by_sms(browser, console, stack):
+    """Issue 15, section 2: at the desk, after the referral, the agent leaves the person's mobile with their own
+    consent; the place's mediator sees it masked, claims the referral, then sees it whole, and the claim notice
+    reaches that number through the (fake) SMS gateway."""
+    number = new_mobile("+3367")
+    national = f"0{number[3]} {number[4:6]} {number[6:8]} {number[8:10]} {number[10:12]}"
+    desk_context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    desk_context.set_default_timeout(30000)
+    desk = desk_context.new_page()
+    desk.goto(f"{stack['base']}/webhooks/desk/")
+    for text in ("bjr jdois faire ma declaration trimestrielle caf avant vendredi sinon ils coupent le rsa, "
+                 "jai pas dordi, jsuis a rennes", None):
+        if text is None:  # the consent to send the referral
+            choice = desk.locator("#choices-list button").first
+            expect(choice).to_contain_text("Oui")
+            choice.click()
+        else:
+            desk.fill("#message", text)
+            desk.keyboard.press("Enter")
+        expect(desk.locator("#send")).to_be_enabled()
+    reference = desk.locator("#card .reference-code")
+    expect(reference).to_have_text(re.compile(r"^[A-Z2-9]{3}-[A-Z2-9]{4}$"))
+    reference = reference.text_content()
+    expect(desk.locator("#slip")).to_contain_text("Pas de contact : la personne viendra au lieu")
+
+    # The person's own consent is a separate, unticked box: without it, nothing is kept, and what was typed stays.
+    consent = desk.locator("#contact-consent")
+    expect(consent).not_to_be_checked()
+    desk.fill("#contact-phone", "06 12 34")
+    desk.fill("#contact-first-name", "Awa")
+    consent.check()
+    desk.click("#contact-save")
+    expect(desk.locator("#contact-error")).to_contain_text("pas un numéro de téléphone français valide")
+    expect(desk.locator("#contact-phone")).to_have_value("06 12 34")
+    expect(desk.locator("#contact-phone")).to_be_focused()
+    desk.fill("#contact-phone", national)
+    desk.click("#contact-save")
+    expect(desk.locator("#contact-status")).to_contain_text("recevra par SMS")
+    expect(desk.locator("#contact-error")).to_be_hidden()
+    expect(desk.locator("#slip")).to_contain_text("Contact : téléphone laissé à l'accueil (SMS possible)")
+    expect(desk.locator("#slip")).not_to_contain_text("Pas de contact")
+    desk_context.close()
+
+    factory = session_factory(stack["engine"])
+    with session_scope(factory) as session:
+        referral = session.execute(select(Referral).where(Referral.reference == reference)).scalar_one()
+        assert referral.channel == "desk"
+        contact = followup.contact_for(session, referral.id)
+        assert contact is not None and number not in contact.sealed_address  # sealed
+        place = session.get(Place, referral.place_id)
+        email = f"med-{uuid.uuid4().hex[:8]}@example.org"
+        accounts.create_account(session, email, PASSWORD, place.id)
+        referral_id, place_name = referral.id, prepare(place.nom)
+
+    page = console
+    page.goto(f"{stack['base']}/webhooks/console/connexion")
+    page.fill("#email", email)
+    page.fill("#mot_de_passe", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{stack['base']}/webhooks/console/orientations/{referral_id}")
+    masked = f"0{number[3]} •• •• •• {number[10:12]}"
+    expect(page.locator("#contact-numero")).to_have_text(masked)
+    expect(page.locator("#contact-telephone")).not_to_contain_text("Awa")
+    expect(page.locator("#faits")).to_contain_text("téléphone laissé à l'accueil (SMS possible)")
+    page.click("#prendre")
+    expect(page.locator(".flash.info")).to_contain_text("Orientation prise en charge.")
+    expect(page.locator("#contact-numero")).to_have_text(national)
+    expect(page.locator("#contact-prenom")).to_have_text("Awa")
+
+    gateway = stack["sms_gateway"]
+    settings = SmsSettings(provider="json", send_url=f"{gateway.url}/send", shared_secret=SMS_SECRET,
+                           from_number="+33900000000", public_url="http://unused", retries=1, timeout=5)
+
+    async def deliver():
+        sender = SmsSender(settings)
+        try:
+            return await followup.deliver_due(factory, {"sms": sender.send}, datetime.now(timezone.utc))
+        finally:
+            await sender.aclose()
+
+    in_thread(deliver())
+    notice = wait_for(lambda: sms_to(stack, number))
+    assert reference in notice[0] and "prise en charge" in notice[0] and place_name in notice[0]

@@ -101,7 +101,8 @@ def _fill(conn) -> dict:
     """An old, a new and (for children, where the foreign key allows it) a mixed row in every table.
     Rows already there (the directory's version row) are labelled "pre".
     Returns {table: {primary key: (label, row)}}."""
-    rows, counter = {}, iter(range(1, 10_000))
+    # Past the ids of the rows already there (the directory's version row is 1), whatever the tables' order.
+    rows, counter = {}, iter(range(100, 10_000))
     for table in schema.metadata.sorted_tables:
         labels = ["old", "new"]
         fks = [c for c in table.columns if c.foreign_keys]

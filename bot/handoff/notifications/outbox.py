@@ -41,7 +41,7 @@ STATUSES = (STATUS_PENDING, STATUS_SENT, STATUS_FAILED)
 # Facts a place needs to prepare: codes, the commune and the deadline's date, nothing the person typed.
 NOTIFIED_FACTS = ("demarche", "organisme", "enjeu", "enjeux", "echeance", "equipement", "souhait", "blocage",
                   "barriere", "besoins", "sujet", "commune", "commune_insee", "redacteur", "verification_securite",
-                  "urgence_vitale", "accueil")
+                  "urgence_vitale", "accueil", "contact")
 
 
 class OutboxMessage(Base):
@@ -112,6 +112,19 @@ def enqueue_for_referral(session: Session, referral: Referral, settings: Optiona
     session.add_all(rows)
     session.flush()
     return rows
+
+
+def refresh_pending_facts(session: Session, referral: Referral) -> int:
+    """A fact set after the referral was made (a desk left a phone number): the notifications not sent yet
+    tell it too. Returns how many were updated."""
+    rows = session.execute(select(OutboxMessage).where(OutboxMessage.referral_id == referral.id,
+                                                       OutboxMessage.status == STATUS_PENDING)).scalars().all()
+    for row in rows:
+        payload = dict(row.payload or {})
+        payload["faits"] = referral_payload(referral)["faits"]
+        row.payload = payload
+    session.flush()
+    return len(rows)
 
 
 # --- status and manual retry ---------------------------------------------------------------------------

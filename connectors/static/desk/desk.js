@@ -10,6 +10,7 @@
   var BASE = scriptSrc ? scriptSrc.replace(/static\/desk\.js(?:[?#].*)?$/, "") : "./";
   var WEBHOOK_URL = BASE + "webhook";
   var CONFIG_URL = BASE + "config";
+  var CONTACT_URL = BASE + "contact";
   var REQUEST_TIMEOUT_MS = 20000;
   var SLIP_NORMAL_MAX = 22;   // estimated text lines that fit one A4 page at normal size
   var SLIP_COMPACT_MAX = 34;  // ... at compact size; beyond, dense
@@ -74,7 +75,30 @@
     dateTimeAt: " à ",
     // punctuation between a name and its details
     colon: " : ",
-    dash: " – "
+    dash: " – ",
+    // a way back to the person, once the referral is made (its own consent)
+    contactTitle: "Laisser un moyen de recontacter la personne (facultatif)",
+    contactHint: "Seulement si la personne le veut. Le numéro est gardé chiffré ; seul le lieu le voit.",
+    contactPhone: "Numéro de téléphone",
+    contactFirstName: "Prénom (facultatif)",
+    contactConsent: "La personne accepte que le lieu l’appelle ou lui envoie un SMS à ce numéro",
+    contactCallback: "Rappelez-moi : le lieu appelle la personne dès sa prochaine ouverture",
+    contactSave: "Enregistrer le contact",
+    contactSaving: "Enregistrement…",
+    contactSavedSms: "Contact enregistré. La personne recevra par SMS les nouvelles de sa demande.",
+    contactSavedLandline: "Contact enregistré. C’est un téléphone fixe : le lieu pourra appeler, mais aucun SMS " +
+      "ne peut y être envoyé. Pour recevoir les SMS, donnez un numéro de portable (06 ou 07).",
+    contactCallbackAt: function (when) { return " Le lieu rappellera la personne à partir du " + when + "."; },
+    contactErrors: Object.freeze({
+      consentement_manquant: "Cochez la case d’accord de la personne : sans son accord, le numéro n’est pas gardé.",
+      telephone_manquant: "Indiquez le numéro de téléphone.",
+      telephone_invalide: "Ce numéro n’est pas un numéro de téléphone français valide. Vérifiez-le : " +
+        "10 chiffres, par exemple 06 12 34 56 78 ou 02 99 12 34 56.",
+      prenom_invalide: "Le prénom est trop long ou contient des chiffres.",
+      introuvable: "Cette orientation ne vient pas de cet échange : le contact n’a pas été enregistré.",
+      rappel_sans_lieu: "Aucun lieu n’a été choisi : pas de rappel possible. Décochez « Rappelez-moi »."
+    }),
+    contactFailed: "Le contact n’a pas pu être enregistré. Ce qui est tapé est gardé : réessayez dans un instant."
   });
 
   var LEVEL_CLASSES = {
@@ -92,7 +116,7 @@
   // spoken: a message of this person is on screen (so "Nouvelle personne" asks before clearing).
   // emergencyText: the sentence that came with the emergency number, for the 115 printed alone.
   var state = { sender: newSenderId(), busy: false, result: null, resultIsNew: false, emergency: null,
-    spoken: false, emergencyText: "", emergencyCardOnly: false };
+    spoken: false, emergencyText: "", emergencyCardOnly: false, contact: null };
 
   var el = {};
   function $(id) { return document.getElementById(id); }
@@ -377,6 +401,141 @@
     return wrap;
   }
 
+  /* ---------- a way back to the person (phone number, separate consent) ---------- */
+
+  function field(form, id, label, type) {
+    form.appendChild(make("label", "label", label)).htmlFor = id;
+    var input = make("input", "input");
+    input.type = type;
+    input.id = id;
+    input.autocomplete = "off";
+    form.appendChild(input);
+    return input;
+  }
+
+  function checkbox(form, id, label) {
+    var wrap = make("p", "check");
+    var box = make("input");
+    box.type = "checkbox";
+    box.id = id;
+    var text = make("label", null, label);
+    text.htmlFor = id;
+    wrap.appendChild(box);
+    wrap.appendChild(text);
+    form.appendChild(wrap);
+    return box;
+  }
+
+  // One form per referral: kept (with what is typed) when the card is drawn again for the same reference.
+  function contactForm(reference) {
+    if (state.contact && state.contact.reference === reference) { return state.contact.form; }
+    var form = make("form", "block contact-form");
+    form.id = "contact-form";
+    form.noValidate = true;
+    form.appendChild(make("h3", "block-title", LABELS.contactTitle));
+    form.appendChild(make("p", "hint", LABELS.contactHint));
+    var c = { reference: reference, form: form, busy: false };
+    c.phone = field(form, "contact-phone", LABELS.contactPhone, "tel");
+    c.phone.inputMode = "tel";
+    c.firstName = field(form, "contact-first-name", LABELS.contactFirstName, "text");
+    c.firstName.maxLength = 40;
+    c.consent = checkbox(form, "contact-consent", LABELS.contactConsent);
+    c.callback = checkbox(form, "contact-callback", LABELS.contactCallback);
+    c.save = make("button", "btn btn-secondary", LABELS.contactSave);
+    c.save.type = "submit";
+    c.save.id = "contact-save";
+    form.appendChild(c.save);
+    c.status = make("p", "status");
+    c.status.id = "contact-status";
+    c.status.setAttribute("role", "status");
+    form.appendChild(c.status);
+    c.error = make("p", "error");
+    c.error.id = "contact-error";
+    c.error.setAttribute("role", "alert");
+    c.error.hidden = true;
+    form.appendChild(c.error);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      saveContact(c);
+    });
+    state.contact = c;
+    return form;
+  }
+
+  function contactFailed(c, code, fieldName) {
+    var fields = { telephone: c.phone, prenom: c.firstName, consentement: c.consent, rappel: c.callback };
+    [c.phone, c.firstName, c.consent, c.callback].forEach(function (f) { f.removeAttribute("aria-invalid"); });
+    c.status.textContent = "";
+    c.error.textContent = LABELS.contactErrors[code] || LABELS.contactFailed;
+    c.error.hidden = false;
+    var bad = fields[fieldName];
+    if (bad) {
+      bad.setAttribute("aria-invalid", "true");
+      bad.focus();
+    }
+  }
+
+  function saveContact(c) {
+    if (c.busy) { return; }
+    var sender = state.sender;
+    c.busy = true;
+    c.save.disabled = true;
+    c.error.hidden = true;
+    c.status.textContent = LABELS.contactSaving;
+    fetch(CONTACT_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: sender, reference: c.reference, telephone: c.phone.value,
+                             prenom: c.firstName.value, consentement: c.consent.checked,
+                             rappel: c.callback.checked }),
+      credentials: "same-origin",
+      cache: "no-store"
+    }).then(function (resp) {
+      return resp.json().then(function (body) { return { ok: resp.ok, body: body || {} }; },
+                              function () { return { ok: false, body: {} }; });
+    }).then(function (answer) {
+      if (sender !== state.sender) { return; }
+      if (!answer.ok) { contactFailed(c, answer.body.erreur, answer.body.champ); return; }
+      [c.phone, c.firstName, c.consent, c.callback].forEach(function (f) { f.removeAttribute("aria-invalid"); });
+      var said = answer.body.sms ? LABELS.contactSavedSms : LABELS.contactSavedLandline;
+      var when = dateTimeLabel(answer.body.rappel_le);
+      c.status.textContent = said + (when ? LABELS.contactCallbackAt(when) : "");
+      slipContactLine(answer.body.ligne);
+    }).catch(function () {
+      if (sender !== state.sender) { return; }
+      contactFailed(c, null, null);
+    }).then(function () {
+      c.busy = false;
+      c.save.disabled = false;
+    });
+  }
+
+  // The slip's contact line, as the server's recap now says it.
+  function slipContactLine(line) {
+    var r = state.result;
+    if (!r || !line || !isNonEmptyString(line.libelle) || !isNonEmptyString(line.texte)) { return; }
+    var lines = (Array.isArray(r.recapitulatif) ? r.recapitulatif : []).filter(function (l) {
+      return !(l && l.cle === line.cle);
+    });
+    lines.push(line);
+    r.recapitulatif = lines;
+    renderSlip();
+  }
+
+  // "lundi 7 décembre à 09:00" from an ISO date and time with its offset.
+  function dateTimeLabel(iso) {
+    if (!isNonEmptyString(iso)) { return ""; }
+    var when = new Date(iso);
+    if (isNaN(when.getTime())) { return ""; }
+    try {
+      var options = { timeZone: "Europe/Paris" };
+      return when.toLocaleDateString("fr-FR", Object.assign({ weekday: "long", day: "numeric", month: "long" }, options)) +
+        LABELS.dateTimeAt + when.toLocaleTimeString("fr-FR", Object.assign({ hour: "2-digit", minute: "2-digit" }, options));
+    } catch (e) {
+      return iso.slice(0, 16).replace("T", " ");
+    }
+  }
+
   function renderCard(r) {
     clear(el.card);
     el.card.appendChild(levelBadge(r));
@@ -395,7 +554,10 @@
       el.card.appendChild(then);
     }
     if (r.lieu && typeof r.lieu === "object") { el.card.appendChild(placeBlock(r.lieu)); }
-    if (isNonEmptyString(r.reference)) { el.card.appendChild(referenceBlock(r.reference)); }
+    if (isNonEmptyString(r.reference)) {
+      el.card.appendChild(referenceBlock(r.reference));
+      el.card.appendChild(contactForm(r.reference));
+    }
     var bring = strings(r.a_apporter);
     if (bring.length) { el.card.appendChild(listBlock(LABELS.toBring, bring, "bring")); }
     var alts = Array.isArray(r.alternatives) ? r.alternatives.filter(function (a) { return a && typeof a === "object"; }) : [];
@@ -650,6 +812,7 @@
     state.emergencyText = "";
     state.resultIsNew = false;
     state.spoken = false;
+    state.contact = null;
     setBusy(false);
     clear(el.log);
     clear(el.card);
