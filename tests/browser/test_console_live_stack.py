@@ -10,7 +10,7 @@ import asyncio
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -22,7 +22,9 @@ from bot.console import accounts
 from bot.core.db import session_factory, session_scope
 from bot.directory.models import Place
 from bot.handoff import followup
+from bot.handoff.recap import format_deadline
 from bot.handoff.referrals import Referral
+from bot.triage.deadlines import deadline_date
 from tests.conftest import SMS_SECRET
 from tests.stack.test_channels_stack import new_mobile, post_sms, sms_to, sms_until_consent, wait_for
 
@@ -196,6 +198,13 @@ def test_a_desk_referral_with_a_phone_number_gets_the_claim_notice_by_sms(browse
     expect(page.locator("#contact-numero")).to_have_text(masked)
     expect(page.locator("#contact-telephone")).not_to_contain_text("Awa")
     expect(page.locator("#faits")).to_contain_text("téléphone laissé à l'accueil (SMS possible)")
+    # The recap in words, never codes, with the deadline as a date (issue 15, section 1).
+    facts = page.locator("#faits")
+    expect(facts).to_contain_text("Caisse d'allocations familiales (CAF)")
+    expect(facts).to_contain_text("la déclaration trimestrielle de ressources")
+    expect(page.locator("#echeance")).to_contain_text(format_deadline(deadline_date("avant vendredi"), date.today()))
+    for code in ("declaration_trimestrielle", "caf,", "delai"):
+        expect(page.locator("main")).not_to_contain_text(code)
     page.click("#prendre")
     expect(page.locator(".flash.info")).to_contain_text("Orientation prise en charge.")
     expect(page.locator("#contact-numero")).to_have_text(national)

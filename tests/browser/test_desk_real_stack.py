@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
+from bot.handoff.recap import format_deadline
+from bot.triage.deadlines import deadline_date
 from tests.browser.dom import places_holding
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
@@ -52,9 +55,19 @@ def test_urgence_scenario_ends_with_place_reference_and_a_one_page_slip(desk):
     choice.focus()
     desk.keyboard.press("Enter")
     expect(card.locator(".reference-code")).to_have_text(re.compile(r"^[A-Z2-9]{3}-[A-Z2-9]{4}$"))
+    # The demo place has no notification channel and no console account: the person is not told "envoyé".
+    expect(desk.locator("#log")).to_contain_text("Présentez ce numéro")
+    expect(desk.locator("#log")).not_to_contain_text("C'est envoyé")
     desk.emulate_media(media="print")
     expect(desk.locator("#slip")).to_be_visible()
     expect(desk.locator("#log")).to_be_hidden()
+    # The slip in words, with absolute dates: the procedure, the deadline, the next step, what the code is for.
+    deadline = format_deadline(deadline_date("avant le 5"), date.today())
+    slip = desk.locator("#slip").inner_text()
+    for expected in ("Démarche : la déclaration trimestrielle de ressources", f"Date limite : {deadline}",
+                     "Prochaine étape", "numéro d'allocataire CAF", "Ensuite", "Donnez ce code au lieu"):
+        assert expected in slip, expected
+    assert "demain" not in slip.lower()  # opening and deadline as dates (a reason may say "aujourd'hui")
     pdf = desk.pdf(format="A4")
     assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
     desk.emulate_media(media="screen")

@@ -676,8 +676,11 @@
     strings(r.raisons).concat(strings(r.a_apporter), recapLines(r)).forEach(function (t) { load += lines(t); });
     alts.forEach(function (a) { load += lines([a.nom, a.telephone, a.modalite].join(LABELS.dash)); });
     if (isNonEmptyString(r.prochaine_etape)) { load += lines(r.prochaine_etape); }
-    if (isNonEmptyString(r.ensuite)) { load += lines(r.ensuite) + 1; }
-    if (isNonEmptyString(r.reference)) { load += 1; }
+    if (isNonEmptyString(r.ensuite)) { load += lines(r.ensuite); }
+    if (isNonEmptyString(r.reference)) { load += 1; }  // what the code is for
+    // Each block's heading takes a line and its margins.
+    [recapLines(r), strings(r.raisons), strings(r.a_apporter), alts].forEach(function (b) { if (b.length) { load += 1; } });
+    [r.prochaine_etape, r.ensuite].forEach(function (t) { if (isNonEmptyString(t)) { load += 1; } });
     if (load <= SLIP_NORMAL_MAX) { return ""; }
     return load <= SLIP_COMPACT_MAX ? "slip-compact" : "slip-dense";
   }
