@@ -96,6 +96,14 @@ class Equipment(LabelledCode):
     NONE = ("aucun", "Pas d'appareil qui marche ou pas d'internet (peut-être un téléphone sans internet)")
 
 
+class Device(LabelledCode):
+    """`appareil`: the device the person named as theirs ("ma tablette")."""
+
+    TABLET = ("tablette", "Une tablette")
+    COMPUTER = ("ordinateur", "Un ordinateur")
+    PHONE = ("telephone", "Un téléphone portable")
+
+
 class Wish(LabelledCode):
     """`souhait`: faire pour (or faire avec), apprendre, be accompanied."""
 
@@ -166,6 +174,7 @@ LINE_LABELS = {
     "enjeu": "Ce qui est en jeu",
     "echeance": "Date limite",
     "equipement": "Équipement",
+    "appareil": "Appareil qu'elle a nommé",
     "souhait": "Souhait",
     "difficultes": "Difficultés",
     "besoins": "Besoins particuliers",

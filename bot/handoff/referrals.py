@@ -17,8 +17,9 @@ from bot.core.references import new_reference, normalise_reference
 from bot.core.retention_policy import anonymise
 
 # Facts that may travel to a mediator: codes from bot.triage.understanding, never free text.
-SHAREABLE_FACTS = ("organisme", "domaine", "demarche", "enjeu", "enjeux", "equipement", "souhait", "barriere",
-                   "blocage", "besoins", "recurrent", "apprentissage", "debutant", "sujet", "commune", "commune_insee",
+SHAREABLE_FACTS = ("organisme", "domaine", "demarche", "enjeu", "enjeux", "equipement", "appareil", "souhait",
+                   "barriere", "blocage", "besoins", "recurrent", "apprentissage", "debutant", "sujet", "commune",
+                   "commune_insee",
                    # who wrote (a relative, a professional) and whether a safety check was asked: no detail
                    "redacteur", "verification_securite",
                    # the deadline's date (ISO, resolved when said), a vital-emergency number given in the same

@@ -21,7 +21,8 @@ from connectors.telegram import TelegramInput
 ENUMS = (Channel, DeliveryState, Status, Outcome, Action, takeover.Sender, takeover.MessageState, followup.Kind,
          notify_config.Kind, CallbackReason, stats.DelayBand, recap_labels.Body, recap_labels.Procedure,
          recap_labels.Stake, recap_labels.Equipment, recap_labels.Wish, recap_labels.Difficulty, recap_labels.Topic,
-         recap_labels.Referrer, recap_labels.Flag)
+         recap_labels.Referrer, recap_labels.Flag, recap_labels.DeskContact,
+         recap_labels.Device)
 
 
 @pytest.mark.parametrize("codes", ENUMS, ids=lambda e: e.__name__)

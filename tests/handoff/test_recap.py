@@ -8,7 +8,7 @@ import pytest
 
 from bot.handoff import recap_labels
 from bot.handoff.recap import format_date, recap, referrer
-from bot.triage.understanding import ORGANISATIONS, PROCEDURES, extract_facts
+from bot.triage.understanding import DEVICE_PATTERNS, ORGANISATIONS, PROCEDURES, extract_facts
 from tests.recap_support import MADE_AT, SITUATIONS, raw_codes
 
 
@@ -93,3 +93,10 @@ def test_from_a_message_to_the_recap():
     assert told.line("echeance") == "avant le vendredi 11 décembre"
     assert recap_labels.Flag.LANGUAGE.label in told.flags and recap_labels.Flag.WRITTEN_BY_RELATIVE.label in told.flags
     assert raw_codes(everything(told)) == []
+
+
+def test_the_device_the_person_named_reaches_the_mediator_in_words():
+    facts = extract_facts("je voudrais apprendre a faire des appels video sur ma tablette")
+    told = recap(facts, "montee_en_competence", "desk", MADE_AT, now=MADE_AT)
+    assert told.line("appareil") == "Une tablette"
+    assert {code for code, _ in DEVICE_PATTERNS} <= set(recap_labels.Device.codes())

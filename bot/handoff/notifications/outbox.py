@@ -39,9 +39,9 @@ STATUS_FAILED = DeliveryState.FAILED.value
 STATUSES = (STATUS_PENDING, STATUS_SENT, STATUS_FAILED)
 
 # Facts a place needs to prepare: codes, the commune and the deadline's date, nothing the person typed.
-NOTIFIED_FACTS = ("demarche", "organisme", "enjeu", "enjeux", "echeance", "equipement", "souhait", "blocage",
-                  "barriere", "besoins", "sujet", "commune", "commune_insee", "redacteur", "verification_securite",
-                  "urgence_vitale", "accueil", "contact")
+NOTIFIED_FACTS = ("demarche", "organisme", "enjeu", "enjeux", "echeance", "equipement", "appareil", "souhait",
+                  "blocage", "barriere", "besoins", "sujet", "commune", "commune_insee", "redacteur",
+                  "verification_securite", "urgence_vitale", "accueil", "contact")
 
 
 class OutboxMessage(Base):
