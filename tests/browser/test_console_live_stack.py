@@ -56,6 +56,16 @@ def console(browser, stack):
     context.close()
 
 
+def open_referral(page, stack, email: str, referral_id: int):
+    """The mediator logs in and opens the referral's page."""
+    page.goto(f"{stack['base']}/webhooks/console/connexion")
+    page.fill("#email", email)
+    page.fill("#mot_de_passe", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{stack['base']}/webhooks/console/orientations/{referral_id}")
+    return page
+
+
 def test_a_mediator_takes_over_an_sms_conversation_then_the_follow_up_reopens_it(console, stack):
     number = new_mobile("+3363")
     reference = sms_conversation_with_a_referral(stack, number)
@@ -71,12 +81,7 @@ def test_a_mediator_takes_over_an_sms_conversation_then_the_follow_up_reopens_it
         accounts.create_account(session, email, PASSWORD, place.id)
         referral_id, place_name = referral.id, prepare(place.nom)  # as the SMS carries it (GSM-7)
 
-    page = console
-    page.goto(f"{stack['base']}/webhooks/console/connexion")
-    page.fill("#email", email)
-    page.fill("#mot_de_passe", PASSWORD)
-    page.click("button[type=submit]")
-    page.goto(f"{stack['base']}/webhooks/console/orientations/{referral_id}")
+    page = open_referral(console, stack, email, referral_id)
     expect(page.locator("#envois")).to_contain_text("aucun moyen de notification")  # demo places have none
     before = len(sms_to(stack, number))
     page.click("#prendre-la-main")
@@ -188,12 +193,7 @@ def test_a_desk_referral_with_a_phone_number_gets_the_claim_notice_by_sms(browse
         accounts.create_account(session, email, PASSWORD, place.id)
         referral_id, place_name = referral.id, prepare(place.nom)
 
-    page = console
-    page.goto(f"{stack['base']}/webhooks/console/connexion")
-    page.fill("#email", email)
-    page.fill("#mot_de_passe", PASSWORD)
-    page.click("button[type=submit]")
-    page.goto(f"{stack['base']}/webhooks/console/orientations/{referral_id}")
+    page = open_referral(console, stack, email, referral_id)
     masked = f"0{number[3]} •• •• •• {number[10:12]}"
     expect(page.locator("#contact-numero")).to_have_text(masked)
     expect(page.locator("#contact-telephone")).not_to_contain_text("Awa")
