@@ -170,6 +170,8 @@ class _CsvRecords:
         self._reader = csv.reader(itertools.chain([first], stream), delimiter=self.delimiter)
         try:
             raw_header = next(self._reader)
+        except UnicodeDecodeError:  # the header runs past the first line and into bytes that do not decode
+            raise ImportFileError(msg.MSG_FILE_ENCODING.format(line=1 + line_offset)) from None
         except csv.Error as exc:
             raise ImportFileError(msg.MSG_FILE_CSV.format(line=1 + line_offset, error=exc)) from None
         self.header = [field_key(h) for h in raw_header]

@@ -178,6 +178,8 @@ def test_any_bytes_give_a_report_or_a_french_refusal(workdir, data):
 
 @settings(max_examples=examples(60))
 @given(csv_files())
+# UTF-16 with an odd byte count: the header line's decoding runs into the truncated last byte (found by CI).
+@example(b'\xff\xfe"\x00b\x00j\x00r\x00\n\x00\x00b\x00j\x00r\x00"\x00,\x001\x00,\x00\n\x00')
 def test_damaged_standard_files_give_a_report_or_a_french_refusal(workdir, data):
     check_outcome(workdir, data)
 
