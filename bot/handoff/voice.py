@@ -73,6 +73,8 @@ YES_WORDS = {"oui", "ouais", "d accord", "daccord", "ok", "c est juste", "c est 
 NO_WORDS = {"non", "non merci", "pas du tout", "c est faux", "non c est faux"}
 REPEAT_WORDS = {"repeter", "reecouter", "encore", "repetez", "pardon", "quoi", "comment"}
 DUPLICATE_WAIT_SECONDS = 10.0
+# The triage's "nothing near" replies, which the menu answers itself (_triage).
+ALTERNATIVES = ("utter_aucun_lieu", "utter_rien_pres_de_vous", "utter_autres_aides", "utter_pas_d_aide_a_distance")
 ENDED_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
@@ -382,6 +384,16 @@ class VoiceMenu:
             replies, state = await asyncio.to_thread(
                 handle, state, Turn(choice="insee:" + state["candidates"][0], channel=Channel.VOICE.value,
                                     sender_id=call.caller_key), self.services)
+        if state.get("pending") == "alternatives":
+            # Nothing within the first radius: on the phone, the farther place (offered only when there is
+            # one), else the remote help serving the person's area; else the helpline is said.
+            choice = "plus_loin" if any(r.key == "utter_aucun_lieu" for r in replies) else (
+                "a_distance" if state.get("remote") else None)
+            if choice is not None:
+                more, state = await asyncio.to_thread(
+                    handle, state, Turn(choice=choice, channel=Channel.VOICE.value, sender_id=call.caller_key),
+                    self.services)
+                replies = [r for r in replies if r.key not in ALTERNATIVES] + more
         return replies, state
 
     async def _on_question(self, call: VoiceCall, request: CallRequest, digits: str, said: str) -> Script:
@@ -463,9 +475,6 @@ class VoiceMenu:
                            prompt("utter_voix_reference", reference=speech.code(reference)))
             elif key == "utter_sans_envoi":
                 script.say(prompt("utter_voix_sans_envoi"))
-            elif key in ("utter_hors_sujet", "utter_besoin_social", "utter_refus_numerique"):
-                script.say(prompt("utter_voix_hors_champ", **self._line_in_words()))
-                return self._goodbye(call, script)
             elif key in ("utter_aucun_lieu", "utter_rien_pres_de_vous", "utter_pas_plus_loin", "utter_ligne_aide",
                          "utter_pas_d_aide_a_distance"):
                 script.say(prompt("utter_voix_pas_de_lieu", **self._line_in_words()))
