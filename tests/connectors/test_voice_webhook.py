@@ -4,6 +4,7 @@ a fresh database, and a fake SMS gateway for the recap."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime
@@ -396,3 +397,16 @@ async def test_in_office_hours_the_call_goes_to_a_person_and_back_to_the_menu_wh
     caller.step = int(parse_qs(urlsplit(dial.get("action")).query)["n"][0])
     menu_now = await caller._answer({"DialCallStatus": "no-answer", "CallStatus": "in-progress"})
     assert "Si vous êtes en danger" in menu_now.said and menu_now.gather is not None
+
+
+async def test_two_deliveries_of_one_step_at_once_make_one_referral_and_the_same_answer(menu):
+    caller = Caller(menu)
+    await caller.call()
+    for key in ("1", "1", "35000", "1"):
+        await caller.press(key)
+    step = caller.step
+    fields = {"Digits": "2", "CallStatus": "in-progress"}
+    first, second = await asyncio.gather(caller.post(fields, step=step), caller.post(fields, step=step))
+    assert first.status == second.status == 200 and first.body == second.body
+    assert "C'est fait" in first.said
+    assert len(referrals(menu)) == 1
