@@ -41,7 +41,7 @@ from bot.core.settings import setting
 from bot.core.text import normalize
 from bot.directory.hours import listed_names, opening_status
 from bot.handoff import helpline
-from bot.triage.dialogue import DANGER_CHOICE, SAFE_CHOICE, Turn, handle
+from bot.triage.dialogue import DANGER_CHOICE, SAFE_CHOICE, VITAL_EMERGENCY, Turn, handle
 from bot.triage.safety.screen import screen
 
 logger = logging.getLogger(__name__)
@@ -192,6 +192,7 @@ class VoiceMenu:
             script = await self._step(claimed, request)
         except Exception:
             logger.exception("voice step failed")
+            claimed.step = DONE  # the helpline's number, and the call ends: never a step half made
             script = self._apology()
         twiml = render(script)
         await asyncio.to_thread(self._save, claimed, request.turn, twiml)
@@ -292,10 +293,24 @@ class VoiceMenu:
             handler = self._on_question
         if handler is None:  # DONE
             return Script().say(prompt("utter_voix_au_revoir")).add(Hangup())
-        if said and call.step not in KEYS and call.step != POSTCODE and screen(said, request.intent).tier:
+        if said and call.step not in KEYS and call.step != POSTCODE:
             # The triage screens its own questions' answers; the menu's other steps are screened here.
-            return self._from_triage(call, *await self._triage(call, Turn(text=said, intent=request.intent)))
+            screening = screen(said, request.intent)
+            if screening.tier:
+                return self._danger(call, screening)
         return await handler(call, request, digits, said)
+
+    def _danger(self, call: VoiceCall, screening) -> Script:
+        """A danger said at one of the menu's own steps: its number (twice when certain), then the same step."""
+        number = speech.phone(screening.numbers[0] if screening.numbers else "112")
+        script = Script()
+        if screening.certain:
+            if call.triage is not None:
+                call.triage[VITAL_EMERGENCY] = True  # a referral made later tells the mediator, as in the chat
+            script.say(prompt("utter_voix_urgence", numero=number)).pause(1)
+        else:
+            script.say(prompt("utter_voix_securite", numero=number)).pause(1)
+        return self._ask(call, script, call.step)
 
     async def _start(self, call: VoiceCall) -> Script:
         status = opening_status(self.settings.hours, self.clock())

@@ -410,3 +410,17 @@ async def test_two_deliveries_of_one_step_at_once_make_one_referral_and_the_same
     assert first.status == second.status == 200 and first.body == second.body
     assert "C'est fait" in first.said
     assert len(referrals(menu)) == 1
+
+
+async def test_a_danger_said_once_the_place_is_read_gives_the_number_and_keeps_the_question(menu):
+    caller = Caller(menu)
+    await caller.call()
+    for key in ("1", "1", "35000", "1"):
+        await caller.press(key)
+    heard = await caller.say("je veux mourir")
+    assert "Appelez tout de suite le trente et un, quatorze" in heard.said
+    assert "Pour envoyer votre demande à ce lieu, tapez deux" in heard.said and referrals(menu) == []
+    await caller.press("2")
+    (_channel, _level, _place, recap), = referrals(menu)
+    assert any("urgence vitale" in flag.lower() or "numéro d'urgence" in flag.lower() for flag in recap.flags), \
+        recap.flags
