@@ -667,7 +667,7 @@ def _yes_no(digits: str, said: str) -> Optional[bool]:
 def _spoken_place(place: dict) -> dict:
     """What the menu keeps of a place to read it again: the words to say, and the written forms for the SMS."""
     return {"id": place.get("id"), "nom": place.get("nom", ""),
-            "adresse": speech.in_words(place.get("adresse", "")), "adresse_ecrite": place.get("adresse", ""),
+            "adresse": speech.street(place.get("adresse", "")), "adresse_ecrite": place.get("adresse", ""),
             "commune": place.get("commune", ""), "horaires": place.get("horaires", ""),
             "ouvert": bool(place.get("ouvert_maintenant")),
             "prochaine_ouverture": place.get("prochaine_ouverture", ""),

@@ -46,6 +46,18 @@ def test_hours_and_addresses():
     assert speech.code("AB-12") == "A, B, un, deux"
 
 
+@pytest.mark.parametrize("written, said", [
+    ("12 bd de la Liberté", "douze boulevard de la Liberté"),
+    ("3 bis av. Jean Jaurès", "trois bis avenue Jean Jaurès"),
+    ("5 r. St Georges", "cinq rue Saint Georges"),
+    ("Rés. Les Pins, bât. B", "résidence Les Pins, bâtiment B"),
+    ("Bâtiment R rue Haute", "Bâtiment R rue Haute"),  # a lone letter stays a letter
+    ("12 rue de l'Alma", "douze rue de l'Alma"),
+])
+def test_a_street_is_said_in_full(written, said):
+    assert speech.street(written) == said
+
+
 def test_twiml_is_built_by_the_twilio_package_and_is_xml():
     script = Script().say("Bonjour").pause(1)
     script.add(Ask((Say("Tapez un"),), "https://x.fr/webhooks/voice/webhook?n=1", num_digits=5))

@@ -14,6 +14,14 @@ UNITS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit"
          "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit", "dix-neuf")
 TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
 DIGIT_RUN = re.compile(r"\d+")
+# Abbreviations of the directory's addresses, said in full ("bd" would be read as two letters).
+STREET_WORDS = {"bd": "boulevard", "bld": "boulevard", "boul": "boulevard", "av": "avenue", "ave": "avenue",
+                "pl": "place", "r": "rue", "all": "allée", "imp": "impasse", "ch": "chemin", "chem": "chemin",
+                "rte": "route", "fg": "faubourg", "fbg": "faubourg", "sq": "square", "crs": "cours", "qu": "quai",
+                "st": "saint", "ste": "sainte", "res": "résidence", "rés": "résidence", "bat": "bâtiment",
+                "bât": "bâtiment", "esp": "esplanade", "prom": "promenade"}
+UNAMBIGUOUS = ("bd", "av", "st")
+ABBREVIATION = re.compile(r"\b([A-Za-zÀ-ÿ]+)\.?(?=\s|$|,)")
 
 
 def _below_100(n: int) -> str:
@@ -110,3 +118,17 @@ def in_words(text: str) -> str:
         return number(int(run)) if len(run) <= 4 and not (len(run) > 1 and run.startswith("0")) else digits(run)
 
     return DIGIT_RUN.sub(spell, text or "")
+
+
+def street(address: str) -> str:
+    """An address as it is said: abbreviations in full, numbers in words ("12 bd de la Liberté"
+    "douze boulevard de la Liberté", "3 bis av. J. Jaurès" keeps "bis" and the initial)."""
+    def expand(match: re.Match) -> str:
+        word = match.group(1)
+        full = STREET_WORDS.get(word.lower())
+        dotted = match.group(0).endswith(".")
+        if full is None or (len(word) <= 2 and not dotted and word.lower() not in UNAMBIGUOUS):
+            return match.group(0)  # "r", "ch", "pl" alone may be a letter (bâtiment R): only with their dot
+        return full.capitalize() if word[0].isupper() and word.lower() in ("st", "ste") else full
+
+    return in_words(ABBREVIATION.sub(expand, address or ""))
