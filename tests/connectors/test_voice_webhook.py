@@ -424,3 +424,23 @@ async def test_a_danger_said_once_the_place_is_read_gives_the_number_and_keeps_t
     (_channel, _level, _place, recap), = referrals(menu)
     assert any("urgence vitale" in flag.lower() or "numéro d'urgence" in flag.lower() for flag in recap.flags), \
         recap.flags
+
+
+async def test_a_call_answered_by_speech_goes_through_the_same_understanding(menu):
+    caller = Caller(menu, number=LANDLINE)
+    await caller.call()
+    where = await caller.say("la caf m'a coupé mes allocations")  # the body and the stake at once
+    assert "code postal" in where.said
+    place = await caller.say("Rennes")  # a town said instead of typed
+    assert "C'est urgent" in place.said and "Rennes" in place.said
+    unclear = await caller.say("euh")
+    assert "Je n'ai pas compris" in unclear.said and referrals(menu) == []
+    sent = await caller.say("oui")
+    assert "C'est fait" in sent.said
+    (channel, level, _place, recap), = referrals(menu)
+    assert (channel, level) == ("voice", "urgence")
+    with session_scope(menu.factory) as session:
+        referral = session.execute(select(Referral)).scalar_one()
+        assert referral.facts["organisme"] == "caf"
+        call = session.get(VoiceCall, caller.sid)
+        assert "allocations" not in str(call.triage)  # codes, never what was said
