@@ -27,6 +27,7 @@ from tests.markers import imports_adapters
 TELEGRAM_TOKEN = "4242:STACK"
 TELEGRAM_SECRET = "stack-telegram-secret"
 SMS_SECRET = "stack-sms-secret"
+VOICE_TOKEN = "stack-voice-token"
 UNLIMITED_RATES = {"AIGUILLAGE_RATE_PER_SENDER": "1000000", "AIGUILLAGE_RATE_PER_ADDRESS": "1000000"}
 
 
@@ -142,6 +143,9 @@ def stack(tmp_path_factory):
         "AIGUILLAGE_SMS_PROVIDER": "json", "AIGUILLAGE_SMS_SEND_URL": f"{sms_gateway.url}/send",
         "AIGUILLAGE_SMS_SHARED_SECRET": SMS_SECRET, "AIGUILLAGE_SMS_FROM": "+33900000000",
         "AIGUILLAGE_SMS_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}/webhooks/sms/webhook",
+        # The voice menu: signed with the Twilio token, its SMS recap through the fake gateway above.
+        "AIGUILLAGE_SMS_AUTH_TOKEN": VOICE_TOKEN,
+        "AIGUILLAGE_VOICE_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}/webhooks/voice/webhook",
     })
     env = dict(run_environment(), **env)
     processes = start_stack(model, rasa_port=rasa_port, action_port=action_port, env=env, log_dir=workdir)

@@ -47,6 +47,7 @@ class Channel(LabelledCode):
     SMS = ("sms", "SMS")
     TELEGRAM = ("telegram", "Telegram")
     HELPLINE = ("helpline", "Ligne d'aide téléphonique")
+    VOICE = ("voice", "Appel téléphonique (menu vocal)")
 
 
 class DeliveryState(LabelledCode):
@@ -65,3 +66,4 @@ class CallbackReason(LabelledCode):
     AFTER_HOURS = ("after_hours", "Hors horaires")
     ASKED = ("demande", "Demande de rappel (SMS)")  # the person asked a place to call back (SMS conversation)
     DESK = ("accueil", "Demande de rappel (accueil)")  # a desk left the person's number and asked for a call
+    VOICE = ("vocal", "Demande de rappel (appel téléphonique)")  # asked on the voice menu (bot/handoff/voice.py)

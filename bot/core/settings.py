@@ -88,8 +88,8 @@ def _v(name, kind, default, doc, group, **extra) -> Variable:
     return Variable(name, kind, None if default is None else str(default), doc, group, **extra)
 
 
-BASE, PROFILE, RASA, TELEGRAM, SMS, HELPLINE, CONSOLE, NOTIFY, DATA, EXTERNAL = (
-    "Base", "Production profile", "Conversation turns", "Telegram", "SMS", "After-hours helpline",
+BASE, PROFILE, RASA, TELEGRAM, SMS, HELPLINE, VOICE, CONSOLE, NOTIFY, DATA, EXTERNAL = (
+    "Base", "Production profile", "Conversation turns", "Telegram", "SMS", "After-hours helpline", "Voice menu",
     "Mediator console", "Notifications to places", "Retention, follow-up, statistics",
     "Read by other tools")
 
@@ -205,6 +205,12 @@ VARIABLES: tuple = (
     _v("AIGUILLAGE_HELPLINE_HOURS", "text", "Mo-Fr 09:00-17:00; PH off", "opening hours (OSM syntax)",
        HELPLINE),
     _v("AIGUILLAGE_HELPLINE_PLACE_ID", "text", None, "the place that calls back (else coordinators)", HELPLINE),
+
+    _v("AIGUILLAGE_VOICE_PUBLIC_URL", "url", None, "the exact public URL of the voice webhook, "
+       "`…/webhooks/voice/webhook` (Twilio signs it with `AIGUILLAGE_SMS_AUTH_TOKEN`); unset: no voice menu",
+       VOICE, schemes=("http", "https")),
+    _v("AIGUILLAGE_VOICE_TRANSFER_NUMBER", "text", None, "a person of the helpline to forward calls to "
+       "within `AIGUILLAGE_HELPLINE_HOURS` (`<Dial>`); unset, or no answer: the menu", VOICE),
 
     _v("AIGUILLAGE_CONSOLE_URL", "url", "http://127.0.0.1:5005/console", "console address in notifications",
        CONSOLE, schemes=("http", "https")),

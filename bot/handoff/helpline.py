@@ -177,13 +177,14 @@ REASON_DESK = CallbackReason.DESK.value
 
 
 def book_callback(session, number: str, place_id: str, now: Optional[datetime] = None,
-                  referral_id: Optional[int] = None) -> Optional[datetime]:
+                  referral_id: Optional[int] = None, reason: Optional[str] = None) -> Optional[datetime]:
     """A callback by `place_id` at its next opening, for a person who asked in the conversation.
 
     One per person, place and day (asking twice books once). Returns when it is due, or None when
     the place is unknown. The number is kept encrypted, as for the helpline's own callbacks.
     With `referral_id` (a desk left the number with a referral): one per referral and place, whose number
-    a repeated booking replaces; it is erased with the referral."""
+    a repeated booking replaces; it is erased with the referral. `reason`: who asked, when it is not the SMS
+    conversation (the voice menu's CallbackReason.VOICE)."""
 
     now = utc(now)
     place = session.get(Place, place_id)
@@ -203,7 +204,8 @@ def book_callback(session, number: str, place_id: str, now: Optional[datetime] =
         return existing.due_at
     session.add(Callback(call_key=key, caller_encrypted=encrypt_number(number), caller_pseudonym=pseudonym,
                          called_at=now, due_at=utc(due), status=STATUS_TO_CALL, created_at=now,
-                         reason=REASON_ASKED if referral_id is None else REASON_DESK, sms_state=SMS_IMPOSSIBLE,
+                         reason=reason or (REASON_ASKED if referral_id is None else REASON_DESK),
+                         sms_state=SMS_IMPOSSIBLE,
                          sms_attempts=0, sms_updated_at=now, place_id=place_id, referral_id=referral_id))
     session.flush()
     return utc(due)

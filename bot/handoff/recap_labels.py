@@ -142,6 +142,7 @@ class Referrer(LabelledCode):
     SMS = ("sms", "La personne elle-même, par SMS")
     TELEGRAM = ("telegram", "La personne elle-même, par Telegram")
     HELPLINE = ("helpline", "La ligne d'aide téléphonique")
+    VOICE = ("voice", "La personne elle-même, par un appel téléphonique (menu vocal)")
 
 
 class DeskContact(LabelledCode):

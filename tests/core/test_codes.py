@@ -17,6 +17,7 @@ from connectors.desk import DeskInput
 from connectors.helpline import HelplineInput
 from connectors.sms import SmsInput
 from connectors.telegram import TelegramInput
+from connectors.voice import VoiceInput
 
 ENUMS = (Channel, DeliveryState, Status, Outcome, Action, takeover.Sender, takeover.MessageState, followup.Kind,
          notify_config.Kind, CallbackReason, stats.DelayBand, recap_labels.Body, recap_labels.Procedure,
@@ -64,4 +65,4 @@ def test_codes_written_elsewhere_are_members_of_their_set():
 
 
 def test_every_channel_that_hands_over_a_referral_has_a_label():
-    assert {c.name() for c in (DeskInput, SmsInput, TelegramInput, HelplineInput)} == set(Channel.codes())
+    assert {c.name() for c in (DeskInput, SmsInput, TelegramInput, HelplineInput, VoiceInput)} == set(Channel.codes())

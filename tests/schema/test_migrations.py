@@ -76,7 +76,7 @@ def test_places_keep_their_rows_and_may_then_lack_what_aiguillage_does_not_need(
 
 
 def test_the_migrations_have_one_head():
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"
 
 
 @pytest.mark.parametrize("version", EARLIER_VERSIONS)
@@ -158,12 +158,12 @@ def test_a_developer_autogenerates_nothing_when_models_and_migrations_agree(tmp_
     upgrade(make_engine(f"sqlite:///{tmp_path / 'scratch.db'}"))
     assert _alembic_on_a_copy(tmp_path, "revision", "--autogenerate", "-m", "rien") == [
         "0001_baseline.py", "0002_english_table_names.py", "0003_places_from_real_files.py",
-        "0004_places_withdrawn.py", "0005_desk_contact.py", "__init__.py"]
+        "0004_places_withdrawn.py", "0005_desk_contact.py", "0006_voice_calls.py", "__init__.py"]
 
 
 @pytest.mark.integration  # alembic in another process
 def test_a_new_revision_is_numbered_after_the_head(tmp_path):
-    assert "0006_lieux_accessibles.py" in _alembic_on_a_copy(tmp_path, "revision", "-m", "lieux accessibles")
-    written = (tmp_path / "migrations" / "versions" / "0006_lieux_accessibles.py").read_text()
-    assert "revision: str = '0006'" in written
-    assert "down_revision: Union[str, Sequence[str], None] = '0005'" in written
+    assert "0007_lieux_accessibles.py" in _alembic_on_a_copy(tmp_path, "revision", "-m", "lieux accessibles")
+    written = (tmp_path / "migrations" / "versions" / "0007_lieux_accessibles.py").read_text()
+    assert "revision: str = '0007'" in written
+    assert "down_revision: Union[str, Sequence[str], None] = '0006'" in written

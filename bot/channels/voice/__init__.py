@@ -1,0 +1,2 @@
+"""The voice menu's Rasa-free parts that only render: numbers for speech and TwiML (bot/handoff/voice.py
+holds the call itself)."""
