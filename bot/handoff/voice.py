@@ -162,6 +162,11 @@ SmsSend = Callable[[str, str], Awaitable[str]]
 # The menu
 # --------------------------------------------------------------------------------------------------
 
+def _spoken_key(key: str) -> str:
+    """The voice menu's words for one of the triage's replies: utter_envoye_lieu -> utter_voix_envoye_lieu."""
+    return "utter_voix_" + key[len("utter_"):]
+
+
 def prompt(key: str, **values) -> str:
     return messages.text(key, **values)
 
@@ -391,7 +396,7 @@ class VoiceMenu:
     # -- the triage's questions ---------------------------------------------------------------------------
 
     async def _triage(self, call: VoiceCall, turn: Turn):
-        turn.channel, turn.sender_id = Channel.VOICE.value, call.caller_key
+        turn.channel, turn.sender_id, turn.said_at = Channel.VOICE.value, call.caller_key, self.clock()
         replies, state = await asyncio.to_thread(handle, call.triage, turn, self.services)
         if state.get("pending") == "commune_precision" and state.get("candidates"):
             # A postcode or a town shared by several communes: the first (the most populated) one; the
@@ -483,10 +488,13 @@ class VoiceMenu:
             elif key in ("utter_lieu", "utter_aide_a_distance"):
                 call.data["place"] = _spoken_place(reply.values)
                 place_shown = True
+            elif key.startswith("utter_urgence_") and _spoken_key(key) in messages.catalogue().responses:
+                call.data["promise"] = _spoken_key(key)  # said after the place is read, as in writing
             elif key.startswith("utter_envoye_"):
                 reference = reply.values.get("reference") or state.get("reference") or ""
                 call.data["reference"] = reference
-                script.say(prompt("utter_voix_envoye"),
+                # "utter_envoye_lieu" -> "utter_voix_envoye_lieu": only as true as the other channels' words.
+                script.say(prompt(_spoken_key(key)),
                            prompt("utter_voix_reference", reference=speech.code(reference)))
             elif key == "utter_sans_envoi":
                 script.say(prompt("utter_voix_sans_envoi"))
@@ -497,6 +505,8 @@ class VoiceMenu:
         pending = state.get("pending")
         if place_shown and pending == "consentement":
             self._read_place(call, script)
+            if call.data.get("promise"):
+                script.say(prompt(call.data["promise"]))
             script.say(prompt("utter_voix_consentement"))
             return self._ask(call, script, PLACE)
         if pending == SAFETY:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Optional, Protocol
 
 from bot.core import messages
@@ -41,6 +42,7 @@ class Turn:
     longitude: Optional[float] = None
     channel: str = "desk"
     sender_id: str = ""
+    said_at: Optional[datetime] = None    # when it was said (now by default): "avant vendredi" counts from then
 
 
 @dataclass
@@ -168,7 +170,7 @@ def _ask_safety(state: dict, turn: Turn, services: Services, screening: Screenin
     pending = state.get("pending")
     if pending is None and not state.get("reference"):
         # A first message keeps its facts for after the check ("la caf... et je serai plus là").
-        _merge(state, facts_from_message(turn.text, turn.intent))
+        _merge(state, facts_from_message(turn.text, turn.intent, said_at=turn.said_at))
     state["securite"] = {"kind": screening.kind, "numbers": list(screening.numbers), "resume": pending,
                          "unclear": 0}
     state["pending"] = SAFETY
@@ -270,13 +272,13 @@ def _correction_facts(turn: Turn) -> dict:
     """Facts for the triage's questions that a message states ("non y a pas de date", "en fait j'ai un ordi")."""
     if not turn.text or turn.text.startswith("/"):
         return {}
-    facts = facts_from_message(turn.text)
+    facts = facts_from_message(turn.text, said_at=turn.said_at)
     return {k: v for k, v in facts.items() if k in CORRECTABLE or (k == "enjeux" and "enjeu" in facts)
             or (k == "domaine" and "organisme" in facts)}
 
 
 def _on_free_message(state: dict, turn: Turn, services: Services, replies: list) -> None:
-    facts = facts_from_message(turn.text, turn.intent)
+    facts = facts_from_message(turn.text, turn.intent, said_at=turn.said_at)
     if turn.choice == "apprendre":
         facts["apprentissage"] = True
     if not turn.choice:
@@ -318,7 +320,7 @@ _CHOICES = {"enjeu": ("delai", "probleme", "aucun", "inconnu", "premiere_demande
 
 def _on_answer(state: dict, question: str, turn: Turn, services: Services, replies: list) -> None:
     free_text = turn.text if turn.text and not turn.text.startswith("/") else ""
-    facts = facts_from_message(free_text, turn.intent, answering=question)
+    facts = facts_from_message(free_text, turn.intent, answering=question, said_at=turn.said_at)
     if question == "commune":
         corrections = _correction_facts(turn)
         if corrections and turn.choice is None and turn.latitude is None:

@@ -11,9 +11,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.core import messages
+from bot.core.db import session_scope
+from bot.directory.models import Place
 from bot.handoff import voice
+from bot.handoff.notifications.config import NotifySettings, set_place_channels
+from bot.handoff.notifications.outbox import Dispatcher
 from bot.handoff.services import Orientation
 from bot.handoff.voice import CallRequest, VoiceMenu, VoiceSettings
 from bot.ops.cli.database import DEMO_FILE
@@ -82,12 +87,26 @@ class Gateway:
         return "id"
 
 
-def make_menu(demo, now=SUNDAY_EVENING, transfer="", fail_sms=False):
+class AcceptingWebhook:
+    async def send(self, notification):
+        return "accepted"
+
+
+def make_menu(demo, now=SUNDAY_EVENING, transfer="", fail_sms=False, delivery="presenter"):
+    """delivery: what the places do with a referral: "presenter" (nothing), "espace" (a console account),
+    "lieu" (a channel that accepts it)."""
     clock = lambda: now  # noqa: E731
     settings = VoiceSettings(public_url="https://aiguillage.example.fr/webhooks/voice/webhook", auth_token="t",
                              transfer_number=transfer, hours="Mo-Fr 09:00-17:00; PH off")
-    return VoiceMenu(demo.factory, Orientation(demo.factory, clock=clock), settings,
-                     send_sms=Gateway(fail_sms).send, clock=clock)
+    if delivery == "lieu":
+        with session_scope(demo.factory) as session:
+            for place_id in session.execute(select(Place.id)).scalars():
+                set_place_channels(session, place_id, webhooks=[("https://lieu.example/hook", "secret")])
+    orientation = Orientation(demo.factory, clock=clock,
+                              place_has_console=lambda session, place_id: delivery == "espace",
+                              dispatcher=Dispatcher(demo.factory, NotifySettings(),
+                                                    senders={"webhook": AcceptingWebhook()}))
+    return VoiceMenu(demo.factory, orientation, settings, send_sms=Gateway(fail_sms).send, clock=clock)
 
 
 async def call(menu, keys, number="+33612345678", first=None) -> list[str]:
@@ -101,8 +120,17 @@ async def call(menu, keys, number="+33612345678", first=None) -> list[str]:
 
 
 PATHS = [
-    # (clock, transfer number, SMS fails, caller, answers)
+    # (clock, transfer number, SMS fails, caller, answers[, what the place does with the referral])
     (SUNDAY_EVENING, "", False, "+33612345678", ["1", "1", "35000", "1", "1", "2", "1", "1"]),  # urgence, all yes
+    (SUNDAY_EVENING, "", False, "+33612345678", ["1", "1", "35000", "1", "1", "2"], "espace"),  # a console
+    (SUNDAY_EVENING, "", False, "+33612345678", ["1", "1", "35000", "1", "1", "2"], "lieu"),  # a channel took it
+    # A deadline said aloud on Sunday evening; the place opens on Monday at 9 (the promise follows the dates).
+    (SUNDAY_EVENING, "", False, "+33612345678", ["~je dois faire ma declaration caf avant vendredi", "35000", "1",
+                                                 "3"]),  # before the deadline: vite
+    (SUNDAY_EVENING, "", False, "+33612345678", ["~ma declaration caf est a faire avant demain", "35000", "1",
+                                                 "3"]),  # on the deadline's day
+    (SUNDAY_EVENING, "", False, "+33612345678", ["~ma declaration caf c'est pour ce soir", "35000", "1",
+                                                 "3"]),  # after the deadline
     (SUNDAY_EVENING, "", False, "+33612345678", ["3", "3", "", "", "1", "", "", "1", "", "00000", "35000", "2",
                                                  "35000", "1", "3", "1", "2"]),  # inclusion, misses, SMS no ref
     (SUNDAY_EVENING, "", True, "+33612345678", ["7", "35000", "1", "3", "1"]),  # learning, the SMS fails
@@ -121,7 +149,7 @@ PATHS = [
 async def test_every_prompt_is_said_in_some_call(demo, monkeypatch):
     recorder = Recorder()
     monkeypatch.setattr(voice, "prompt", recorder)
-    for now, transfer, fail, number, keys in PATHS:
-        await call(make_menu(demo, now, transfer, fail), keys, number=number)
+    for now, transfer, fail, number, keys, *delivery in PATHS:
+        await call(make_menu(demo, now, transfer, fail, *delivery), keys, number=number)
     unused = set(voice_prompts()) | set(WRITTEN)
     assert unused - recorder.used == set()
