@@ -165,6 +165,7 @@ class ActionEffacer(Action):
 
         erased = await asyncio.to_thread(erase)
         logger.info("erased %s referral(s) and %s callback(s) on request", erased.referrals, erased.callbacks)
-        dispatcher.utter_message(response="utter_efface")
+        desk = tracker.get_latest_input_channel() == "desk"
+        dispatcher.utter_message(response="utter_efface_accueil" if desk else "utter_efface")
         dispatcher.utter_message(json_message=ERASE_SIGNAL)
         return [AllSlotsReset()]

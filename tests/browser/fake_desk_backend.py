@@ -85,7 +85,7 @@ EMERGENCY_REPLY = [
                 "libelle": "Hébergement d'urgence : gratuit, jour et nuit."}},
 ]
 
-ERASED_TEXT = "C'est fait : j'ai effacé vos données et je ne vous écris plus. Vous pouvez revenir quand vous voulez."
+ERASED_TEXT = "C'est fait : cette conversation et ses données sont effacées. La personne suivante peut commencer."
 ERASE_REPLY = [{"text": ERASED_TEXT}, {"custom": {"type": "effacer"}}]
 
 CONFIG = {"demo": True, "helpline": {"nom": "Solidarité Numérique", "telephone": "01 70 772 372"}}

@@ -118,7 +118,8 @@ def test_stop_clears_the_screen_and_what_follows_is_a_new_conversation(desk):
     send(desk, "stop")
     # The bot's confirmation only; the request, the card and the slip are gone.
     expect(desk.locator(".msg")).to_have_count(1)
-    expect(desk.locator(".msg-bot")).to_contain_text("effacé")
+    expect(desk.locator(".msg-bot")).to_contain_text("La personne suivante peut commencer")
+    expect(desk.locator(".msg-bot")).not_to_contain_text("je ne vous écris plus")  # an SMS's words, not a desk's
     expect(desk.locator("#result")).to_be_hidden()
     expect(desk.locator("#card")).to_be_empty()
     expect(desk.locator("#choices")).to_be_hidden()
