@@ -48,6 +48,7 @@ def send(page: Page, text: str) -> None:
 def test_the_card_gives_the_next_step_then_the_later_path(page: Page) -> None:
     answer_with(page, [{"text": "Présentez ce numéro à Espace Colombier : K7M-4XPQ.", "custom": CARD}])
     send(page, "caf avant vendredi")
+    expect(page.locator("#card .then-step")).to_be_visible()  # the answer is shown: the card can be read
     titles = [t.strip() for t in page.locator("#card .block-title").all_text_contents()]
     assert titles.index("Prochaine étape") < titles.index("Ensuite")
     expect(page.locator("#card .next-step")).to_contain_text("le lundi 7 décembre à 9h")
