@@ -103,14 +103,10 @@ def deadline_of(facts: Any) -> Optional[date]:
     return _deadline(facts if isinstance(facts, dict) else {})
 
 
-def format_date(day: date, year_of: Optional[date] = None) -> str:
-    """"vendredi 11 décembre" ("vendredi 1er janvier 2027" when the year is not that of `year_of`)."""
-    return format_day(day, year_of)
-
 
 def format_deadline(day: date, said_on: Optional[date] = None) -> str:
     """"avant le vendredi 11 décembre"."""
-    return DEADLINE_BEFORE.format(date=format_date(day, said_on or day))
+    return DEADLINE_BEFORE.format(date=format_day(day, said_on or day))
 
 
 def referrer(channel: str, facts: Optional[dict] = None) -> str:

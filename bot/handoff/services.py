@@ -18,6 +18,7 @@ from bot.directory.areas import RemoteAreas, departement_of_insee, remote_areas
 from bot.directory.geo.communes import CommuneIndex, default_index
 from bot.directory.geo.nearest import nearest_commune
 from bot.directory.hours import format_day, format_opening, format_opening_date
+from bot.directory.models import MODALITE_DISTANCE
 from bot.directory.search import Need, find_places, find_remote
 from bot.handoff.notifications.outbox import Dispatcher, enqueue_for_referral
 from bot.handoff.recap import DESK_FACT, EMERGENCY_FACT, recap_of_referral
@@ -113,6 +114,7 @@ class Orientation:
         now = self._clock()
         opening = format_opening(match.opening, now) or messages.text("utter_horaire_inconnu")
         opens = match.opening.next_opening if match.opening is not None else None
+        remote = MODALITE_DISTANCE in (place.modalites_accompagnement or "")
         return {
             "id": place.id,
             "nom": place.nom,
@@ -137,7 +139,9 @@ class Orientation:
             "longitude": place.longitude,
             "demo": bool(place.is_demo),
             "date_maj": place.date_maj.isoformat() if place.date_maj else None,
-            "modalite": "À distance" if "À distance" in (place.modalites_accompagnement or "") else "Sur place",
+            "modalite": "À distance" if remote else "Sur place",
+            # Help by phone or video only: the next step says "appelez", not "allez à".
+            "a_distance": remote,
         }
 
     def create_referral(self, state: dict, channel: str, sender_id: str) -> str:

@@ -682,7 +682,7 @@ def _spoken_place(place: dict) -> dict:
             "ouvert": bool(place.get("ouvert_maintenant")),
             "prochaine_ouverture": place.get("prochaine_ouverture", ""),
             "telephone": speech.phone(place.get("telephone", "")), "telephone_ecrit": place.get("telephone", ""),
-            "a_distance": place.get("modalite") == "À distance"}
+            "a_distance": bool(place.get("a_distance"))}
 
 
 def _moment(when: datetime, now: datetime) -> str:

@@ -566,7 +566,7 @@ def _card(state: dict, place: Optional[dict], services: Services) -> dict:
 
 
 def _remote(state: dict, place: dict) -> bool:
-    return bool(state["facts"].get("a_distance")) or place.get("modalite") == "À distance"
+    return bool(state["facts"].get("a_distance") or place.get("a_distance"))
 
 
 def _when(place: dict) -> str:

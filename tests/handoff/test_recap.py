@@ -6,8 +6,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from bot.directory.hours import format_day
 from bot.handoff import recap_labels
-from bot.handoff.recap import format_date, recap, referrer
+from bot.handoff.recap import recap, referrer
 from bot.triage.understanding import DEVICE_PATTERNS, ORGANISATIONS, PROCEDURES, extract_facts
 from tests.recap_support import MADE_AT, SITUATIONS, raw_codes
 
@@ -52,8 +53,8 @@ def test_a_deadline_said_then_corrected_is_not_shown():
 
 
 def test_dates_read_in_french_with_the_year_only_when_it_changes():
-    assert format_date(date(2026, 12, 11), date(2026, 12, 6)) == "vendredi 11 décembre"
-    assert format_date(date(2027, 1, 1), date(2026, 12, 6)) == "vendredi 1er janvier 2027"
+    assert format_day(date(2026, 12, 11), date(2026, 12, 6)) == "vendredi 11 décembre"
+    assert format_day(date(2027, 1, 1), date(2026, 12, 6)) == "vendredi 1er janvier 2027"
 
 
 def test_sensitive_context_is_flagged_without_details():
