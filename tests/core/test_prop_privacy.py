@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-import json
 import re
 import time
 from dataclasses import dataclass
 
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.privacy import KINDS, TOKENS, redact, redact_mapping
@@ -125,12 +124,16 @@ _keys = st.one_of(st.sampled_from(["texte", "message", "note", "mdp", "password"
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_keys, inner, max_size=4),
                             st.tuples(inner, inner)),
     max_leaves=10))
+# Each leaf is checked for its own secrets: a leaf's noise may hold another leaf's code without its
+# cue ("000000 mon iban ..." beside "code: 000000"), which is not a secret there. A check of the
+# whole dump against every secret failed on that tree.
+@example({"texte": ("", Planted("000000 mon iban FR76 0000 0000 0000 0000 0000 097 ",
+                                [Secret("iban", "FR76 0000 0000 0000 0000 0000 097",
+                                        "mon iban FR76 0000 0000 0000 0000 0000 097")])),
+          "": Planted(" code: 000000 ", [Secret("code", "000000", "code: 000000")])})
 def test_redact_mapping_leaves_no_secret_anywhere_and_never_modifies_its_input(tree):
-    secrets = []
-
     def plant(node):
         if isinstance(node, Planted):
-            secrets.extend(node.secrets)
             return node.text
         if isinstance(node, dict):
             return {k: plant(v) for k, v in node.items()}
@@ -140,12 +143,23 @@ def test_redact_mapping_leaves_no_secret_anywhere_and_never_modifies_its_input(t
             return tuple(plant(v) for v in node)
         return node
 
+    def leaks(node, out) -> list:
+        """The planted secrets still readable in the redacted leaf that carried them."""
+        if isinstance(node, Planted):
+            return leaked(out, node.secrets)
+        if isinstance(node, dict):
+            # Two keys that redact alike would merge: not what this test is about.
+            assume(len(out) == len(node))
+            return [s for child, done in zip(node.values(), out.values()) for s in leaks(child, done)]
+        if isinstance(node, (list, tuple)):
+            return [s for child, done in zip(node, out) for s in leaks(child, done)]
+        return []
+
     data = plant(tree)
     before = copy.deepcopy(data)
     redacted, kinds = redact_mapping(data)
     assert data == before
-    dumped = json.dumps(redacted, ensure_ascii=False, default=str)
-    assert leaked(dumped, secrets) == []
+    assert leaks(tree, redacted) == []
     assert set(kinds) <= set(KINDS)
 
 
