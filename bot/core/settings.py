@@ -105,6 +105,9 @@ VARIABLES: tuple = (
     _v("AIGUILLAGE_RADIUS_KM", "float", 15, "first search radius", BASE, minimum=0.1),
     _v("AIGUILLAGE_WIDE_RADIUS_KM", "float", 50, "radius when the person asks to search further", BASE,
        minimum=0.1),
+    _v("AIGUILLAGE_STALE_AFTER_MONTHS", "int", 12, "months after a place's `date_maj` before its data counts as "
+       "stale: its hours read \"à confirmer\", it ranks a little lower, and `etat-lieux` counts it as *périmé*",
+       BASE, minimum=1),
     _v("AIGUILLAGE_HELPLINE_NAME", "text", "Solidarité Numérique", "helpline offered when nothing fits", BASE),
     _v("AIGUILLAGE_HELPLINE_PHONE", "text", "01 70 772 372", "its number", BASE),
     _v("AIGUILLAGE_REMOTE_AREAS", "text", None, "remote places (\"À distance\") that serve more than their own "

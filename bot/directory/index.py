@@ -30,7 +30,6 @@ from bot.directory.matching import (
     LEVELS,
     LIGHT_COLUMNS,
     MAX_PROGRAMME_BONUS_KM,
-    STALE_AFTER_MONTHS,
     STALE_PENALTY_KM,
     bounding_box,
     haversine_km,
@@ -38,6 +37,7 @@ from bot.directory.matching import (
     matches_remote,
     programme_bonus,
     specific_ok,
+    stale_after_months,
 )
 from bot.directory.models import Place, read_directory_version
 
@@ -164,9 +164,10 @@ class DirectoryIndex:
         return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
     def _stale(self, positions: np.ndarray, today: date) -> np.ndarray:
-        """date_is_stale(date_maj, today, STALE_AFTER_MONTHS) for each position."""
+        """date_is_stale(date_maj, today, stale_after_months()) for each position."""
+        months = stale_after_months()
         elapsed = today.year * 12 + today.month - self._months[positions]
-        return (elapsed > STALE_AFTER_MONTHS) | ((elapsed == STALE_AFTER_MONTHS) & (today.day > self._day[positions]))
+        return (elapsed > months) | ((elapsed == months) & (today.day > self._day[positions]))
 
     def _in_box(self, positions: np.ndarray, latitudes: np.ndarray, latitude: float, longitude: float,
                 radius_km: float) -> np.ndarray:

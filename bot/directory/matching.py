@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import FrozenSet, List, Tuple
 
+from bot.core.settings import setting
 from bot.directory.models import (
     ACCES_PAS_DE_PUBLIC,
     MODALITE_COLLECTIF,
@@ -36,7 +37,11 @@ PROGRAMME_BONUS_KM = {
     LEVEL_COMPETENCE: {PROGRAMME_CONSEILLERS: 1.0},
 }
 MAX_PROGRAMME_BONUS_KM = 4.0
-STALE_AFTER_MONTHS = 12
+
+
+def stale_after_months() -> int:
+    """Months after its date_maj before a place's data is stale (AIGUILLAGE_STALE_AFTER_MONTHS), read now."""
+    return setting("AIGUILLAGE_STALE_AFTER_MONTHS")
 
 
 # --- Geometry ---------------------------------------------------------------------------------

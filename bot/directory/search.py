@@ -16,7 +16,7 @@ Specific needs (Need.specific) must all appear in `prise_en_charge_specifique`.
 
 Score (lower is better), expressed in "equivalent kilometres":
     score = distance_km + wait_hours * WAIT_KM_PER_HOUR[level]
-            + STALE_PENALTY_KM (if date_maj older than 12 months)
+            + STALE_PENALTY_KM (if date_maj older than AIGUILLAGE_STALE_AFTER_MONTHS, 12)
             - sum of PROGRAMME_BONUS_KM[level] for the place's national programmes (capped)
 `wait_hours` is the time until the next opening (0 if open now); unknown or unparseable hours
 count as UNKNOWN_WAIT_HOURS, and no opening within the hours horizon as MAX_WAIT_HOURS.
@@ -52,11 +52,11 @@ from bot.directory.matching import (
     LEVEL_INCLUSION,
     LEVEL_URGENCE,
     LEVELS,
-    STALE_AFTER_MONTHS,
     STALE_PENALTY_KM,
     bounding_box,
     haversine_km,
     programme_bonus,
+    stale_after_months,
 )
 from bot.directory.models import Place, date_is_stale
 
@@ -123,7 +123,7 @@ def _score(level: str, distance_km: float, opening: Optional[Opening], now: date
 
 def _make_match(place, distance: Optional[float], level: str, now: datetime, today: date) -> PlaceMatch:
     opening = opening_status(place.horaires, now)
-    stale = date_is_stale(place.date_maj, today, STALE_AFTER_MONTHS)
+    stale = date_is_stale(place.date_maj, today, stale_after_months())
     score = _score(level, distance if distance is not None else 0.0, opening, now, stale, place)
     return PlaceMatch(
         place=place,

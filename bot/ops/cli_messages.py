@@ -23,6 +23,18 @@ TEXTS: dict[str, str] = {
     "database_ready": "Base à jour : schéma à la révision {revision}.",
     "retention_invalid": "Délai de conservation invalide : {error}",
     "loading_demo_directory": "Annuaire vide : chargement de l'annuaire de démonstration.",
+    # etat-lieux: what the directory covers
+    "coverage_empty": "L'annuaire est vide : importez un fichier (aiguillage import-lieux FICHIER) ou chargez "
+                      "la démonstration (aiguillage load-demo).",
+    "coverage_places": "Annuaire : {places} lieux proposés.",
+    "coverage_withdrawn": "{count} autres lieux sont retirés (import-lieux --remplacer) : gardés pour les "
+                          "orientations passées, ils ne sont plus proposés.",
+    "coverage_without_position": "- sans position : {count} (la recherche par distance ne les trouve pas)",
+    "coverage_commune_position": "- position de la commune, distance approximative : {count}",
+    "coverage_stale": "- données périmées (mises à jour il y a plus de {months} mois, ou sans date) : {count}",
+    "coverage_by_departement": "Par département :",
+    "coverage_departement": "  {code}{name} : {count}",
+    "coverage_unknown_departement": "  département inconnu (ni code INSEE, ni code postal, ni position) : {count}",
     # run and production
     "startup_failed": "Le démarrage a échoué : voir var/log/rasa.log et var/log/actions.log",
     "ready": "Aiguillage est prêt. Page d'accueil : {desk}",

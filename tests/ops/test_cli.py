@@ -99,3 +99,46 @@ def test_evaluate_prints_only_json_even_when_a_model_component_prints(tmp_path, 
     report = json.loads(out.out)
     assert report["messages"] == 1 and report["intent_accuracy"] == 1.0
     assert "chatty component" in out.err and "UnexpecTED" in out.err
+
+
+LEGACY = PROJECT_ROOT / "tests" / "data" / "legacy"
+
+
+def test_etat_lieux_says_what_the_directory_covers(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AIGUILLAGE_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert cli.main(["etat-lieux"]) == 0
+    assert "L'annuaire est vide" in capsys.readouterr().out
+    # A v0.1 regional export: one place has no usable coordinates and gets its commune's.
+    assert cli.main(["import-lieux", str(LEGACY / "2023-05-hub-du-sud-v0.1.json"), "--source", "hub"]) == 0
+    capsys.readouterr()
+    assert cli.main(["etat-lieux", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures == {"lieux": 25, "sans_position": 0, "position_commune": 1,
+                       "perimes": 25,  # its newest date_maj is of 2023
+                       "par_departement": {"04": 2, "05": 3, "06": 5, "13": 10, "83": 2, "84": 3}}
+    assert cli.main(["etat-lieux"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Annuaire : 25 lieux proposés."
+    assert "  13 Bouches-du-Rhône : 10" in lines
+    assert "- position de la commune, distance approximative : 1" in lines
+    assert "- données périmées (mises à jour il y a plus de 12 mois, ou sans date) : 25" in lines
+
+
+def test_etat_lieux_leaves_out_withdrawn_places_and_follows_the_staleness_setting(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AIGUILLAGE_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert cli.main(["import-lieux", str(DEMO_FILE), "--source", "demo"]) == 0
+    rows = DEMO_FILE.read_text(encoding="utf-8").splitlines()
+    fewer = tmp_path / "fewer.csv"
+    fewer.write_text("\n".join(rows[:-2]) + "\n", encoding="utf-8")  # two places gone from the source
+    assert cli.main(["import-lieux", str(fewer), "--source", "demo", "--remplacer"]) == 0
+    capsys.readouterr()
+    assert cli.main(["etat-lieux", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["lieux"] == len(rows) - 3  # a header, two withdrawn
+    assert cli.main(["etat-lieux"]) == 0
+    assert "2 autres lieux sont retirés" in capsys.readouterr().out
+    monkeypatch.setenv("AIGUILLAGE_STALE_AFTER_MONTHS", "1200")
+    assert cli.main(["etat-lieux", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["perimes"] == 0  # a century: only an undated place would count
+    monkeypatch.setenv("AIGUILLAGE_STALE_AFTER_MONTHS", "douze")
+    assert cli.main(["etat-lieux", "--json"]) == 2
+    assert "AIGUILLAGE_STALE_AFTER_MONTHS : « douze » n'est pas un nombre entier" in capsys.readouterr().err

@@ -61,6 +61,7 @@ from sqlalchemy import select, update
 
 from bot.core.db import session_scope
 from bot.core.text import normalize
+from bot.directory.areas import departement_of_postcode
 from bot.directory.importing import messages as msg
 from bot.directory.importing.mapping import MappingChooser, choose_mapping
 from bot.directory.importing.positions import ABSENT, OUT_OF_RANGE, Area, Locator, position
@@ -199,6 +200,7 @@ class _Importer:
                 self._derive_insee(values, found, area, values["code_insee"], msg.INSEE_UNKNOWN)  # type: ignore
         else:
             area = self.locator.area(given, values["code_postal"], values["commune"])  # type: ignore[arg-type]
+            area = self._against_postcode(values, found, area)
         if area is not None and not values["code_insee"]:
             invalid = next((p for p in found if p.kind == "code_insee"), None)
             if invalid is None:
@@ -245,6 +247,23 @@ class _Importer:
                     found.remove(p)
             found.append(Problem("position", "position_commune", msg.MSG_POSITION_COMMUNE.format(
                 reason=reason, commune=area.name, insee=area.insee), NOTE))  # type: ignore[union-attr]
+
+    def _against_postcode(self, values: Dict[str, object], found: List[Problem],
+                          area: Optional[Area]) -> Optional[Area]:
+        """A known code_insee of another département than the postcode, when the name and postcode together
+        find a commune of the postcode's own: the code is the mistake (a real export put Le Mont-Dore,
+        98800, under Mont-Dore in the Puy-de-Dôme, 63236), and the commune the two agree on is used. A
+        commune whose postcode belongs to a neighbouring département is found again by its name: kept."""
+        postcode: Optional[str] = values["code_postal"]  # type: ignore[assignment]
+        if area is None or not postcode or departement_of_postcode(postcode) in (None, area.departement):
+            return area
+        other = self.locator.area(None, postcode, values["commune"])  # type: ignore[arg-type]
+        if other is None or other.departement == area.departement:
+            return area
+        reason = msg.INSEE_OTHER_DEPARTEMENT.format(commune=area.name, departement=area.departement,
+                                                    postcode=postcode)
+        self._derive_insee(values, found, other, values["code_insee"], reason)  # type: ignore[arg-type]
+        return other
 
     @staticmethod
     def _derive_insee(values: Dict[str, object], found: List[Problem], area: Area, given: Optional[str] = None,

@@ -67,6 +67,7 @@ MSG_INSEE_REPLACED = ("code_insee « {value} » {reason} : remplacé par {insee}
                       "référentiel des communes")
 INSEE_INVALID = "invalide"
 INSEE_UNKNOWN = "inconnu (aucune commune n'a ce code)"
+INSEE_OTHER_DEPARTEMENT = "désigne {commune} ({departement}), hors du département du code postal {postcode}"
 MSG_COMMUNE_DERIVED = "commune absente : {commune}, d'après le code INSEE ou le code postal"
 MSG_POSTCODE_DERIVED = "code_postal absent : {postcode}, d'après la commune"
 MSG_COORDS_SWAPPED = "latitude {latitude} et longitude {longitude} inversées : remises dans l'ordre"
@@ -134,7 +135,8 @@ WARNING_KINDS = {
     "resume_trop_long": "résumés de plus de 280 caractères, retirés (la présentation détaillée reste)",
     "colonnes_en_trop": "lignes plus longues que l'en-tête : valeurs en trop ignorées",
     "id_calcule": "identifiants absents : identifiant stable calculé (nom, code postal, adresse)",
-    "code_insee_deduit": "codes INSEE absents, invalides ou inconnus, déduits de la commune et du code postal",
+    "code_insee_deduit": "codes INSEE absents, invalides, inconnus ou d'un autre département que le code postal, "
+                         "déduits de la commune et du code postal",
     "commune_deduite": "communes absentes, complétées d'après le code INSEE ou le code postal",
     "code_postal_deduit": "codes postaux absents, complétés d'après la commune",
     "position_commune": "coordonnées absentes ou inutilisables : position de la commune (approximative)",

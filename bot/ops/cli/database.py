@@ -1,12 +1,17 @@
-"""The database and the directory: `init-db`, `import-lieux`, `load-demo`, `purge`."""
+"""The database and the directory: `init-db`, `import-lieux`, `load-demo`, `etat-lieux`, `purge`."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 from bot.core.db import make_engine, session_factory, upgrade
-from bot.core.settings import PROJECT_ROOT, get_settings
+from bot.core.moments import to_paris
+from bot.core.settings import PROJECT_ROOT, get_settings, value
+from bot.directory.coverage import UNKNOWN_DEPARTEMENT, Coverage, measure
+from bot.directory.geo.communes import default_index
+from bot.directory.geo.nearest import nearest_commune
 from bot.directory.importing.importer import ImportFileError, import_places
 from bot.ops import cli_messages
 from bot.ops.retention import RetentionError, purge
@@ -36,6 +41,52 @@ def cmd_import(args) -> int:
 def cmd_load_demo(args) -> int:
     args.file, args.demo, args.strict, args.source, args.replace = str(DEMO_FILE), True, False, None, False
     return cmd_import(args)
+
+
+def _departement_at(latitude: float, longitude: float):
+    commune = nearest_commune(default_index(), latitude, longitude)
+    return commune.departement if commune else None
+
+
+def coverage_lines(coverage: Coverage) -> list[str]:
+    """The readable version of `etat-lieux`, for a coordinator."""
+    def count(n: int) -> str:
+        return f"{n:,}".replace(",", "\u202f")
+
+    if not coverage.places and not coverage.withdrawn:
+        return [cli_messages.text("coverage_empty")]
+    lines = [cli_messages.text("coverage_places", places=count(coverage.places))]
+    if coverage.withdrawn:
+        lines.append(cli_messages.text("coverage_withdrawn", count=count(coverage.withdrawn)))
+    lines += [
+        cli_messages.text("coverage_without_position", count=count(coverage.without_position)),
+        cli_messages.text("coverage_commune_position", count=count(coverage.commune_position)),
+        cli_messages.text("coverage_stale", months=coverage.stale_after_months, count=count(coverage.stale)),
+    ]
+    if coverage.by_departement:
+        lines.append(cli_messages.text("coverage_by_departement"))
+    communes = default_index()
+    for code, n in coverage.by_departement.items():
+        if code == UNKNOWN_DEPARTEMENT:
+            lines.append(cli_messages.text("coverage_unknown_departement", count=count(n)))
+        else:
+            name = communes.departement_name(code)
+            lines.append(cli_messages.text("coverage_departement", code=code, name=f" {name}" if name else "",
+                                           count=count(n)))
+    return lines
+
+
+def cmd_coverage(args) -> int:
+    months = value("AIGUILLAGE_STALE_AFTER_MONTHS")  # strict: a bad value stops the command with its message
+    sessions = open_database()
+    with sessions() as session:
+        coverage = measure(session, to_paris().date(), departement_at=_departement_at, months=months)
+    if args.json:
+        print(json.dumps(coverage.as_json(), ensure_ascii=False))
+    else:
+        for line in coverage_lines(coverage):
+            print(line)
+    return 0
 
 
 def cmd_init_db(args) -> int:
@@ -74,6 +125,13 @@ def add_parsers(sub) -> None:
 
     p = sub.add_parser("load-demo", help="charger l'annuaire de démonstration (Rennes)")
     p.set_defaults(func=cmd_load_demo)
+
+    p = sub.add_parser("etat-lieux", help="ce que couvre l'annuaire : lieux proposés, sans position, position de "
+                                          "la commune, données périmées, par département")
+    p.add_argument("--json", action="store_true",
+                   help='une ligne JSON : {"lieux", "sans_position", "position_commune", "perimes", '
+                        '"par_departement"}')
+    p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("init-db", help="créer les tables ou mettre la base à jour (migrations)")
     p.set_defaults(func=cmd_init_db)

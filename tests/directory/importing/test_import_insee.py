@@ -50,7 +50,8 @@ def test_each_derivation_is_a_warning_that_says_from_what(imported):
     assert by_id["insee-rennes"] == ("code_insee « 3523 » invalide : remplacé par 35238 (Rennes, 35000), "
                                      "d'après le référentiel des communes")
     lines = report.summary_lines()
-    assert "- codes INSEE absents, invalides ou inconnus, déduits de la commune et du code postal : 7" in lines
+    assert ("- codes INSEE absents, invalides, inconnus ou d'un autre département que le code postal, déduits de "
+            "la commune et du code postal : 7") in lines
     assert "code_insee" not in report.warnings  # the invalid code is replaced, not reported twice
 
 
@@ -101,3 +102,29 @@ def test_a_place_placed_only_by_its_commune_name(factory):
     assert report.created == 1
     place = next(iter(places(factory).values()))
     assert (place.code_insee, place.commune, place.code_postal) == ("16089", "CHÂTEAUBERNARD", "16100")
+
+
+def _one_place(**fields) -> io.StringIO:
+    row = {"id": "p1", "nom": "Médiathèque", "adresse": "1 rue des Écoles", "date_maj": "2024-01-10", **fields}
+    return io.StringIO(";".join(row) + "\n" + ";".join(str(v) for v in row.values()) + "\n")
+
+
+def test_a_code_of_another_departement_than_the_postcode_gives_way_to_name_and_postcode(factory):
+    # As in a real regional export: Le Mont-Dore (Nouvelle-Calédonie) under the code of Mont-Dore (Puy-de-Dôme).
+    # The file's coordinates, in Le Mont-Dore, were replaced by the Puy-de-Dôme's, 16,700 km away.
+    report = import_places(factory, _one_place(commune="Mont-Dore", code_postal="98800", code_insee="63236",
+                                               latitude="-22.22691", longitude="166.52153"))
+    place = places(factory)["p1"]
+    assert (place.code_insee, place.latitude, place.longitude, place.position_approx) == (
+        "98817", -22.22691, 166.52153, False)
+    assert report.warnings["code_insee_deduit"].examples[0].message == (
+        "code_insee « 63236 » désigne Mont-Dore (63), hors du département du code postal 98800 : remplacé par "
+        "98817 (Le Mont-Dore, 98800), d'après le référentiel des communes")
+
+
+def test_a_commune_whose_postcode_belongs_to_a_neighbouring_departement_keeps_its_code(factory):
+    # Éloise (Haute-Savoie, 74109) has the postcode 01200 of the Ain: both are right.
+    report = import_places(factory, _one_place(commune="Éloise", code_postal="01200", code_insee="74109",
+                                               latitude="46.08", longitude="5.86"))
+    assert places(factory)["p1"].code_insee == "74109"
+    assert "code_insee_deduit" not in report.warnings
