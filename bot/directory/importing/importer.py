@@ -39,7 +39,10 @@ commune's position), are warnings in both.
 
 Good places are upserted on `id`: a second import of the same file changes nothing (every place is
 reported as unchanged, thanks to `row_hash`). A file that is not a directory file raises
-`ImportFileError` before anything is written.
+`ImportFileError` before anything is written. Ids are local to their producer: with a source, a place
+whose id is another source's place under another name is stored as `source_id(source, id)`
+("hub-du-sud-1"), with a warning, and found there again on the next import; without a source, taking over
+a place under another name is said in a warning (another producer's place, or a renamed one).
 
 **Sources and deletions.** `import_source` (`--source NAME`) records which source each place came from.
 With `replace` (`--remplacer`), once the whole file is read, the places of that source whose id the file
@@ -54,6 +57,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from datetime import date, datetime, timezone
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple, Union
 
@@ -128,16 +132,55 @@ def _check_fields(fields: Sequence[str], file_format: str, strict: bool) -> None
         raise ImportFileError(msg.MSG_FILE_NOT_STANDARD.format(missing=", ".join(missing)))
 
 
-def _flush_batch(factory, batch: Sequence[Tuple[Dict[str, object], str]], demo: bool, imported_at: datetime,
+def source_id(source: str, file_id: str) -> str:
+    """The id a place of `source` is stored under when its own id is another source's: "hub-du-sud-1"."""
+    return f"{re.sub(r'[^a-z0-9]+', '-', normalize(source)).strip('-') or 'source'}-{file_id}"
+
+
+def _same_name(place: Place, values: Dict[str, object]) -> bool:
+    return normalize(place.nom or "") == normalize(str(values["nom"] or ""))
+
+
+def _stored_id(values: Dict[str, object], existing: Dict[str, Place], source: Optional[str]) -> Tuple[str, bool]:
+    """Where a place of the file goes: its own id, or (with a source) the source's form of it when that id
+    is another source's place under another name. Ids are local to their producer (the standard says
+    so): two regional exports both number their places 1, 2, 3…; the second must not overwrite the
+    first. The same name under the same id is the same place moving between sources, as before."""
+    file_id = str(values["id"])
+    if source is None:
+        return file_id, False
+    own = source_id(source, file_id)
+    if own in existing:
+        return own, True
+    other = existing.get(file_id)
+    if other is None or other.import_source == source or _same_name(other, values):
+        return file_id, False
+    return own, True
+
+
+def _flush_batch(factory, batch: Sequence[Tuple[Dict[str, object], str, int]], demo: bool, imported_at: datetime,
                  report: ImportReport) -> None:
     if not batch:
         return
     source = report.import_source
     with session_scope(factory) as session:
-        ids = [values["id"] for values, _ in batch]
+        ids = [str(values["id"]) for values, _, _ in batch]
+        if source is not None:
+            ids += [source_id(source, i) for i in ids]
         existing = {p.id: p for p in session.execute(select(Place).where(Place.id.in_(ids))).scalars()}
-        for values, digest in batch:
-            place = existing.get(values["id"])
+        for values, digest, line in batch:
+            file_id = str(values["id"])
+            stored, moved = _stored_id(values, existing, source)
+            if moved:
+                other = existing.get(file_id)
+                values = {**values, "id": stored}
+                report.warn(line, file_id, "id_autre_source", "id", msg.MSG_ID_OF_ANOTHER_SOURCE.format(
+                    value=file_id, other=other.nom if other is not None else "", stored=stored))
+            place = existing.get(stored)
+            if place is not None and source is None and not _same_name(place, values):
+                # Without a source, another file's place and a renamed place look alike: say which was replaced.
+                report.warn(line, file_id, "id_repris", "id", msg.MSG_ID_TAKEN_OVER.format(value=file_id,
+                                                                                           other=place.nom))
             if place is None:
                 place = Place(**values, is_demo=demo, imported_at=imported_at, row_hash=digest, import_source=source)
                 session.add(place)
@@ -301,6 +344,8 @@ class _Importer:
         row_id = values["id"]
         if row_id:
             self.listed.add(row_id)
+            if self.report.import_source is not None:  # it may be stored under its source's form
+                self.listed.add(source_id(self.report.import_source, row_id))  # type: ignore[arg-type]
         if record.extra:
             found.insert(0, Problem("ligne", "colonnes_en_trop", msg.MSG_EXTRA_COLUMNS.format(count=record.extra)))
         if row_id and row_id in self.seen:
@@ -352,12 +397,12 @@ def import_places(factory, source: Source, *, demo: bool = False, now: Optional[
         if fields is not None:  # None: a JSON file with an empty list of places
             _check_fields(standard.current_fields(fields), places.info.format, strict)
         decide = _Importer(report, strict, locator or Locator())
-        batch: List[Tuple[Dict[str, object], str]] = []
+        batch: List[Tuple[Dict[str, object], str, int]] = []
         for record in places:
             values, found = check_values(standard.map_row(record.fields))
             if not decide.keep(record, values, found):
                 continue
-            batch.append((values, _row_hash(values, demo)))
+            batch.append((values, _row_hash(values, demo), record.line))
             if len(batch) >= batch_size:
                 _flush_batch(factory, batch, demo, imported_at, report)
                 batch = []

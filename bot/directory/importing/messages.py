@@ -62,6 +62,10 @@ MSG_DUPLICATE = "id « {value} » : déjà présent ligne {line}"
 MSG_EXTRA_COLUMNS = "ligne : {count} valeur(s) en trop par rapport à l'en-tête"
 MSG_NOT_AN_OBJECT = "lieu illisible : un objet JSON (entre accolades) est attendu"
 MSG_ID_DERIVED = "id absent : identifiant « {value} » calculé à partir du nom, du code postal et de l'adresse"
+MSG_ID_OF_ANOTHER_SOURCE = ("id « {value} » : déjà celui de « {other} », d'une autre source (les identifiants sont "
+                            "propres à chaque producteur) : enregistré sous « {stored} »")
+MSG_ID_TAKEN_OVER = ("id « {value} » : remplace « {other} », enregistré sous cet id ; si les fichiers viennent de "
+                     "producteurs différents, importez chacun avec --source NOM")
 MSG_INSEE_DERIVED = "code_insee absent : {insee} ({commune}{postcode}), d'après le référentiel des communes"
 MSG_INSEE_REPLACED = ("code_insee « {value} » {reason} : remplacé par {insee} ({commune}{postcode}), d'après le "
                       "référentiel des communes")
@@ -135,6 +139,9 @@ WARNING_KINDS = {
     "resume_trop_long": "résumés de plus de 280 caractères, retirés (la présentation détaillée reste)",
     "colonnes_en_trop": "lignes plus longues que l'en-tête : valeurs en trop ignorées",
     "id_calcule": "identifiants absents : identifiant stable calculé (nom, code postal, adresse)",
+    "id_autre_source": "identifiants déjà pris par un lieu d'une autre source : lieu enregistré sous un identifiant "
+                       "propre à sa source",
+    "id_repris": "identifiants d'un lieu déjà enregistré sous un autre nom : ce lieu est remplacé",
     "code_insee_deduit": "codes INSEE absents, invalides, inconnus ou d'un autre département que le code postal, "
                          "déduits de la commune et du code postal",
     "commune_deduite": "communes absentes, complétées d'après le code INSEE ou le code postal",
