@@ -533,6 +533,8 @@ def redact_mapping(obj: Any) -> tuple[Any, tuple[str, ...]]:
             out: dict[Any, Any] = {}
             for key, item in value.items():
                 new_key = walk(key, depth + 1, inner) if isinstance(key, str) else key
+                if isinstance(new_key, str) and new_key in out:  # two keys redacted alike: keep both values
+                    new_key = next(f"{new_key} ({n})" for n in range(2, len(out) + 3) if f"{new_key} ({n})" not in out)
                 if isinstance(key, str) and _PASSWORD_KEYS.search(key) and item not in (None, ""):
                     note((PASSWORD,))
                     out[new_key] = TOKENS[PASSWORD]
