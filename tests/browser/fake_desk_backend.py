@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.privacy import redact
+from tests.fakes import POLL_SECONDS
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "connectors" / "static" / "desk"
 PREFIX = "/webhooks/desk"
@@ -192,7 +193,8 @@ class FakeDeskServer(ThreadingHTTPServer):
 def start_fake_backend(host: str = "127.0.0.1", port: int = 0) -> FakeDeskServer:
     """Start the fake server in a daemon thread; stop it with `.shutdown(); .server_close()`."""
     server = FakeDeskServer(host, port)
-    threading.Thread(target=server.serve_forever, name="fake-desk-backend", daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, name="fake-desk-backend",
+                     daemon=True).start()
     return server
 
 

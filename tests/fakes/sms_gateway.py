@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qsl
 
+from tests.fakes import POLL_SECONDS
+
 
 @dataclass
 class Recorded:
@@ -56,7 +58,8 @@ class FakeGateway:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": POLL_SECONDS},
+                                       daemon=True)
 
     def __enter__(self) -> "FakeGateway":
         self.thread.start()

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs
 
+from tests.fakes import POLL_SECONDS
+
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Aiguillage", "username": "aiguillage_test_bot"}
 
 
@@ -54,7 +56,8 @@ class FakeTelegramAPI:
                 self.wfile.write(data)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": POLL_SECONDS},
+                                       daemon=True)
 
     @property
     def url(self) -> str:

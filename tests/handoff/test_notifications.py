@@ -34,6 +34,7 @@ from bot.handoff.notifications.outbox import (
 from bot.handoff.referrals import Referral, ReferralRequest, create_referral, erase_for_sender
 from bot.handoff.services import Orientation
 from bot.ops.deploy.services import free_port
+from tests.fakes import POLL_SECONDS
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 CALLER = "+33612345678"
@@ -117,7 +118,7 @@ class WebhookReceiver:
                 self.end_headers()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True).start()
         return self
 
     def stop(self) -> None:
