@@ -14,8 +14,9 @@ from bot.console import accounts, service, throttle  # noqa: F401  (tables)
 from bot.core.db import Base
 from bot.core.retention_policy import Retention, declarations, older_than
 from bot.directory import models  # noqa: F401  (tables)
-from bot.handoff import followup, helpline, journal, referrals, takeover, voice  # noqa: F401  (tables)
+from bot.handoff import followup, helpline, journal, referrals, takeover  # noqa: F401  (tables)
 from bot.handoff.notifications import config, outbox  # noqa: F401  (tables)
+from bot.handoff.voice import calls  # noqa: F401  (tables)
 
 metadata = Base.metadata
 

@@ -4,7 +4,7 @@ POST /webhooks/voice/webhook is every step of a call (`?n=<step>` on the steps a
 POST /webhooks/voice/status the gateway's status callback, which closes the call. Both check
 X-Twilio-Signature with AIGUILLAGE_SMS_AUTH_TOKEN over AIGUILLAGE_VOICE_PUBLIC_URL (403, nothing run,
 when it is wrong); without those settings the channel answers 503. The call itself lives in
-bot/handoff/voice.py; no Rasa turn happens here, except the NLU reading a spoken answer (its intent goes
+bot/handoff/voice/menu.py; no Rasa turn happens here, except the NLU reading a spoken answer (its intent goes
 to the safety screen and the triage as for a typed message).
 """
 
@@ -32,7 +32,8 @@ from bot.core.db import shared_factory
 from bot.core.privacy import redact
 from bot.core.settings import get_settings
 from bot.handoff.services import Orientation
-from bot.handoff.voice import CallRequest, VoiceMenu, VoiceSettings
+from bot.handoff.voice.calls import CallRequest, VoiceSettings
+from bot.handoff.voice.menu import VoiceMenu
 from connectors.base import address_refusal
 
 logger = logging.getLogger(__name__)

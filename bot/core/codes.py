@@ -66,4 +66,4 @@ class CallbackReason(LabelledCode):
     AFTER_HOURS = ("after_hours", "Hors horaires")
     ASKED = ("demande", "Demande de rappel (SMS)")  # the person asked a place to call back (SMS conversation)
     DESK = ("accueil", "Demande de rappel (accueil)")  # a desk left the person's number and asked for a call
-    VOICE = ("vocal", "Demande de rappel (appel téléphonique)")  # asked on the voice menu (bot/handoff/voice.py)
+    VOICE = ("vocal", "Demande de rappel (appel téléphonique)")  # asked on the voice menu (bot/handoff/voice/)

@@ -23,7 +23,7 @@ from bot.handoff.helpline import Callback, decrypt_number
 from bot.handoff.recap import recap_of_referral
 from bot.handoff.referrals import Referral
 from bot.handoff.services import Orientation
-from bot.handoff.voice import VoiceAnswer, VoiceCall, VoiceSettings
+from bot.handoff.voice.calls import VoiceAnswer, VoiceCall, VoiceSettings
 from bot.ops.cli.database import DEMO_FILE
 from bot.ops.deploy.services import free_port
 from connectors.voice import VoiceInput

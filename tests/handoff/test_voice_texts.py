@@ -1,6 +1,6 @@
 """Every prompt of the voice menu (domain/responses_voix.yml) is short enough to be understood on the phone
 (20 words at most, numbers written in words), and each one is really said in some call: the menu is driven
-here directly (bot/handoff/voice.py, no Rasa), through every path, and the prompts it uses are recorded."""
+here directly (bot/handoff/voice/, no Rasa), through every path, and the prompts it uses are recorded."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from sqlalchemy import select
 from bot.core import messages
 from bot.core.db import session_scope
 from bot.directory.models import Place
-from bot.handoff import voice
 from bot.handoff.notifications.config import NotifySettings, set_place_channels
 from bot.handoff.notifications.outbox import Dispatcher
 from bot.handoff.services import Orientation
-from bot.handoff.voice import CallRequest, VoiceMenu, VoiceSettings
+from bot.handoff.voice import words as voice_words
+from bot.handoff.voice.calls import CallRequest, VoiceSettings
+from bot.handoff.voice.menu import VoiceMenu
 from bot.ops.cli.database import DEMO_FILE
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -69,7 +70,7 @@ def demo(database):
 class Recorder:
     def __init__(self):
         self.used: set[str] = set()
-        self.original = voice.prompt
+        self.original = voice_words.prompt
 
     def __call__(self, key, **values):
         self.used.add(key)
@@ -148,7 +149,7 @@ PATHS = [
 
 async def test_every_prompt_is_said_in_some_call(demo, monkeypatch):
     recorder = Recorder()
-    monkeypatch.setattr(voice, "prompt", recorder)
+    monkeypatch.setattr(voice_words, "prompt", recorder)
     for now, transfer, fail, number, keys, *delivery in PATHS:
         await call(make_menu(demo, now, transfer, fail, *delivery), keys, number=number)
     unused = set(voice_prompts()) | set(WRITTEN)

@@ -1,2 +1,2 @@
-"""The voice menu's Rasa-free parts that only render: numbers for speech and TwiML (bot/handoff/voice.py
+"""The voice menu's Rasa-free parts that only render: numbers for speech and TwiML (bot/handoff/voice/
 holds the call itself)."""

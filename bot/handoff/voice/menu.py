@@ -11,40 +11,38 @@ Robustness: a question without a usable answer is asked again twice in other wor
 offered; a repeated webhook (same CallSid and step number) gets the stored answer and runs nothing
 again; a hang-up closes the call, and a later webhook of that call only hangs up.
 
-The caller's number is never stored by the menu: the call row keeps its keyed pseudonym; the number
-itself comes with every webhook and is sealed only by a callback booking (bot/handoff/helpline.py).
+Its records are in calls.py, its words in words.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Awaitable, Callable, Optional
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from typing import Callable, Optional
 
-from sqlalchemy import JSON, Column, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.voice import speech
-from bot.channels.voice.twiml import Ask, Dial, Hangup, Redirect, Say, Script, render
+from bot.channels.voice.twiml import Ask, Dial, Hangup, Redirect, Script, render
 from bot.core import messages
 from bot.core.codes import CallbackReason, Channel
-from bot.core.db import Base, UtcDateTime, session_scope
-from bot.core.moments import to_paris, utc
+from bot.core.db import session_scope
+from bot.core.moments import utc
 from bot.core.phone import can_receive_sms, to_e164
 from bot.core.privacy import redact
 from bot.core.pseudonyms import pseudonymise
-from bot.core.retention_policy import older_than
-from bot.core.settings import setting
 from bot.core.text import normalize
-from bot.directory.hours import listed_names, opening_status
+from bot.directory.hours import opening_status
 from bot.handoff import helpline
+from bot.handoff.voice import words
+from bot.handoff.voice.calls import CallRequest, SmsSend, VoiceAnswer, VoiceCall, VoiceSettings, book_line_callback
+from bot.handoff.voice.words import REPEAT_WORDS, moment, next_opening_said, says, spoken_key, spoken_place, yes_no
 from bot.triage.dialogue import DANGER_CHOICE, SAFE_CHOICE, VITAL_EMERGENCY, Turn, handle
 from bot.triage.safety.screen import screen
 
 logger = logging.getLogger(__name__)
+
 
 # What waits for the caller's next answer (VoiceCall.step).
 START, TRANSFER = "debut", "transfert"
@@ -69,9 +67,6 @@ OFFER_PROMPTS = {PLACE: "utter_voix_lieu_choix", SMS_OFFER: "utter_voix_sms_prop
 EMERGENCY_KEY = "9"
 EMERGENCY_NUMBERS = ("112", "15", "17", "115", "3919", "3114", "119")
 MAX_MISSES = 2  # the question asked again twice in other words, then a callback is offered
-YES_WORDS = {"oui", "ouais", "d accord", "daccord", "ok", "c est juste", "c est ca", "exact", "oui c est ca"}
-NO_WORDS = {"non", "non merci", "pas du tout", "c est faux", "non c est faux"}
-REPEAT_WORDS = {"repeter", "reecouter", "encore", "repetez", "pardon", "quoi", "comment"}
 DUPLICATE_WAIT_SECONDS = 10.0
 # The triage's "nothing near" replies, which the menu answers itself (_triage).
 ALTERNATIVES = ("utter_aucun_lieu", "utter_rien_pres_de_vous", "utter_autres_aides", "utter_pas_d_aide_a_distance")
@@ -80,95 +75,6 @@ ENDED_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-# --------------------------------------------------------------------------------------------------
-# Tables
-# --------------------------------------------------------------------------------------------------
-
-class VoiceCall(Base):
-    """One call's state, by the gateway's CallSid; the caller only as a keyed pseudonym."""
-
-    __tablename__ = "voice_calls"
-    __retention__ = older_than("started_at", "calls to the voice menu: where the triage stood")
-
-    call_sid = Column(String(64), primary_key=True)
-    caller_key = Column(String(64), nullable=False, index=True)
-    step = Column(String(32), nullable=False)
-    turn = Column(Integer, nullable=False, default=0)  # the step number the next webhook carries
-    misses = Column(Integer, nullable=False, default=0)
-    triage = Column(JSON, nullable=True)  # bot/triage/dialogue.py's state (codes, never what was said)
-    data = Column(JSON, nullable=True)  # the menu's own: the postcode to confirm, the place, the reference
-    started_at = Column(UtcDateTime(), nullable=False)
-    updated_at = Column(UtcDateTime(), nullable=False)
-    ended_at = Column(UtcDateTime(), nullable=True)
-
-
-class VoiceAnswer(Base):
-    """The TwiML answered to each step of a call: a repeated webhook gets it again, and nothing runs twice."""
-
-    __tablename__ = "voice_answers"
-    __retention__ = older_than("created_at", "answers of the voice menu (prompts, no personal data)")
-
-    call_sid = Column(String(64), primary_key=True)
-    turn = Column(Integer, primary_key=True, autoincrement=False)
-    twiml = Column(Text, nullable=True)  # None while the step runs
-    created_at = Column(UtcDateTime(), nullable=False)
-
-
-# --------------------------------------------------------------------------------------------------
-# Settings and one webhook's content
-# --------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class VoiceSettings:
-    public_url: str = field(default_factory=lambda: setting("AIGUILLAGE_VOICE_PUBLIC_URL") or "")
-    auth_token: str = field(default_factory=lambda: setting("AIGUILLAGE_SMS_AUTH_TOKEN") or "")
-    transfer_number: str = field(default_factory=lambda: setting("AIGUILLAGE_VOICE_TRANSFER_NUMBER") or "")
-    hours: str = field(default_factory=lambda: setting("AIGUILLAGE_HELPLINE_HOURS"))
-
-    def problems(self) -> list[str]:
-        return [name for name, value in (("AIGUILLAGE_VOICE_PUBLIC_URL", self.public_url),
-                                         ("AIGUILLAGE_SMS_AUTH_TOKEN", self.auth_token)) if not value]
-
-    @property
-    def configured(self) -> bool:
-        return not self.problems()
-
-    def status_url(self) -> str:
-        base = self.public_url.rstrip("/")
-        return base[: -len("/webhook")] + "/status" if base.endswith("/webhook") else base + "/status"
-
-    def step_url(self, turn: int) -> str:
-        """Where the gateway posts the answer to step `turn` (signed by the gateway, so never forged)."""
-        return urlunsplit(urlsplit(self.public_url)._replace(query=urlencode({"n": turn})))
-
-
-@dataclass(frozen=True)
-class CallRequest:
-    call_sid: str
-    caller: str  # as the gateway sent it (From); kept in memory only
-    turn: int
-    digits: str = ""
-    speech: str = ""
-    intent: Optional[str] = None  # Rasa's NLU intent of the speech, when the channel has the model
-    dial_status: str = ""
-
-
-SmsSend = Callable[[str, str], Awaitable[str]]
-
-
-# --------------------------------------------------------------------------------------------------
-# The menu
-# --------------------------------------------------------------------------------------------------
-
-def _spoken_key(key: str) -> str:
-    """The voice menu's words for one of the triage's replies: utter_envoye_lieu -> utter_voix_envoye_lieu."""
-    return "utter_voix_" + key[len("utter_"):]
-
-
-def prompt(key: str, **values) -> str:
-    return messages.text(key, **values)
 
 
 class VoiceMenu:
@@ -297,7 +203,7 @@ class VoiceMenu:
         if handler is None and call.step in KEYS:
             handler = self._on_question
         if handler is None:  # DONE
-            return Script().say(prompt("utter_voix_au_revoir")).add(Hangup())
+            return Script().say(words.prompt("utter_voix_au_revoir")).add(Hangup())
         if said and call.step not in KEYS and call.step != POSTCODE:
             # The triage screens its own questions' answers; the menu's other steps are screened here.
             screening = screen(said, request.intent)
@@ -312,22 +218,23 @@ class VoiceMenu:
         if screening.certain:
             if call.triage is not None:
                 call.triage[VITAL_EMERGENCY] = True  # a referral made later tells the mediator, as in the chat
-            script.say(prompt("utter_voix_urgence", numero=number)).pause(1)
+            script.say(words.prompt("utter_voix_urgence", numero=number)).pause(1)
         else:
-            script.say(prompt("utter_voix_securite", numero=number)).pause(1)
+            script.say(words.prompt("utter_voix_securite", numero=number)).pause(1)
         return self._ask(call, script, call.step)
 
     async def _start(self, call: VoiceCall) -> Script:
         status = opening_status(self.settings.hours, self.clock())
         if self.settings.transfer_number and status is not None and status.open_now:
             call.step = TRANSFER
-            return Script().say(prompt("utter_voix_transfert")).add(Dial(self.settings.transfer_number, call.next_url))
+            return Script().say(words.prompt("utter_voix_transfert")).add(Dial(self.settings.transfer_number,
+                                                                                call.next_url))
         return await self._greet(call)
 
     async def _greet(self, call: VoiceCall) -> Script:
         replies, state = await asyncio.to_thread(handle, None, Turn(channel=Channel.VOICE), self.services)
         call.triage = state
-        script = Script().say(prompt("utter_voix_accueil"), prompt("utter_voix_touche_9")).pause(1)
+        script = Script().say(words.prompt("utter_voix_accueil"), words.prompt("utter_voix_touche_9")).pause(1)
         return self._next(call, script, replies)
 
     # -- asking ---------------------------------------------------------------------------------------
@@ -336,29 +243,29 @@ class VoiceMenu:
         call.step = step
         lead = []
         if retry == 1:
-            lead = [prompt("utter_voix_pas_compris")]
+            lead = [words.prompt("utter_voix_pas_compris")]
         elif retry >= 2:
-            lead = [prompt("utter_voix_aide_touches")]
+            lead = [words.prompt("utter_voix_aide_touches")]
         if step in CHOICE_PROMPTS:
-            question = prompt(f"utter_voix_{step}_autrement" if retry else f"utter_voix_{step}")
-            texts = [*lead, question, *(prompt(f"utter_voix_{step}_choix_{i}")
+            question = words.prompt(f"utter_voix_{step}_autrement" if retry else f"utter_voix_{step}")
+            texts = [*lead, question, *(words.prompt(f"utter_voix_{step}_choix_{i}")
                                         for i in range(1, CHOICE_PROMPTS[step] + 1))]
-            return script.add(Ask(tuple(_says(texts)), call.next_url))
+            return script.add(Ask(tuple(says(texts)), call.next_url))
         if step == POSTCODE:
-            question = prompt("utter_voix_code_postal_autrement" if retry else "utter_voix_code_postal")
-            return script.add(Ask(tuple(_says([*lead, question])), call.next_url, num_digits=5, timeout=10))
+            question = words.prompt("utter_voix_code_postal_autrement" if retry else "utter_voix_code_postal")
+            return script.add(Ask(tuple(says([*lead, question])), call.next_url, num_digits=5, timeout=10))
         if step == SAFETY:
             check = (call.triage or {}).get("securite") or {"numbers": ["112"]}
-            texts = [*lead, prompt("utter_voix_securite", numero=speech.phone(check["numbers"][0])),
-                     prompt("utter_voix_securite_autrement" if retry else "utter_voix_securite_question")]
+            texts = [*lead, words.prompt("utter_voix_securite", numero=speech.phone(check["numbers"][0])),
+                     words.prompt("utter_voix_securite_autrement" if retry else "utter_voix_securite_question")]
             if retry:
-                texts.append(prompt("utter_voix_securite_question"))
-            return script.add(Ask(tuple(_says(texts)), call.next_url))
+                texts.append(words.prompt("utter_voix_securite_question"))
+            return script.add(Ask(tuple(says(texts)), call.next_url))
         if step == POSTCODE_CHECK:
-            text = prompt("utter_voix_code_postal_relu", code=speech.postcode(call.data.get("code_postal", "")))
-            return script.add(Ask(tuple(_says([*lead, text])), call.next_url))
+            text = words.prompt("utter_voix_code_postal_relu", code=speech.postcode(call.data.get("code_postal", "")))
+            return script.add(Ask(tuple(says([*lead, text])), call.next_url))
         if step in OFFER_PROMPTS:
-            return script.add(Ask(tuple(_says([*lead, prompt(OFFER_PROMPTS[step])])), call.next_url))
+            return script.add(Ask(tuple(says([*lead, words.prompt(OFFER_PROMPTS[step])])), call.next_url))
         return self._goodbye(call, script)
 
     def _miss(self, call: VoiceCall, script: Optional[Script] = None) -> Script:
@@ -374,20 +281,20 @@ class VoiceMenu:
 
     def _goodbye(self, call: VoiceCall, script: Script) -> Script:
         call.step = DONE
-        return script.say(prompt("utter_voix_au_revoir")).add(Hangup())
+        return script.say(words.prompt("utter_voix_au_revoir")).add(Hangup())
 
     def _emergency_numbers(self, call: VoiceCall) -> Script:
-        script = Script().say(prompt("utter_voix_numeros")).pause(1)
+        script = Script().say(words.prompt("utter_voix_numeros")).pause(1)
         for number in EMERGENCY_NUMBERS:
-            script.say(prompt(f"utter_voix_numero_{number}")).pause(1)
-        script.say(prompt("utter_voix_numeros_fin"))
+            script.say(words.prompt(f"utter_voix_numero_{number}")).pause(1)
+        script.say(words.prompt("utter_voix_numeros_fin"))
         if call.step == PLACE:
             self._read_place(call, script)
         return self._ask(call, script, call.step)
 
     def _apology(self) -> Script:
-        return Script().say(prompt("utter_voix_pas_de_lieu", **self._line_in_words()),
-                            prompt("utter_voix_au_revoir")).add(Hangup())
+        return Script().say(words.prompt("utter_voix_pas_de_lieu", **self._line_in_words()),
+                            words.prompt("utter_voix_au_revoir")).add(Hangup())
 
     def _line_in_words(self) -> dict:
         line = self.services.helpline()
@@ -440,7 +347,7 @@ class VoiceMenu:
         if digits:
             found = await asyncio.to_thread(self.services.locate, digits, True) if len(digits) == 5 else None
             if found is None or found.status not in ("found", "ambiguous"):
-                return self._miss(call, Script().say(prompt("utter_voix_code_postal_inconnu")))
+                return self._miss(call, Script().say(words.prompt("utter_voix_code_postal_inconnu")))
             call.data["code_postal"] = digits
             call.misses = 0
             return self._ask(call, Script(), POSTCODE_CHECK)
@@ -454,13 +361,13 @@ class VoiceMenu:
         return self._miss(call)
 
     async def _on_postcode_check(self, call: VoiceCall, request: CallRequest, digits: str, said: str) -> Script:
-        answer = _yes_no(digits, said)
+        answer = yes_no(digits, said)
         if answer is None:
             return self._miss(call)
         call.misses = 0
         if not answer:
             call.data.pop("code_postal", None)
-            return self._ask(call, Script().say(prompt("utter_voix_code_postal_encore")), POSTCODE)
+            return self._ask(call, Script().say(words.prompt("utter_voix_code_postal_encore")), POSTCODE)
         replies, state = await self._triage(call, Turn(text=call.data["code_postal"]))
         return self._from_triage(call, replies, state)
 
@@ -478,36 +385,36 @@ class VoiceMenu:
             key = reply.key
             if key == "utter_urgence_vitale":
                 number = speech.phone((reply.custom or {}).get("numero", "112"))
-                script.say(prompt("utter_voix_urgence", numero=number)).pause(1)
+                script.say(words.prompt("utter_voix_urgence", numero=number)).pause(1)
             elif key == "utter_securite_merci":
-                script.say(prompt("utter_voix_securite_merci"))
+                script.say(words.prompt("utter_voix_securite_merci"))
             elif key.startswith("utter_resultat_"):
                 level = key[len("utter_resultat_"):]
                 if f"utter_voix_resultat_{level}" in messages.catalogue().responses:
-                    script.say(prompt(f"utter_voix_resultat_{level}"))
+                    script.say(words.prompt(f"utter_voix_resultat_{level}"))
             elif key in ("utter_lieu", "utter_aide_a_distance"):
-                call.data["place"] = _spoken_place(reply.values)
+                call.data["place"] = spoken_place(reply.values)
                 place_shown = True
-            elif key.startswith("utter_urgence_") and _spoken_key(key) in messages.catalogue().responses:
-                call.data["promise"] = _spoken_key(key)  # said after the place is read, as in writing
+            elif key.startswith("utter_urgence_") and spoken_key(key) in messages.catalogue().responses:
+                call.data["promise"] = spoken_key(key)  # said after the place is read, as in writing
             elif key.startswith("utter_envoye_"):
                 reference = reply.values.get("reference") or state.get("reference") or ""
                 call.data["reference"] = reference
                 # "utter_envoye_lieu" -> "utter_voix_envoye_lieu": only as true as the other channels' words.
-                script.say(prompt(_spoken_key(key)),
-                           prompt("utter_voix_reference", reference=speech.code(reference)))
+                script.say(words.prompt(spoken_key(key)),
+                           words.prompt("utter_voix_reference", reference=speech.code(reference)))
             elif key == "utter_sans_envoi":
-                script.say(prompt("utter_voix_sans_envoi"))
+                script.say(words.prompt("utter_voix_sans_envoi"))
             elif key in ("utter_aucun_lieu", "utter_rien_pres_de_vous", "utter_pas_plus_loin", "utter_ligne_aide",
                          "utter_pas_d_aide_a_distance"):
-                script.say(prompt("utter_voix_pas_de_lieu", **self._line_in_words()))
+                script.say(words.prompt("utter_voix_pas_de_lieu", **self._line_in_words()))
                 return self._goodbye(call, script)
         pending = state.get("pending")
         if place_shown and pending == "consentement":
             self._read_place(call, script)
             if call.data.get("promise"):
-                script.say(prompt(call.data["promise"]))
-            script.say(prompt("utter_voix_consentement"))
+                script.say(words.prompt(call.data["promise"]))
+            script.say(words.prompt("utter_voix_consentement"))
             return self._ask(call, script, PLACE)
         if pending == SAFETY:
             return self._ask(call, script, SAFETY)
@@ -519,23 +426,24 @@ class VoiceMenu:
             return self._offers(call, script)
         if _emergency(replies):
             return self._goodbye(call, script)
-        script.say(prompt("utter_voix_pas_de_lieu", **self._line_in_words()))
+        script.say(words.prompt("utter_voix_pas_de_lieu", **self._line_in_words()))
         return self._goodbye(call, script)
 
     def _read_place(self, call: VoiceCall, script: Script) -> None:
         place = call.data.get("place") or {}
-        script.say(prompt("utter_voix_lieu_distance" if place.get("a_distance") else "utter_voix_lieu_nom",
+        script.say(words.prompt("utter_voix_lieu_distance" if place.get("a_distance") else "utter_voix_lieu_nom",
                           nom=place.get("nom", "")))
         if place.get("adresse") and not place.get("a_distance"):
-            script.say(prompt("utter_voix_lieu_adresse", adresse=place["adresse"], commune=place.get("commune", "")))
+            script.say(words.prompt("utter_voix_lieu_adresse", adresse=place["adresse"],
+                                    commune=place.get("commune", "")))
         if place.get("ouvert"):
-            script.say(prompt("utter_voix_lieu_ouvert"))
+            script.say(words.prompt("utter_voix_lieu_ouvert"))
         elif place.get("horaires"):
-            when = _when(place["horaires"], self.clock())
+            when = next_opening_said(place["horaires"], self.clock())
             if when:
-                script.say(prompt("utter_voix_lieu_ouverture", quand=when))
+                script.say(words.prompt("utter_voix_lieu_ouverture", quand=when))
         if place.get("telephone"):
-            script.pause(1).say(prompt("utter_voix_lieu_telephone", telephone=place["telephone"]))
+            script.pause(1).say(words.prompt("utter_voix_lieu_telephone", telephone=place["telephone"]))
 
     async def _on_place(self, call: VoiceCall, request: CallRequest, digits: str, said: str) -> Script:
         words = normalize(said).replace("'", " ") if said else ""
@@ -543,7 +451,7 @@ class VoiceMenu:
             script = Script()
             self._read_place(call, script)
             return self._ask(call, script, PLACE)
-        answer = {"2": True, "3": False}.get(digits) if digits else _yes_no("", said)
+        answer = {"2": True, "3": False}.get(digits) if digits else yes_no("", said)
         if answer is None:
             return self._miss(call)
         call.misses = 0
@@ -562,13 +470,13 @@ class VoiceMenu:
         return self._goodbye(call, script)
 
     async def _on_sms(self, call: VoiceCall, request: CallRequest, digits: str, said: str) -> Script:
-        answer = _yes_no(digits, said)
+        answer = yes_no(digits, said)
         if answer is None:
             return self._miss(call)
         call.misses = 0
         script = Script()
         if answer:
-            script.say(prompt("utter_voix_sms_envoye" if await self._send_recap(call, request.caller)
+            script.say(words.prompt("utter_voix_sms_envoye" if await self._send_recap(call, request.caller)
                               else "utter_voix_sms_echec"))
         return self._offers(call, script)
 
@@ -583,7 +491,7 @@ class VoiceMenu:
         reference = call.data.get("reference")
         key = "utter_sms_recap_appel_reference" if reference else "utter_sms_recap_appel"
         try:
-            await self.send_sms(number, prompt(key, reference=reference or "", **values))
+            await self.send_sms(number, words.prompt(key, reference=reference or "", **values))
         except Exception as exc:  # gateway down, opted out: the person is told, the call goes on
             logger.warning("voice SMS recap not sent (%s)", type(exc).__name__)
             return False
@@ -591,7 +499,7 @@ class VoiceMenu:
         return True
 
     async def _on_callback(self, call: VoiceCall, request: CallRequest, digits: str, said: str) -> Script:
-        answer = _yes_no(digits, said)
+        answer = yes_no(digits, said)
         if answer is None:
             return self._miss(call)
         call.misses = 0
@@ -603,7 +511,7 @@ class VoiceMenu:
         return self._goodbye(call, script)
 
     async def _on_rescue(self, call: VoiceCall, request: CallRequest, digits: str, said: str) -> Script:
-        answer = _yes_no(digits, said)
+        answer = yes_no(digits, said)
         if answer is None:
             return self._miss(call)
         script = Script()
@@ -613,9 +521,9 @@ class VoiceMenu:
 
     def _booked(self, script: Script, due: Optional[datetime]) -> None:
         if due is None:
-            script.say(prompt("utter_voix_rappel_impossible", **self._line_in_words()))
+            script.say(words.prompt("utter_voix_rappel_impossible", **self._line_in_words()))
         else:
-            script.say(prompt("utter_voix_rappel_note", quand=_moment(due, self.clock())))
+            script.say(words.prompt("utter_voix_rappel_note", quand=moment(due, self.clock())))
 
     def _book(self, caller: str, place_id: Optional[str]) -> Optional[datetime]:
         """The callback, the caller's number sealed with it (bot/handoff/helpline.py); None when impossible."""
@@ -633,76 +541,5 @@ class VoiceMenu:
             return None
 
 
-def book_line_callback(session, number: str, line: helpline.HelplineSettings, now: datetime) -> datetime:
-    """A callback by the helpline's coordinators at its next opening (no place chosen yet): one per
-    caller and day."""
-    _open, due, _from_hours = helpline.callback_time(line, now, now)
-    key = pseudonymise(f"voice-callback:{helpline.caller_pseudonym(number)}:{to_paris(now).date()}")
-    existing = session.execute(select(helpline.Callback).where(helpline.Callback.call_key == key)).scalar()
-    if existing is not None:
-        return existing.due_at
-    session.add(helpline.Callback(
-        call_key=key, caller_encrypted=helpline.encrypt_number(number),
-        caller_pseudonym=helpline.caller_pseudonym(number),
-        called_at=utc(now), due_at=utc(due), status=helpline.STATUS_TO_CALL, created_at=utc(now),
-        reason=CallbackReason.VOICE.value, sms_state=helpline.SMS_IMPOSSIBLE, sms_attempts=0,
-        sms_updated_at=utc(now), place_id=line.place_id))
-    session.flush()
-    return utc(due)
-
-
-# --------------------------------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------------------------------
-
-def _says(texts) -> list:
-    return [Say(t) for t in texts if t]
-
-
 def _emergency(replies: list) -> bool:
     return any(r.key == "utter_urgence_vitale" for r in replies)
-
-
-def _yes_no(digits: str, said: str) -> Optional[bool]:
-    if digits:
-        return {"1": True, "2": False}.get(digits)
-    words = normalize(said or "").replace("'", " ").strip(" .!")
-    if words in YES_WORDS:
-        return True
-    if words in NO_WORDS:
-        return False
-    return None
-
-
-def _spoken_place(place: dict) -> dict:
-    """What the menu keeps of a place to read it again: the words to say, and the written forms for the SMS."""
-    return {"id": place.get("id"), "nom": place.get("nom", ""),
-            "adresse": speech.street(place.get("adresse", "")), "adresse_ecrite": place.get("adresse", ""),
-            "commune": place.get("commune", ""), "horaires": place.get("horaires", ""),
-            "ouvert": bool(place.get("ouvert_maintenant")),
-            "prochaine_ouverture": place.get("prochaine_ouverture", ""),
-            "telephone": speech.phone(place.get("telephone", "")), "telephone_ecrit": place.get("telephone", ""),
-            "a_distance": bool(place.get("a_distance"))}
-
-
-def _moment(when: datetime, now: datetime) -> str:
-    """"lundi à neuf heures", "demain lundi à quatorze heures", "aujourd'hui à…": said, not read (the day's
-    name even for tomorrow: "demain" alone is easily misheard on a phone line)."""
-    when, now = to_paris(when), to_paris(now)
-    days = (when.date() - now.date()).days
-    name = listed_names("utter_jours_semaine")[when.weekday()]
-    if days <= 0:
-        day = "aujourd'hui"
-    elif days == 1:
-        day = f"demain {name}"
-    else:
-        day = name
-    return f"{day} à {speech.hour(when)}"
-
-
-def _when(hours: str, now: datetime) -> Optional[str]:
-    status = opening_status(hours, now)
-    if status is None or status.next_opening is None:
-        return None
-    return _moment(status.next_opening, now)
-
