@@ -58,14 +58,9 @@ def moment(when: datetime, now: datetime) -> str:
     name even for tomorrow: "demain" alone is easily misheard on a phone line)."""
     when, now = to_paris(when), to_paris(now)
     days = (when.date() - now.date()).days
-    name = listed_names("utter_jours_semaine")[when.weekday()]
-    if days <= 0:
-        day = "aujourd'hui"
-    elif days == 1:
-        day = f"demain {name}"
-    else:
-        day = name
-    return f"{day} à {speech.hour(when)}"
+    key = "utter_moment_dit_aujourdhui" if days <= 0 else "utter_moment_dit_demain" if days == 1 \
+        else "utter_moment_dit_jour"
+    return messages.text(key, jour=listed_names("utter_jours_semaine")[when.weekday()], heure=speech.hour(when))
 
 
 def next_opening_said(hours: str, now: datetime) -> Optional[str]:
