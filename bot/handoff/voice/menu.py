@@ -361,10 +361,9 @@ class VoiceMenu:
         return self._miss(call)
 
     async def _on_postcode_check(self, call: VoiceCall, request: CallRequest, digits: str, said: str) -> Script:
-        answer = yes_no(digits, said)
+        answer = self._yes_or_no(call, digits, said)
         if answer is None:
             return self._miss(call)
-        call.misses = 0
         if not answer:
             call.data.pop("code_postal", None)
             return self._ask(call, Script().say(words.prompt("utter_voix_code_postal_encore")), POSTCODE)
@@ -451,12 +450,19 @@ class VoiceMenu:
             script = Script()
             self._read_place(call, script)
             return self._ask(call, script, PLACE)
-        answer = {"2": True, "3": False}.get(digits) if digits else yes_no("", said)
+        answer = self._yes_or_no(call, digits, said, keys={"2": True, "3": False})
         if answer is None:
             return self._miss(call)
-        call.misses = 0
         replies, state = await self._triage(call, Turn(choice="oui" if answer else "non"))
         return self._from_triage(call, replies, state)
+
+    @staticmethod
+    def _yes_or_no(call: VoiceCall, digits: str, said: str, keys: Optional[dict] = None) -> Optional[bool]:
+        """The caller's yes or no (keys 1 and 2 unless the step says others); an answer resets the misses."""
+        answer = keys.get(digits) if keys and digits else yes_no(digits, said)
+        if answer is not None:
+            call.misses = 0
+        return answer
 
     def _offers(self, call: VoiceCall, script: Script) -> Script:
         """After the place: the SMS recap (a mobile, an SMS channel), then the callback, then goodbye."""
@@ -470,10 +476,9 @@ class VoiceMenu:
         return self._goodbye(call, script)
 
     async def _on_sms(self, call: VoiceCall, request: CallRequest, digits: str, said: str) -> Script:
-        answer = yes_no(digits, said)
+        answer = self._yes_or_no(call, digits, said)
         if answer is None:
             return self._miss(call)
-        call.misses = 0
         script = Script()
         if answer:
             script.say(words.prompt("utter_voix_sms_envoye" if await self._send_recap(call, request.caller)
@@ -499,10 +504,9 @@ class VoiceMenu:
         return True
 
     async def _on_callback(self, call: VoiceCall, request: CallRequest, digits: str, said: str) -> Script:
-        answer = yes_no(digits, said)
+        answer = self._yes_or_no(call, digits, said)
         if answer is None:
             return self._miss(call)
-        call.misses = 0
         script = Script()
         if answer:
             place_id = (call.data.get("place") or {}).get("id")
@@ -511,7 +515,7 @@ class VoiceMenu:
         return self._goodbye(call, script)
 
     async def _on_rescue(self, call: VoiceCall, request: CallRequest, digits: str, said: str) -> Script:
-        answer = yes_no(digits, said)
+        answer = self._yes_or_no(call, digits, said)
         if answer is None:
             return self._miss(call)
         script = Script()
