@@ -7,13 +7,11 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Page, expect
 
-pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-from playwright.sync_api import Page, expect  # noqa: E402
-
-from bot.core.privacy import redact  # noqa: E402
-from tests.browser.dom import places_holding  # noqa: E402
-from tests.browser.fake_desk_backend import ERASED_TEXT, RESULT_CARD  # noqa: E402
+from bot.core.privacy import redact
+from tests.browser.dom import places_holding
+from tests.browser.fake_desk_backend import ERASED_TEXT, RESULT_CARD
 
 pytestmark = pytest.mark.browser
 

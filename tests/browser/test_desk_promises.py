@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 

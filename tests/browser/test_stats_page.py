@@ -8,15 +8,13 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from playwright.sync_api import expect
+from sanic import Sanic
 
-pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-from playwright.sync_api import expect  # noqa: E402
-from sanic import Sanic  # noqa: E402
-
-from bot.core.db import make_engine, session_factory, upgrade  # noqa: E402
-from bot.handoff.referrals import ReferralRequest, create_referral  # noqa: E402
-from bot.ops.deploy.services import free_port  # noqa: E402
-from connectors.stats_page import stats_blueprint  # noqa: E402
+from bot.core.db import make_engine, session_factory, upgrade
+from bot.handoff.referrals import ReferralRequest, create_referral
+from bot.ops.deploy.services import free_port
+from connectors.stats_page import stats_blueprint
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = "/tmp/stats.png"
