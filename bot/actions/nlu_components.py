@@ -1,6 +1,8 @@
-"""Our NLU components: the intent classifier's input built without copies, and deterministic red
-flags: the safety screen (bot/safety) overrides the model's guess, with the number at once for a
-certain emergency, or the safety check for a possible one."""
+"""Our NLU components: the intent classifier's input built without copies, and deterministic rules over
+the model's guess: the safety screen (bot/triage/safety) overrides it, with the number at once for a
+certain emergency, or the safety check for a possible one; a button's title typed as text is that button
+(bot/triage/typed_buttons.py); and "stop", which erases the conversation, stands only when the message has
+words of stopping (bot/triage/stop_request.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from scipy.sparse import csr_matrix, vstack
 
 from bot.triage.safety.screen import EMERGENCY_INTENT, POSSIBLE_INTENT, POSSIBLE_KIND, screen
+from bot.triage.stop_request import STOP_INTENT, asks_to_stop
+from bot.triage.typed_buttons import button_typed
 
 # Tier 2 of the safety screen (POSSIBLE_INTENT) is routed to the triage action, which asks the safety
 # check first. Below this confidence, a model-only emergency is too likely a misreading ("il faut que ce soit
@@ -45,7 +50,8 @@ class IntentLogisticRegression(LogisticRegressionClassifier):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class RedFlagClassifier(GraphComponent):
-    """Runs after the statistical classifier and before the fallback classifier."""
+    """Runs after the statistical classifier and before the fallback classifier: red flags, typed buttons,
+    and the guard on "stop"."""
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -65,8 +71,13 @@ class RedFlagClassifier(GraphComponent):
                 self._route(message, text, EMERGENCY_INTENT, screening.kind, screening.number)
             elif screening.possible:
                 self._route(message, text, POSSIBLE_INTENT, POSSIBLE_KIND, screening.number)
+            elif (pressed := button_typed(text)) is not None:
+                self._press(message, text, pressed.intent, pressed.entities)
             elif predicted.get("name") == EMERGENCY_INTENT:
-                self._drop_emergency_intent(message)
+                self._drop_intent(message, EMERGENCY_INTENT)
+            elif predicted.get("name") == STOP_INTENT and not asks_to_stop(text):
+                # A misread "stop" would erase the conversation ("plus loin" was read so): the next guess instead.
+                self._drop_intent(message, STOP_INTENT)
         return messages
 
     def _route(self, message: Message, text: str, intent_name: str, kind: str, number: str) -> None:
@@ -75,11 +86,21 @@ class RedFlagClassifier(GraphComponent):
         message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
         self._set_kind(message, text, kind, number)
 
-    def _drop_emergency_intent(self, message: Message) -> None:
-        ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != EMERGENCY_INTENT]
-        if ranking:
-            message.set(INTENT, ranking[0], add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+    def _press(self, message: Message, text: str, intent_name: str, values: Dict[Text, Any]) -> None:
+        intent = {"name": intent_name, "confidence": 1.0}
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+        entities = [e for e in (message.get(ENTITIES) or []) if e.get("entity") not in values]
+        entities += [{"entity": name, "value": value, "start": 0, "end": len(text),
+                      "extractor": self.__class__.__name__} for name, value in values.items()]
+        message.set(ENTITIES, entities, add_to_output=True)
+
+    def _drop_intent(self, message: Message, name: str) -> None:
+        ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != name]
+        if not ranking:  # nothing else guessed: not understood, rather than the dropped intent
+            ranking = [{"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 0.0}]
+        message.set(INTENT, ranking[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     def _set_kind(self, message: Message, text: str, kind: str, number: str) -> None:
         # Always set both slots: an earlier emergency's number must never be repeated by mistake.

@@ -1,4 +1,5 @@
-"""The red-flag NLU component: deterministic emergencies override the model, model-only ones are checked."""
+"""The red-flag NLU component: deterministic emergencies override the model, model-only ones are checked, and
+"stop" (which erases the conversation) stands only with words of stopping."""
 
 import pytest
 from rasa.shared.nlu.training_data.message import Message
@@ -45,6 +46,42 @@ def test_possible_danger_overrides_whatever_the_model_read():
     RedFlagClassifier().process([msg])
     assert msg.get("intent") == {"name": "danger_possible", "confidence": 1.0}
     assert entities(msg) == {"urgence_type": "possible", "numero_urgence": "3114"}
+
+
+def test_a_stop_read_in_words_of_no_stopping_goes_to_the_next_intent():
+    # Read so by the model at the desk, "plus loin" erased the conversation of a person asking for a farther place.
+    msg = message("plus loin", "stop", 0.35, [{"name": "informer", "confidence": 0.3}])
+    RedFlagClassifier().process([msg])
+    assert msg.get("intent")["name"] == "informer"
+    assert [r["name"] for r in msg.get("intent_ranking")] == ["informer"]
+
+
+def test_a_stop_with_nothing_else_guessed_becomes_not_understood():
+    msg = message("un peu plus loin svp", "stop", 0.9)
+    RedFlagClassifier().process([msg])
+    assert msg.get("intent")["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text", ["stop", "STOP svp", "effacer", "ne m'écrivez plus", "Madame ne souhaite plus être "
+                                  "contactée", "fin"])
+def test_a_stop_in_words_of_stopping_stands(text):
+    msg = message(text, "stop", 0.6, [{"name": "informer", "confidence": 0.3}])
+    RedFlagClassifier().process([msg])
+    assert msg.get("intent")["name"] == "stop"
+
+
+def test_a_button_title_typed_is_that_button():
+    # The model read it as a social need; at the "nothing near" question it asks for a farther place.
+    msg = message("Chercher plus loin", "besoin_social", 0.6)
+    RedFlagClassifier().process([msg])
+    assert msg.get("intent") == {"name": "choix", "confidence": 1.0}
+    assert entities(msg) == {"valeur": "plus_loin"}
+
+
+def test_an_emergency_comes_before_a_typed_title():
+    msg = message("Chercher plus loin, je suis a la rue ce soir", "besoin_social", 0.6)
+    RedFlagClassifier().process([msg])
+    assert msg.get("intent")["name"] == "urgence_vitale"
 
 
 def test_button_payloads_are_left_alone():
