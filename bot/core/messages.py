@@ -92,4 +92,4 @@ def reason_text(code: str) -> str:
 
 
 def join_reasons(codes: list[str]) -> str:
-    return "; ".join(reason_text(c) for c in codes) + "."
+    return " ; ".join(reason_text(c) for c in codes) + "."  # French puts a space before ";"

@@ -338,10 +338,17 @@ def _on_answer(state: dict, question: str, turn: Turn, services: Services, repli
     answer = _answer_of(question, turn, facts)
     if answer is None and turn.intent != "ne_sait_pas":
         corrections = _correction_facts(turn)
-        if corrections:
-            # Another fact corrected ("je me suis trompé, c'est pour les impôts"): noted, same question again.
+        town = None if state["facts"].get("commune") else _town_named(turn, services)
+        if corrections or town is not None:
+            # Another fact given ("elle a pas d'ordi", "Vitré") or corrected ("je me suis trompé, c'est pour
+            # les impôts"): kept, never asked again, and the same question again.
+            changed = any(state["facts"].get(k) not in (None, v) for k, v in corrections.items() if k in CORRECTABLE)
             _merge(state, corrections)
-            replies.extend([Reply("utter_correction_notee"), Reply(f"utter_ask_{question}")])
+            if town is not None:
+                _set_commune(state, town)
+                state["pending"] = question
+            replies.extend([Reply("utter_correction_notee" if changed else "utter_info_notee"),
+                            Reply(f"utter_ask_{question}")])
             return
         if question not in state.setdefault("reasked", []):
             # "il fait beau", "bus 12": not an answer. Asked once more, in other words, same buttons.
@@ -396,6 +403,14 @@ def _locate_from_turn(state: dict, turn: Turn, services: Services, replies: list
     elif whole_answer:
         state["pending"] = "commune"  # ask again: an unknown town is a typo more often than not
         replies.append(Reply("utter_commune_inconnue"))
+
+
+def _town_named(turn: Turn, services: Services):
+    """The one commune a typed message names ("Vitré", "elle habite à Vitré"), else None (none, or homonyms)."""
+    if not turn.text or turn.text.startswith("/"):
+        return None
+    result = services.locate(turn.text, False)
+    return result.commune if result is not None and result.status == "found" else None
 
 
 def _set_commune(state: dict, commune) -> None:

@@ -95,7 +95,7 @@ def plausible_values() -> dict:
     values["recours"] = _longest("utter_recours_", **values)
     reasons = sorted((messages.text(k) for k in messages.catalogue().keys() if k.startswith("utter_raison_")),
                      key=len, reverse=True)
-    values["raisons"] = "; ".join(reasons[:2]) + "."  # two rules rarely fire together; two long ones
+    values["raisons"] = " ; ".join(reasons[:2]) + "."  # two rules rarely fire together; two long ones
     values["quand"] = max(_longest("utter_ligne_quand_", **values), _longest("utter_horaire_le", **values), key=len)
     values["etape"] = _longest("utter_etape_", **values)
     return values

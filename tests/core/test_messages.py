@@ -55,3 +55,8 @@ def test_responses_are_short():
     for key in messages.catalogue().keys():
         for variation in messages.catalogue().responses[key]:
             assert len(variation.get("text", "")) <= 400, key
+
+
+def test_reasons_are_joined_as_french_is_written():
+    joined = messages.join_reasons(["delai_proche", "seul_impossible"])
+    assert " ; " in joined and joined.endswith(".") and ";" not in joined.replace(" ; ", "")

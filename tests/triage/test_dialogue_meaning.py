@@ -142,6 +142,33 @@ def test_a_device_correction_after_a_place_was_proposed_runs_the_triage_again():
     assert state["facts"]["equipement"] == "ordinateur"
 
 
+def test_a_town_given_while_another_question_waits_is_kept_and_never_asked():
+    # A relative answering out of order: the town came at the deadline question, and used to be lost.
+    services = FakeServices()
+    state, transcript, _ = converse(services, say("c'est pour ma mère, elle doit faire sa déclaration caf", "demarche"),
+                                    say("Rennes", "informer"), say("oui avant vendredi", "oui"))
+    assert transcript[0] == ["utter_ask_enjeu"]
+    assert transcript[1] == ["utter_info_notee", "utter_ask_enjeu"]
+    assert state["facts"]["commune"] == "Rennes"
+    assert "utter_ask_commune" not in transcript[2]
+
+
+def test_new_information_is_noted_not_called_a_correction():
+    services = FakeServices()
+    state, transcript, _ = converse(services, say("c'est pour ma mère, elle doit faire sa déclaration caf", "demarche"),
+                                    say("elle a pas d'ordi", "informer"))
+    assert transcript[1] == ["utter_info_notee", "utter_ask_enjeu"]
+    assert state["facts"]["equipement"] == "aucun"
+    assert messages.text("utter_info_notee") == "C'est noté, merci."
+
+
+def test_homonyms_named_while_another_question_waits_are_left_for_the_town_question():
+    services = FakeServices()
+    state, transcript, _ = converse(services, say("aide pour la caf", "demarche"), say("saint denis", "informer"))
+    assert transcript[1] == ["utter_redemander_enjeu"]  # "which Saint-Denis?" would cut across the question
+    assert "commune" not in state["facts"]
+
+
 # --- "pas urgent" and noise -------------------------------------------------------------------------------
 
 def test_not_urgent_is_never_an_urgence_for_a_deadline():
