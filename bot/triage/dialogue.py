@@ -8,6 +8,7 @@ Each turn returns replies (domain response keys with their values) and the new s
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional, Protocol
@@ -325,8 +326,9 @@ def _on_answer(state: dict, question: str, turn: Turn, services: Services, repli
         corrections = _correction_facts(turn)
         if corrections and turn.choice is None and turn.latitude is None:
             # "non y a pas de date" while the town question waits: a correction, not a town.
+            noted = _noted(state, corrections)
             _merge(state, corrections)
-            replies.extend([Reply("utter_correction_notee"), Reply("utter_ask_commune")])
+            replies.extend([noted, Reply("utter_ask_commune")])
             return
         state["pending"] = None
         _merge(state, facts)
@@ -342,13 +344,12 @@ def _on_answer(state: dict, question: str, turn: Turn, services: Services, repli
         if corrections or town is not None:
             # Another fact given ("elle a pas d'ordi", "Vitré") or corrected ("je me suis trompé, c'est pour
             # les impôts"): kept, never asked again, and the same question again.
-            changed = any(state["facts"].get(k) not in (None, v) for k, v in corrections.items() if k in CORRECTABLE)
+            noted = _noted(state, corrections)
             _merge(state, corrections)
             if town is not None:
                 _set_commune(state, town)
                 state["pending"] = question
-            replies.extend([Reply("utter_correction_notee" if changed else "utter_info_notee"),
-                            Reply(f"utter_ask_{question}")])
+            replies.extend([noted, Reply(f"utter_ask_{question}")])
             return
         if question not in state.setdefault("reasked", []):
             # "il fait beau", "bus 12": not an answer. Asked once more, in other words, same buttons.
@@ -396,13 +397,23 @@ def _locate_from_turn(state: dict, turn: Turn, services: Services, replies: list
     elif result.status == "ambiguous":
         state["pending"] = "commune_precision"
         state["candidates"] = [c.insee for c in result.candidates[:5]]
-        replies.append(Reply("utter_ask_commune_precision", {"nom": result.candidates[0].name},
+        postcode = re.fullmatch(r"\s*(\d{5})\s*", turn.text)
+        # A postcode several communes share names no town: "plusieurs villes « Vitré »" listed Balazé too.
+        question = ("utter_ask_commune_code_postal", {"code": postcode[1]}) if postcode else \
+            ("utter_ask_commune_precision", {"nom": result.candidates[0].name})
+        replies.append(Reply(*question,
                              buttons=[{"title": services.commune_label(c),
                                        "payload": f'/choix{{"valeur": "insee:{c.insee}"}}'}
                                       for c in result.candidates[:5]]))
     elif whole_answer:
         state["pending"] = "commune"  # ask again: an unknown town is a typo more often than not
         replies.append(Reply("utter_commune_inconnue"))
+
+
+def _noted(state: dict, facts: dict) -> Reply:
+    """"C'est corrigé" when a fact the triage had changes, "C'est noté" for new information."""
+    changed = any(state["facts"].get(k) not in (None, v) for k, v in facts.items() if k in CORRECTABLE)
+    return Reply("utter_correction_notee" if changed else "utter_info_notee")
 
 
 def _town_named(turn: Turn, services: Services):

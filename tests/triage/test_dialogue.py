@@ -35,7 +35,7 @@ class FakeServices:
         t = text.lower()
         if "rennes" in t or "35000" in t:
             return SimpleNamespace(status="found", commune=RENNES, candidates=(RENNES,))
-        if "saint denis" in t or "st denis" in t:
+        if "saint denis" in t or "st denis" in t or t.strip() == "93200":
             return SimpleNamespace(status="ambiguous", commune=None, candidates=(SAINT_DENIS_974, SAINT_DENIS_93))
         return SimpleNamespace(status="not_found", commune=None, candidates=()) if whole_answer else None
 
@@ -157,7 +157,8 @@ def test_never_more_than_five_questions():
     answers = ["bonjour", "euh", "euh", "euh", "euh", "xqzw", "toujours rien", "rien"]
     state, transcript, _ = converse(services, *answers)
     asked = [key for turn in transcript for key in turn
-             if key.startswith("utter_ask_") and key != "utter_ask_commune_precision"]
+             if key.startswith("utter_ask_") and key not in ("utter_ask_commune_precision",
+                                                             "utter_ask_commune_code_postal")]
     assert len(set(asked)) == len(asked) <= 5
 
 
@@ -176,6 +177,18 @@ def test_homonyms_are_asked_about_then_resolved_by_button():
                                           Turn(text="saint denis"))
     assert transcript[1] == ["utter_ask_commune_precision"]
     assert [b["title"] for b in replies[0].buttons] == ["Saint-Denis (974)", "Saint-Denis (93)"]
+    _, state2 = handle(state, choice("insee:93066"), services)
+    assert state2["facts"]["commune_insee"] == "93066"
+
+
+def test_a_postcode_several_communes_share_is_asked_about_as_a_postcode():
+    # "Il y a plusieurs villes « Vitré »" was said for 35500, and listed Balazé and Erbrée.
+    services = FakeServices()
+    state, transcript, replies = converse(services, Turn(text="je veux apprendre internet", intent="apprendre"),
+                                          Turn(text="93200"))
+    assert transcript[1] == ["utter_ask_commune_code_postal"]
+    assert replies[0].text().startswith("Plusieurs communes ont le code postal 93200.")
+    assert "écrivez son nom" in replies[0].text()  # five are listed: the person's may be a sixth
     _, state2 = handle(state, choice("insee:93066"), services)
     assert state2["facts"]["commune_insee"] == "93066"
 

@@ -162,6 +162,13 @@ def test_new_information_is_noted_not_called_a_correction():
     assert messages.text("utter_info_notee") == "C'est noté, merci."
 
 
+def test_information_given_while_the_town_question_waits_is_noted_not_corrected():
+    services = FakeServices()
+    _, transcript, _ = converse(services, say("je voudrais apprendre a me servir d'internet", "apprendre"),
+                                say("j'ai une tablette", "informer"))
+    assert transcript[1] == ["utter_info_notee", "utter_ask_commune"]
+
+
 def test_homonyms_named_while_another_question_waits_are_left_for_the_town_question():
     services = FakeServices()
     state, transcript, _ = converse(services, say("aide pour la caf", "demarche"), say("saint denis", "informer"))
