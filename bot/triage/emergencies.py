@@ -69,6 +69,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.core.text import normalize
+from bot.triage.emergencies_foreign import foreign_kinds
 
 NUMBERS: dict[str, str] = {
     "child_danger": "119",
@@ -424,9 +425,10 @@ def detect_all(text: Any) -> list[VitalEmergency]:
         if not isinstance(text, str) or not text.strip():
             return []
         expanded = expand(text)  # no truncation: a cry for help at the end of a long message still counts
+        foreign = foreign_kinds(text, expanded)  # the same kinds, said in another language
         found: list[VitalEmergency] = []
         for kind, pattern in _compiled():
-            if pattern.search(expanded):
+            if pattern.search(expanded) or kind in foreign:
                 found.append(VitalEmergency(kind, NUMBERS[kind]))
         return found
     except Exception:

@@ -143,3 +143,13 @@ def test_sms_not_urgent_is_not_an_urgence(stack, text):
     post_sms(stack, number, text)
     first = wait_for(lambda: sms_to(stack, number), context=lambda: stack_logs(stack))[0]
     assert "urgence" not in first.lower() and "date limite proche" not in first
+
+
+@pytest.mark.parametrize("text, number", [("mi esposo me pega", "3919"), ("my child is not breathing", "15")])
+def test_desk_an_emergency_in_another_language_gets_its_number_at_once(stack, conversation, text, number):
+    # "mi esposo me pega" used to get "Je n'ai pas bien compris" and the menu.
+    replies = conversation.say(text)
+    banner = [r["custom"] for r in replies if (r.get("custom") or {}).get("type") == "urgence_vitale"]
+    assert banner and banner[0]["numero"] == number
+    assert number in Conversation.texts(replies)
+    assert "Je n'ai pas bien compris" not in Conversation.texts(replies)
