@@ -32,6 +32,5 @@ _CUES = re.compile("|".join((
 def asks_to_stop(text: str) -> bool:
     """True when the message has words of stopping or erasing ("stop", "effacez mes données", "ne m'écrivez
     plus", "fin" alone); False for "plus loin", "merci", "non"."""
-    words = normalize(text or "").replace("'", " ")
-    words = re.sub(r"[^\w]+", " ", words).strip()
+    words = " ".join(normalize(text or "").replace("'", " ").split())  # normalize() leaves only apostrophes
     return bool(_CUES.search(words))

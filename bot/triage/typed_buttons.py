@@ -28,7 +28,7 @@ class Pressed:
 
 
 def _key(text: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", normalize(text or "")).split())
+    return " ".join(normalize(text or "").replace("'", " ").split())  # normalize() leaves only apostrophes
 
 
 _built: list = []  # [(catalogue, titles)]: the catalogue is a dict, not hashable; one is loaded per domain folder
