@@ -103,7 +103,6 @@ def deadline_of(facts: Any) -> Optional[date]:
     return _deadline(facts if isinstance(facts, dict) else {})
 
 
-
 def format_deadline(day: date, said_on: Optional[date] = None) -> str:
     """"avant le vendredi 11 décembre"."""
     return DEADLINE_BEFORE.format(date=format_day(day, said_on or day))

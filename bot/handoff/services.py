@@ -139,7 +139,7 @@ class Orientation:
             "longitude": place.longitude,
             "demo": bool(place.is_demo),
             "date_maj": place.date_maj.isoformat() if place.date_maj else None,
-            "modalite": "À distance" if remote else "Sur place",
+            "modalite": MODALITE_DISTANCE if remote else "Sur place",
             # Help by phone or video only: the next step says "appelez", not "allez à".
             "a_distance": remote,
         }

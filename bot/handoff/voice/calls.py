@@ -53,8 +53,6 @@ class VoiceAnswer(Base):
     created_at = Column(UtcDateTime(), nullable=False)
 
 
-
-
 @dataclass(frozen=True)
 class VoiceSettings:
     public_url: str = field(default_factory=lambda: setting("AIGUILLAGE_VOICE_PUBLIC_URL") or "")
@@ -88,7 +86,6 @@ class CallRequest:
     speech: str = ""
     intent: Optional[str] = None  # Rasa's NLU intent of the speech, when the channel has the model
     dial_status: str = ""
-
 
 
 SmsSend = Callable[[str, str], Awaitable[str]]

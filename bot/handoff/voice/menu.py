@@ -37,12 +37,20 @@ from bot.directory.hours import opening_status
 from bot.handoff import helpline
 from bot.handoff.voice import words
 from bot.handoff.voice.calls import CallRequest, SmsSend, VoiceAnswer, VoiceCall, VoiceSettings, book_line_callback
-from bot.handoff.voice.words import REPEAT_WORDS, moment, next_opening_said, says, spoken_key, spoken_place, yes_no
+from bot.handoff.voice.words import (
+    REPEAT_WORDS,
+    YES_NO_KEYS,
+    moment,
+    next_opening_said,
+    says,
+    spoken_key,
+    spoken_place,
+    yes_no,
+)
 from bot.triage.dialogue import DANGER_CHOICE, SAFE_CHOICE, VITAL_EMERGENCY, Turn, handle
 from bot.triage.safety.screen import screen
 
 logger = logging.getLogger(__name__)
-
 
 # What waits for the caller's next answer (VoiceCall.step).
 START, TRANSFER = "debut", "transfert"
@@ -457,9 +465,9 @@ class VoiceMenu:
         return self._from_triage(call, replies, state)
 
     @staticmethod
-    def _yes_or_no(call: VoiceCall, digits: str, said: str, keys: Optional[dict] = None) -> Optional[bool]:
-        """The caller's yes or no (keys 1 and 2 unless the step says others); an answer resets the misses."""
-        answer = keys.get(digits) if keys and digits else yes_no(digits, said)
+    def _yes_or_no(call: VoiceCall, digits: str, said: str, keys: dict = YES_NO_KEYS) -> Optional[bool]:
+        """The caller's yes or no (words.yes_no); an answer resets the misses."""
+        answer = yes_no(digits, said, keys)
         if answer is not None:
             call.misses = 0
         return answer

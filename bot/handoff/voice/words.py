@@ -31,9 +31,13 @@ def says(texts) -> list:
     return [Say(t) for t in texts if t]
 
 
-def yes_no(digits: str, said: str) -> Optional[bool]:
+YES_NO_KEYS = {"1": True, "2": False}
+
+
+def yes_no(digits: str, said: str, keys: dict = YES_NO_KEYS) -> Optional[bool]:
+    """Yes or no from a key (1 and 2 unless a step says others) or from the words said; None when neither."""
     if digits:
-        return {"1": True, "2": False}.get(digits)
+        return keys.get(digits)
     words = normalize(said or "").replace("'", " ").strip(" .!")
     if words in YES_WORDS:
         return True
@@ -68,4 +72,3 @@ def next_opening_said(hours: str, now: datetime) -> Optional[str]:
     if status is None or status.next_opening is None:
         return None
     return moment(status.next_opening, now)
-
